@@ -1,0 +1,1 @@
+print("danmu-bench: not yet implemented")

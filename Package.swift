@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "danmu",
+    products: [
+        .library(name: "EventLoop", targets: ["EventLoop"]),
+        .library(name: "DanmuCodecs", targets: ["DanmuCodecs"]),
+        .library(name: "DanmuClient", targets: ["DanmuClient"]),
+        .library(name: "DanmuSimulator", targets: ["DanmuSimulator"]),
+        .executable(name: "danmu-cli", targets: ["danmu-cli"]),
+        .executable(name: "danmu-bench", targets: ["danmu-bench"]),
+    ],
+    targets: [
+        // Linux headers that Glibc's module map does not export (epoll, eventfd, timerfd, signalfd). Headers only.
+        .target(name: "CDanmuSystem"),
+        // The 122,784-byte brotli static dictionary as a C array: compiles instantly, unlike a Swift literal.
+        .target(name: "CBrotliDictionary"),
+        .target(name: "EventLoop", dependencies: ["CDanmuSystem"]),
+        .target(name: "DanmuCodecs", dependencies: ["CBrotliDictionary"]),
+        .target(name: "DanmuClient", dependencies: ["EventLoop", "DanmuCodecs"]),
+        .target(name: "DanmuSimulator", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient"]),
+        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator"]),
+        .executableTarget(
+            name: "danmu-bench",
+            dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator"],
+            path: "Benchmarks/danmu-bench"
+        ),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+        .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator"]),
+        .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient"]),
+        .testTarget(name: "CLITests", dependencies: ["danmu-cli"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// DanmuClient module. See ../shared/ARCHITECTURE.md.

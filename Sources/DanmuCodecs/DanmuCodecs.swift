@@ -1,0 +1,1 @@
+// DanmuCodecs module. See ../shared/ARCHITECTURE.md.

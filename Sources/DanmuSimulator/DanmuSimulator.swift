@@ -1,0 +1,1 @@
+// DanmuSimulator module. See ../shared/ARCHITECTURE.md.

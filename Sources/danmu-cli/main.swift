@@ -1,0 +1,1 @@
+print("danmu-cli: not yet implemented")

@@ -1,0 +1,3 @@
+import XCTest
+@testable import DanmuClient
+final class DanmuClientPlaceholderTests: XCTestCase { func testModuleLinks() {} }

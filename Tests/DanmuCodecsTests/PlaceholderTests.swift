@@ -1,0 +1,3 @@
+import XCTest
+@testable import DanmuCodecs
+final class DanmuCodecsPlaceholderTests: XCTestCase { func testModuleLinks() {} }

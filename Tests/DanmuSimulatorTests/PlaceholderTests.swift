@@ -1,0 +1,3 @@
+import XCTest
+@testable import DanmuSimulator
+final class DanmuSimulatorPlaceholderTests: XCTestCase { func testModuleLinks() {} }

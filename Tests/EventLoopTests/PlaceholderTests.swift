@@ -1,0 +1,3 @@
+import XCTest
+@testable import EventLoop
+final class EventLoopPlaceholderTests: XCTestCase { func testModuleLinks() {} }
