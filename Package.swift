@@ -27,7 +27,7 @@ let package = Package(
             path: "Benchmarks/danmu-bench"
         ),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs"]),
         .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator"]),
         .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient"]),
         .testTarget(name: "CLITests", dependencies: ["danmu-cli"]),
