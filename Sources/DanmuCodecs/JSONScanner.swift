@@ -79,10 +79,15 @@ public enum JSONScanner {
                 var valueEscaped = false
                 guard skipString(&valueEscaped), !valueEscaped else { return .unsure }
                 let raw = UnsafeBufferPointer(start: base + valueStart, count: i - 1 - valueStart)
-                // Control bytes are invalid in JSON strings; let the strict parser decide those cases.
-                guard !raw.contains(where: { $0 < 0x20 }), let value = String(validating: raw, as: UTF8.self) else {
-                    return .unsure
+                // Printable ASCII (the usual cmd) needs no validation; control bytes are invalid in JSON strings
+                // (the strict parser decides); anything else is validated as UTF-8.
+                var ascii = true
+                for b in raw where b &- 0x20 >= 0x60 {
+                    if b < 0x20 { return .unsure }
+                    ascii = false
                 }
+                if ascii { return .found(String(decoding: raw, as: UTF8.self)) }
+                guard let value = String(validating: raw, as: UTF8.self) else { return .unsure }
                 return .found(value)
             }
             // Skip the value: strings, nested containers (bracket depth, strings inside skipped), or scalars.
