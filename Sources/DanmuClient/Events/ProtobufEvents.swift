@@ -11,12 +11,12 @@ enum ProtobufEvents {
         interact.cmd = "INTERACT_WORD_V2"
         for field in fields {
             switch field.number {
-            case 1: interact.uid = field.int64 ?? 0
-            case 2: interact.uname = field.string ?? ""
-            case 5: interact.msgType = field.int64 ?? 0
-            case 6: interact.roomID = field.int64 ?? 0
-            case 7: interact.timestamp = field.int64 ?? 0
-            case 9: interact.medal = field.bytes.flatMap { medal(fields: collect($0), name: 3, level: 2, roomID: 12, targetID: 1) }
+            case 1: interact.uid = ProtobufEvents.int(field)
+            case 2: interact.uname = ProtobufEvents.text(field)
+            case 5: interact.msgType = ProtobufEvents.int(field)
+            case 6: interact.roomID = ProtobufEvents.int(field)
+            case 7: interact.timestamp = ProtobufEvents.int(field)
+            case 9: interact.medal = medal(fields: ProtobufEvents.bytes(field).flatMap(collect), name: 3, level: 2, roomID: 12, targetID: 1)
             default: break
             }
         }
@@ -34,15 +34,15 @@ enum ProtobufEvents {
         var giftMessages: [ArraySlice<UInt8>] = []
         for field in fields {
             switch field.number {
-            case 1: sender.uid = field.int64 ?? 0
-            case 2: sender.uname = field.string ?? ""
-            case 5: sender.guardLevel = Int(field.int64 ?? 0)
-            case 8: sender.medal = field.bytes.flatMap { medal(fields: collect($0), name: 6, level: 5, roomID: 4, targetID: 1) }
+            case 1: sender.uid = ProtobufEvents.int(field)
+            case 2: sender.uname = ProtobufEvents.text(field)
+            case 5: sender.guardLevel = Int(ProtobufEvents.int(field))
+            case 8: sender.medal = medal(fields: ProtobufEvents.bytes(field).flatMap(collect), name: 6, level: 5, roomID: 4, targetID: 1)
             case 9:
-                if let blind = field.bytes.flatMap(collect) {
-                    sender.blindGiftName = blind.first { $0.number == 3 }?.string
+                if let blind = ProtobufEvents.bytes(field).flatMap(collect) {
+                    for inner in blind where inner.number == 3 { sender.blindGiftName = ProtobufEvents.text(inner) }
                 }
-            case 10: if let bytes = field.bytes { giftMessages.append(bytes) }
+            case 10: if let bytes = ProtobufEvents.bytes(field) { giftMessages.append(bytes) }
             default: break
             }
         }
@@ -52,21 +52,40 @@ enum ProtobufEvents {
             var gift = sender
             for field in giftFields {
                 switch field.number {
-                case 1: gift.giftID = field.int64 ?? 0
-                case 2: gift.giftName = field.string ?? ""
-                case 3: gift.num = field.int64 ?? 0
-                case 5: gift.price = field.int64 ?? 0
-                case 7: gift.totalCoin = field.int64 ?? 0
-                case 8: gift.coinType = field.string ?? ""
-                case 9: gift.tid = field.string ?? field.int64.map { String($0) }
-                case 10: gift.timestamp = field.int64 ?? 0
-                case 18: gift.action = field.string ?? ""
+                case 1: gift.giftID = ProtobufEvents.int(field)
+                case 2: gift.giftName = ProtobufEvents.text(field)
+                case 3: gift.num = ProtobufEvents.int(field)
+                case 5: gift.price = ProtobufEvents.int(field)
+                case 7: gift.totalCoin = ProtobufEvents.int(field)
+                case 8: gift.coinType = ProtobufEvents.text(field)
+                case 9:
+                    let tid = ProtobufEvents.text(field)
+                    gift.tid = tid.isEmpty ? String(ProtobufEvents.int(field)) : tid
+                case 10: gift.timestamp = ProtobufEvents.int(field)
+                case 18: gift.action = ProtobufEvents.text(field)
                 default: break
                 }
             }
             gifts.append(gift)
         }
         return gifts
+    }
+
+    // Field accessors kept out of line: swiftc 6.3.1 -O crashed ("Found ownership error") when the
+    // ProtobufField computed properties were inlined into the switch loops above.
+    @inline(never) static func int(_ field: ProtobufField) -> Int64 {
+        if case .varint(let v) = field.value { return Int64(bitPattern: v) }
+        return 0
+    }
+
+    @inline(never) static func bytes(_ field: ProtobufField) -> ArraySlice<UInt8>? {
+        if case .lengthDelimited(let b) = field.value { return b }
+        return nil
+    }
+
+    @inline(never) static func text(_ field: ProtobufField) -> String {
+        guard case .lengthDelimited(let b) = field.value else { return "" }
+        return String(validating: b, as: UTF8.self) ?? String(decoding: b, as: UTF8.self)
     }
 
     /// base64 text → top-level fields; nil when either layer is malformed.
@@ -88,11 +107,17 @@ enum ProtobufEvents {
 
     static func medal(fields: [ProtobufField]?, name: Int, level: Int, roomID: Int, targetID: Int) -> Medal? {
         guard let fields else { return nil }
-        func value(_ n: Int) -> ProtobufField? { fields.first { $0.number == n } }
-        let medalName = value(name)?.string ?? ""
-        let medalLevel = Int(value(level)?.int64 ?? 0)
+        var medalName = "", medalLevel = 0, anchorRoomID: Int64 = 0, anchorUID: Int64 = 0
+        for field in fields {
+            switch field.number {
+            case name: medalName = text(field)
+            case level: medalLevel = Int(int(field))
+            case roomID: anchorRoomID = int(field)
+            case targetID: anchorUID = int(field)
+            default: break
+            }
+        }
         if medalName.isEmpty && medalLevel == 0 { return nil }
-        return Medal(name: medalName, level: medalLevel, anchorRoomID: value(roomID)?.int64 ?? 0,
-                     anchorUID: value(targetID)?.int64 ?? 0)
+        return Medal(name: medalName, level: medalLevel, anchorRoomID: anchorRoomID, anchorUID: anchorUID)
     }
 }
