@@ -1,14 +1,56 @@
 #!/usr/bin/env bash
-# Build one libFuzzer target: Fuzz/<name>/*.swift compiled together with Sources/DanmuCodecs (and, for targets
-# that need them, Sources/DanmuClient's pure files listed in Fuzz/<name>/extra-sources.txt).
+# Build one libFuzzer target.
 # Usage: Fuzz/build.sh NAME            → Fuzz/out/NAME
 #        Fuzz/out/NAME Fuzz/NAME/seeds -max_total_time=600     (run; see README "Fuzzing")
+#
+# Two layouts:
+# - single module (default): Fuzz/<name>/*.swift compiled together with Sources/DanmuCodecs (and, for targets that
+#   need them, Sources/DanmuClient's pure files listed in Fuzz/<name>/extra-sources.txt) as one module FuzzTarget.
+# - separate modules, when Fuzz/<name>/modules.txt exists: each line `ModuleName source...` (globs or `@listfile`,
+#   paths relative to the repo root, `#` comments) is compiled in order as its own module with coverage and ASan,
+#   so sources that `import DanmuCodecs` compile unchanged; then Fuzz/<name>/*.swift (module FuzzTarget) imports
+#   them and everything is linked with libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: Fuzz/build.sh NAME}
 mkdir -p Fuzz/out/obj
 clang -c -O1 -fsanitize=fuzzer-no-link,address -ISources/CBrotliDictionary/include \
     Sources/CBrotliDictionary/dictionary.c -o Fuzz/out/obj/dictionary.o
+
+if [ -f "Fuzz/$name/modules.txt" ]; then
+    moddir="Fuzz/out/obj/$name"
+    rm -rf "$moddir"
+    mkdir -p "$moddir"
+    objects=()
+    while read -r module specs; do
+        case "$module" in ''|'#'*) continue ;; esac
+        sources=()
+        for spec in $specs; do
+            if [[ "$spec" == @* ]]; then
+                while read -r f; do
+                    case "$f" in ''|'#'*) continue ;; esac
+                    sources+=("$f")
+                done < "${spec#@}"
+            else
+                sources+=($spec)   # glob expansion wanted here
+            fi
+        done
+        # -sanitize=fuzzer on a compile-only job adds the coverage instrumentation; libFuzzer is linked below.
+        swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name "$module" \
+            -ISources/CBrotliDictionary/include -I "$moddir" \
+            -emit-module -emit-module-path "$moddir/$module.swiftmodule" \
+            -emit-object -o "$moddir/$module.o" "${sources[@]}"
+        objects+=("$moddir/$module.o")
+    done < "Fuzz/$name/modules.txt"
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzTarget \
+        -ISources/CBrotliDictionary/include -I "$moddir" \
+        Fuzz/"$name"/*.swift "${objects[@]}" Fuzz/out/obj/dictionary.o \
+        -o "Fuzz/out/$name" 2> >(grep -v "Cannot export local symbol" >&2)
+    wait
+    echo "built Fuzz/out/$name"
+    exit 0
+fi
+
 extra=()
 if [ -f "Fuzz/$name/extra-sources.txt" ]; then
     while read -r f; do [ -n "$f" ] && extra+=("$f"); done < "Fuzz/$name/extra-sources.txt"
