@@ -1,6 +1,7 @@
 // libFuzzer target for the TCP stream decoding of DanmuClient: FrameDecoder → MessageDecoder → writeJSONLine /
 // EventText. Built by `Fuzz/build.sh frames` (separate modules, see Fuzz/frames/modules.txt), run with
-// `Fuzz/out/frames Fuzz/frames/seeds -max_total_time=600 -rss_limit_mb=2048 -timeout=10`.
+// `SWIFT_BACKTRACE=enable=no Fuzz/out/frames Fuzz/frames/seeds -max_total_time=600 -rss_limit_mb=2048 -timeout=10`
+// (without SWIFT_BACKTRACE=enable=no a trap can hang in the Swift runtime's backtracer instead of reaching libFuzzer).
 //
 // Input layout (see `FuzzInput`): byte 0 = configuration (low nibble: how many chunk-size bytes follow; bits 4–5:
 // the frame decoder's length cap; bit 6: a tiny resync budget), then the chunk sizes, then the stream itself.
@@ -158,6 +159,9 @@ private func checkOutput(_ event: DanmuEvent, index: Int) {
     }, "text line holds a control character: \(text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())")
 }
 
+/// `FRAMES_FUZZ_VERBOSE=1 Fuzz/out/frames FILE` prints what each input decoded to (for looking at a regression).
+private let verbose = getenv("FRAMES_FUZZ_VERBOSE") != nil
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func framesFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let input = FuzzInput(UnsafeRawBufferPointer(start: data, count: size))
@@ -169,6 +173,11 @@ public func framesFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int
         fputs("chunked: \(chunked.frames.count) frames, error \(String(describing: chunked.error)), "
               + "\(chunked.events.count) events, buffered \(chunked.buffered), skipped \(chunked.echoSkipped)\n", stderr)
         check(false, "chunked feeding (sizes \(input.chunkSizes)) differs from feeding the whole stream")
+    }
+    if verbose {
+        fputs("\(whole.frames.count) frames, \(whole.events.count) events, error \(String(describing: whole.error)), "
+              + "frame errors \(whole.frameErrors.compactMap { $0 }.map(String.init(describing:))), "
+              + "kinds \(whole.events.map(\.kind.rawValue))\n", stderr)
     }
     checkReencoding(whole.frames, input)
     for (index, event) in whole.events.enumerated() { checkOutput(event, index: index) }
