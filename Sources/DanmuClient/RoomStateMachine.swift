@@ -103,7 +103,8 @@ struct RoomStateMachine {
     }
 
     enum Action: Equatable {
-        case resolve
+        /// Fetch token and hosts; `refresh`: the previous token failed, do not use a cached one.
+        case resolve(refresh: Bool)
         case connect(hostIndex: Int)
         case sendAuth
         case sendHeartbeat
@@ -241,7 +242,8 @@ struct RoomStateMachine {
         let refreshLimit = max(timing.refreshAfterFailures, hostCount)
         if resolutionEnabled && (!hasEndpoint || mustRefresh || failuresSinceResolve >= refreshLimit) {
             phase = .resolving
-            return isRetry ? [.cancelTimer, .reconnecting, .resolve] : [.cancelTimer, .resolve]
+            let resolve = Action.resolve(refresh: hasEndpoint)
+            return isRetry ? [.cancelTimer, .reconnecting, resolve] : [.cancelTimer, resolve]
         }
         if isRetry {
             return [.reconnecting] + connect(now: now, timing: timing)

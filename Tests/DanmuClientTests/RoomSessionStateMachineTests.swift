@@ -78,7 +78,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
 
     func testAuthTimeoutClosesBacksOffAndRefreshesToken() {
         var room = ManualRoom(resolution: true)
-        XCTAssertEqual(room.send(.start), [.cancelTimer, .resolve])
+        XCTAssertEqual(room.send(.start), [.cancelTimer, .resolve(refresh: false)])
         room.send(.resolved(hostCount: 2))
         room.send(.connected)
         room.advance(by: .milliseconds(4_900))
@@ -90,7 +90,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
         room.log.removeAll()
         room.advance(by: .seconds(3))  // auth failures wait double: 2 s
         XCTAssertEqual(room.machine.phase, .resolving, "an auth failure re-fetches the token")
-        XCTAssertEqual(room.log.suffix(2), [.reconnecting, .resolve])
+        XCTAssertEqual(room.log.suffix(2), [.reconnecting, .resolve(refresh: true)])
     }
 
     func testCloseBeforeAuthReplyIsAnAuthFailure() {
