@@ -11,7 +11,10 @@ final class ChildProcess {
     /// Starts `/proc/self/exe` with `arguments` (argv[1...]).
     init(selfWith arguments: [String]) throws(ChildProcessError) {
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe2(&pipeFDs, O_CLOEXEC) == 0 else { throw ChildProcessError(message: "pipe2 failed: errno \(errno)") }
+        guard pipe(&pipeFDs) == 0 else { throw ChildProcessError(message: "pipe2 failed: errno \(errno)") }
+        // Close-on-exec on both ends: the child gets the write end only as its fd 1 (dup2 clears the flag there).
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

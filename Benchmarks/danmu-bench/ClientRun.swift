@@ -13,17 +13,18 @@ final class EventTally: Sendable {
     init(recordLatency: Bool = false) { self.recordLatency = recordLatency }
 
     var handler: DanmuHandlers {
-        DanmuHandlers(event: { [self] event in
+        let tally = self
+        return DanmuHandlers(event: { event in
             switch event.event {
             case .popularity, .authReply: return  // connection control, not chat
-            case .danmaku(let danmaku) where recordLatency:
-                if let id = danmaku.idStr.flatMap { SimulatedMessageID(idStr: $0) } {
+            case .danmaku(let danmaku) where tally.recordLatency:
+                if let idStr = danmaku.idStr, let id = SimulatedMessageID(idStr: idStr) {
                     let now = ProcessMetrics.monotonicNanoseconds()
-                    latencies.withLock { $0.append(now &- min(now, id.sentAtNs)) }
+                    tally.latencies.withLock { $0.append(now &- min(now, id.sentAtNs)) }
                 }
             default: break
             }
-            messages.add(1, ordering: .relaxed)
+            tally.messages.add(1, ordering: .relaxed)
         })
     }
 

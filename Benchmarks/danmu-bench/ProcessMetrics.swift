@@ -1,3 +1,4 @@
+import CDanmuSystem
 import Glibc
 
 /// Readings of this process's own resource use, taken the same way in every scenario so figures compare.
@@ -20,7 +21,7 @@ enum ProcessMetrics {
     /// User + system CPU seconds this process has used so far (all threads).
     static func cpuSeconds() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
@@ -28,7 +29,7 @@ enum ProcessMetrics {
     /// CPU seconds used by waited-for children (the simulator process, once reaped).
     static func childrenCPUSeconds() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_CHILDREN, &usage)
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
@@ -87,7 +88,17 @@ func medianOf(_ runs: Int, _ body: () -> Double) -> Double {
 
 /// Progress on stderr, so stdout stays a clean table.
 func progress(_ message: String) {
-    var line = "danmu-bench: " + message + "\n"
-    line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
-    fflush(stderr)
+    writeLine("danmu-bench: " + message, to: 2)
+}
+
+/// Writes one line straight to a file descriptor (no stdio buffering to flush, nothing shared to guard).
+func writeLine(_ line: String, to fd: Int32) {
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        offset += n
+    }
 }

@@ -78,15 +78,13 @@ func serveSimulator(_ arguments: [String]) -> Never {
             compression: .always(compression), batchSize: batch)
         let simulator = Simulator(reactor: reactor, configuration: configuration)
         let address = try simulator.start()
-        print("port \(address.port)")
-        fflush(stdout)
+        writeLine("port \(address.port)", to: 1)
         var received: Int32 = 0
         sigwait(&signals, &received)
         let sent = simulator.statistics().messagesSent
         simulator.stop()
         reactor.shutdown()
-        print("sent \(sent)")
-        fflush(stdout)
+        writeLine("sent \(sent)", to: 1)
         exit(0)
     } catch {
         progress("serve-simulator failed: \(error)")
