@@ -105,11 +105,10 @@ final class ClientConnection: ConnectionHandler {
         room = request.roomID
         let number = core.admit(room: room)
         faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)
-        let wanted: Compression = switch core.configuration.compression {
+        compression = switch core.configuration.compression {
         case .followProtover: Compression(protover: request.protover) ?? .none
         case .always(let forced): forced
         }
-        compression = BatchCompressor.isAvailable(wanted) ? wanted : .none
         let room = self.room
         core.store.update { stats in
             stats.authsOK &+= 1
