@@ -111,6 +111,24 @@ final class SimulatorTests: XCTestCase {
         }
     }
 
+    func testClientBodyEchoRepeatsWhatTheClientSent() throws {
+        let configuration = Simulator.Configuration(rooms: .ids([5]), ratePerRoom: 0.001, heartbeatEcho: .clientBody,
+                                                    popularity: 7)
+        try withSimulator(configuration) { simulator, port in
+            let client = try TestClient(port: port)
+            client.sendAuth(room: 5)
+            _ = try client.readFrames { !$0.isEmpty }
+            client.sendHeartbeat(body: Array("abc".utf8))
+            var raw: [UInt8] = []
+            while raw.count < 23, let bytes = client.readOnce(timeout: 5), !bytes.isEmpty { raw += bytes }
+            XCTAssertEqual(raw, [0, 0, 0, 20, 0, 16, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7] + Array("abc".utf8))
+            client.sendHeartbeat()  // empty body → nothing extra, and the decoder stays in sync
+            let frames = try client.readFrames { $0.contains { $0.header.operation == 3 } }
+            XCTAssertEqual(frames.filter { $0.header.operation == 3 }.map(\.body), [[0, 0, 0, 7]])
+            XCTAssertTrue(eventually { simulator.statistics(room: 5)?.heartbeatsAnswered == 2 })
+        }
+    }
+
     func testFloodDeliversEveryMessageOfEveryRoom() throws {
         let limit = 3000
         let configuration = Simulator.Configuration(rooms: .range(1...4), ratePerRoom: 0, messageLimitPerRoom: limit,
