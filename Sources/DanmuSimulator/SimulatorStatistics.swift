@@ -46,7 +46,16 @@ public struct SimulatorStatistics: Sendable, Equatable {
 final class StatisticsStore: Sendable {
     private let state = Mutex(SimulatorStatistics())
 
-    func snapshot() -> SimulatorStatistics { state.withLock { $0 } }
+    /// A copy whose storage is not shared with the live counters. (Returning the struct as is would share the
+    /// dictionary's buffer, and the loop's next write would then copy all rooms: O(rooms) per write while
+    /// somebody polls. Here the reader pays, once per snapshot.)
+    func snapshot() -> SimulatorStatistics {
+        state.withLock { live in
+            var copy = live
+            copy.rooms = live.rooms.mapValues { $0 }
+            return copy
+        }
+    }
 
     func room(_ room: Int64) -> RoomStatistics? { state.withLock { $0.rooms[room] } }
 
