@@ -15,18 +15,18 @@ final class ScaleTests: XCTestCase {
                 client.sendAuth(room: Int64(room))
                 return client
             }
-            XCTAssertTrue(eventually(timeout: 20) { simulator.statistics().authsOK == UInt64(rooms) })
-            // Every room's phase is inside its first 250 ms interval: after 1 s each has sent something.
-            XCTAssertTrue(eventually(timeout: 20) {
-                let stats = simulator.statistics()
-                return stats.rooms.count == rooms && stats.rooms.values.allSatisfy { $0.lastSeq >= 2 }
-            })
+            // Messages accumulate in every socket in parallel, so the generous per-client timeout only matters
+            // on a very slow machine (TSan build on 2 busy cores).
             for (index, client) in clients.enumerated() {
                 let room = Int64(index + 1)
                 // Decode only the first two (the reference JSON parser is slow in debug builds).
-                let seqs = sequenceNumbers(Array(try client.readMessages(2, timeout: 5).prefix(2)), room: room)
+                let seqs = sequenceNumbers(Array(try client.readMessages(2, timeout: 30).prefix(2)), room: room)
                 XCTAssertEqual(seqs, [1, 2], "room \(room)")
             }
+            let stats = simulator.statistics()
+            XCTAssertEqual(stats.authsOK, UInt64(rooms))
+            XCTAssertEqual(stats.rooms.count, rooms)
+            XCTAssertTrue(stats.rooms.values.allSatisfy { $0.lastSeq >= 2 })
         }
     }
 }

@@ -22,7 +22,8 @@ final class SimulatorTests: XCTestCase {
             XCTAssertEqual(heartbeat?.header, PacketHeader(length: 20, protover: 1, operation: 3, sequence: 0))
             XCTAssertEqual(heartbeat?.body, [0, 0, 0x10, 0x92])
 
-            let messages = try client.readMessages(150)
+            _ = try client.readMessages(150)
+            let messages = client.received  // including any that arrived together with op 8 / op 3
             XCTAssertGreaterThanOrEqual(messages.count, 150)
             XCTAssertTrue(messages.allSatisfy { $0.outerProtover == 0 })
             let seqs = sequenceNumbers(messages, room: 2)
