@@ -5,6 +5,7 @@ let selected = Set(arguments.filter { !$0.hasPrefix("--") })
 let scenarios: [(name: String, run: (Bool) -> [BenchmarkFigure])] = [
     ("json", runJSONBenchmark),
     ("inflate", runInflateBenchmark),
+    ("protocol", runProtocolBenchmark),
 ]
 for scenario in scenarios where selected.isEmpty || selected.contains(scenario.name) {
     for figure in scenario.run(quick) {

@@ -1,7 +1,7 @@
 import Glibc
 import XCTest
 
-// TestSHA256 (shared with the brotli tests) lives in TestSHA256.swift.
+// SHA-256 itself lives in TestSHA256.swift (shared with the brotli tests); its vectors are checked below.
 
 /// Reads committed fixtures relative to this file (no Foundation, no bundle).
 enum InflateTestFiles {
