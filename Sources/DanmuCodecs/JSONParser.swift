@@ -276,7 +276,7 @@ struct JSONParser {
         return i &+ 1
     }
 
-    /// High bit set in each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or at least 0x80 (SWAR).
+    /// High bit set in each byte of `w` (little-endian) that is `"`, `\`, below 0x20 or at least 0x80 (SWAR).
     /// Borrows can flag extra bytes, but only above a truly flagged one, so the lowest set bit is always exact.
     @inline(__always)
     static func specialBytes(_ w: UInt64) -> UInt64 {
