@@ -28,7 +28,10 @@ struct JSONParser {
             throw JSONError(offset: 0, reason: .documentTooLarge)
         }
         // The container stack lives on the machine stack for the usual depths (temporary allocation).
-        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: max(maxDepth, 1) * 2) { stack in
+        // Each open container consumes an input byte, so the input length also bounds the depth (and keeps a huge
+        // `maxDepth` from overflowing the allocation size).
+        let levels = max(1, min(maxDepth, end))
+        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: levels * 2) { stack in
             do throws(JSONError) {
                 try run(stack: stack.baseAddress!)
                 return Result<Void, JSONError>.success(())

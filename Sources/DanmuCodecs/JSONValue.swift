@@ -17,6 +17,7 @@ public struct JSONObject: Equatable, Sendable, Sequence, ExpressibleByDictionary
     /// The members in order.
     public var members: [(key: String, value: JSONValue)]
 
+    /// An object with `members` in this order.
     public init(_ members: [(key: String, value: JSONValue)] = []) {
         self.members = members
     }
@@ -35,6 +36,7 @@ public struct JSONObject: Equatable, Sendable, Sequence, ExpressibleByDictionary
         members.append((key: key, value: value))
     }
 
+    /// Number of members, duplicates included.
     public var count: Int { members.count }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

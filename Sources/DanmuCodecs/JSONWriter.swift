@@ -33,23 +33,27 @@ public struct JSONWriter: Sendable {
         if needsComma { bytes.append(0x2C) }
     }
 
+    /// Opens an object (`{`); follow with `key(_:)` + value pairs and `endObject()`.
     public mutating func beginObject() {
         separate()
         bytes.append(0x7B)
         needsComma = false
     }
 
+    /// Closes the innermost object (`}`).
     public mutating func endObject() {
         bytes.append(0x7D)
         needsComma = true
     }
 
+    /// Opens an array (`[`).
     public mutating func beginArray() {
         separate()
         bytes.append(0x5B)
         needsComma = false
     }
 
+    /// Closes the innermost array (`]`).
     public mutating func endArray() {
         bytes.append(0x5D)
         needsComma = true
@@ -63,6 +67,7 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a string value, escaped.
     public mutating func string(_ value: String) {
         separate()
         JSONWriter.escape(value, asciiOnly: asciiOnly, into: &bytes)
@@ -70,16 +75,19 @@ public struct JSONWriter: Sendable {
     }
 
     // Concrete overloads: a generic call from another module would not be specialised.
+    /// Writes an integer in decimal.
     public mutating func int(_ value: Int64) {
         separate()
         JSONWriter.appendDecimal(value, into: &bytes)
         needsComma = true
     }
 
+    /// Writes an integer in decimal.
     public mutating func int(_ value: Int) {
         int(Int64(value))
     }
 
+    /// Writes an integer of any width in decimal (beyond Int64 via its `description`).
     public mutating func int(_ value: some BinaryInteger) {
         separate()
         if let v = Int64(exactly: value) {
@@ -101,6 +109,7 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
         if value {
@@ -111,6 +120,7 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes `null`.
     public mutating func null() {
         separate()
         JSONWriter.appendNull(into: &bytes)
