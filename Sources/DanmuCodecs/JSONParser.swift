@@ -17,8 +17,9 @@ struct JSONParser {
         p = input
         end = count
         self.maxDepth = max(0, maxDepth)
-        // Compact Bilibili bodies average roughly one value per 8 bytes; the buffer doubles when that is wrong.
-        tape = JSONTapeBuffer(capacity: count / 8 + 8)
+        // Compact DANMU_MSG bodies hold one value per 4.6 (2021 shape) to 13 (2024 shape) bytes: guess one per 4 so
+        // that the tape never grows for them; it doubles when the guess is wrong.
+        tape = JSONTapeBuffer(capacity: count / 4 + 16)
     }
 
     /// Parses the whole input; on success the caller owns the returned tape memory.
