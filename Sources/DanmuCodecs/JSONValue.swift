@@ -22,6 +22,7 @@ public struct JSONObject: Equatable, Sendable, Sequence, ExpressibleByDictionary
         self.members = members
     }
 
+    /// `["a": .int(1), "b": .null]`, in the written order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         members = elements.map { (key: $0.0, value: $0.1) }
     }

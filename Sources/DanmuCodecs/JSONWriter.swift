@@ -17,6 +17,7 @@ public struct JSONWriter: Sendable {
     // True when the next value or key needs a ',' before it (a sibling was written at this level).
     private var needsComma = false
 
+    /// An empty writer; `capacity` bytes are reserved up front.
     public init(asciiOnly: Bool = false, capacity: Int = 256) {
         self.asciiOnly = asciiOnly
         bytes = []
