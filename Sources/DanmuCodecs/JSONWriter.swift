@@ -6,13 +6,14 @@
 /// // {"cmd":"DANMU_MSG","n":3}
 /// ```
 /// Strings are escaped per RFC 8259: `"` and `\` with a backslash, control characters as `\b \f \n \r \t` or `\u00XX`,
-/// `/` left alone; non-ASCII is kept as UTF-8, or written as `\uXXXX` (surrogate pairs above U+FFFF) with
+/// `/` left alone; non-ASCII is kept as UTF-8, or written as `\uXXXX` (surrogate pairs above U+FFFF; DEL too) with
 /// `asciiOnly`. Non-finite doubles have no JSON form and are written as `null`. The writer does not check that
 /// calls nest correctly (`key` outside an object, unbalanced `end…`); that is the caller's contract.
 public struct JSONWriter: Sendable {
     /// The text written so far.
     public var bytes: [UInt8]
-    /// Escape every non-ASCII scalar as `\uXXXX`.
+    /// Escape every non-ASCII scalar (and DEL) as `\uXXXX`, so the output is printable ASCII (as Python's
+    /// `ensure_ascii`).
     public var asciiOnly: Bool
     // True when the next value or key needs a ',' before it (a sibling was written at this level).
     private var needsComma = false
@@ -164,7 +165,7 @@ public struct JSONWriter: Sendable {
         out.append(0x22)
         if asciiOnly {
             for scalar in value.unicodeScalars {
-                if scalar.value < 0x80 {
+                if scalar.value < 0x7F {
                     appendEscaped(UInt8(scalar.value), into: &out)
                 } else if scalar.value < 0x10000 {
                     appendUnicodeEscape(UInt16(scalar.value), into: &out)
