@@ -15,9 +15,15 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
     ]
-    static let details = """
-        faults: close-after=N, garbage-header, absurd-length, tiny-writes, no-auth-reply, no-heartbeat-reply, stall
+    static var details: String {
         """
+        Prints "listening on HOST:PORT" on stdout once ready, then serves until SIGINT/SIGTERM or --duration.
+        Every danmaku carries "sim-<room>-<seq>-<ns>" as its id_str; seq counts 1, 2, 3… per room across
+        reconnects, so a client can prove it lost nothing. With --summary the exit prints one JSON line on
+        stderr: {"rooms":N,"messages":M,"danmaku":D,"connections":C,"sent":{"<room>":<danmaku sent>,…}}.
+
+        """ + SimulateOptions.faultHelp
+    }
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
         guard arguments.positionals.isEmpty else {
@@ -52,33 +58,66 @@ struct SimulateOptions {
     var duration: Double? = nil
     var summary = false
 
-    /// A fault as typed on the command line.
-    enum FaultOption: Equatable {
-        case closeAfter(Int)
-        case garbageHeader, absurdLength, tinyWrites, noAuthReply, noHeartbeatReply, stall
+    /// A fault as typed on the command line: `NAME[=N][,every=K][,first=C]`.
+    struct FaultOption: Equatable {
+        enum Kind: Equatable {
+            case closeAfter(Int), garbageHeader(Int), absurdLength(Int), stall(Int)
+            case tinyWrites, noAuthReply, noHeartbeatReply
+        }
+        var kind: Kind
+        /// Only rooms whose id is a multiple of `every` (nil: all rooms).
+        var every: Int? = nil
+        /// Only each room's first `first` connections (nil: all of them).
+        var first: Int? = nil
     }
 
-    static let faultNames = [
-        "close-after=N", "garbage-header", "absurd-length", "tiny-writes", "no-auth-reply", "no-heartbeat-reply", "stall",
-    ]
+    static let faultHelp = """
+        faults (--fault NAME[=N][,every=K][,first=C], repeatable):
+          close-after=N        close the connection after N messages
+          garbage-header=N     after N messages send a header no parser accepts
+          absurd-length=N      after N messages send a header declaring a 4 GiB packet
+          stall=N              after N messages go silent, keep the socket open
+          tiny-writes          cut every write into 1–3 byte pieces
+          no-auth-reply        never answer the auth packet
+          no-heartbeat-reply   never answer heartbeats
+          every=K              apply only to rooms whose id is a multiple of K
+          first=C              apply only to each room's first C connections (then serve normally)
+        """
 
     static func parseFault(_ text: String) throws(UsageError) -> FaultOption {
-        switch text {
-        case "garbage-header": return .garbageHeader
-        case "absurd-length": return .absurdLength
-        case "tiny-writes": return .tinyWrites
-        case "no-auth-reply": return .noAuthReply
-        case "no-heartbeat-reply": return .noHeartbeatReply
-        case "stall": return .stall
-        default:
-            if text.hasPrefix("close-after=") {
-                let number = text.dropFirst("close-after=".count)
-                guard let count = Int(number), count > 0 else {
-                    throw UsageError("--fault close-after=N needs a positive N, got \(quoted(String(number)))")
-                }
-                return .closeAfter(count)
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        func count(_ value: Substring?, _ what: String, minimum: Int) throws(UsageError) -> Int {
+            guard let value else { throw UsageError("--fault \(what) needs =N") }
+            guard let number = Int(value), number >= minimum else {
+                throw UsageError("--fault \(what) needs an integer ≥ \(minimum), got \(quoted(String(value)))")
             }
-            throw UsageError("--fault must be one of \(faultNames.joined(separator: ", ")); got \(quoted(text))")
+            return number
         }
+        let head = parts[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(head[0])
+        let argument = head.count > 1 ? head[1] : nil
+        let kind: FaultOption.Kind
+        switch name {
+        case "close-after": kind = .closeAfter(try count(argument, name, minimum: 1))
+        case "garbage-header": kind = .garbageHeader(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
+        case "absurd-length": kind = .absurdLength(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
+        case "stall": kind = .stall(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
+        case "tiny-writes", "no-auth-reply", "no-heartbeat-reply":
+            if argument != nil { throw UsageError("--fault \(name) takes no =N") }
+            kind = name == "tiny-writes" ? .tinyWrites : name == "no-auth-reply" ? .noAuthReply : .noHeartbeatReply
+        default:
+            throw UsageError("--fault: unknown fault \(quoted(name)); faults are close-after=N, garbage-header, "
+                + "absurd-length, stall, tiny-writes, no-auth-reply, no-heartbeat-reply")
+        }
+        var fault = FaultOption(kind: kind)
+        for modifier in parts.dropFirst() {
+            let pair = modifier.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            switch pair[0] {
+            case "every": fault.every = try count(pair.count > 1 ? pair[1] : nil, "every", minimum: 1)
+            case "first": fault.first = try count(pair.count > 1 ? pair[1] : nil, "first", minimum: 1)
+            default: throw UsageError("--fault: unknown modifier \(quoted(modifier)) (every=K or first=C)")
+            }
+        }
+        return fault
     }
 }
