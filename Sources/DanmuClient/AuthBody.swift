@@ -1,3 +1,5 @@
+import DanmuCodecs
+
 /// The JSON body of the op 7 AUTH packet (PROTOCOL.md §7):
 /// `{"uid":…,"roomid":…,"protover":3,"platform":"web","type":2,"key":"…","buvid":"…"}`.
 ///
@@ -38,6 +40,23 @@ public struct AuthBody: Sendable, Equatable {
         AuthBody.appendQuoted(buvid, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// Parses an AUTH body as a server (the simulator) receives it. `uid`, `roomid` may be numbers or strings;
+    /// missing `protover` means 0, missing `platform`/`key`/`buvid` mean "", missing `type` 0. Only `roomid` is
+    /// required. Unknown fields (`clientver`, `support_ack`, …) are ignored.
+    public init(parsing bytes: [UInt8]) throws(ProtocolError) {
+        let document: JSONDocument
+        do throws(JSONError) { document = try JSONDocument(parsing: bytes, maxDepth: 8) } catch {
+            throw .json(error.description)
+        }
+        let root = document.root
+        guard root.kind == .object else { throw .json("auth body is not an object") }
+        guard let room = root["roomid"]?.int64Lenient else { throw .json("auth body has no roomid") }
+        self.init(uid: root["uid"]?.int64Lenient ?? 0, roomID: room,
+                  protover: Int(root["protover"]?.int64Lenient ?? 0),
+                  platform: root["platform"]?.string ?? "", type: Int(root["type"]?.int64Lenient ?? 0),
+                  key: root["key"]?.string ?? "", buvid: root["buvid"]?.string ?? "")
     }
 
     /// JSON string literal with the escapes RFC 8259 requires (quote, backslash, control characters).

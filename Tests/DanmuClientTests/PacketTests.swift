@@ -58,3 +58,31 @@ final class PacketTests: XCTestCase {
         XCTAssertEqual(op.description, "op(1234)")
     }
 }
+
+final class AuthBodyTests: XCTestCase {
+    func testRoundTrip() throws {
+        let body = AuthBody(uid: 5, roomID: 22_608_112, protover: 2, key: "k\"\\\u{7}", buvid: "b")
+        XCTAssertEqual(try AuthBody(parsing: body.jsonBytes()), body)
+    }
+
+    func testParsesCapturedAuthPackets() throws {
+        let v3 = Fixtures.read("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
+        let body3 = try AuthBody(parsing: Array(v3[16...]))
+        XCTAssertEqual(body3.uid, 160_148_624)
+        XCTAssertEqual(body3.roomID, 22_608_112)
+        XCTAssertEqual(body3.protover, 3)
+        XCTAssertEqual(body3.platform, "web")
+        XCTAssertEqual(body3.type, 2)
+        XCTAssertFalse(body3.key.isEmpty)
+        let v2 = Fixtures.read("Fixtures/captures/sunkey_2021-01_c2s_op7_auth_protover2.bin")
+        let body2 = try AuthBody(parsing: Array(v2[16...]))
+        XCTAssertEqual(body2.roomID, 21_463_235)
+        XCTAssertEqual(body2.protover, 2)
+    }
+
+    func testRejectsGarbageAndMissingRoom() {
+        XCTAssertThrowsError(try AuthBody(parsing: Array("[object Object]".utf8)))
+        XCTAssertThrowsError(try AuthBody(parsing: Array(#"{"uid":1}"#.utf8)))
+        XCTAssertThrowsError(try AuthBody(parsing: Array(#"[1]"#.utf8)))
+    }
+}
