@@ -21,8 +21,7 @@ enum SimulateCommand: CLICommand {
         Every danmaku carries "sim-<room>-<seq>-<ns>" as its id_str; seq counts 1, 2, 3… per room across
         reconnects, so a client can prove it lost nothing. With --summary the exit prints one JSON line on
         stderr: {"rooms":N,"messages":M,"danmaku":D,"connections":C,"sent":{"<room>":<danmaku sent>,…}}.
-
-        """ + SimulateOptions.faultHelp
+        """ + "\n\n" + SimulateOptions.faultHelp
     }
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
