@@ -236,10 +236,15 @@ struct JSONParser {
         var i = start &+ 1
         var escaped = false
         while true {
-            // Eight bytes at a time while none is a quote, backslash, control byte or non-ASCII.
+            // Eight bytes at a time while none is a quote, backslash, control byte or non-ASCII; then jump straight
+            // to the first such byte (the lowest flagged byte of the SWAR mask is exact).
             while i &+ 8 <= end {
                 let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                if JSONParser.hasSpecialByte(w) { break }
+                let mask = JSONParser.specialBytes(w)
+                if mask != 0 {
+                    i &+= mask.trailingZeroBitCount &>> 3
+                    break
+                }
                 i &+= 8
             }
             guard i < end else { throw JSONError(offset: end, reason: .unexpectedEnd) }
@@ -260,9 +265,10 @@ struct JSONParser {
         return i &+ 1
     }
 
-    /// True when some byte of `w` is `"`, `\`, below 0x20 or at least 0x80 (SWAR, no false negatives).
+    /// High bit set in each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or at least 0x80 (SWAR).
+    /// Borrows can flag extra bytes, but only above a truly flagged one, so the lowest set bit is always exact.
     @inline(__always)
-    static func hasSpecialByte(_ w: UInt64) -> Bool {
+    static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let quoteX = w ^ (ones &* 0x22)
@@ -271,7 +277,7 @@ struct JSONParser {
         let zeroQuote = (quoteX &- ones) & ~quoteX
         let zeroSlash = (slashX &- ones) & ~slashX
         let control = (w &- ones &* 0x20) & ~w
-        return (zeroQuote | zeroSlash | control | w) & high != 0
+        return (zeroQuote | zeroSlash | control | w) & high
     }
 
     /// Validates the escape whose backslash is at `start`; returns the offset after it.
