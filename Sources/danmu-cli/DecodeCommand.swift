@@ -1,3 +1,4 @@
+import DanmuClient
 import Glibc
 
 /// `danmu-cli decode [FILE|-]`: decode a captured TCP byte stream into events.
@@ -33,8 +34,59 @@ enum DecodeCommand: CLICommand {
         return decode(path: path, format: format, room: room, kinds: kinds)
     }
 
-    static func decode(path: String, format: OutputFormat, room: Int64, kinds: Set<String>?) -> Int32 {
-        StandardError.print("danmu-cli decode: not available in this build yet")
-        return 1
+    static func decode(path: String, format: OutputFormat, room: Int64, kinds: Set<EventKind>?) -> Int32 {
+        let bytes: [UInt8]
+        switch Posix.readFile(path) {
+        case .success(let read): bytes = read
+        case .failure(let error):
+            StandardError.print("danmu-cli decode: \(error.description)")
+            return 1
+        }
+        let sink = OutputSink(destination: OutputDestination(standardOutput: ()))
+        let printer = EventPrinter(format: format, kinds: kinds, sink: sink)
+        let (frames, framingFailure, echoBytes) = CaptureReader.read(bytes)
+        var decoder = MessageDecoder()
+        var failure = framingFailure
+        var clientPackets: [String: Int] = [:]
+        for positioned in frames {
+            let header = positioned.frame.header
+            switch header.op {
+            case .auth, .heartbeat, .ack:
+                // Client→server packets in a capture: nothing to show as events, but say so.
+                clientPackets[header.op.description, default: 0] += 1
+                continue
+            default:
+                break
+            }
+            let malformedBefore = decoder.statistics.malformedMessages
+            let events: [DanmuEvent]
+            do throws(ProtocolError) {
+                events = try decoder.decode(positioned.frame)
+            } catch {
+                failure = CaptureReader.Failure(offset: positioned.offset, reason: "\(header.op) ver \(header.protover): \(error)")
+                break
+            }
+            if decoder.statistics.malformedMessages > malformedBefore, let why = decoder.statistics.lastMalformed {
+                StandardError.print("danmu-cli decode: warning: byte offset \(positioned.offset): skipped a malformed message: \(why)")
+            }
+            // A capture carries no receive time: received_at is 0 (unknown) so that output is reproducible.
+            printer.print(room: room, receivedAt: 0, events: events)
+        }
+        sink.close()
+        if !clientPackets.isEmpty {
+            let list = clientPackets.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ")
+            StandardError.print("danmu-cli decode: skipped client→server packets (no events): \(list)")
+        }
+        if decoder.statistics.unknownOperations > 0 {
+            StandardError.print("danmu-cli decode: skipped \(decoder.statistics.unknownOperations) packets with unknown operations")
+        }
+        if echoBytes > 0 {
+            StandardError.print("danmu-cli decode: note: skipped \(echoBytes) heartbeat echo bytes outside declared lengths")
+        }
+        if let failure {
+            StandardError.print("danmu-cli decode: \(path == "-" ? "standard input" : path): \(failure.description)")
+            return 1
+        }
+        return 0
     }
 }

@@ -1,3 +1,4 @@
+import DanmuClient
 import Glibc
 
 /// How events are printed.
@@ -59,7 +60,7 @@ struct ListenOptions {
     var protover = 3
     var format: OutputFormat = .text
     /// Event kinds to print; nil prints all.
-    var kinds: Set<String>? = nil
+    var kinds: Set<EventKind>? = nil
     var outputPath: String? = nil
     var rotation: RotationPolicy = .never
     var duration: Double? = nil

@@ -1,3 +1,5 @@
+import DanmuSimulator
+import EventLoop
 import Glibc
 
 /// `danmu-cli simulate --listen HOST:PORT`: run the Bilibili-compatible simulator as a server.
@@ -7,10 +9,12 @@ enum SimulateCommand: CLICommand {
     static let usage = ["--listen HOST:PORT [options]"]
     static let options: [OptionSpec] = [
         OptionSpec(name: "listen", valueName: "HOST:PORT", help: "address to listen on (port 0: a free port, printed)"),
-        OptionSpec(name: "rooms", valueName: "N", help: "accept rooms 1...N (default 1000)"),
-        OptionSpec(name: "rate", valueName: "R", help: "messages per second per room (default 5)"),
-        OptionSpec(name: "compression", valueName: "none|zlib|brotli", help: "how batches are compressed (default zlib)"),
-        OptionSpec(name: "batch", valueName: "N", help: "messages per packet (default 8)"),
+        OptionSpec(name: "rooms", valueName: "N", help: "serve rooms 1...N (default 1000)"),
+        OptionSpec(name: "rate", valueName: "R", help: "messages per second per room, 0 = flood (default 5)"),
+        OptionSpec(name: "limit", valueName: "N", help: "stop sending to a room after N messages"),
+        OptionSpec(name: "compression", valueName: "auto|none|zlib|brotli", help: "batch compression; auto follows the client's protover"),
+        OptionSpec(name: "batch", valueName: "N", help: "messages per packet (default 10)"),
+        OptionSpec(name: "mix", valueName: "realistic|danmaku", help: "message kinds: a busy room's mix, or danmaku only"),
         OptionSpec(name: "fault", valueName: "FAULT", help: "inject a fault (repeatable), see below"),
         OptionSpec(name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
@@ -31,8 +35,10 @@ enum SimulateCommand: CLICommand {
         guard let listenText = arguments.string("listen") else { throw UsageError("--listen HOST:PORT is required") }
         var options = SimulateOptions(listen: try HostPort.parse(listenText, option: "listen", allowZero: true))
         options.rooms = try arguments.int("rooms", in: 1...1_000_000) ?? options.rooms
+        options.limit = try arguments.int("limit", in: 1...Int(Int32.max))
+        options.mix = try arguments.choice("mix", ["realistic", "danmaku"]) ?? options.mix
         options.rate = try arguments.number("rate", in: 0...1_000_000) ?? options.rate
-        options.compression = try arguments.choice("compression", ["none", "zlib", "brotli"]) ?? options.compression
+        options.compression = try arguments.choice("compression", ["auto", "none", "zlib", "brotli"]) ?? options.compression
         options.batch = try arguments.int("batch", in: 1...10_000) ?? options.batch
         options.faults = try arguments.all("fault").map { (text) throws(UsageError) in try SimulateOptions.parseFault(text) }
         options.duration = try arguments.seconds("duration")
@@ -41,8 +47,94 @@ enum SimulateCommand: CLICommand {
     }
 
     static func simulate(_ options: SimulateOptions) -> Int32 {
-        StandardError.print("danmu-cli simulate: not available in this build yet")
-        return 1
+        let stop = StopLatch()
+        SignalWatcher.start { signal in stop.trigger(signal.signalName) }
+        let started = Posix.monotonicNanoseconds()
+        let server: SimulatorServer
+        switch SimulatorServer.start(options) {
+        case .success(let running): server = running
+        case .failure(let error):
+            StandardError.print("danmu-cli simulate: \(error.message)")
+            return 1
+        }
+        // Scripts and tests read this line to learn the port (with --listen HOST:0).
+        _ = Posix.writeAll(STDOUT_FILENO, "listening on \(server.address)\n")
+        let deadline = options.duration.map { started + UInt64($0 * 1e9) } ?? UInt64.max
+        _ = stop.wait(untilMonotonic: deadline)
+        let statistics = server.stop()
+        if options.summary {
+            StandardError.print(SimulatorServer.summary(statistics, rooms: options.rooms, address: server.address))
+        }
+        return 0
+    }
+}
+
+/// A simulator on its own reactor: shared by `simulate` and `demo`.
+struct SimulatorServer {
+    let reactor: Reactor
+    let simulator: Simulator
+    let address: SocketAddress
+
+    static func start(_ options: SimulateOptions) -> Result<SimulatorServer, UsageError> {
+        let listen: SocketAddress
+        switch options.listen.resolveIPv4() {
+        case .success(let ip):
+            do throws(SystemError) {
+                listen = try SocketAddress(ipv4: ip, port: options.listen.port)
+            } catch {
+                return .failure(UsageError("--listen \(options.listen): \(error)"))
+            }
+        case .failure(let error): return .failure(UsageError("--listen: \(error.message)"))
+        }
+        var configuration = Simulator.Configuration(
+            listen: listen, rooms: .range(1...Int64(options.rooms)), ratePerRoom: options.rate,
+            messageLimitPerRoom: options.limit, batchSize: options.batch,
+            mix: options.mix == "danmaku" ? .danmakuOnly : .realistic,
+            faults: options.faults.map(\.rule))
+        if let compression = Compression(rawValue: options.compression) {
+            configuration.compression = .always(compression)
+        }
+        let reactor: Reactor
+        do throws(SystemError) {
+            reactor = try Reactor()
+            try reactor.start()
+        } catch {
+            return .failure(UsageError("cannot start the event loop: \(error)"))
+        }
+        let simulator = Simulator(reactor: reactor, configuration: configuration)
+        do throws(SimulatorError) {
+            let address = try simulator.start()
+            return .success(SimulatorServer(reactor: reactor, simulator: simulator, address: address))
+        } catch {
+            reactor.shutdown()
+            return .failure(UsageError("cannot listen on \(options.listen): \(error)"))
+        }
+    }
+
+    /// Stops serving (every connection closed) and returns the final counters.
+    func stop() -> SimulatorStatistics {
+        simulator.stop()
+        let statistics = simulator.statistics()
+        reactor.shutdown()
+        return statistics
+    }
+
+    /// {"listen":"127.0.0.1:5000","rooms":200,"messages":M,"danmaku":D,"connections":C,"sent":{"1":12,…}}
+    static func summary(_ statistics: SimulatorStatistics, rooms: Int, address: SocketAddress) -> String {
+        var json = SummaryJSON()
+        json.add("listen", address.description)
+        json.add("rooms", rooms)
+        json.add("messages", Int(statistics.messagesSent))
+        json.add("danmaku", Int(statistics.danmakuSent))
+        json.add("connections", Int(statistics.connectionsAccepted))
+        json.add("auths_ok", Int(statistics.authsOK))
+        json.add("auths_failed", Int(statistics.authsFailed))
+        json.add("heartbeats", Int(statistics.heartbeatsAnswered))
+        json.add("bytes_sent", Int(statistics.bytesSent))
+        json.add("faults", Int(statistics.faultsTriggered))
+        let sent = statistics.rooms.values.filter { $0.authsOK > 0 || $0.danmakuSent > 0 }.sorted { $0.room < $1.room }
+        json.add("sent", object: sent.map { (String($0.room), Int($0.danmakuSent)) })
+        return json.text
     }
 }
 
@@ -51,8 +143,10 @@ struct SimulateOptions {
     var listen: HostPort
     var rooms = 1000
     var rate = 5.0
-    var compression = "zlib"
-    var batch = 8
+    var compression = "auto"
+    var batch = 10
+    var limit: Int? = nil
+    var mix = "realistic"
     var faults: [FaultOption] = []
     var duration: Double? = nil
     var summary = false
@@ -68,6 +162,21 @@ struct SimulateOptions {
         var every: Int? = nil
         /// Only each room's first `first` connections (nil: all of them).
         var first: Int? = nil
+
+        /// The simulator's rule for this fault.
+        var rule: FaultRule {
+            let fault: Fault
+            switch kind {
+            case .closeAfter(let n): fault = .closeAfter(messages: n)
+            case .garbageHeader(let n): fault = .garbageHeader(afterMessages: n)
+            case .absurdLength(let n): fault = .absurdLength(afterMessages: n)
+            case .stall(let n): fault = .stall(afterMessages: n)
+            case .tinyWrites: fault = .tinyWrites
+            case .noAuthReply: fault = .noAuthReply
+            case .noHeartbeatReply: fault = .noHeartbeatReply
+            }
+            return FaultRule(fault, rooms: every.map { .everyKth($0, remainder: 0) } ?? .all, firstConnections: first)
+        }
     }
 
     static let faultHelp = """
