@@ -1,0 +1,147 @@
+import DanmuSimulator
+import EventLoop
+import Glibc
+import Synchronization
+import XCTest
+
+@testable import DanmuClient
+
+/// Records every simulated danmaku per room and checks, as it goes, that each room's sequence numbers
+/// (from `id_str` = `sim-<room>-<seq>-<ns>`) arrive once and in order, and that no room is ever handled by
+/// two threads at once.
+final class SequenceRecorder: DanmuHandler {
+    struct Room {
+        var seqs: [UInt64] = []
+        var outOfOrder = 0
+        var inFlight = 0
+        var overlaps = 0
+    }
+
+    private let rooms = Mutex<[Int64: Room]>([:])
+    private let otherEvents = Atomic<Int>(0)
+    /// Called inside the handler (outside the lock) before recording: lets a test block a room.
+    let pause: (@Sendable (Int64, UInt64) -> Void)?
+
+    init(pause: (@Sendable (Int64, UInt64) -> Void)? = nil) {
+        self.pause = pause
+    }
+
+    func danmaku(_ danmaku: Danmaku, room: Int64) {
+        guard let idStr = danmaku.idStr, let id = SimulatedMessageID(idStr: idStr) else {
+            otherEvents.add(1, ordering: .relaxed)
+            return
+        }
+        rooms.withLock { rooms in
+            rooms[room, default: Room()].inFlight += 1
+            if rooms[room]!.inFlight > 1 { rooms[room]!.overlaps += 1 }
+        }
+        pause?(room, id.seq)
+        rooms.withLock { rooms in
+            var record = rooms[room]!
+            if id.room != room || (record.seqs.last.map { id.seq <= $0 } ?? false) { record.outOfOrder += 1 }
+            record.seqs.append(id.seq)
+            record.inFlight -= 1
+            rooms[room] = record
+        }
+    }
+
+    func other(_ event: RoomEvent) {
+        otherEvents.add(1, ordering: .relaxed)
+    }
+
+    var snapshot: [Int64: Room] { rooms.withLock { $0 } }
+    func seqs(_ room: Int64) -> [UInt64] { rooms.withLock { $0[room]?.seqs ?? [] } }
+    func count(_ room: Int64) -> Int { rooms.withLock { $0[room]?.seqs.count ?? 0 } }
+    var total: Int { rooms.withLock { $0.values.reduce(0) { $0 + $1.seqs.count } } }
+    var violations: Int { rooms.withLock { $0.values.reduce(0) { $0 + $1.outOfOrder + $1.overlaps } } }
+}
+
+/// A simulator on its own reactor (its own IO thread), stopped by `close()`.
+final class SimulatorHarness {
+    let reactor: Reactor
+    let simulator: Simulator
+    let address: SocketAddress
+
+    init(_ configuration: Simulator.Configuration) throws {
+        reactor = try Reactor()
+        try reactor.start()
+        simulator = Simulator(reactor: reactor, configuration: configuration)
+        address = try simulator.start()
+    }
+
+    var server: DanmuCollector.Configuration.Server {
+        .init(host: "127.0.0.1", port: address.port)
+    }
+
+    func close() {
+        simulator.stop()
+        reactor.shutdown()
+    }
+}
+
+/// Collector settings for loopback tests: fast heartbeats, watchdog and backoff so faults heal in a second.
+func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, workers: Int = 2)
+    -> DanmuCollector.Configuration
+{
+    var configuration = DanmuCollector.Configuration(server: server, workers: workers)
+    configuration.timing.heartbeatInterval = .milliseconds(300)
+    configuration.timing.watchdogTimeout = .milliseconds(1_500)
+    configuration.timing.authTimeout = .milliseconds(800)
+    configuration.timing.connectTimeout = .seconds(2)
+    configuration.timing.backoff = BackoffPolicy(
+        initial: .milliseconds(50), maximum: .milliseconds(400), jitter: 0.5, healthyAfter: .seconds(5))
+    return configuration
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
+@discardableResult
+func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
+
+/// Open file descriptors of this process (entries of /proc/self/fd, minus the one opendir uses).
+func openFileDescriptorCount() -> Int {
+    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in raw.first }
+        if name != UInt8(ascii: ".") { count += 1 }
+    }
+    return count - 1
+}
+
+/// Only danmaku, so every op-5 message carries a sequence number.
+let danmakuOnly = MessageMix(weights: [.danmaku: 1])
+
+final class CollectorHarnessTests: XCTestCase {
+    func testFileDescriptorCounterSeesNewDescriptors() {
+        let before = openFileDescriptorCount()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertEqual(openFileDescriptorCount(), before + 1)
+        close(fd)
+        XCTAssertEqual(openFileDescriptorCount(), before)
+    }
+
+    func testSequenceRecorderFlagsReorderAndDuplicates() {
+        let recorder = SequenceRecorder()
+        func feed(_ seq: UInt64) {
+            var danmaku = Danmaku()
+            danmaku.idStr = SimulatedMessageID(room: 5, seq: seq, sentAtNs: 1).description
+            recorder.danmaku(danmaku, room: 5)
+        }
+        feed(1)
+        feed(2)
+        XCTAssertEqual(recorder.violations, 0)
+        feed(2)
+        XCTAssertEqual(recorder.violations, 1)
+        feed(1)
+        XCTAssertEqual(recorder.violations, 2)
+        XCTAssertEqual(recorder.seqs(5), [1, 2, 2, 1])
+    }
+}
