@@ -23,7 +23,33 @@ enum DemoCommand: CLICommand {
     }
 
     static func demo(duration: Double, rooms: Int, format: OutputFormat) -> Int32 {
-        StandardError.print("danmu-cli demo: not available in this build yet")
-        return 1
+        // A modest rate so a person can read along; compression follows the client's protover (brotli).
+        var simulate = SimulateOptions(listen: HostPort(host: "127.0.0.1", port: 0))
+        simulate.rooms = max(rooms, 10)
+        simulate.rate = 2
+        let server: SimulatorServer
+        switch SimulatorServer.start(simulate) {
+        case .success(let running): server = running
+        case .failure(let error):
+            StandardError.print("danmu-cli demo: \(error.message)")
+            return 1
+        }
+        var options = ListenOptions()
+        options.rooms = Array(1...Int64(rooms))
+        options.server = HostPort(host: "127.0.0.1", port: server.address.port)
+        options.format = format
+        options.duration = duration
+        let roomList = options.rooms.map(String.init).joined(separator: ", ")
+        let runner = ListenRunner(options: options, onStarted: {
+            StandardError.print(
+                "danmu-cli demo: in-process simulator on \(server.address); listening to rooms \(roomList) "
+                    + "for \(Int(duration.rounded())) s (Ctrl-C stops)")
+        })
+        let (status, received) = runner.runWithTotals()
+        let statistics = server.stop()
+        StandardError.print(
+            "danmu-cli demo: received \(received.events) events (\(received.danmaku) danmaku) from \(rooms) rooms; "
+                + "the simulator sent \(statistics.messagesSent) messages. Next: `danmu-cli listen --help`.")
+        return status
     }
 }

@@ -58,3 +58,10 @@ final class EventPrinter: Sendable {
         }
     }
 }
+
+/// The collector calls this on its workers: one room's events in order, rooms in parallel.
+extension EventPrinter: DanmuHandler {
+    func handle(_ event: RoomEvent) {
+        print(room: event.room, receivedAt: event.receivedAt, event: event.event)
+    }
+}

@@ -18,8 +18,6 @@ enum ListenCommand: CLICommand {
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
         let options = try ListenOptions.from(arguments, stdoutIsTerminal: Posix.isTerminal(STDOUT_FILENO))
-        _ = options
-        StandardError.print("danmu-cli listen: not available in this build yet")
-        return 1
+        return ListenRunner(options: options).run()
     }
 }
