@@ -18,7 +18,7 @@ protocol CLICommand {
 enum CommandLineTool {
     static let version = "0.1.0"
     static var commands: [any CLICommand.Type] {
-        [ListenCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self]
+        [ListenCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self, BenchOutputCommand.self]
     }
 
     static var toolUsage: String {
