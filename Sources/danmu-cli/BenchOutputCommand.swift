@@ -1,4 +1,5 @@
 import DanmuClient
+import DanmuCodecs
 import Glibc
 
 /// `danmu-cli bench-output`: measures the output path alone — the same `EventPrinter` → `OutputSink` code
@@ -12,6 +13,7 @@ enum BenchOutputCommand: CLICommand {
         OptionSpec(name: "events", valueName: "N", help: "events to write (default 2000000)"),
         OptionSpec(name: "threads", valueName: "T", help: "producer threads, like the collector's workers (default 2)"),
         OptionSpec(name: "format", valueName: "text|jsonl", help: "output format (default jsonl)"),
+        OptionSpec(name: "sink-only", help: "format the line once and append the same bytes N times (sink alone)"),
     ]
     static let details = """
         Prints one JSON line on stderr: {"events":N,"seconds":S,"events_per_second":R,"bytes":B,"write_batches":W}.
@@ -37,12 +39,22 @@ enum BenchOutputCommand: CLICommand {
         }
         let sink = OutputSink(destination: OutputDestination(standardOutput: ()))
         let printer = EventPrinter(format: format, kinds: nil, sink: sink)
+        let sinkOnly = arguments.has("sink-only")
+        var line = JSONWriter()
+        writeJSONLine(room: 1, receivedAt: Posix.realtimeNanoseconds(), event: event, into: &line)
+        let preformatted = line.bytes
         let started = Posix.monotonicNanoseconds()
         let wallClock = Posix.realtimeNanoseconds()
         var handles: [pthread_t] = []
         for index in 0..<threads {
             let share = total / threads + (index < total % threads ? 1 : 0)
             handles.append(Thread.start {
+                if sinkOnly {
+                    preformatted.withUnsafeBytes { bytes in
+                        for _ in 0..<share { sink.append(bytes) }
+                    }
+                    return
+                }
                 for i in 0..<share {
                     // Rooms and times vary as they would across a collector's rooms.
                     printer.print(room: Int64(1 + (i + index) % 1000), receivedAt: wallClock + Int64(i), event: event)
@@ -53,11 +65,19 @@ enum BenchOutputCommand: CLICommand {
         let written = sink.close()
         let seconds = Double(Posix.monotonicNanoseconds() - started) / 1e9
         var json = SummaryJSON()
-        json.add("events", printer.eventsWritten)
+        json.add("events", sinkOnly ? total : printer.eventsWritten)
         json.add("threads", threads)
         json.add("format", format.rawValue)
         json.add("seconds", seconds)
-        json.add("events_per_second", Int(Double(printer.eventsWritten) / seconds))
+        json.add("events_per_second", Int(Double(sinkOnly ? total : printer.eventsWritten) / seconds))
+        // The machine may be shared: CPU time says what the work costs regardless of other load.
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        json.add("cpu_seconds", cpu)
+        json.add("events_per_cpu_second", Int(Double(sinkOnly ? total : printer.eventsWritten) / cpu))
+        json.add("sink_only", sinkOnly)
         json.add("bytes", written.bytesWritten)
         json.add("write_batches", written.writeBatches)
         StandardError.print(json.text)

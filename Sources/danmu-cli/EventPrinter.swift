@@ -28,7 +28,8 @@ final class EventPrinter: Sendable {
     func print(room: Int64, receivedAt: Int64, event: DanmuEvent) {
         seen.add(1, ordering: .relaxed)
         if let kinds, !kinds.contains(event.kind) { return }
-        var writer = JSONWriter(capacity: 512)
+        // A modern DANMU_MSG line is ~600 bytes: start big enough that the buffer never regrows.
+        var writer = JSONWriter(capacity: 1024)
         append(room: room, receivedAt: receivedAt, event: event, to: &writer)
         writer.bytes.withUnsafeBytes { sink.append($0) }
         written.add(1, ordering: .relaxed)

@@ -37,13 +37,16 @@ struct ListenRunner {
         }
         // A person watching a terminal sees each line at once; files and pipes get large batches.
         let interactive = options.outputPath == nil && Posix.isTerminal(STDOUT_FILENO)
+        let sharesTerminal = interactive && Posix.isTerminal(STDERR_FILENO)
+        let aroundWrite: @Sendable (() -> Void) -> Void = { write in status.whileHidden(write) }
         let sink = OutputSink(
             destination: destination, flushThreshold: interactive ? 4096 : 256 << 10,
             maxDelay: interactive ? .milliseconds(20) : .milliseconds(100),
             onFailure: { message in
                 if !message.hasSuffix(Posix.describe(EPIPE)) { warnings.warn(cause: "output", message) }
                 stop.trigger("output failed")
-            })
+            },
+            aroundWrite: sharesTerminal ? aroundWrite : nil)
         let printer = EventPrinter(format: options.format, kinds: options.kinds, sink: sink)
 
         let collector: DanmuCollector

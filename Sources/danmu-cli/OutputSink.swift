@@ -31,16 +31,20 @@ final class OutputSink: @unchecked Sendable {
     private let capacity: Int
     private let maxDelayNanoseconds: UInt64
     private let onFailure: @Sendable (String) -> Void
+    private let aroundWrite: (@Sendable (() -> Void) -> Void)?
     private var thread: pthread_t? = nil
 
     /// - Parameters:
     ///   - flushThreshold: pending bytes that wake the sink thread at once.
     ///   - maxDelay: longest time a line waits before it is written (small for a terminal).
     ///   - capacity: pending bytes at which producers wait.
+    ///   - aroundWrite: wraps each write (the status line uses it to get out of the way on a shared terminal).
     init(
         destination: OutputDestination, flushThreshold: Int = 256 << 10, maxDelay: Duration = .milliseconds(100),
-        capacity: Int = 64 << 20, onFailure: @escaping @Sendable (String) -> Void = { _ in }
+        capacity: Int = 64 << 20, onFailure: @escaping @Sendable (String) -> Void = { _ in },
+        aroundWrite: (@Sendable (() -> Void) -> Void)? = nil
     ) {
+        self.aroundWrite = aroundWrite
         self.destination = destination
         self.flushThreshold = flushThreshold
         self.capacity = max(capacity, flushThreshold)
@@ -69,7 +73,9 @@ final class OutputSink: @unchecked Sendable {
         }
         let before = pending.count
         pending.append(contentsOf: bytes)
-        let wake = before < flushThreshold && pending.count >= flushThreshold
+        // Wake the sink when it may be asleep without a deadline (the buffer was empty) or when a full batch
+        // is ready; in between it is already counting down `maxDelay`.
+        let wake = before == 0 || (before < flushThreshold && pending.count >= flushThreshold)
         lock.unlock()
         if wake { lock.broadcast() }
     }
@@ -127,7 +133,13 @@ final class OutputSink: @unchecked Sendable {
             if waitingProducers > 0 { lock.broadcast() }
             lock.unlock()
 
-            let failure = spare.withUnsafeBytes { destination.write($0) }
+            var failure: String? = nil
+            if let aroundWrite {
+                // Interactive: the status line on the same terminal is erased first and redrawn after.
+                aroundWrite { failure = spare.withUnsafeBytes { destination.write($0) } }
+            } else {
+                failure = spare.withUnsafeBytes { destination.write($0) }
+            }
             let written = spare.count
             spare.removeAll(keepingCapacity: true)
 

@@ -17,7 +17,7 @@ struct StatusSnapshot {
 final class StatusLine: @unchecked Sendable {
     private let enabled: Bool
     // Guarded by `lock`: whether a line is currently drawn, and the previous sample for the rate.
-    private let lock = Mutex<(drawn: Bool, lastEvents: Int, lastTime: UInt64)>((false, 0, 0))
+    private let lock = Mutex<(drawn: Bool, lastEvents: Int, lastTime: UInt64, text: String)>((false, 0, 0, ""))
 
     init(enabled: Bool) {
         self.enabled = enabled
@@ -33,7 +33,8 @@ final class StatusLine: @unchecked Sendable {
             state.lastEvents = snapshot.events
             state.lastTime = now
             state.drawn = true
-            return "\r\u{1B}[K" + StatusLine.render(snapshot, rate: rate)
+            state.text = StatusLine.render(snapshot, rate: rate)
+            return "\r\u{1B}[K" + state.text
         }
         _ = Posix.writeAll(STDERR_FILENO, line)
     }
@@ -44,6 +45,18 @@ final class StatusLine: @unchecked Sendable {
         text += " | \(grouped(Int(rate.rounded()))) msg/s | \(grouped(s.events)) events | \(s.reconnects) reconnects"
         if s.errors > 0 { text += " | \(s.errors) errors" }
         return text
+    }
+
+    /// Runs `write` (output to the same terminal) with the status line erased, then draws it again.
+    func whileHidden(_ write: () -> Void) {
+        guard enabled else { return write() }
+        let text: String? = lock.withLock { state in state.drawn ? state.text : nil }
+        if text != nil { _ = Posix.writeAll(STDERR_FILENO, "\r\u{1B}[K") }
+        write()
+        if let text {
+            let stillDrawn = lock.withLock { $0.drawn }
+            if stillDrawn { _ = Posix.writeAll(STDERR_FILENO, "\r\u{1B}[K" + text) }
+        }
     }
 
     /// Erases the status line so that the next stderr text starts on a clean line.
