@@ -144,6 +144,23 @@ final class ChildProcess {
         return ended
     }
 
+    /// Waits up to `seconds` for the child to exit WITHOUT reading its pipes (to keep a stdout pipe full);
+    /// nil if it is still running.
+    func waitWithoutReading(seconds: Double) -> Termination? {
+        let deadline = now() + seconds
+        while now() < deadline {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                let ended: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+                termination = ended
+                return ended
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
     /// One poll round; false when nothing was readable.
     private func pumpOnce(timeoutMilliseconds: Int32) -> Bool {
         var fds: [pollfd] = []

@@ -28,16 +28,35 @@ final class ListenTests: XCTestCase {
         return totals
     }
 
+    /// 200 rooms for ~2 s; once the simulator has stopped and reported what it sent, the listener must
+    /// have written exactly that: every room's sequence 1...sent, in order, then SIGTERM ends it cleanly.
     func testListenTwoHundredRoomsCompleteAndInOrder() throws {
+        try checkCompleteRun(rooms: 200, rate: 5, protover: "3")
+    }
+
+    /// The same with zlib batches (protover 2), fewer rooms: the simulator's deflate is costly in debug builds.
+    func testListenZlibBatchesCompleteAndInOrder() throws {
+        try checkCompleteRun(rooms: 20, rate: 10, protover: "2")
+    }
+
+    func checkCompleteRun(rooms: Int, rate: Int, protover: String) throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let rooms = 200
-        let (simulator, port) = try startSimulator(["--rate", "10", "--duration", "3"], rooms: rooms)
+        let (simulator, port) = try startSimulator(["--rate", "\(rate)", "--duration", "2"], rooms: rooms)
         let listener = try ChildProcess([
             "listen", "--server", "127.0.0.1:\(port)", "--rooms-file", writeRoomsFile(directory, count: rooms),
-            "--format", "jsonl", "--duration", "5", "--summary", "--protover", "2",
+            "--format", "jsonl", "--summary", "--protover", protover,
         ])
-        XCTAssertEqual(simulator.finish(seconds: 15), .exited(0), simulator.stderrText)
+        XCTAssertEqual(simulator.finish(seconds: 30), .exited(0), simulator.stderrText)
+        let sent = sentTotals(simulator.stderrText)
+        XCTAssertEqual(sent.count, rooms, "simulator summary: \(simulator.stderrText.suffix(500))")
+        let expected = sent.values.reduce(0, +)
+        let danmaku = Array(#""kind":"danmaku""#.utf8)
+        let caughtUp = listener.pump(seconds: 30) { child in
+            child.stdout.split(separator: 10).count { $0.starts(with: Array(#"{"room":"#.utf8)) && $0.contains(danmaku) } >= expected
+        }
+        XCTAssertTrue(caughtUp, "listener wrote fewer danmaku than the \(expected) sent")
+        listener.send(SIGTERM)
         XCTAssertEqual(listener.finish(seconds: 15), .exited(0), listener.stderrText)
 
         let lines = parseJSONLines(listener.stdoutText)
@@ -49,8 +68,6 @@ final class ListenTests: XCTestCase {
                 XCTAssertNotNil(line["uname"] as? String)
             }
         }
-        let sent = sentTotals(simulator.stderrText)
-        XCTAssertEqual(sent.count, rooms, "simulator summary: \(simulator.stderrText.suffix(500))")
         let received = danmakuSequences(lines)
         XCTAssertEqual(received.count, rooms, "every room delivered danmaku")
         for (room, count) in sent {
@@ -60,6 +77,7 @@ final class ListenTests: XCTestCase {
         let summary = try XCTUnwrap(summaryObject(listener.stderrText), listener.stderrText)
         for key in ["rooms", "connected", "events", "reconnects", "errors"] { XCTAssertNotNil(summary[key], key) }
         XCTAssertEqual(intValue(summary["rooms"]), rooms)
+        XCTAssertEqual(intValue(summary["connected"]), rooms)
         XCTAssertEqual(intValue(summary["events"]), lines.count, "every received event was written")
     }
 
@@ -138,5 +156,28 @@ final class ListenTests: XCTestCase {
         XCTAssertEqual(ended, .exited(0), err)
         XCTAssertGreaterThan(out.split(separator: "\n").count, 3, out)
         XCTAssertTrue(err.contains("simulator"), err)
+    }
+}
+
+/// Signals beyond the graceful path.
+final class SignalTests: XCTestCase {
+    /// Output that cannot drain (a pipe nobody reads) makes the graceful stop wait; a second SIGINT must end
+    /// the process at once with status 130.
+    func testSecondSigintExitsImmediatelyWhenFlushIsStuck() throws {
+        let simulator = try ChildProcess(["simulate", "--listen", "127.0.0.1:0", "--rooms", "20", "--rate", "0",
+                                          "--mix", "danmaku", "--limit", "20000"])
+        XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
+        let port = try XCTUnwrap(simulator.stdoutText.split(separator: ":").last.flatMap {
+            UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let listener = try ChildProcess(["listen", "--server", "127.0.0.1:\(port)"] + (1...20).map(String.init)
+                                         + ["--format", "jsonl"])
+        // Never read its stdout: the 64 KiB pipe fills and the sink's write blocks.
+        XCTAssertNil(listener.waitWithoutReading(seconds: 1.5), "listen exited early")
+        listener.send(SIGINT)
+        XCTAssertNil(listener.waitWithoutReading(seconds: 0.5), "the graceful stop cannot finish while output is stuck")
+        listener.send(SIGINT)
+        XCTAssertEqual(listener.waitWithoutReading(seconds: 5), .exited(130))
+        simulator.send(SIGTERM)
+        XCTAssertEqual(simulator.finish(seconds: 10), .exited(0))
     }
 }
