@@ -15,7 +15,8 @@ enum DecodeCommand: CLICommand {
         Reads FILE (or standard input when FILE is - or missing) as the bytes a server sent on one TCP
         connection: 16-byte-header packets back to back, compressed batches (zlib ver 2, brotli ver 3) included.
         A damaged stream stops with an error naming the byte offset of the bad packet (exit 1), after printing
-        every event decoded before it.
+        every event decoded before it. A capture has no receive times: received_at is 0 on every line.
+        Client→server packets (auth, heartbeat) and heartbeat echo bytes are skipped with a note on stderr.
         """
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
@@ -23,6 +24,9 @@ enum DecodeCommand: CLICommand {
             throw UsageError("decode takes at most one FILE, got \(arguments.positionals.count)")
         }
         let path = arguments.positionals.first ?? "-"
+        if path == "-" && Posix.isTerminal(STDIN_FILENO) {
+            throw UsageError("decode reads a capture from FILE or from a pipe; standard input is a terminal")
+        }
         let format = try arguments.choice("format", ["text", "jsonl"]).flatMap(OutputFormat.init(rawValue:))
             ?? (Posix.isTerminal(STDOUT_FILENO) ? .text : .jsonl)
         var room: Int64 = 0

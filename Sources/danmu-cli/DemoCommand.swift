@@ -1,3 +1,4 @@
+import DanmuClient
 import Glibc
 
 /// `danmu-cli demo`: the simulator in-process plus `listen` on a few of its rooms, in text, for ~10 s.
@@ -39,6 +40,8 @@ enum DemoCommand: CLICommand {
         options.server = HostPort(host: "127.0.0.1", port: server.address.port)
         options.format = format
         options.duration = duration
+        // Connection bookkeeping (auth replies, heartbeat popularity) is noise for a person watching.
+        options.kinds = Set(EventKind.allCases).subtracting([.authReply, .popularity])
         let roomList = options.rooms.map(String.init).joined(separator: ", ")
         let runner = ListenRunner(options: options, onStarted: {
             StandardError.print(
