@@ -42,7 +42,8 @@ struct ParsedArguments {
     func int(_ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int? {
         guard let text = string(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
-            throw UsageError("--\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), got \(quoted(text))")
+            throw UsageError(
+                "--\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), got \(quoted(text))")
         }
         return number
     }
@@ -60,7 +61,9 @@ struct ParsedArguments {
     func number(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
         guard let text = string(name) else { return nil }
         guard let number = Double(text), number.isFinite, range.contains(number) else {
-            throw UsageError("--\(name) must be a number from \(format(range.lowerBound)) to \(format(range.upperBound)), got \(quoted(text))")
+            throw UsageError(
+                "--\(name) must be a number from \(format(range.lowerBound)) to \(format(range.upperBound)), got \(quoted(text))"
+            )
         }
         return number
     }
@@ -127,7 +130,8 @@ enum ArgumentParser {
                 }
                 shown = "--" + name
                 guard let found = byName[String(name)] else {
-                    throw UsageError("unknown option \(shown)\(suggestion(for: String(name), among: Array(byName.keys)))")
+                    throw UsageError(
+                        "unknown option \(shown)\(suggestion(for: String(name), among: Array(byName.keys)))")
                 }
                 spec = found
             } else {
@@ -169,7 +173,8 @@ enum ArgumentParser {
     }
 
     private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var previous = Array(0...b.count)
         for i in 1...a.count {
@@ -196,7 +201,9 @@ extension OptionSpec {
         let width = min(34, (left.map(\.count).max() ?? 0) + 2)
         var lines: [String] = []
         for (text, spec) in zip(left, all) {
-            let pad = text.count < width ? String(repeating: " ", count: width - text.count) : "\n  " + String(repeating: " ", count: width)
+            let pad =
+                text.count < width
+                ? String(repeating: " ", count: width - text.count) : "\n  " + String(repeating: " ", count: width)
             lines.append("  " + text + pad + spec.help)
         }
         return lines.joined(separator: "\n")

@@ -48,18 +48,20 @@ enum BenchOutputCommand: CLICommand {
         var handles: [pthread_t] = []
         for index in 0..<threads {
             let share = total / threads + (index < total % threads ? 1 : 0)
-            handles.append(Thread.start {
-                if sinkOnly {
-                    preformatted.withUnsafeBytes { bytes in
-                        for _ in 0..<share { sink.append(bytes) }
+            handles.append(
+                Thread.start {
+                    if sinkOnly {
+                        preformatted.withUnsafeBytes { bytes in
+                            for _ in 0..<share { sink.append(bytes) }
+                        }
+                        return
                     }
-                    return
-                }
-                for i in 0..<share {
-                    // Rooms and times vary as they would across a collector's rooms.
-                    printer.print(room: Int64(1 + (i + index) % 1000), receivedAt: wallClock + Int64(i), event: event)
-                }
-            })
+                    for i in 0..<share {
+                        // Rooms and times vary as they would across a collector's rooms.
+                        printer.print(
+                            room: Int64(1 + (i + index) % 1000), receivedAt: wallClock + Int64(i), event: event)
+                    }
+                })
         }
         handles.forEach(Thread.join)
         let written = sink.close()
@@ -73,7 +75,8 @@ enum BenchOutputCommand: CLICommand {
         // The machine may be shared: CPU time says what the work costs regardless of other load.
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        let cpu =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         json.add("cpu_seconds", cpu)
         json.add("events_per_cpu_second", Int(Double(sinkOnly ? total : printer.eventsWritten) / cpu))

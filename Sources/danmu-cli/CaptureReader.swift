@@ -56,9 +56,11 @@ struct CaptureReader {
             // Echo bytes after the last heartbeat reply (the bac 2022-07 capture ends like this).
             return (positioned, nil, echoBytes + buffered)
         }
-        let header = buffered >= PacketHeader.size
+        let header =
+            buffered >= PacketHeader.size
             ? PacketHeader(parsing: Array(bytes[start..<start + PacketHeader.size])) : nil
-        let reason = header.map { "truncated packet: header declares \($0.length) bytes, only \(buffered) present" }
+        let reason =
+            header.map { "truncated packet: header declares \($0.length) bytes, only \(buffered) present" }
             ?? "truncated packet: \(buffered) bytes, less than a 16-byte header"
         return (positioned, Failure(offset: start, reason: reason), echoBytes)
     }

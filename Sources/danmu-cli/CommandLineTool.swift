@@ -62,7 +62,8 @@ enum CommandLineTool {
     /// Parses and runs; returns the exit status.
     static func main(_ arguments: [String]) -> Int32 {
         guard let first = arguments.first else {
-            StandardError.print("danmu-cli: missing command\n\n" + toolUsage + "\nRun `danmu-cli --help` for the commands.")
+            StandardError.print(
+                "danmu-cli: missing command\n\n" + toolUsage + "\nRun `danmu-cli --help` for the commands.")
             return 2
         }
         switch first {

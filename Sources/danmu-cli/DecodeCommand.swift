@@ -7,7 +7,9 @@ enum DecodeCommand: CLICommand {
     static let summary = "decode a captured raw TCP byte stream of packets into events"
     static let usage = ["[FILE|-] [options]"]
     static let options: [OptionSpec] = [
-        OptionSpec(name: "format", valueName: "text|jsonl", help: "output format (default: text on a terminal, jsonl otherwise)"),
+        OptionSpec(
+            name: "format", valueName: "text|jsonl",
+            help: "output format (default: text on a terminal, jsonl otherwise)"),
         OptionSpec(name: "room", valueName: "ID", help: "room id written into each event (default 0: unknown)"),
         OptionSpec(name: "events", valueName: "KINDS", help: "only these event kinds, comma-separated"),
     ]
@@ -27,11 +29,14 @@ enum DecodeCommand: CLICommand {
         if path == "-" && Posix.isTerminal(STDIN_FILENO) {
             throw UsageError("decode reads a capture from FILE or from a pipe; standard input is a terminal")
         }
-        let format = try arguments.choice("format", ["text", "jsonl"]).flatMap(OutputFormat.init(rawValue:))
+        let format =
+            try arguments.choice("format", ["text", "jsonl"]).flatMap(OutputFormat.init(rawValue:))
             ?? (Posix.isTerminal(STDOUT_FILENO) ? .text : .jsonl)
         var room: Int64 = 0
         if let text = arguments.string("room") {
-            guard let value = Int64(text), value >= 0 else { throw UsageError("--room must be a non-negative integer, got \(quoted(text))") }
+            guard let value = Int64(text), value >= 0 else {
+                throw UsageError("--room must be a non-negative integer, got \(quoted(text))")
+            }
             room = value
         }
         let kinds = try arguments.string("events").map { (text) throws(UsageError) in try EventKinds.parse(text) }
@@ -67,25 +72,30 @@ enum DecodeCommand: CLICommand {
             do throws(ProtocolError) {
                 events = try decoder.decode(positioned.frame)
             } catch {
-                failure = CaptureReader.Failure(offset: positioned.offset, reason: "\(header.op) ver \(header.protover): \(error)")
+                failure = CaptureReader.Failure(
+                    offset: positioned.offset, reason: "\(header.op) ver \(header.protover): \(error)")
                 break
             }
             if decoder.statistics.malformedMessages > malformedBefore, let why = decoder.statistics.lastMalformed {
-                StandardError.print("danmu-cli decode: warning: byte offset \(positioned.offset): skipped a malformed message: \(why)")
+                StandardError.print(
+                    "danmu-cli decode: warning: byte offset \(positioned.offset): skipped a malformed message: \(why)")
             }
             // A capture carries no receive time: received_at is 0 (unknown) so that output is reproducible.
             printer.print(room: room, receivedAt: 0, events: events)
         }
         sink.close()
         if !clientPackets.isEmpty {
-            let list = clientPackets.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ")
+            let list = clientPackets.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(
+                separator: ", ")
             StandardError.print("danmu-cli decode: skipped client→server packets (no events): \(list)")
         }
         if decoder.statistics.unknownOperations > 0 {
-            StandardError.print("danmu-cli decode: skipped \(decoder.statistics.unknownOperations) packets with unknown operations")
+            StandardError.print(
+                "danmu-cli decode: skipped \(decoder.statistics.unknownOperations) packets with unknown operations")
         }
         if echoBytes > 0 {
-            StandardError.print("danmu-cli decode: note: skipped \(echoBytes) heartbeat echo bytes outside declared lengths")
+            StandardError.print(
+                "danmu-cli decode: note: skipped \(echoBytes) heartbeat echo bytes outside declared lengths")
         }
         if let failure {
             StandardError.print("danmu-cli decode: \(path == "-" ? "standard input" : path): \(failure.description)")

@@ -43,11 +43,13 @@ enum DemoCommand: CLICommand {
         // Connection bookkeeping (auth replies, heartbeat popularity) is noise for a person watching.
         options.kinds = Set(EventKind.allCases).subtracting([.authReply, .popularity])
         let roomList = options.rooms.map(String.init).joined(separator: ", ")
-        let runner = ListenRunner(options: options, onStarted: {
-            StandardError.print(
-                "danmu-cli demo: in-process simulator on \(server.address); listening to rooms \(roomList) "
-                    + "for \(Int(duration.rounded())) s (Ctrl-C stops)")
-        })
+        let runner = ListenRunner(
+            options: options,
+            onStarted: {
+                StandardError.print(
+                    "danmu-cli demo: in-process simulator on \(server.address); listening to rooms \(roomList) "
+                        + "for \(Int(duration.rounded())) s (Ctrl-C stops)")
+            })
         let (status, received) = runner.runWithTotals()
         let statistics = server.stop()
         StandardError.print(

@@ -70,17 +70,25 @@ struct ListenOptions {
 
     static let specs: [OptionSpec] = [
         OptionSpec(name: "rooms-file", valueName: "FILE", help: "read room ids from FILE (one per line, # comments)"),
-        OptionSpec(name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"),
+        OptionSpec(
+            name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"),
         OptionSpec(name: "cookie", valueName: "COOKIE", help: "Cookie header for the live site (SESSDATA=…; buvid3=…)"),
         OptionSpec(name: "uid", valueName: "UID", help: "logged-in user id sent in the auth packet (default 0)"),
         OptionSpec(name: "buvid", valueName: "BUVID", help: "buvid3 value sent to the site and in the auth packet"),
         OptionSpec(name: "token", valueName: "KEY", help: "auth key to send instead of asking getDanmuInfo"),
-        OptionSpec(name: "protover", valueName: "2|3", help: "compression asked from the server: 2 zlib, 3 brotli (default 3)"),
-        OptionSpec(name: "format", valueName: "text|jsonl", help: "output format (default: text on a terminal, jsonl otherwise)"),
-        OptionSpec(name: "events", valueName: "KINDS", help: "only these event kinds, comma-separated (danmaku,gift,…)"),
-        OptionSpec(name: "output", short: "o", valueName: "FILE", help: "append events to FILE instead of standard output"),
-        OptionSpec(name: "rotate", valueName: "SIZE|daily", help: "rotate --output at SIZE bytes (K/M/G suffix) or daily"),
-        OptionSpec(name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
+        OptionSpec(
+            name: "protover", valueName: "2|3", help: "compression asked from the server: 2 zlib, 3 brotli (default 3)"),
+        OptionSpec(
+            name: "format", valueName: "text|jsonl",
+            help: "output format (default: text on a terminal, jsonl otherwise)"),
+        OptionSpec(
+            name: "events", valueName: "KINDS", help: "only these event kinds, comma-separated (danmaku,gift,…)"),
+        OptionSpec(
+            name: "output", short: "o", valueName: "FILE", help: "append events to FILE instead of standard output"),
+        OptionSpec(
+            name: "rotate", valueName: "SIZE|daily", help: "rotate --output at SIZE bytes (K/M/G suffix) or daily"),
+        OptionSpec(
+            name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
         OptionSpec(name: "workers", valueName: "N", help: "decoding worker threads (default: cores - 1, at least 1)"),
         OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
         OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
@@ -108,11 +116,15 @@ struct ListenOptions {
         options.buvid = arguments.string("buvid")
         options.token = arguments.string("token")
         if let uid = arguments.string("uid") {
-            guard let value = Int64(uid), value >= 0 else { throw UsageError("--uid must be a non-negative integer, got \(quoted(uid))") }
+            guard let value = Int64(uid), value >= 0 else {
+                throw UsageError("--uid must be a non-negative integer, got \(quoted(uid))")
+            }
             options.uid = value
         }
         if let protover = arguments.string("protover") {
-            guard protover == "2" || protover == "3" else { throw UsageError("--protover must be 2 or 3, got \(quoted(protover))") }
+            guard protover == "2" || protover == "3" else {
+                throw UsageError("--protover must be 2 or 3, got \(quoted(protover))")
+            }
             options.protover = Int(protover)!
         }
         let format = try arguments.choice("format", ["text", "jsonl"])
@@ -151,7 +163,9 @@ struct ListenOptions {
         case .failure(let error): throw UsageError("--rooms-file: \(error.description)")
         }
         var rooms: [Int64] = []
-        for (index, rawLine) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in String(decoding: bytes, as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).enumerated() {
             var line = rawLine
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             let trimmed = line.trimmingWhitespace()

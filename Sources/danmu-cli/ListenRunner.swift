@@ -63,14 +63,13 @@ struct ListenRunner {
         onStarted()
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
-        var reported = Set<Int64>()
         while true {
             var next = Posix.monotonicNanoseconds() + 1_000_000_000
             if let deadline { next = min(next, deadline) }
             if stop.wait(untilMonotonic: next) != nil { break }
             if let deadline, Posix.monotonicNanoseconds() >= deadline { break }
             let statistics = collector.statistics()
-            report(statistics, warnings: warnings, reported: &reported)
+            report(statistics, warnings: warnings)
             status.update(snapshot(statistics))
         }
         status.clear()
@@ -79,9 +78,12 @@ struct ListenRunner {
         collector.shutdown()
         let written = sink.close()
         let statistics = collector.statistics()
-        report(statistics, warnings: warnings, reported: &reported)
+        report(statistics, warnings: warnings)
         if options.summary {
-            StandardError.print(summary(statistics, printer: printer, sink: written, started: started, reason: stop.triggeredReason))
+            StandardError.print(
+                summary(
+                    statistics, printer: printer, sink: written, started: started, reason: stop.triggeredReason,
+                    warnings: warnings.totalWarnings))
         }
         let totals = Totals(
             events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind["danmaku"] ?? 0) })
@@ -101,10 +103,11 @@ struct ListenRunner {
     }
 
     /// Prints each new cause of failure once ("room 7: connect failed: Connection refused").
-    private func report(_ statistics: CollectorStatistics, warnings: WarningLog, reported: inout Set<Int64>) {
+    private func report(_ statistics: CollectorStatistics, warnings: WarningLog) {
         for room in statistics.rooms {
             guard let failure = room.lastError else { continue }
-            warnings.warn(cause: failure.description, "room \(room.room): \(failure.description) (reported once per cause)")
+            warnings.warn(
+                cause: failure.description, "room \(room.room): \(failure.description) (reported once per cause)")
         }
     }
 
@@ -117,7 +120,7 @@ struct ListenRunner {
 
     private func summary(
         _ statistics: CollectorStatistics, printer: EventPrinter, sink: OutputSink.Statistics, started: UInt64,
-        reason: String?
+        reason: String?, warnings: Int
     ) -> String {
         var json = SummaryJSON()
         json.add("rooms", statistics.rooms.count)
@@ -127,6 +130,7 @@ struct ListenRunner {
         json.add("reconnects", statistics.reconnects)
         json.add("errors", statistics.errors)
         json.add("protocol_errors", statistics.protocolErrors)
+        json.add("warnings", warnings)
         json.add("bytes_received", statistics.bytesReceived)
         json.add("bytes_written", sink.bytesWritten)
         json.add("write_batches", sink.writeBatches)

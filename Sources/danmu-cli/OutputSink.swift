@@ -22,7 +22,6 @@ final class OutputSink: @unchecked Sendable {
     private var spare: [UInt8] = []
     private var closing = false
     private var writing = false
-    private var flushRequests = 0
     private var stats = Statistics()
     private var waitingProducers = 0
 
@@ -84,18 +83,6 @@ final class OutputSink: @unchecked Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// Returns once everything appended before the call has been written (or the output failed).
-    func flush() {
-        lock.lock()
-        flushRequests += 1
-        lock.broadcast()
-        while (!pending.isEmpty || writing) && stats.failure == nil {
-            lock.wait()
-        }
-        flushRequests -= 1
-        lock.unlock()
-    }
-
     /// Writes what is pending, stops the sink thread and returns the totals. Idempotent.
     @discardableResult
     func close() -> Statistics {
@@ -121,10 +108,10 @@ final class OutputSink: @unchecked Sendable {
                 lock.wait()
                 continue
             }
-            if pending.count < flushThreshold && !closing && flushRequests == 0 {
+            if pending.count < flushThreshold && !closing {
                 // Let a small batch grow a little: one write per `maxDelay` instead of one per line.
                 let deadline = Posix.monotonicNanoseconds() + maxDelayNanoseconds
-                while pending.count < flushThreshold && !closing && flushRequests == 0 {
+                while pending.count < flushThreshold && !closing {
                     if !lock.wait(untilMonotonic: deadline) { break }
                 }
             }

@@ -55,7 +55,6 @@ final class StopLatch: @unchecked Sendable {
         lock.broadcast()
     }
 
-    var isTriggered: Bool { lock.withLock { reason != nil } }
     var triggeredReason: String? { lock.withLock { reason } }
 
     /// Waits until triggered or until the monotonic deadline; returns the reason if triggered.

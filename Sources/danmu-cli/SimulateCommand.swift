@@ -12,11 +12,15 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "rooms", valueName: "N", help: "serve rooms 1...N (default 1000)"),
         OptionSpec(name: "rate", valueName: "R", help: "messages per second per room, 0 = flood (default 5)"),
         OptionSpec(name: "limit", valueName: "N", help: "stop sending to a room after N messages"),
-        OptionSpec(name: "compression", valueName: "auto|none|zlib|brotli", help: "batch compression; auto follows the client's protover"),
+        OptionSpec(
+            name: "compression", valueName: "auto|none|zlib|brotli",
+            help: "batch compression; auto follows the client's protover"),
         OptionSpec(name: "batch", valueName: "N", help: "messages per packet (default 10)"),
-        OptionSpec(name: "mix", valueName: "realistic|danmaku", help: "message kinds: a busy room's mix, or danmaku only"),
+        OptionSpec(
+            name: "mix", valueName: "realistic|danmaku", help: "message kinds: a busy room's mix, or danmaku only"),
         OptionSpec(name: "fault", valueName: "FAULT", help: "inject a fault (repeatable), see below"),
-        OptionSpec(name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
+        OptionSpec(
+            name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
     ]
     static var details: String {
@@ -38,9 +42,12 @@ enum SimulateCommand: CLICommand {
         options.limit = try arguments.int("limit", in: 1...Int(Int32.max))
         options.mix = try arguments.choice("mix", ["realistic", "danmaku"]) ?? options.mix
         options.rate = try arguments.number("rate", in: 0...1_000_000) ?? options.rate
-        options.compression = try arguments.choice("compression", ["auto", "none", "zlib", "brotli"]) ?? options.compression
+        options.compression =
+            try arguments.choice("compression", ["auto", "none", "zlib", "brotli"]) ?? options.compression
         options.batch = try arguments.int("batch", in: 1...10_000) ?? options.batch
-        options.faults = try arguments.all("fault").map { (text) throws(UsageError) in try SimulateOptions.parseFault(text) }
+        options.faults = try arguments.all("fault").map { (text) throws(UsageError) in
+            try SimulateOptions.parseFault(text)
+        }
         options.duration = try arguments.seconds("duration")
         options.summary = arguments.has("summary")
         return simulate(options)
@@ -154,7 +161,10 @@ struct SimulateOptions {
     /// A fault as typed on the command line: `NAME[=N][,every=K][,first=C]`.
     struct FaultOption: Equatable {
         enum Kind: Equatable {
-            case closeAfter(Int), garbageHeader(Int), absurdLength(Int), stall(Int)
+            case closeAfter(Int)
+            case garbageHeader(Int)
+            case absurdLength(Int)
+            case stall(Int)
             case tinyWrites, noAuthReply, noHeartbeatReply
         }
         var kind: Kind
@@ -207,15 +217,18 @@ struct SimulateOptions {
         let kind: FaultOption.Kind
         switch name {
         case "close-after": kind = .closeAfter(try count(argument, name, minimum: 1))
-        case "garbage-header": kind = .garbageHeader(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
-        case "absurd-length": kind = .absurdLength(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
+        case "garbage-header":
+            kind = .garbageHeader(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
+        case "absurd-length":
+            kind = .absurdLength(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
         case "stall": kind = .stall(try argument.map { (v) throws(UsageError) in try count(v, name, minimum: 0) } ?? 0)
         case "tiny-writes", "no-auth-reply", "no-heartbeat-reply":
             if argument != nil { throw UsageError("--fault \(name) takes no =N") }
             kind = name == "tiny-writes" ? .tinyWrites : name == "no-auth-reply" ? .noAuthReply : .noHeartbeatReply
         default:
-            throw UsageError("--fault: unknown fault \(quoted(name)); faults are close-after=N, garbage-header, "
-                + "absurd-length, stall, tiny-writes, no-auth-reply, no-heartbeat-reply")
+            throw UsageError(
+                "--fault: unknown fault \(quoted(name)); faults are close-after=N, garbage-header, "
+                    + "absurd-length, stall, tiny-writes, no-auth-reply, no-heartbeat-reply")
         }
         var fault = FaultOption(kind: kind)
         for modifier in parts.dropFirst() {

@@ -111,7 +111,9 @@ struct SummaryJSON {
     mutating func add(_ key: String, _ value: Double) {
         fields.append("\(SummaryJSON.quote(key)):\(value.isFinite ? String((value * 1000).rounded() / 1000) : "null")")
     }
-    mutating func add(_ key: String, _ value: String) { fields.append("\(SummaryJSON.quote(key)):\(SummaryJSON.quote(value))") }
+    mutating func add(_ key: String, _ value: String) {
+        fields.append("\(SummaryJSON.quote(key)):\(SummaryJSON.quote(value))")
+    }
     mutating func add(_ key: String, _ value: Bool) { fields.append("\(SummaryJSON.quote(key)):\(value)") }
     mutating func add(_ key: String, raw: String) { fields.append("\(SummaryJSON.quote(key)):\(raw)") }
     mutating func add(_ key: String, object: [(String, Int)]) {

@@ -48,7 +48,10 @@ final class ArgumentTests: XCTestCase {
             (["listen", "--rooms-file", "/nonexistent/rooms.txt"], "cannot open /nonexistent/rooms.txt"),
             (["decode", "a", "b"], "at most one FILE"),
             (["simulate"], "--listen HOST:PORT is required"),
-            (["simulate", "--listen", "127.0.0.1:0", "--compression", "lzma"], "--compression must be auto, none, zlib or brotli, got lzma"),
+            (
+                ["simulate", "--listen", "127.0.0.1:0", "--compression", "lzma"],
+                "--compression must be auto, none, zlib or brotli, got lzma"
+            ),
             (["demo", "--rooms", "0"], "--rooms must be an integer from 1"),
         ]
         for (arguments, fragment) in cases {

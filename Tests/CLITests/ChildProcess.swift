@@ -189,7 +189,9 @@ final class ChildProcess {
     }
 
     /// Runs to completion and returns (termination, stdout, stderr).
-    static func run(_ arguments: [String], stdinPath: String? = nil, seconds: Double = 20) throws -> (Termination, String, String) {
+    static func run(_ arguments: [String], stdinPath: String? = nil, seconds: Double = 20) throws -> (
+        Termination, String, String
+    ) {
         let child = try ChildProcess(arguments, stdinPath: stdinPath)
         let ended = child.finish(seconds: seconds)
         return (ended, child.stdoutText, child.stderrText)
@@ -220,7 +222,9 @@ struct TemporaryDirectory {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+            }
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()

@@ -14,11 +14,14 @@ final class DecodeTests: XCTestCase {
     /// What each server→client capture must decode to (from Fixtures/captures/README.md).
     func expectedCommands(_ name: String) -> [String]? {
         if name.contains("_8pkts") {
-            return ["INTERACT_WORD", "INTERACT_WORD", "ONLINE_RANK_COUNT", "DANMU_MSG", "LIVE_INTERACTIVE_GAME",
-                    "DANMU_MSG", "LIVE_INTERACTIVE_GAME", "SEND_GIFT"]
+            return [
+                "INTERACT_WORD", "INTERACT_WORD", "ONLINE_RANK_COUNT", "DANMU_MSG", "LIVE_INTERACTIVE_GAME",
+                "DANMU_MSG", "LIVE_INTERACTIVE_GAME", "SEND_GIFT",
+            ]
         }
         if name.contains("_2x_INTERACT_WORD") { return ["INTERACT_WORD", "INTERACT_WORD"] }
-        for cmd in ["DANMU_MSG", "INTERACT_WORD", "ONLINE_RANK_COUNT", "WATCHED_CHANGE", "LIVE"] where name.contains("_\(cmd)") {
+        for cmd in ["DANMU_MSG", "INTERACT_WORD", "ONLINE_RANK_COUNT", "WATCHED_CHANGE", "LIVE"]
+        where name.contains("_\(cmd)") {
             return [cmd]
         }
         return nil
@@ -32,7 +35,9 @@ final class DecodeTests: XCTestCase {
             XCTAssertEqual(ended, .exited(0), "\(name): \(err)")
             let lines = parseJSONLines(out)
             for line in lines {
-                for field in requiredEventFields { XCTAssertNotNil(line[field], "\(name): \(field) missing in \(line)") }
+                for field in requiredEventFields {
+                    XCTAssertNotNil(line[field], "\(name): \(field) missing in \(line)")
+                }
             }
             let commands = lines.map { $0["cmd"] as? String ?? "?" }
             if let expected = expectedCommands(name) {

@@ -7,7 +7,8 @@ import XCTest
 final class ListenTests: XCTestCase {
     /// Starts `simulate` on 127.0.0.1:0 and returns it with the port it printed.
     func startSimulator(_ extra: [String], rooms: Int) throws -> (ChildProcess, UInt16) {
-        let simulator = try ChildProcess(["simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--summary"] + extra)
+        let simulator = try ChildProcess(
+            ["simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--summary"] + extra)
         let ready = simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }
         XCTAssertTrue(ready, "simulator did not print its address: \(simulator.stderrText)")
         let line = simulator.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
@@ -16,7 +17,8 @@ final class ListenTests: XCTestCase {
     }
 
     func writeRoomsFile(_ directory: TemporaryDirectory, count: Int) -> String {
-        directory.write("rooms.txt", "# simulated rooms\n" + (1...count).map(String.init).joined(separator: "\n") + "\n")
+        directory.write(
+            "rooms.txt", "# simulated rooms\n" + (1...count).map(String.init).joined(separator: "\n") + "\n")
         return directory.file("rooms.txt")
     }
 
@@ -53,7 +55,9 @@ final class ListenTests: XCTestCase {
         let expected = sent.values.reduce(0, +)
         let danmaku = Array(#""kind":"danmaku""#.utf8)
         let caughtUp = listener.pump(seconds: 30) { child in
-            child.stdout.split(separator: 10).count { $0.starts(with: Array(#"{"room":"#.utf8)) && $0.contains(danmaku) } >= expected
+            child.stdout.split(separator: 10).count {
+                $0.starts(with: Array(#"{"room":"#.utf8)) && $0.contains(danmaku)
+            } >= expected
         }
         XCTAssertTrue(caughtUp, "listener wrote fewer danmaku than the \(expected) sent")
         listener.send(SIGTERM)
@@ -72,7 +76,8 @@ final class ListenTests: XCTestCase {
         XCTAssertEqual(received.count, rooms, "every room delivered danmaku")
         for (room, count) in sent {
             XCTAssertGreaterThan(count, 0, "room \(room) sent nothing")
-            XCTAssertEqual(received[room] ?? [], Array(1...max(count, 1)), "room \(room): sequences complete and in order")
+            XCTAssertEqual(
+                received[room] ?? [], Array(1...max(count, 1)), "room \(room): sequences complete and in order")
         }
         let summary = try XCTUnwrap(summaryObject(listener.stderrText), listener.stderrText)
         for key in ["rooms", "connected", "events", "reconnects", "errors"] { XCTAssertNotNil(summary[key], key) }
@@ -164,13 +169,18 @@ final class SignalTests: XCTestCase {
     /// Output that cannot drain (a pipe nobody reads) makes the graceful stop wait; a second SIGINT must end
     /// the process at once with status 130.
     func testSecondSigintExitsImmediatelyWhenFlushIsStuck() throws {
-        let simulator = try ChildProcess(["simulate", "--listen", "127.0.0.1:0", "--rooms", "20", "--rate", "0",
-                                          "--mix", "danmaku", "--limit", "20000"])
+        let simulator = try ChildProcess([
+            "simulate", "--listen", "127.0.0.1:0", "--rooms", "20", "--rate", "0",
+            "--mix", "danmaku", "--limit", "20000",
+        ])
         XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
-        let port = try XCTUnwrap(simulator.stdoutText.split(separator: ":").last.flatMap {
-            UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        let listener = try ChildProcess(["listen", "--server", "127.0.0.1:\(port)"] + (1...20).map(String.init)
-                                         + ["--format", "jsonl"])
+        let port = try XCTUnwrap(
+            simulator.stdoutText.split(separator: ":").last.flatMap {
+                UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            })
+        let listener = try ChildProcess(
+            ["listen", "--server", "127.0.0.1:\(port)"] + (1...20).map(String.init)
+                + ["--format", "jsonl"])
         // Never read its stdout: the 64 KiB pipe fills and the sink's write blocks.
         XCTAssertNil(listener.waitWithoutReading(seconds: 1.5), "listen exited early")
         listener.send(SIGINT)
