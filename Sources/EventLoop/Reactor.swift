@@ -239,7 +239,10 @@ public final class Reactor: @unchecked Sendable {
             runnableIndex += 1
             task()
         }
-        return runnableIndex < runnable.count
+        if runnableIndex < runnable.count { return true }
+        // The eventfd was drained this turn, maybe after a producer's wake-up for tasks we have not taken yet:
+        // look once more, or those tasks would wait for the next unrelated wake-up (a lost wake-up).
+        return shared.withLock { !$0.tasks.isEmpty }
     }
 
     // MARK: The loop
