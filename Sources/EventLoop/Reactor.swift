@@ -106,6 +106,8 @@ public final class Reactor: @unchecked Sendable {
         do {
             eventFD = try EventFd.eventfd()
             timerFD = try TimerFd.timerfd_create()
+            // epoll_wait ignores O_NONBLOCK, but every fd we own is non-blocking: no exception to audit.
+            try Posix.fcntl(epollFD, F_SETFL, O_NONBLOCK)
             try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, eventFD, EPOLLIN.rawValue, Reactor.eventFDToken)
             // Level-triggered on purpose: the handler reads the 8-byte expiry count, which clears it; an
             // edge-triggered timerfd loses an expiry that lands while the previous one is being handled.
