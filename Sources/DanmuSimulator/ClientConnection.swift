@@ -7,7 +7,9 @@ final class ClientConnection: ConnectionHandler {
     enum State { case awaitingAuth, silent, live, closed }
 
     let id: ConnectionID
-    unowned let core: SimulatorCore
+    // Strong on purpose: a connection may outlive a Simulator that was dropped without stop(); the cycle
+    // core → connections → client → core is broken when the connection closes.
+    let core: SimulatorCore
     private(set) var state = State.awaitingAuth
     private(set) var room: Int64 = 0
     var faults = ActiveFaults.none

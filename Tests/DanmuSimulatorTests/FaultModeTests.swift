@@ -49,15 +49,15 @@ final class FaultModeTests: XCTestCase {
     }
 
     func testTinyWritesStillDecode() throws {
-        var configuration = configuration(.tinyWrites, rate: 20)
-        configuration.tinyWriteBurst = 64
-        try withSimulator(configuration) { _, port in
+        // Default burst: 8 pieces of 1–3 bytes per millisecond, i.e. ~16 bytes/ms.
+        try withSimulator(configuration(.tinyWrites, rate: 20)) { _, port in
             let client = try TestClient(port: port)
             client.sendAuth(room: 2)
-            let messages = try client.readMessages(3, timeout: 15)
-            XCTAssertEqual(sequenceNumbers(messages, room: 2).prefix(3), [1, 2, 3])
-            // Each danmaku is ~2.7 KB; written 1–3 bytes at a time, it arrives in many small reads.
-            XCTAssertGreaterThan(client.readSizes.count, 50)
+            let messages = try client.readMessages(2, timeout: 15)
+            XCTAssertEqual(sequenceNumbers(messages, room: 2).prefix(2), [1, 2])
+            // Each danmaku is ~2.7 KB; dribbled out 1–3 bytes at a time, it arrives in many small reads (even a
+            // client descheduled for 50 ms on a busy machine reads < 1 KB at once).
+            XCTAssertGreaterThan(client.readSizes.count, 10)
             XCTAssertLessThan(client.readSizes.reduce(0, +) / client.readSizes.count, 1000)
         }
     }
