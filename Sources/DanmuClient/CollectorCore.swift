@@ -1,10 +1,9 @@
 import EventLoop
-import Synchronization
 
 /// The collector's machinery, shared by the public `DanmuCollector`, the sessions and the worker pipelines.
 ///
 /// Two kinds of members, kept apart on purpose:
-/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `Mutex`es
+/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `CollectorLock`s
 ///   (statistics registry, handler, event stream).
 /// - **Loop-confined** (`sessions`, `streamPressure`, `quiescing`, `nextSessionNumber`): touched only on the
 ///   reactor's thread, from methods that begin with `assertInLoop()`. That is why the class is
@@ -23,9 +22,9 @@ final class CollectorCore: @unchecked Sendable {
     // MARK: any thread (locked)
 
     /// Counters of every registered room (the `statistics()` source).
-    let registry = Mutex<[Int64: RoomCounters]>([:])
-    private let handler = Mutex<any DanmuHandler>(DiscardingHandler())
-    private let stream = Mutex<EventStreamBuffer?>(nil)
+    let registry = CollectorLock<[Int64: RoomCounters]>([:])
+    private let handler = CollectorLock<any DanmuHandler>(DiscardingHandler())
+    private let stream = CollectorLock<EventStreamBuffer?>(nil)
 
     // MARK: loop-confined
 

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// A snapshot of one room's counters (`DanmuCollector.statistics()`).
 public struct RoomStatistics: Sendable, Equatable {
@@ -58,11 +57,11 @@ public struct CollectorStatistics: Sendable {
 /// at most two threads, so it is uncontended in practice.
 final class RoomCounters: Sendable {
     let room: Int64
-    private let state: Mutex<RoomStatistics>
+    private let state: CollectorLock<RoomStatistics>
 
     init(room: Int64) {
         self.room = room
-        state = Mutex(
+        state = CollectorLock(
             RoomStatistics(
                 room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
                 reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,

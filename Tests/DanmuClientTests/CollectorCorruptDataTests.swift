@@ -54,7 +54,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
         let address: Result<SocketAddress, SystemError> = try {
             let gate = CollectorGate()
-            let result = Mutex<Result<SocketAddress, SystemError>?>(nil)
+            let result = CollectorLock<Result<SocketAddress, SystemError>?>(nil)
             reactor.execute {
                 do throws(SystemError) {
                     let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)

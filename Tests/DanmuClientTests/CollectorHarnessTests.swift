@@ -17,7 +17,7 @@ final class SequenceRecorder: DanmuHandler {
         var overlaps = 0
     }
 
-    private let rooms = Mutex<[Int64: Room]>([:])
+    private let rooms = CollectorLock<[Int64: Room]>([:])
     private let otherEvents = Atomic<Int>(0)
     /// Called inside the handler (outside the lock) before recording: lets a test block a room.
     let pause: (@Sendable (Int64, UInt64) -> Void)?
@@ -79,15 +79,17 @@ final class SimulatorHarness {
     }
 }
 
-/// Collector settings for loopback tests: fast heartbeats, watchdog and backoff so faults heal in a second.
+/// Collector settings for loopback tests: fast heartbeats and backoff so faults heal in seconds. The auth and
+/// watchdog timeouts stay a few seconds long because the test machine may be heavily loaded (2 cores shared by
+/// many builds): a timeout that fires while the answer sits unread in the socket would turn load into failures.
 func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, workers: Int = 2)
     -> DanmuCollector.Configuration
 {
     var configuration = DanmuCollector.Configuration(server: server, workers: workers)
     configuration.timing.heartbeatInterval = .milliseconds(300)
-    configuration.timing.watchdogTimeout = .milliseconds(1_500)
-    configuration.timing.authTimeout = .milliseconds(800)
-    configuration.timing.connectTimeout = .seconds(2)
+    configuration.timing.watchdogTimeout = .seconds(4)
+    configuration.timing.authTimeout = .seconds(3)
+    configuration.timing.connectTimeout = .seconds(10)
     configuration.timing.backoff = BackoffPolicy(
         initial: .milliseconds(50), maximum: .milliseconds(400), jitter: 0.5, healthyAfter: .seconds(5))
     return configuration
@@ -114,6 +116,13 @@ func openFileDescriptorCount() -> Int {
         if name != UInt8(ascii: ".") { count += 1 }
     }
     return count - 1
+}
+
+/// The distinct last errors of the rooms that had any, for failure messages.
+func errorSummary(_ statistics: CollectorStatistics) -> String {
+    var counts: [String: Int] = [:]
+    for room in statistics.rooms { if let error = room.lastError { counts["\(error)", default: 0] += 1 } }
+    return counts.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: "; ")
 }
 
 /// Only danmaku, so every op-5 message carries a sequence number.

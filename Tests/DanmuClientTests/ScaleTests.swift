@@ -36,8 +36,8 @@ final class ScaleTests: XCTestCase {
 
         let statistics = collector.statistics()
         XCTAssertEqual(statistics.roomsLive, 1_100)
-        XCTAssertEqual(statistics.reconnects, 0)
-        XCTAssertEqual(statistics.errors, 0)
+        XCTAssertEqual(statistics.reconnects, 0, errorSummary(statistics))
+        XCTAssertEqual(statistics.errors, 0, errorSummary(statistics))
         XCTAssertEqual(recorder.violations, 0)
         for room in Int64(1)...1_100 {
             XCTAssertEqual(recorder.seqs(room), Array(1...UInt64(perRoom)), "room \(room)")
