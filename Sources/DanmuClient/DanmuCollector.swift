@@ -149,7 +149,7 @@ public final class DanmuCollector: Sendable {
         }
         // Finishes every queued job: what was read is decoded and handed to the handler / stream.
         core.pool.shutdown()
-        core.currentStream?.finish()
+        core.finishStream()
         if wasRunning { runOnLoop { core.closeAll() } }
         core.reactor.shutdown()
     }
