@@ -47,7 +47,7 @@ final class ScaleTests: XCTestCase {
 
         collector.shutdown()
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
-                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs)")
+                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { simulator.simulator.statistics().connectionsOpen == 0 })
     }
 }
