@@ -173,6 +173,9 @@ def main():
                                        (3, 18, "random", 200000), (11, 10, "runs", 300000), (0, 16, "json", 500000)):
         add(f"{index:03d}-q{quality}-w{lgwin}-{kind}-{size}", makers[kind](size), quality, lgwin, brotli.MODE_GENERIC)
         index += 1
+    # A bomb: 40 MiB of zeros in a few dozen bytes (the decoder's default 16 MiB cap must stop it).
+    add(f"{index:03d}-bomb-q11-w24-zeros-{40 << 20}", bytes(40 << 20), 11, 24, brotli.MODE_GENERIC)
+    index += 1
     stream, data = handmade_metadata()
     add(f"{index:03d}-handmade-metadata", data, -1, 16, 0, stream)
     index += 1

@@ -174,4 +174,11 @@ with open(os.path.join(OUT, "streams.bin"), "wb") as f:
 with open(os.path.join(OUT, "manifest.txt"), "w") as f:
     f.write("# name format compressed_offset compressed_length original_length original_offset sha256\n")
     f.write("\n".join(rows) + "\n")
+# A decompression bomb: 1 GiB of zeros at level 9 (~1 MB). Tests expect the output-limit error.
+c = zlib.compressobj(9, zlib.DEFLATED, 15)
+zeros = bytes(1 << 20)
+bomb = b"".join(c.compress(zeros) for _ in range(1024)) + c.flush()
+with open(os.path.join(OUT, "bomb-1GiB-zeros.zlib"), "wb") as f:
+    f.write(bomb)
+
 print(f"{len(streams)} streams, {len(blob)} bytes in streams.bin")

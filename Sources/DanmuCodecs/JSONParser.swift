@@ -49,6 +49,9 @@ struct JSONParser {
     private mutating func run(stack: UnsafeMutablePointer<Int>) throws(JSONError) {
         var pos = skipWhitespace(0)
         var depth = 0
+        // Kind of the innermost open container, kept in a register: reading it back from the tape on every value
+        // stalled on the dependent loads.
+        var inObject = false
         valueLoop: while true {
             // A value is expected at `pos`.
             guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -60,6 +63,7 @@ struct JSONParser {
                 stack[2 &* depth] = tape.count
                 stack[2 &* depth &+ 1] = 0
                 depth &+= 1
+                inObject = isObject
                 tape.append(JSONTag.word(isObject ? JSONTag.object : JSONTag.array, offset: pos), 0)
                 pos = skipWhitespace(pos &+ 1)
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -67,6 +71,7 @@ struct JSONParser {
                     try close(stack, depth &- 1, at: pos)
                     depth &-= 1
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else if isObject {
                     pos = try key(pos, stack, depth &- 1)
                     continue valueLoop
@@ -102,7 +107,7 @@ struct JSONParser {
                 }
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
                 let top = depth &- 1
-                let isObject = tape.base[2 &* stack[2 &* top]] >> JSONTag.kindShift == JSONTag.object
+                let isObject = inObject
                 let c = p[pos]
                 if c == 0x2C {  // ,
                     pos = skipWhitespace(pos &+ 1)
@@ -119,11 +124,17 @@ struct JSONParser {
                     try close(stack, top, at: pos)
                     depth = top
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else {
                     throw JSONError(offset: pos, reason: .expectedCommaOrEnd)
                 }
             }
         }
+    }
+
+    @inline(__always)
+    private func isObjectAt(_ stack: UnsafeMutablePointer<Int>, _ level: Int) -> Bool {
+        tape.base[2 &* stack[2 &* level]] >> JSONTag.kindShift == JSONTag.object
     }
 
     /// Records the closing bracket at `pos` for the container at stack level `level`.
@@ -236,10 +247,15 @@ struct JSONParser {
         var i = start &+ 1
         var escaped = false
         while true {
-            // Eight bytes at a time while none is a quote, backslash, control byte or non-ASCII.
+            // Eight bytes at a time while none is a quote, backslash, control byte or non-ASCII; then jump straight
+            // to the first such byte (the lowest flagged byte of the SWAR mask is exact).
             while i &+ 8 <= end {
                 let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                if JSONParser.hasSpecialByte(w) { break }
+                let mask = JSONParser.specialBytes(w)
+                if mask != 0 {
+                    i &+= mask.trailingZeroBitCount &>> 3
+                    break
+                }
                 i &+= 8
             }
             guard i < end else { throw JSONError(offset: end, reason: .unexpectedEnd) }
@@ -260,9 +276,10 @@ struct JSONParser {
         return i &+ 1
     }
 
-    /// True when some byte of `w` is `"`, `\`, below 0x20 or at least 0x80 (SWAR, no false negatives).
+    /// High bit set in each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or at least 0x80 (SWAR).
+    /// Borrows can flag extra bytes, but only above a truly flagged one, so the lowest set bit is always exact.
     @inline(__always)
-    static func hasSpecialByte(_ w: UInt64) -> Bool {
+    static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let quoteX = w ^ (ones &* 0x22)
@@ -271,7 +288,7 @@ struct JSONParser {
         let zeroQuote = (quoteX &- ones) & ~quoteX
         let zeroSlash = (slashX &- ones) & ~slashX
         let control = (w &- ones &* 0x20) & ~w
-        return (zeroQuote | zeroSlash | control | w) & high != 0
+        return (zeroQuote | zeroSlash | control | w) & high
     }
 
     /// Validates the escape whose backslash is at `start`; returns the offset after it.

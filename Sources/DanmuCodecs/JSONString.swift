@@ -19,6 +19,29 @@ extension JSONNode {
         }
     }
 
+    /// The decoded UTF-8 of a string (escapes resolved) without creating a String; `nil` for other kinds.
+    public var stringBytes: [UInt8]? {
+        guard tag == JSONTag.string else { return nil }
+        let start = offset &+ 1
+        let length = Int(truncatingIfNeeded: wordB)
+        if !flag { return Array(storage.bytes[start..<start &+ length]) }
+        return storage.bytes.withUnsafeBufferPointer { bytes in
+            [UInt8](unsafeUninitializedCapacity: max(length, 1)) { out, initialized in
+                initialized = JSONStringDecoder.unescape(
+                    UnsafeBufferPointer(rebasing: bytes[start..<start &+ length]), into: out.baseAddress!)
+            }
+        }
+    }
+
+    /// Parses the content of a string value as a JSON document of its own; `nil` if this is not a string.
+    ///
+    /// Bilibili nests JSON inside strings (`DANMU_MSG` `info[0][15].extra`, `DM_INTERACTION` `data`); this skips
+    /// the intermediate String. Error offsets refer to the decoded content.
+    public func parseStringAsJSON(maxDepth: Int = 64) throws(JSONError) -> JSONDocument? {
+        guard let bytes = stringBytes else { return nil }
+        return try JSONDocument(parsing: bytes, maxDepth: maxDepth)
+    }
+
     /// Whether this is a string whose decoded UTF-8 equals `other` (no String is created for unescaped strings).
     public func stringEquals(utf8 other: UnsafeBufferPointer<UInt8>) -> Bool {
         guard tag == JSONTag.string else { return false }
@@ -51,14 +74,26 @@ enum JSONStringDecoder {
         var i = 0
         var o = 0
         let n = raw.count
+        let base = raw.baseAddress!
         while i < n {
-            let b = raw[i]
-            if b != 0x5C {
-                out[o] = b
-                o &+= 1
-                i &+= 1
-                continue
+            // Copy the run up to the next backslash in one go, finding it eight bytes at a time.
+            var j = i
+            while j &+ 8 <= n {
+                let x = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self) ^ 0x5C5C_5C5C_5C5C_5C5C
+                let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+                if zero != 0 {
+                    j &+= zero.trailingZeroBitCount &>> 3
+                    break
+                }
+                j &+= 8
             }
+            while j < n && base[j] != 0x5C { j &+= 1 }
+            if j > i {
+                (out + o).update(from: base + i, count: j &- i)
+                o &+= j &- i
+                i = j
+            }
+            if i >= n { break }
             let e = raw[i &+ 1]
             i &+= 2
             switch e {
