@@ -4,7 +4,7 @@ import XCTest
 @testable import DanmuClient
 
 /// 1,000 rooms against the simulator on loopback, in one collector.
-final class ScaleTests: XCTestCase {
+final class ScaleRoomsTests: XCTestCase {
     func testThousandRoomsConnectHeartbeatAndDeliverEveryMessageInOrder() throws {
         let perRoom = 12
         let simulator = try SimulatorHarness(
