@@ -6,9 +6,9 @@
 ///   context-map lookups (`mode * 512 + p`, `type * 64 + context`, `type * 4 + context`) stay in range:
 ///   block types are < NBLTYPES by construction in `BrotliBlockSwitch`;
 /// - before a command writes, its insert length and (for copies and dictionary words) its output length are
-///   checked against the bytes left in the meta-block, and `output.reserve` has made room for them;
+///   checked against the bytes left in the meta-block, for which `output.reserve` made room up front;
 /// - a backward copy's distance is at most the number of bytes already written;
-/// - whole 16-byte chunk copies may write up to 15 bytes past the logical end, inside `BrotliOutput.slack`.
+/// - whole-chunk copies may write up to 31 bytes past the logical end, inside `BrotliOutput.slack`.
 extension BrotliDecoder {
     mutating func runCommands(
         _ layout: BrotliMetaBlockLayout, arena: UnsafePointer<UInt32>,
@@ -28,7 +28,8 @@ extension BrotliDecoder {
         let postfixMask = (1 << postfixBits) - 1
         let directCodes = layout.directCodes
         var remaining = layout.length
-        var out = output.base
+        output.reserve(remaining)  // the whole meta-block; `run` checked it against the limit
+        let out = output.base
         var p1: UInt8 = pos > 0 ? out[pos - 1] : 0
         var p2: UInt8 = pos > 1 ? out[pos - 2] : 0
         var literalLookup = lookup + layout.contextModes[literals.type] * 512
@@ -47,9 +48,6 @@ extension BrotliDecoder {
             let insertLength = Int(entry & 0xFFFF) + br.bits(Int((entry >> 16) & 0xFF))
             let copyLength = Int((entry >> 24) & 0xFFFF) + br.bits(Int((entry >> 40) & 0xFF))
             guard insertLength <= remaining else { return .invalidBlockLength }
-            output.count = pos
-            output.reserve(min(insertLength + copyLength + 32, remaining))
-            out = output.base
 
             var pending = insertLength
             while pending > 0 {
@@ -132,12 +130,26 @@ extension BrotliDecoder {
                 guard copyLength <= remaining else { return .invalidBlockLength }
                 let dst = out + pos
                 let src = dst - distance
-                if distance >= 16 {
+                if distance >= 16 && copyLength <= 32 {
+                    // Two whole chunks (up to 31 bytes of overshoot land in the slack or are overwritten later);
+                    // the second chunk reads bytes the first one wrote only when distance < 32, which is fine
+                    // because they are then exactly the bytes that belong there.
+                    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 16)
+                    UnsafeMutableRawPointer(dst + 16).copyMemory(from: src + 16, byteCount: 16)
+                } else if distance >= copyLength {
+                    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: copyLength)
+                } else if distance >= 16 {
                     // Chunks never read bytes that this copy has not written yet, since distance >= 16.
                     var i = 0
                     while i < copyLength {
                         UnsafeMutableRawPointer(dst + i).copyMemory(from: src + i, byteCount: 16)
                         i += 16
+                    }
+                } else if distance >= 8 {
+                    var i = 0
+                    while i < copyLength {
+                        UnsafeMutableRawPointer(dst + i).copyMemory(from: src + i, byteCount: 8)
+                        i += 8
                     }
                 } else if distance == 1 {
                     dst.update(repeating: src.pointee, count: copyLength)
