@@ -36,6 +36,7 @@ extension BrotliDecoder {
         var literalMap = arena + layout.literalMapStart + literals.type * 64
         var commandTree = arena + Int(arena[layout.commandMapStart + commands.type])
         var distanceMap = arena + layout.distanceMapStart + distances.type * 4
+        let singleLiteralTree: UnsafePointer<UInt32>? = layout.literalTrees == 1 ? arena + Int(literalMap[0]) : nil
 
         while remaining > 0 {
             if br.isOverrun { return .truncated }
@@ -61,17 +62,29 @@ extension BrotliDecoder {
                 pending -= n
                 var dst = out + pos
                 let end = dst + n
-                while dst < end {
-                    let context = Int(literalLookup[Int(p1)] | literalLookup[256 + Int(p2)])
-                    let literal = UInt8(truncatingIfNeeded: br.decodeSymbol(arena + Int(literalMap[context])))
-                    dst.pointee = literal
-                    dst += 1
-                    p2 = p1
-                    p1 = literal
+                if let tree = singleLiteralTree {
+                    // One literal prefix code for every context: no context to compute (common below q5).
+                    while dst < end {
+                        dst.pointee = UInt8(truncatingIfNeeded: br.decodeSymbol(tree))
+                        dst += 1
+                    }
+                } else {
+                    while dst < end {
+                        let context = Int(literalLookup[Int(p1)] | literalLookup[256 + Int(p2)])
+                        let literal = UInt8(truncatingIfNeeded: br.decodeSymbol(arena + Int(literalMap[context])))
+                        dst.pointee = literal
+                        dst += 1
+                        p2 = p1
+                        p1 = literal
+                    }
                 }
                 pos += n
             }
             remaining -= insertLength
+            if singleLiteralTree != nil && insertLength > 0 {
+                p1 = out[pos - 1]
+                p2 = pos > 1 ? out[pos - 2] : 0
+            }
             if remaining == 0 { break }
 
             var distance: Int

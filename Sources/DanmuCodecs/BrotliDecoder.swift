@@ -198,6 +198,7 @@ struct BrotliDecoder {
 
         let layout = BrotliMetaBlockLayout(
             length: length, postfixBits: postfixBits, directCodes: directCodes, contextModes: contextModes,
+            literalTrees: literalTrees,
             literalMapStart: literalMapStart, commandMapStart: commandMapStart, distanceMapStart: distanceMapStart)
         let failure = storage.withUnsafeBufferPointer { arenaPointer in
             runCommands(
@@ -215,6 +216,7 @@ struct BrotliMetaBlockLayout {
     var postfixBits: Int
     var directCodes: Int
     var contextModes: [Int]
+    var literalTrees: Int
     var literalMapStart: Int
     var commandMapStart: Int
     var distanceMapStart: Int

@@ -21,71 +21,72 @@ enum BrotliHuffman {
         return start
     }
 
-    /// Appends a table for `lengths` (0 = unused symbol), which must form a complete prefix code with
-    /// lengths ≤ 15 (callers validate that); returns the table's offset in `storage`.
-    static func appendTable(lengths: UnsafeBufferPointer<UInt8>, to storage: inout [UInt32]) -> Int {
+    /// Appends a table for a complete prefix code with lengths ≤ 15 (callers validate completeness) and
+    /// returns its offset in `storage`. `symbols` lists the `symbolCount` symbols of non-zero length in
+    /// increasing order; `count[n]` is how many have length n.
+    static func appendTable(
+        lengths: UnsafePointer<UInt8>, symbols: UnsafePointer<UInt16>, symbolCount: Int,
+        count: UnsafePointer<Int>, to storage: inout [UInt32]
+    ) -> Int {
         let start = storage.count
-        // Scratch on the stack: 16 counters, 16 next codes, 256 sub-table sizes, one reversed code per symbol.
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 32 + (1 << rootBits) + lengths.count) { scratch in
-            let s = scratch.baseAddress!
-            s.initialize(repeating: 0, count: 32 + (1 << rootBits))
-            let count = s
-            let nextCode = s + 16
-            let subBits = s + 32
-            let reversed = s + 32 + (1 << rootBits)
-            do {
-                for length in lengths { count[Int(length)] += 1 }
-                count[0] = 0
-                var code = 0
-                for length in 1...maxCodeLength {
-                    code = (code + count[length - 1]) << 1
-                    nextCode[length] = code
+        // Scratch on the stack: 16 next codes, 256 sub-table sizes, one reversed code per used symbol.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16 + (1 << rootBits) + symbolCount) { scratch in
+            let nextCode = scratch.baseAddress!
+            let subBits = nextCode + 16
+            let reversed = subBits + (1 << rootBits)
+            nextCode.initialize(repeating: 0, count: 16 + (1 << rootBits))
+            var code = 0
+            for length in 1...maxCodeLength {
+                code = (code + (length > 1 ? count[length - 1] : 0)) << 1
+                nextCode[length] = code
+            }
+            // Canonical codes, bit-reversed: brotli packs a code's first bit at the LSB.
+            for k in 0..<symbolCount {
+                let length = Int(lengths[Int(symbols[k])])
+                let c = nextCode[length]
+                nextCode[length] = c + 1
+                let r = Int(reverseByte[c & 0xFF]) << 8 | Int(reverseByte[(c >> 8) & 0xFF])
+                let rev = r >> (16 - length)
+                reversed[k] = rev
+                if length > rootBits {
+                    let root = rev & 0xFF
+                    subBits[root] = max(subBits[root], length - rootBits)
                 }
-                // Canonical codes, bit-reversed: brotli packs a code's first bit at the LSB.
-                for symbol in 0..<lengths.count {
-                    let length = Int(lengths[symbol])
-                    guard length != 0 else { continue }
-                    let c = nextCode[length]
-                    nextCode[length] = c + 1
-                    let r = Int(reverseByte[c & 0xFF]) << 8 | Int(reverseByte[(c >> 8) & 0xFF])
-                    let rev = r >> (16 - length)
-                    reversed[symbol] = rev
-                    if length > rootBits {
-                        let root = rev & 0xFF
-                        subBits[root] = max(subBits[root], length - rootBits)
-                    }
-                }
-                var size = 1 << rootBits
+            }
+            var size = 1 << rootBits
+            if count[9] + count[10] + count[11] + count[12] + count[13] + count[14] + count[15] > 0 {
                 for root in 0..<(1 << rootBits) where subBits[root] != 0 { size += 1 << subBits[root] }
-                storage.append(contentsOf: repeatElement(0, count: size))
-                storage.withUnsafeMutableBufferPointer { table in
-                    let t = table.baseAddress! + start
+            }
+            storage.append(contentsOf: repeatElement(0, count: size))
+            storage.withUnsafeMutableBufferPointer { table in
+                let t = table.baseAddress! + start
+                if size > 1 << rootBits {
                     var next = 1 << rootBits
                     for root in 0..<(1 << rootBits) where subBits[root] != 0 {
                         t[root] = UInt32(next) << 16 | UInt32(rootBits + subBits[root])
                         next += 1 << subBits[root]
                     }
-                    for symbol in 0..<lengths.count {
-                        let length = Int(lengths[symbol])
-                        guard length != 0 else { continue }
-                        let r = reversed[symbol]
-                        if length <= rootBits {
-                            let entry = UInt32(symbol) << 16 | UInt32(length)
-                            var i = r
-                            while i < 1 << rootBits {
-                                t[i] = entry
-                                i += 1 << length
-                            }
-                        } else {
-                            let link = t[r & 0xFF]
-                            let sub = t + Int(link >> 16)
-                            let size = 1 << (Int(link & 0xFFFF) - rootBits)
-                            let entry = UInt32(symbol) << 16 | UInt32(length - rootBits)
-                            var i = r >> rootBits
-                            while i < size {
-                                sub[i] = entry
-                                i += 1 << (length - rootBits)
-                            }
+                }
+                for k in 0..<symbolCount {
+                    let symbol = Int(symbols[k])
+                    let length = Int(lengths[symbol])
+                    let r = reversed[k]
+                    if length <= rootBits {
+                        let entry = UInt32(symbol) << 16 | UInt32(length)
+                        var i = r
+                        while i < 1 << rootBits {
+                            t[i] = entry
+                            i += 1 << length
+                        }
+                    } else {
+                        let link = t[r & 0xFF]
+                        let sub = t + Int(link >> 16)
+                        let size = 1 << (Int(link & 0xFFFF) - rootBits)
+                        let entry = UInt32(symbol) << 16 | UInt32(length - rootBits)
+                        var i = r >> rootBits
+                        while i < size {
+                            sub[i] = entry
+                            i += 1 << (length - rootBits)
                         }
                     }
                 }
@@ -110,18 +111,29 @@ enum BrotliHuffman {
         if hskip == 1 {
             return try readSimpleCode(alphabetSize: alphabetSize, reader: &reader, storage: &storage)
         }
-        // Scratch on the stack: 18 code-length code lengths, a 32-entry table for them, the symbol lengths.
+        // Scratch on the stack: a 32-entry table for the code-length code, 16 length counters, 18 code-length
+        // code lengths plus the symbol lengths, and the list of used symbols.
         let offset = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { codeLengthTable in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18 + alphabetSize) { scratch in
-                let codeLengthLengths = scratch.baseAddress!
-                let lengths = codeLengthLengths + 18
-                codeLengthLengths.initialize(repeating: 0, count: 18 + alphabetSize)
-                guard readCodeLengthCode(hskip: hskip, reader: &reader, lengths: codeLengthLengths,
-                                         table: codeLengthTable.baseAddress!),
-                    readSymbolLengths(alphabetSize: alphabetSize, reader: &reader, lengths: lengths,
-                                      codeLengthTable: codeLengthTable.baseAddress!)
-                else { return -1 }
-                return appendTable(lengths: UnsafeBufferPointer(start: lengths, count: alphabetSize), to: &storage)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { count in
+                withUnsafeTemporaryAllocation(of: UInt16.self, capacity: alphabetSize) { symbols in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18 + alphabetSize) { scratch in
+                        let codeLengthLengths = scratch.baseAddress!
+                        let lengths = codeLengthLengths + 18
+                        codeLengthLengths.initialize(repeating: 0, count: 18 + alphabetSize)
+                        count.baseAddress!.initialize(repeating: 0, count: 16)
+                        guard readCodeLengthCode(hskip: hskip, reader: &reader, lengths: codeLengthLengths,
+                                                 table: codeLengthTable.baseAddress!)
+                        else { return -1 }
+                        let used = readSymbolLengths(
+                            alphabetSize: alphabetSize, reader: &reader, lengths: lengths,
+                            symbols: symbols.baseAddress!, count: count.baseAddress!,
+                            codeLengthTable: codeLengthTable.baseAddress!)
+                        guard used > 0 else { return -1 }
+                        return appendTable(
+                            lengths: lengths, symbols: symbols.baseAddress!, symbolCount: used,
+                            count: count.baseAddress!, to: &storage)
+                    }
+                }
             }
         }
         guard offset >= 0 else { throw BrotliError(.invalidPrefixCode, byteOffset: reader.byteOffset) }
@@ -190,13 +202,16 @@ enum BrotliHuffman {
         return true
     }
 
-    /// Symbol code lengths with repeat codes 16 (previous non-zero length) and 17 (zeros); false unless they
-    /// form a complete code.
+    /// Symbol code lengths with repeat codes 16 (previous non-zero length) and 17 (zeros). Fills `lengths`,
+    /// the list of used `symbols` and the per-length `count`; returns how many symbols are used, or 0 unless
+    /// the lengths form a complete code.
     private static func readSymbolLengths(
         alphabetSize: Int, reader: inout BrotliBitReader, lengths: UnsafeMutablePointer<UInt8>,
+        symbols: UnsafeMutablePointer<UInt16>, count: UnsafeMutablePointer<Int>,
         codeLengthTable t: UnsafePointer<UInt32>
-    ) -> Bool {
+    ) -> Int {
         var symbol = 0
+        var used = 0
         var previousLength = 8
         var repeatCount = 0
         var repeatLength = 0
@@ -208,8 +223,11 @@ enum BrotliHuffman {
             let c = Int(entry >> 16)
             if c < 16 {
                 repeatCount = 0
-                lengths[symbol] = UInt8(c)
                 if c != 0 {
+                    lengths[symbol] = UInt8(c)
+                    symbols[used] = UInt16(symbol)
+                    used += 1
+                    count[c] += 1
                     previousLength = c
                     kraft -= 32768 >> c
                 }
@@ -226,12 +244,17 @@ enum BrotliHuffman {
             if repeatCount > 0 { repeatCount = (repeatCount - 2) << extraBits }
             repeatCount += reader.bits(extraBits) + 3
             let delta = repeatCount - oldRepeat
-            guard delta <= alphabetSize - symbol else { return false }
-            (lengths + symbol).update(repeating: UInt8(repeatLength), count: delta)
+            guard delta <= alphabetSize - symbol else { return 0 }
+            if repeatLength != 0 {
+                (lengths + symbol).update(repeating: UInt8(repeatLength), count: delta)
+                for k in 0..<delta { symbols[used + k] = UInt16(symbol + k) }
+                used += delta
+                count[repeatLength] += delta
+                kraft -= delta * (32768 >> repeatLength)
+            }
             symbol += delta
-            if repeatLength != 0 { kraft -= delta * (32768 >> repeatLength) }
         }
-        return kraft == 0
+        return kraft == 0 ? used : 0
     }
 
     private static func readSimpleCode(
