@@ -182,7 +182,8 @@ struct BrotliDecoder {
         // straight to table offsets, so the command loop needs a single base pointer.
         var arena = try BrotliHuffmanGroup(alphabetSize: 256, count: literalTrees, reader: &reader, into: [])
         let literalOffsets = arena.offsets
-        arena = try BrotliHuffmanGroup(alphabetSize: 704, count: commands.typeCount, reader: &reader, into: arena.storage)
+        arena = try BrotliHuffmanGroup(
+            alphabetSize: 704, count: commands.typeCount, reader: &reader, into: arena.storage)
         let commandOffsets = arena.offsets
         let distanceAlphabet = 16 + directCodes + (48 << postfixBits)
         arena = try BrotliHuffmanGroup(

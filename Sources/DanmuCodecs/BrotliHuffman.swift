@@ -311,8 +311,6 @@ struct BrotliHuffmanGroup {
     var storage: [UInt32] = []
     var offsets: [Int] = []
 
-    init() {}
-
     /// Reads `count` codes, appending their tables to `existing` (offsets are relative to its start).
     init(
         alphabetSize: Int, count: Int, reader: inout BrotliBitReader, into existing: [UInt32]
