@@ -4,6 +4,7 @@ let quick = arguments.contains("--quick")
 let selected = Set(arguments.filter { !$0.hasPrefix("--") })
 let scenarios: [(name: String, run: (Bool) -> [BenchmarkFigure])] = [
     ("json", runJSONBenchmark),
+    ("protocol", runProtocolBenchmark),
     ("brotli", runBrotliBenchmark),
 ]
 for scenario in scenarios where selected.isEmpty || selected.contains(scenario.name) {

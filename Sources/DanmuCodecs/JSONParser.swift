@@ -49,6 +49,9 @@ struct JSONParser {
     private mutating func run(stack: UnsafeMutablePointer<Int>) throws(JSONError) {
         var pos = skipWhitespace(0)
         var depth = 0
+        // Kind of the innermost open container, kept in a register: reading it back from the tape on every value
+        // stalled on the dependent loads.
+        var inObject = false
         valueLoop: while true {
             // A value is expected at `pos`.
             guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -60,6 +63,7 @@ struct JSONParser {
                 stack[2 &* depth] = tape.count
                 stack[2 &* depth &+ 1] = 0
                 depth &+= 1
+                inObject = isObject
                 tape.append(JSONTag.word(isObject ? JSONTag.object : JSONTag.array, offset: pos), 0)
                 pos = skipWhitespace(pos &+ 1)
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -67,6 +71,7 @@ struct JSONParser {
                     try close(stack, depth &- 1, at: pos)
                     depth &-= 1
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else if isObject {
                     pos = try key(pos, stack, depth &- 1)
                     continue valueLoop
@@ -102,7 +107,7 @@ struct JSONParser {
                 }
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
                 let top = depth &- 1
-                let isObject = tape.base[2 &* stack[2 &* top]] >> JSONTag.kindShift == JSONTag.object
+                let isObject = inObject
                 let c = p[pos]
                 if c == 0x2C {  // ,
                     pos = skipWhitespace(pos &+ 1)
@@ -119,11 +124,17 @@ struct JSONParser {
                     try close(stack, top, at: pos)
                     depth = top
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else {
                     throw JSONError(offset: pos, reason: .expectedCommaOrEnd)
                 }
             }
         }
+    }
+
+    @inline(__always)
+    private func isObjectAt(_ stack: UnsafeMutablePointer<Int>, _ level: Int) -> Bool {
+        tape.base[2 &* stack[2 &* level]] >> JSONTag.kindShift == JSONTag.object
     }
 
     /// Records the closing bracket at `pos` for the container at stack level `level`.

@@ -175,6 +175,36 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertNotNil(error("[" + nested + "]"))
     }
 
+    /// The string scanner works eight bytes at a time and jumps to the first special byte: put each kind of
+    /// special byte at every position around the word boundaries.
+    func testSpecialBytesAtEveryPositionOfTheWordScan() throws {
+        for length in 0..<34 {
+            for position in 0...length {
+                let prefix = String(repeating: "a", count: position)
+                let suffix = String(repeating: "b", count: length - position)
+                for (inner, decoded) in [(#"\""#, "\""), (#"\\"#, "\\"), ("é", "é"), (#"\u4e2d"#, "中"), ("😀", "😀")] {
+                    let doc = try parse("[\"" + prefix + inner + suffix + "\",1]")
+                    XCTAssertEqual(doc.root[0]?.string, prefix + decoded + suffix, "length \(length) position \(position)")
+                    XCTAssertEqual(doc.root[1]?.int64, 1)
+                }
+                var bytes = Array(("[\"" + prefix + "x" + suffix + "\"]").utf8)
+                bytes[2 + position] = 0x01
+                XCTAssertEqual(error(bytes), JSONError(offset: 2 + position, reason: .controlCharacterInString))
+                bytes[2 + position] = 0x80
+                XCTAssertEqual(error(bytes), JSONError(offset: 2 + position, reason: .invalidUTF8))
+            }
+        }
+    }
+
+    func testTapeGrowsBeyondItsFirstGuess() throws {
+        let many = "[" + String(repeating: "1,", count: 50_000) + "[{}]]"
+        let doc = try parse(many)
+        XCTAssertEqual(doc.root.count, 50_001)
+        XCTAssertEqual(doc.root[49_999]?.int64, 1)
+        XCTAssertEqual(doc.root[50_000]?[0]?.kind, .object)
+        XCTAssertEqual(doc.nodeCount, 50_003)
+    }
+
     func testUnsafeBufferInitCopiesInput() throws {
         var bytes = Array(#"{"k":"v"}"#.utf8)
         let doc = try bytes.withUnsafeBytes { try JSONDocument(parsing: $0) }

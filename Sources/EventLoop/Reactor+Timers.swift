@@ -1,0 +1,100 @@
+import CDanmuSystem
+import Glibc
+
+extension Reactor {
+    /// Runs `fire` on the IO thread after `delay`, then every `period` if one is given (missed periods are skipped,
+    /// the phase is kept). Loop thread only. Timers have 1 ms granularity (the timerfd is armed in whole ms).
+    ///
+    /// For many periodic timers (room heartbeats), spread the first `delay` over the period so that they do not
+    /// all fire in the same millisecond: e.g. `delay = period * (hash % 1000) / 1000`.
+    @discardableResult
+    public func schedule(after delay: Duration, repeating period: Duration? = nil, _ fire: @escaping () -> Void)
+        -> TimerID
+    {
+        schedule(at: now &+ delay.nanoseconds, repeating: period, fire)
+    }
+
+    /// Like `schedule(after:)` with an absolute CLOCK_MONOTONIC deadline in nanoseconds (see `now`).
+    @discardableResult
+    public func schedule(at deadline: UInt64, repeating period: Duration? = nil, _ fire: @escaping () -> Void)
+        -> TimerID
+    {
+        assertInLoop()
+        let periodNanoseconds = period?.nanoseconds ?? 0
+        precondition(period == nil || periodNanoseconds > 0, "a repeating timer needs a positive period")
+        return timers.schedule(at: deadline, period: periodNanoseconds, fire)
+    }
+
+    /// Cancels a pending timer; a fired, cancelled or unknown id is ignored. O(log n).
+    public func cancel(_ timer: TimerID) {
+        assertInLoop()
+        timers.cancel(timer)
+    }
+
+    /// Number of pending timers (loop thread).
+    public var pendingTimerCount: Int {
+        assertInLoop()
+        return timers.count
+    }
+
+    /// Arms the timerfd for the earliest deadline, only when that moved earlier than what is armed (or nothing is
+    /// armed): a later earliest deadline just costs one spurious wake-up, cheaper than a syscall per cancel.
+    func rearmTimerIfNeeded() {
+        guard let next = timers.nextDeadline else { return }
+        // 1 ms granularity: timers due in the same millisecond share one arming.
+        let rounded = (next / 1_000_000 &+ 1) &* 1_000_000
+        if let armed = armedDeadline, armed <= rounded { return }
+        do {
+            try TimerFd.timerfd_settime(timerFD, deadline: rounded)
+            armedDeadline = rounded
+        } catch {
+            preconditionFailure("timerfd_settime failed: \(error)")
+        }
+    }
+
+    /// The timerfd fired: read its 8-byte expiry count (level-triggered, so it must be read), run what is due.
+    func fireTimers() {
+        var expirations: UInt64 = 0
+        _ = try? syscall("timerfd read") { Glibc.read(timerFD, &expirations, 8) }
+        armedDeadline = nil
+        let now = self.now
+        // Bounded: a callback scheduling `after: .zero` runs next turn, not in an endless loop here.
+        var budget = timers.count
+        while budget > 0, let (_, fire) = timers.popExpired(now: now) {
+            budget -= 1
+            fire()
+            if stopRequested { return }
+        }
+    }
+
+    // MARK: Signals
+
+    /// Turns `signals` (e.g. `[SIGINT, SIGTERM]`) into calls of `handler` on the IO thread, through a signalfd.
+    ///
+    /// Blocks the signals on the calling thread: call it from the main thread before starting other threads of
+    /// your own (threads inherit the mask; the reactor's and the pool's threads block them already). Any thread.
+    public func watchSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) throws(SystemError) {
+        let fd = try SignalFd.signalfd(signals)
+        let accepted = execute { [self] in
+            if signalFD >= 0 { Posix.close(signalFD) }
+            signalFD = fd
+            signalHandler = handler
+            do {
+                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, EPOLLIN.rawValue, Reactor.signalFDToken)
+            } catch {
+                preconditionFailure("epoll_ctl(signalfd) failed: \(error)")
+            }
+        }
+        if !accepted {
+            Posix.close(fd)
+            throw SystemError(.shutdown, operation: "watchSignals")
+        }
+    }
+
+    func deliverSignals() {
+        while let signal = try? SignalFd.read(signalFD) {
+            signalHandler?(signal)
+            if signalFD < 0 { return }
+        }
+    }
+}

@@ -1,0 +1,405 @@
+import CDanmuSystem
+import Glibc
+import Synchronization
+
+/// A single-threaded epoll reactor: one IO thread runs every socket, timer and submitted task.
+///
+/// Lifecycle: `init` (idle) → `start()` (starting, then running on its own pthread) → `shutdown()` (shutting down:
+/// runs the tasks already accepted, delivers `didClose(.closedLocally)` to every open connection, closes every fd it
+/// owns) → closed. Everything except `execute`, `shutdown`, `isInLoop`, `now` and `watchSignals` is loop-confined:
+/// call it from a callback or wrap it in `execute { }` (it traps when called from another thread).
+///
+/// How it works: level-triggered epoll with a flat registration table indexed by slot; each registration's epoll
+/// token is `generation << 32 | slot`, so an event that was read for a connection closed earlier in the same turn
+/// can never reach the connection that reused the slot or the fd. Reads go to ONE shared receive buffer, at most
+/// `maxReadsPerEvent` per socket per turn. One timerfd drives an indexed min-heap of timers; one eventfd wakes the
+/// loop for cross-thread submissions (written once per batch).
+public final class Reactor: @unchecked Sendable {
+    /// Tunables. The defaults suit thousands of mostly idle connections.
+    public struct Configuration: Sendable {
+        /// Size of the ONE shared receive buffer (bytes).
+        public var receiveBufferSize = 65_536
+        /// Reads per readable socket per turn before the loop moves on (fairness).
+        public var maxReadsPerEvent = 4
+        /// Submitted tasks run per turn before IO gets its turn again (submissions cannot starve IO).
+        public var maxSubmissionsPerTurn = 4_096
+        /// epoll events fetched per `epoll_wait`.
+        public var maxEventsPerWait = 1_024
+        /// Connections accepted per listener per turn.
+        public var maxAcceptsPerEvent = 64
+        /// How long a listener stops accepting after EMFILE/ENFILE/ENOBUFS (level-triggered epoll would spin).
+        public var acceptBackoff: Duration = .milliseconds(100)
+        /// Raise the RLIMIT_NOFILE soft limit to the hard limit in `init`.
+        public var raiseFileLimit = true
+
+        public init() {}
+    }
+
+    enum Lifecycle: Sendable, Equatable {
+        case idle, starting, running, shuttingDown, closed
+    }
+
+    /// State shared with other threads. Guarded by `shared` (a Mutex).
+    struct SharedState {
+        var lifecycle: Lifecycle = .idle
+        /// Tasks from `execute`, in submission order.
+        var tasks: [@Sendable () -> Void] = []
+        /// An eventfd write is outstanding: later submissions need not write again.
+        var wakePending = false
+    }
+
+    static let eventFDToken: UInt64 = 0xFFFF_FFFF
+    static let timerFDToken: UInt64 = 0xFFFF_FFFE
+    static let signalFDToken: UInt64 = 0xFFFF_FFFD
+
+    public let configuration: Configuration
+
+    // MARK: Shared between threads
+    let shared = Mutex(SharedState())
+    /// pthread_t of the IO thread (0 until it runs). Atomic: read by `isInLoop` from any thread.
+    let loopThread = Atomic<UInt>(0)
+    /// Posted once when the loop has closed everything; off-loop `shutdown()` callers wait on it.
+    let closedSignal = Semaphore()
+
+    // MARK: Immutable after init
+    let epollFD: Int32
+    let eventFD: Int32
+    let timerFD: Int32
+
+    // MARK: Loop-confined (IO thread only; before `start` and after the loop ends: the owner thread)
+    var table: [Registration] = []
+    var freeHead: Int32 = -1
+    var openRegistrations = 0
+    var timers = TimerQueue<() -> Void>()
+    /// The deadline the timerfd is armed for (rounded up to 1 ms), nil when disarmed or already fired.
+    var armedDeadline: UInt64?
+    let receiveBuffer: UnsafeMutableRawBufferPointer
+    let events: UnsafeMutableBufferPointer<epoll_event>
+    let iovecs: UnsafeMutableBufferPointer<iovec>
+    /// Tasks taken from `shared.tasks` and not run yet (the bounded drain leaves the rest for the next turn).
+    var runnable: [@Sendable () -> Void] = []
+    var runnableIndex = 0
+    var stopRequested = false
+    /// False once shutdown begins: connect/listen then throw `.shutdown`.
+    var acceptingWork = true
+    var signalFD: Int32 = -1
+    var signalHandler: (@Sendable (Int32) -> Void)?
+    /// Loop statistics, for tests and benchmarks.
+    var counters = Counters()
+
+    struct Counters {
+        var turns = 0
+        var staleEvents = 0
+    }
+    /// eventfd writes made by `execute`/`shutdown` (any thread).
+    let eventfdWrites = Atomic<Int>(0)
+
+    /// Creates the epoll, eventfd and timerfd (all close-on-exec) and raises RLIMIT_NOFILE. Nothing runs until `start`.
+    public init(configuration: Configuration = .init()) throws(SystemError) {
+        precondition(configuration.receiveBufferSize > 0 && configuration.maxReadsPerEvent > 0)
+        precondition(configuration.maxSubmissionsPerTurn > 0 && configuration.maxEventsPerWait > 0)
+        self.configuration = configuration
+        if configuration.raiseFileLimit { Posix.raiseFileLimit() }
+        let epollFD = try Epoll.epoll_create1()
+        var eventFD: Int32 = -1
+        var timerFD: Int32 = -1
+        do {
+            eventFD = try EventFd.eventfd()
+            timerFD = try TimerFd.timerfd_create()
+            try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, eventFD, EPOLLIN.rawValue, Reactor.eventFDToken)
+            // Level-triggered on purpose: the handler reads the 8-byte expiry count, which clears it; an
+            // edge-triggered timerfd loses an expiry that lands while the previous one is being handled.
+            try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, timerFD, EPOLLIN.rawValue, Reactor.timerFDToken)
+        } catch {
+            if timerFD >= 0 { Posix.close(timerFD) }
+            if eventFD >= 0 { Posix.close(eventFD) }
+            Posix.close(epollFD)
+            throw error
+        }
+        self.epollFD = epollFD
+        self.eventFD = eventFD
+        self.timerFD = timerFD
+        receiveBuffer = .allocate(byteCount: configuration.receiveBufferSize, alignment: 16)
+        events = .allocate(capacity: configuration.maxEventsPerWait)
+        iovecs = .allocate(capacity: WriteQueue.maxIovecs)
+    }
+
+    deinit {
+        let lifecycle = shared.withLock { $0.lifecycle }
+        precondition(
+            lifecycle == .idle || lifecycle == .closed, "Reactor released while running: call shutdown() first")
+        if lifecycle == .idle { closeEverything() }
+        receiveBuffer.deallocate()
+        events.deallocate()
+        iovecs.deallocate()
+    }
+
+    // MARK: Threads
+
+    /// Whether the calling thread is this reactor's IO thread.
+    public var isInLoop: Bool {
+        let loop = loopThread.load(ordering: .acquiring)
+        return loop != 0 && pthread_equal(pthread_t(loop), pthread_self()) != 0
+    }
+
+    /// Traps unless called on the IO thread.
+    @inline(__always)
+    public func assertInLoop(_ function: StaticString = #function) {
+        precondition(isInLoop, "Reactor.\(function) must run on the reactor's IO thread (use execute { })")
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds: the clock of every timer. Any thread.
+    public var now: UInt64 { Posix.monotonicNanoseconds() }
+
+    /// Starts the IO thread and returns. Throws `.shutdown` if the reactor was already started or shut down.
+    public func start() throws(SystemError) {
+        let ok = shared.withLock { state in
+            guard state.lifecycle == .idle else { return false }
+            state.lifecycle = .starting
+            return true
+        }
+        guard ok else { throw SystemError(.shutdown, operation: "Reactor.start") }
+        // The thread keeps the reactor alive until the loop has closed everything.
+        let thread = try PosixThread.spawn(name: "danmu-io") { [self] in
+            loopThread.store(UInt(pthread_self()), ordering: .releasing)
+            run()
+        }
+        pthread_detach(thread.handle)
+    }
+
+    /// Stops the loop: tasks already accepted by `execute` run, every open connection gets
+    /// `didClose(.closedLocally)`, then every fd the reactor owns is closed. Idempotent, any thread.
+    /// Off the IO thread it returns once everything is closed; on the IO thread it returns at once and the loop
+    /// stops after the current turn.
+    public func shutdown() {
+        let previous = shared.withLock { state in
+            let previous = state.lifecycle
+            switch previous {
+            case .idle: state.lifecycle = .closed
+            case .starting, .running: state.lifecycle = .shuttingDown
+            case .shuttingDown, .closed: break
+            }
+            return previous
+        }
+        switch previous {
+        case .idle:
+            closeEverything()
+            closedSignal.signal()
+            return
+        case .starting, .running:
+            if isInLoop { stopRequested = true } else { wake() }
+        case .shuttingDown, .closed:
+            break
+        }
+        if !isInLoop {
+            closedSignal.wait()
+            closedSignal.signal()  // let any other waiter through too
+        }
+    }
+
+    // MARK: Cross-thread submission
+
+    /// Runs `task` on the IO thread soon, in submission order. Any thread.
+    ///
+    /// The first submission of a batch writes the eventfd once; later ones see the wake-up pending and only append.
+    /// - Returns: false (and drops the task) once shutdown has begun or before `start`.
+    @discardableResult
+    public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
+        let needsWake: Bool? = shared.withLock { state in
+            guard state.lifecycle == .running || state.lifecycle == .starting else { return nil }
+            state.tasks.append(task)
+            if state.wakePending { return false }
+            state.wakePending = true
+            return true
+        }
+        guard let needsWake else { return false }
+        if needsWake { wake() }
+        return true
+    }
+
+    private func wake() {
+        eventfdWrites.wrappingAdd(1, ordering: .relaxed)
+        // An error here would mean the eventfd is gone, which only happens after the loop closed it.
+        try? EventFd.signal(eventFD)
+    }
+
+    /// Runs at most `maxSubmissionsPerTurn` submitted tasks; returns true when some are left for the next turn.
+    func runSubmissions() -> Bool {
+        if runnableIndex == runnable.count {
+            runnable.removeAll(keepingCapacity: true)
+            runnableIndex = 0
+            shared.withLock { state in
+                swap(&runnable, &state.tasks)
+                state.wakePending = false
+            }
+        }
+        let end = min(runnable.count, runnableIndex + configuration.maxSubmissionsPerTurn)
+        while runnableIndex < end {
+            let task = runnable[runnableIndex]
+            runnableIndex += 1
+            task()
+        }
+        return runnableIndex < runnable.count
+    }
+
+    // MARK: The loop
+
+    private func run() {
+        shared.withLock { state in
+            if state.lifecycle == .starting { state.lifecycle = .running }
+        }
+        var moreSubmissions = false
+        while !stopRequested {
+            rearmTimerIfNeeded()
+            let count: Int
+            do {
+                count = try Epoll.epoll_wait(epollFD, events, moreSubmissions ? 0 : -1)
+            } catch {
+                preconditionFailure("epoll_wait failed: \(error)")
+            }
+            counters.turns += 1
+            var woken = false
+            for index in 0..<count {
+                let event = events[index]
+                switch event.data.u64 {
+                case Reactor.eventFDToken:
+                    _ = try? EventFd.drain(eventFD)
+                    woken = true
+                case Reactor.timerFDToken:
+                    fireTimers()
+                case Reactor.signalFDToken:
+                    deliverSignals()
+                default:
+                    handleEvent(token: event.data.u64, events: event.events)
+                }
+            }
+            if woken || moreSubmissions { moreSubmissions = runSubmissions() }
+            // shutdown() from another thread sets the state, then writes the eventfd.
+            if woken && shared.withLock({ $0.lifecycle == .shuttingDown }) { break }
+        }
+        performShutdown()
+    }
+
+    private func performShutdown() {
+        shared.withLock { $0.lifecycle = .shuttingDown }
+        // Tasks accepted before shutdown began still run (they may write or close); new ones are refused.
+        while runSubmissions() || shared.withLock({ !$0.tasks.isEmpty }) {}
+        acceptingWork = false
+        closeEverything()
+        shared.withLock { $0.lifecycle = .closed }
+        loopThread.store(0, ordering: .releasing)
+        closedSignal.signal()
+    }
+
+    /// Closes every registration (connections first get `didClose(.closedLocally)`), drops timers, closes own fds.
+    private func closeEverything() {
+        acceptingWork = false
+        for slot in table.indices {
+            switch table[slot].kind {
+            case .connecting, .connected: closeConnection(slot: slot, reason: .closedLocally)
+            case .listener: closeListener(slot: slot)
+            case .free: break
+            }
+        }
+        timers.removeAll()
+        signalHandler = nil
+        if signalFD >= 0 { Posix.close(signalFD) }
+        signalFD = -1
+        Posix.close(timerFD)
+        Posix.close(eventFD)
+        Posix.close(epollFD)
+    }
+
+    // MARK: Registration table
+
+    func allocateSlot() -> Int {
+        openRegistrations += 1
+        if freeHead >= 0 {
+            let slot = Int(freeHead)
+            freeHead = table[slot].nextFree
+            return slot
+        }
+        precondition(table.count < Int(UInt32.max - 16), "registration table full")
+        table.append(Registration())
+        return table.count - 1
+    }
+
+    /// Frees `slot` (the generation moves on) and returns its old contents.
+    func releaseSlot(_ slot: Int) -> Registration {
+        var entry = Registration()
+        swap(&entry, &table[slot])
+        table[slot].generation = entry.generation &+ 1
+        table[slot].nextFree = freeHead
+        freeHead = Int32(slot)
+        openRegistrations -= 1
+        return entry
+    }
+
+    /// Number of open connections and listeners (loop thread).
+    public var registrationCount: Int {
+        assertInLoop()
+        return openRegistrations
+    }
+
+    private func handleEvent(token: UInt64, events: UInt32) {
+        let slot = Int(token & 0xFFFF_FFFF)
+        let generation = UInt32(token >> 32)
+        guard slot < table.count, table[slot].generation == generation, table[slot].kind != .free else {
+            // The registration this event was read for has been closed earlier in this turn.
+            counters.staleEvents += 1
+            return
+        }
+        switch table[slot].kind {
+        case .listener: acceptConnections(slot: slot)
+        case .connecting: finishConnect(slot: slot, events: events)
+        case .connected: handleConnectionEvent(slot: slot, events: events)
+        case .free: break
+        }
+    }
+
+    /// Brings the epoll registration of `slot` in line with what it wants; false if epoll_ctl failed.
+    @discardableResult
+    func updateInterest(slot: Int) -> Bool {
+        let entry = table[slot]
+        var wanted: UInt32 = 0
+        switch entry.kind {
+        case .connecting:
+            wanted = EPOLLOUT.rawValue
+        case .connected:
+            if !entry.isPaused { wanted |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
+            if !entry.writes.isEmpty { wanted |= EPOLLOUT.rawValue }
+        case .listener:
+            if !entry.isPaused { wanted = EPOLLIN.rawValue }
+        case .free:
+            return true
+        }
+        guard wanted != entry.registeredEvents else { return true }
+        let token = Registration.token(slot: slot, generation: entry.generation)
+        do {
+            if wanted == 0 {
+                // Not even EPOLL_CTL_MOD to 0: epoll always reports HUP/ERR, which would spin a paused socket.
+                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_DEL, entry.fd, 0, token)
+            } else if entry.registeredEvents == 0 {
+                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, entry.fd, wanted, token)
+            } else {
+                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_MOD, entry.fd, wanted, token)
+            }
+        } catch {
+            if entry.kind == .connecting || entry.kind == .connected {
+                closeConnection(slot: slot, reason: .error(error))
+            }
+            return false
+        }
+        table[slot].registeredEvents = wanted
+        return true
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, negative durations as 0.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 || (seconds == 0 && attoseconds < 0) { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

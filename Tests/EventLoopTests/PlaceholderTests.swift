@@ -1,3 +1,0 @@
-import XCTest
-@testable import EventLoop
-final class EventLoopPlaceholderTests: XCTestCase { func testModuleLinks() {} }
