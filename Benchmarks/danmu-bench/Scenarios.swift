@@ -1,6 +1,7 @@
-/// The micro-benchmark scenarios written beside each component (codecs, the reactor), gathered under one name each.
+/// The micro-benchmark scenarios written beside each component, gathered under one scenario name each.
 func runCodecBenchmarks(quick: Bool) -> [BenchmarkFigure] {
-    runJSONBenchmark(quick: quick)
+    runInflateBenchmark(quick: quick) + runBrotliBenchmark(quick: quick) + runJSONBenchmark(quick: quick)
+        + runProtocolBenchmark(quick: quick)
 }
 
 func runLoopBenchmarks(quick: Bool) -> [BenchmarkFigure] {

@@ -1,10 +1,9 @@
 import EventLoop
-import Synchronization
 
 /// The collector's machinery, shared by the public `DanmuCollector`, the sessions and the worker pipelines.
 ///
 /// Two kinds of members, kept apart on purpose:
-/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `Mutex`es
+/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `CollectorLock`s
 ///   (statistics registry, handler, event stream).
 /// - **Loop-confined** (`sessions`, `streamPressure`, `quiescing`, `nextSessionNumber`): touched only on the
 ///   reactor's thread, from methods that begin with `assertInLoop()`. That is why the class is
@@ -23,9 +22,10 @@ final class CollectorCore: @unchecked Sendable {
     // MARK: any thread (locked)
 
     /// Counters of every registered room (the `statistics()` source).
-    let registry = Mutex<[Int64: RoomCounters]>([:])
-    private let handler = Mutex<any DanmuHandler>(DiscardingHandler())
-    private let stream = Mutex<EventStreamBuffer?>(nil)
+    let registry = CollectorLock<[Int64: RoomCounters]>([:])
+    private let handler = CollectorLock<any DanmuHandler>(DiscardingHandler())
+    /// The event stream's buffer once someone asked for it, and whether shutdown has ended it.
+    private let stream = CollectorLock<(buffer: EventStreamBuffer?, finished: Bool)>((nil, false))
 
     // MARK: loop-confined
 
@@ -48,7 +48,7 @@ final class CollectorCore: @unchecked Sendable {
     }
 
     var currentHandler: any DanmuHandler { handler.withLock { $0 } }
-    var currentStream: EventStreamBuffer? { stream.withLock { $0 } }
+    var currentStream: EventStreamBuffer? { stream.withLock { $0.buffer } }
 
     func setHandler(_ newHandler: any DanmuHandler) {
         handler.withLock { $0 = newHandler }
@@ -56,17 +56,29 @@ final class CollectorCore: @unchecked Sendable {
 
     /// The event stream, created on first use (events are buffered only once someone asked for them).
     func eventStream() -> EventStreamBuffer {
-        stream.withLock { current in
-            if let current { return current }
+        let (buffer, finished) = stream.withLock { current -> (EventStreamBuffer, Bool) in
+            if let buffer = current.buffer { return (buffer, false) }
             let created = EventStreamBuffer(
                 highWatermark: configuration.streamHighWatermark, lowWatermark: configuration.streamLowWatermark
             ) { [weak self] _ in
                 guard let self else { return }
                 self.reactor.execute { self.refreshStreamPressure() }
             }
-            current = created
-            return created
+            current.buffer = created
+            return (created, current.finished)
         }
+        // Asked for after shutdown: an empty sequence that ends at once rather than one that never ends.
+        if finished { buffer.finish() }
+        return buffer
+    }
+
+    /// Ends the event stream (after the workers delivered everything); later `events` readers end at once.
+    func finishStream() {
+        let buffer = stream.withLock { current -> EventStreamBuffer? in
+            current.finished = true
+            return current.buffer
+        }
+        buffer?.finish()
     }
 
     /// Any thread: a worker found undecodable data; the loop closes and reconnects that room.

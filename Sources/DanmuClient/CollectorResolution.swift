@@ -1,6 +1,5 @@
 import EventLoop
 import Glibc
-import Synchronization
 
 /// A resolved room as a session uses it: socket addresses ready to connect to, and the AUTH identity.
 /// With a fixed server every room shares one instance (no per-room copy).
@@ -65,7 +64,7 @@ final class CollectorResolverThread: Sendable {
         var completion: Completion
     }
 
-    private struct State: ~Copyable {
+    private struct State {
         var jobs: [Job] = []
         var head = 0
         var stopping = false
@@ -73,7 +72,7 @@ final class CollectorResolverThread: Sendable {
     }
 
     private let resolver: any RoomEndpointResolving
-    private let state = Mutex(State())
+    private let state = CollectorLock(State())
     /// Counts queued jobs (plus one wake-up at stop); sem_t must not move, so it has its own allocation.
     private nonisolated(unsafe) let signal: UnsafeMutablePointer<sem_t>
 

@@ -1,5 +1,4 @@
 import EventLoop
-import Synchronization
 
 /// Collects live chat from many Bilibili rooms at once: one epoll IO thread for every socket and timer, a
 /// small worker pool that decodes and calls your handler, and nothing lost (a slow consumer pauses sockets).
@@ -18,7 +17,7 @@ import Synchronization
 public final class DanmuCollector: Sendable {
     public let configuration: Configuration
     private let core: CollectorCore
-    private let lifecycle = Mutex(Lifecycle.created)
+    private let lifecycle = CollectorLock(Lifecycle.created)
 
     private enum Lifecycle {
         case created, running, stopped
@@ -150,7 +149,7 @@ public final class DanmuCollector: Sendable {
         }
         // Finishes every queued job: what was read is decoded and handed to the handler / stream.
         core.pool.shutdown()
-        core.currentStream?.finish()
+        core.finishStream()
         if wasRunning { runOnLoop { core.closeAll() } }
         core.reactor.shutdown()
     }

@@ -167,7 +167,15 @@ enum EventJSON {
             w.key("code"); w.int(code)
         case .unknown(_, let raw):
             w.key("raw")
-            if raw.isEmpty { w.null() } else { w.raw(raw) }
+            if raw.isEmpty {
+                w.null()
+            } else if raw.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                // Pretty-printed source: LF/CR/TAB can only be whitespace between tokens in valid JSON
+                // (inside strings they must be escaped), so dropping them keeps the value and the one-line rule.
+                w.raw(raw.lazy.filter { $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+            } else {
+                w.raw(raw)
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The collector's events as an `AsyncSequence` (`for await event in collector.events { … }`).
 ///
@@ -34,7 +33,7 @@ public struct RoomEventStream: AsyncSequence, Sendable {
 
 /// The buffer behind `RoomEventStream`: pushed to by worker threads, drained by one async consumer.
 final class EventStreamBuffer: Sendable {
-    private struct State: ~Copyable {
+    private struct State {
         var items: [RoomEvent] = []
         var head = 0
         var waiter: UnsafeContinuation<RoomEvent?, Never>?
@@ -44,7 +43,7 @@ final class EventStreamBuffer: Sendable {
         var waiting: Int { items.count - head }
     }
 
-    private let state = Mutex(State())
+    private let state = CollectorLock(State())
     let highWatermark: Int
     let lowWatermark: Int
     /// Called (outside the lock) with true when the buffer passes the high mark, false when it is back at

@@ -9,7 +9,8 @@ extension MessageDecoder {
     }
 
     static func inflateZlib(_ body: UnsafeRawBufferPointer, limit: Int) throws(ProtocolError) -> [UInt8] {
-        // Replaced by Zlib.decompress when the inflate branch lands.
-        throw .zlib("zlib decoder not available in this build")
+        do throws(InflateError) { return try Zlib.decompress(body, limit: limit) } catch {
+            throw .zlib(error.description)
+        }
     }
 }

@@ -18,6 +18,7 @@ final class RoomPipeline: @unchecked Sendable {
     func process(_ frames: [Frame], receivedAt: Int64, connection: UInt32) {
         var decoded: [DanmuEvent] = []
         var failure: ProtocolError?
+        let malformedBefore = decoder.statistics.malformedMessages
         for frame in frames {
             do throws(ProtocolError) {
                 try decoder.decode(frame, into: &decoded)
@@ -29,6 +30,8 @@ final class RoomPipeline: @unchecked Sendable {
             }
         }
         if !decoded.isEmpty { deliver(decoded, receivedAt: receivedAt) }
+        let malformed = decoder.statistics.malformedMessages - malformedBefore
+        if malformed > 0 { counters.update { $0.malformedMessages += malformed } }
         if let failure { core.reportProtocolError(room: room, connection: connection, failure) }
     }
 

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// A snapshot of one room's counters (`DanmuCollector.statistics()`).
 public struct RoomStatistics: Sendable, Equatable {
@@ -20,6 +19,9 @@ public struct RoomStatistics: Sendable, Equatable {
     /// Protocol errors (bad header, absurd length, corrupt compression, bad JSON), a subset of `errors`.
     public var protocolErrors: Int
     public var lastError: RoomFailure?
+    /// Messages skipped because their JSON was malformed (`MessageDecoder`'s policy: skip and count; the rest
+    /// of the batch is delivered and the connection kept, since reconnecting would not repair the server's data).
+    public var malformedMessages: Int
     /// The server switched this room to guest mode: LOG_IN_NOTICE or masked user names seen.
     public var maskedModeSeen: Bool
     /// Wall-clock time (Unix ns) of the last byte received; nil before any.
@@ -44,6 +46,7 @@ public struct CollectorStatistics: Sendable {
     public var reconnects: Int { rooms.reduce(0) { $0 + $1.reconnects } }
     public var errors: Int { rooms.reduce(0) { $0 + $1.errors } }
     public var protocolErrors: Int { rooms.reduce(0) { $0 + $1.protocolErrors } }
+    public var malformedMessages: Int { rooms.reduce(0) { $0 + $1.malformedMessages } }
 
     /// The statistics of one room, if it is registered.
     public subscript(room room: Int64) -> RoomStatistics? { rooms.first { $0.room == room } }
@@ -54,14 +57,14 @@ public struct CollectorStatistics: Sendable {
 /// at most two threads, so it is uncontended in practice.
 final class RoomCounters: Sendable {
     let room: Int64
-    private let state: Mutex<RoomStatistics>
+    private let state: CollectorLock<RoomStatistics>
 
     init(room: Int64) {
         self.room = room
-        state = Mutex(
+        state = CollectorLock(
             RoomStatistics(
                 room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
-                reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, maskedModeSeen: false,
+                reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,
                 lastMessageAt: nil, readPauses: 0))
     }
 

@@ -17,8 +17,9 @@ struct JSONParser {
         p = input
         end = count
         self.maxDepth = max(0, maxDepth)
-        // Compact Bilibili bodies average roughly one value per 8 bytes; the buffer doubles when that is wrong.
-        tape = JSONTapeBuffer(capacity: count / 8 + 8)
+        // Compact DANMU_MSG bodies hold one value per 4.6 (2021 shape) to 13 (2024 shape) bytes: guess one per 4 so
+        // that the tape never grows for them; it doubles when the guess is wrong.
+        tape = JSONTapeBuffer(capacity: count / 4 + 16)
     }
 
     /// Parses the whole input; on success the caller owns the returned tape memory.
@@ -28,7 +29,10 @@ struct JSONParser {
             throw JSONError(offset: 0, reason: .documentTooLarge)
         }
         // The container stack lives on the machine stack for the usual depths (temporary allocation).
-        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: max(maxDepth, 1) * 2) { stack in
+        // Each open container consumes an input byte, so the input length also bounds the depth (and keeps a huge
+        // `maxDepth` from overflowing the allocation size).
+        let levels = max(1, min(maxDepth, end))
+        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: levels * 2) { stack in
             do throws(JSONError) {
                 try run(stack: stack.baseAddress!)
                 return Result<Void, JSONError>.success(())
@@ -49,6 +53,9 @@ struct JSONParser {
     private mutating func run(stack: UnsafeMutablePointer<Int>) throws(JSONError) {
         var pos = skipWhitespace(0)
         var depth = 0
+        // Kind of the innermost open container, kept in a register: reading it back from the tape on every value
+        // stalled on the dependent loads.
+        var inObject = false
         valueLoop: while true {
             // A value is expected at `pos`.
             guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -60,6 +67,7 @@ struct JSONParser {
                 stack[2 &* depth] = tape.count
                 stack[2 &* depth &+ 1] = 0
                 depth &+= 1
+                inObject = isObject
                 tape.append(JSONTag.word(isObject ? JSONTag.object : JSONTag.array, offset: pos), 0)
                 pos = skipWhitespace(pos &+ 1)
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
@@ -67,6 +75,7 @@ struct JSONParser {
                     try close(stack, depth &- 1, at: pos)
                     depth &-= 1
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else if isObject {
                     pos = try key(pos, stack, depth &- 1)
                     continue valueLoop
@@ -102,7 +111,7 @@ struct JSONParser {
                 }
                 guard pos < end else { throw JSONError(offset: pos, reason: .unexpectedEnd) }
                 let top = depth &- 1
-                let isObject = tape.base[2 &* stack[2 &* top]] >> JSONTag.kindShift == JSONTag.object
+                let isObject = inObject
                 let c = p[pos]
                 if c == 0x2C {  // ,
                     pos = skipWhitespace(pos &+ 1)
@@ -119,11 +128,17 @@ struct JSONParser {
                     try close(stack, top, at: pos)
                     depth = top
                     pos &+= 1
+                    if depth > 0 { inObject = isObjectAt(stack, depth &- 1) }
                 } else {
                     throw JSONError(offset: pos, reason: .expectedCommaOrEnd)
                 }
             }
         }
+    }
+
+    @inline(__always)
+    private func isObjectAt(_ stack: UnsafeMutablePointer<Int>, _ level: Int) -> Bool {
+        tape.base[2 &* stack[2 &* level]] >> JSONTag.kindShift == JSONTag.object
     }
 
     /// Records the closing bracket at `pos` for the container at stack level `level`.
@@ -265,7 +280,7 @@ struct JSONParser {
         return i &+ 1
     }
 
-    /// High bit set in each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or at least 0x80 (SWAR).
+    /// High bit set in each byte of `w` (little-endian) that is `"`, `\`, below 0x20 or at least 0x80 (SWAR).
     /// Borrows can flag extra bytes, but only above a truly flagged one, so the lowest set bit is always exact.
     @inline(__always)
     static func specialBytes(_ w: UInt64) -> UInt64 {

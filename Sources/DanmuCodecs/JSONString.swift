@@ -74,14 +74,26 @@ enum JSONStringDecoder {
         var i = 0
         var o = 0
         let n = raw.count
+        let base = raw.baseAddress!
         while i < n {
-            let b = raw[i]
-            if b != 0x5C {
-                out[o] = b
-                o &+= 1
-                i &+= 1
-                continue
+            // Copy the run up to the next backslash in one go, finding it eight bytes at a time.
+            var j = i
+            while j &+ 8 <= n {
+                let x = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self) ^ 0x5C5C_5C5C_5C5C_5C5C
+                let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+                if zero != 0 {
+                    j &+= zero.trailingZeroBitCount &>> 3
+                    break
+                }
+                j &+= 8
             }
+            while j < n && base[j] != 0x5C { j &+= 1 }
+            if j > i {
+                (out + o).update(from: base + i, count: j &- i)
+                o &+= j &- i
+                i = j
+            }
+            if i >= n { break }
             let e = raw[i &+ 1]
             i &+= 2
             switch e {

@@ -7,7 +7,9 @@ final class ClientConnection: ConnectionHandler {
     enum State { case awaitingAuth, silent, live, closed }
 
     let id: ConnectionID
-    unowned let core: SimulatorCore
+    // Strong on purpose: a connection may outlive a Simulator that was dropped without stop(); the cycle
+    // core → connections → client → core is broken when the connection closes.
+    let core: SimulatorCore
     private(set) var state = State.awaitingAuth
     private(set) var room: Int64 = 0
     var faults = ActiveFaults.none
@@ -105,11 +107,10 @@ final class ClientConnection: ConnectionHandler {
         room = request.roomID
         let number = core.admit(room: room)
         faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)
-        let wanted: Compression = switch core.configuration.compression {
+        compression = switch core.configuration.compression {
         case .followProtover: Compression(protover: request.protover) ?? .none
         case .always(let forced): forced
         }
-        compression = BatchCompressor.isAvailable(wanted) ? wanted : .none
         let room = self.room
         core.store.update { stats in
             stats.authsOK &+= 1

@@ -42,7 +42,6 @@ struct SendWheel<Element> {
             slots[index] = []
             count -= due.count
             for element in due { visit(&self, element) }
-            // Give the (now empty) storage back when the visitors did not refill the slot, to stay small.
             tick += 1
         }
     }

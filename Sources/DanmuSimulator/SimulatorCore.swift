@@ -62,7 +62,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         listener = id
         wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1024, startNanoseconds: reactor.now)
         tickTimer = reactor.schedule(after: configuration.tickInterval, repeating: configuration.tickInterval) {
-            [unowned self] in self.tick()
+            self.tick()  // strong: the core lives until stop() cancels this timer
         }
         return .success(reactor.localAddress(of: id) ?? configuration.listen)
     }
@@ -172,7 +172,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         tinyWriters.append(client)
         guard tinyTimer == nil else { return }
         tinyTimer = reactor.schedule(after: configuration.tinyWriteInterval,
-                                     repeating: configuration.tinyWriteInterval) { [unowned self] in
+                                     repeating: configuration.tinyWriteInterval) {
             self.dribble()
         }
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import Glibc
 
 /// Counters of one simulated room (since the simulator started).
 public struct RoomStatistics: Sendable, Equatable {
@@ -42,19 +42,46 @@ public struct SimulatorStatistics: Sendable, Equatable {
 }
 
 /// The counters, written by the loop thread and readable from any thread.
-/// All fields are guarded by `state`; the loop takes the lock once per write (not per message).
-final class StatisticsStore: Sendable {
-    private let state = Mutex(SimulatorStatistics())
+///
+/// `stats` is guarded by `mutex`, a pthread mutex rather than `Synchronization.Mutex`: ThreadSanitizer intercepts
+/// pthread locks, while the futex slow path of `Mutex` is invisible to it and produced false race reports under
+/// contention (a test polling statistics while the loop floods). The loop takes the lock once per write, not per
+/// message.
+final class StatisticsStore: @unchecked Sendable {
+    private var stats = SimulatorStatistics()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    func snapshot() -> SimulatorStatistics { state.withLock { $0 } }
+    init() { pthread_mutex_init(mutex, nil) }
 
-    func room(_ room: Int64) -> RoomStatistics? { state.withLock { $0.rooms[room] } }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
-    func update(_ body: (inout SimulatorStatistics) -> Void) { state.withLock { body(&$0) } }
+    private func withLock<T>(_ body: (inout SimulatorStatistics) -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&stats)
+    }
+
+    /// A copy whose storage is not shared with the live counters. (Returning the struct as is would share the
+    /// dictionary's buffer, and the loop's next write would then copy all rooms: O(rooms) per write while
+    /// somebody polls. Here the reader pays, once per snapshot.)
+    func snapshot() -> SimulatorStatistics {
+        withLock { live in
+            var copy = live
+            copy.rooms = live.rooms.mapValues { $0 }
+            return copy
+        }
+    }
+
+    func room(_ room: Int64) -> RoomStatistics? { withLock { $0.rooms[room] } }
+
+    func update(_ body: (inout SimulatorStatistics) -> Void) { withLock { body(&$0) } }
 
     /// Records a write of `messages` messages (`danmaku` of them danmaku, the last with `lastSeq`) and `bytes`.
     func recordMessages(room: Int64, messages: Int, danmaku: Int, lastSeq: UInt64, bytes: Int) {
-        state.withLock { stats in
+        withLock { stats in
             stats.messagesSent &+= UInt64(messages)
             stats.danmakuSent &+= UInt64(danmaku)
             stats.bytesSent &+= UInt64(bytes)

@@ -106,6 +106,8 @@ public final class Reactor: @unchecked Sendable {
         do {
             eventFD = try EventFd.eventfd()
             timerFD = try TimerFd.timerfd_create()
+            // epoll_wait ignores O_NONBLOCK, but every fd we own is non-blocking: no exception to audit.
+            try Posix.fcntl(epollFD, F_SETFL, O_NONBLOCK)
             try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, eventFD, EPOLLIN.rawValue, Reactor.eventFDToken)
             // Level-triggered on purpose: the handler reads the 8-byte expiry count, which clears it; an
             // edge-triggered timerfd loses an expiry that lands while the previous one is being handled.
@@ -239,7 +241,10 @@ public final class Reactor: @unchecked Sendable {
             runnableIndex += 1
             task()
         }
-        return runnableIndex < runnable.count
+        if runnableIndex < runnable.count { return true }
+        // The eventfd was drained this turn, maybe after a producer's wake-up for tasks we have not taken yet:
+        // look once more, or those tasks would wait for the next unrelated wake-up (a lost wake-up).
+        return shared.withLock { !$0.tasks.isEmpty }
     }
 
     // MARK: The loop

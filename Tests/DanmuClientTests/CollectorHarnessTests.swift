@@ -17,7 +17,7 @@ final class SequenceRecorder: DanmuHandler {
         var overlaps = 0
     }
 
-    private let rooms = Mutex<[Int64: Room]>([:])
+    private let rooms = CollectorLock<[Int64: Room]>([:])
     private let otherEvents = Atomic<Int>(0)
     /// Called inside the handler (outside the lock) before recording: lets a test block a room.
     let pause: (@Sendable (Int64, UInt64) -> Void)?
@@ -79,24 +79,31 @@ final class SimulatorHarness {
     }
 }
 
-/// Collector settings for loopback tests: fast heartbeats, watchdog and backoff so faults heal in a second.
+/// Collector settings for loopback tests: fast heartbeats and backoff so faults heal in seconds. The auth and
+/// watchdog timeouts stay a few seconds long because the test machine may be heavily loaded (2 cores shared by
+/// many builds): a timeout that fires while the answer sits unread in the socket would turn load into failures.
 func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, workers: Int = 2)
     -> DanmuCollector.Configuration
 {
     var configuration = DanmuCollector.Configuration(server: server, workers: workers)
     configuration.timing.heartbeatInterval = .milliseconds(300)
-    configuration.timing.watchdogTimeout = .milliseconds(1_500)
-    configuration.timing.authTimeout = .milliseconds(800)
-    configuration.timing.connectTimeout = .seconds(2)
+    configuration.timing.watchdogTimeout = .seconds(4 * sanitizerSlowdown)
+    configuration.timing.authTimeout = .seconds(3 * sanitizerSlowdown)
+    configuration.timing.connectTimeout = .seconds(10 * sanitizerSlowdown)
     configuration.timing.backoff = BackoffPolicy(
         initial: .milliseconds(50), maximum: .milliseconds(400), jitter: 0.5, healthyAfter: .seconds(5))
     return configuration
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
+/// 5 under ThreadSanitizer (found at run time: its runtime exports `__tsan_init`), else 1. TSan makes the
+/// loopback tests (client and simulator in one process) several times slower; timeouts stretch by this much.
+let sanitizerSlowdown: Int = dlsym(nil, "__tsan_init") != nil ? 5 : 1
+
+/// Polls `condition` every 10 ms until it holds or `timeout` (× `sanitizerSlowdown`) passes; returns whether it
+/// held.
 @discardableResult
 func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + timeout * sanitizerSlowdown
     while ContinuousClock.now < deadline {
         if condition() { return true }
         usleep(10_000)
@@ -104,16 +111,32 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) -> Boo
     return condition()
 }
 
-/// Open file descriptors of this process (entries of /proc/self/fd, minus the one opendir uses).
+/// Open sockets, epoll, eventfd and timerfd descriptors of this process: what the library creates. Pipes and
+/// files are left out because ThreadSanitizer opens pipes of its own (to its symbolizer) while reporting.
 func openFileDescriptorCount() -> Int {
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    openFileDescriptorTargets().count { $0.contains("socket:") || $0.contains("anon_inode:") }
+}
+
+/// The distinct last errors of the rooms that had any, for failure messages.
+func errorSummary(_ statistics: CollectorStatistics) -> String {
+    var counts: [String: Int] = [:]
+    for room in statistics.rooms { if let error = room.lastError { counts["\(error)", default: 0] += 1 } }
+    return counts.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: "; ")
+}
+
+/// What each open descriptor points at ("socket:[…]", "anon_inode:[eventfd]", …), for failure messages.
+func openFileDescriptorTargets() -> [String] {
+    guard let directory = opendir("/proc/self/fd") else { return [] }
     defer { closedir(directory) }
-    var count = 0
+    var targets: [String] = []
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in raw.first }
-        if name != UInt8(ascii: ".") { count += 1 }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard !name.hasPrefix(".") else { continue }
+        var buffer = [CChar](repeating: 0, count: 256)
+        let count = readlink("/proc/self/fd/" + name, &buffer, 255)
+        targets.append(name + "→" + (count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"))
     }
-    return count - 1
+    return targets
 }
 
 /// Only danmaku, so every op-5 message carries a sequence number.

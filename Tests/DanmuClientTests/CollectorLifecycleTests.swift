@@ -126,3 +126,34 @@ final class CollectorLifecycleTests: XCTestCase {
         collector.shutdown()
     }
 }
+
+final class CollectorEventStreamTests: XCTestCase {
+    func testEventsReadAfterShutdownEndAtOnce() async throws {
+        let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
+        collector.shutdown()
+        var count = 0
+        for await _ in collector.events { count += 1 }
+        XCTAssertEqual(count, 0)
+    }
+
+    func testStreamDeliversEveryRoomInOrderAndEndsAfterShutdown() async throws {
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...3), ratePerRoom: 0, messageLimitPerRoom: 200, batchSize: 7, mix: danmakuOnly))
+        defer { simulator.close() }
+        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
+        let events = collector.events
+        try collector.start()
+        collector.add(rooms: 1...3)
+        var seqs: [Int64: [UInt64]] = [:]
+        var iterator = events.makeAsyncIterator()
+        while seqs.values.reduce(0, { $0 + $1.count }) < 600, let event = await iterator.next() {
+            if case .danmaku(let danmaku) = event.event, let id = danmaku.idStr.flatMap(SimulatedMessageID.init) {
+                seqs[event.room, default: []].append(id.seq)
+            }
+        }
+        for room in Int64(1)...3 { XCTAssertEqual(seqs[room], Array(1...200), "room \(room)") }
+        collector.shutdown()
+        // After shutdown the sequence ends (possibly after a few heartbeat replies still buffered).
+        while await iterator.next() != nil {}
+    }
+}

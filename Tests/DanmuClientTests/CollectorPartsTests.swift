@@ -24,7 +24,7 @@ final class CollectorPartsTests: XCTestCase {
     }
 
     func testStreamBufferSignalsPressureAtHighMarkAndReleaseAtLowMark() async {
-        let signals = Mutex<[Bool]>([])
+        let signals = CollectorLock<[Bool]>([])
         let buffer = EventStreamBuffer(highWatermark: 10, lowWatermark: 3) { value in
             signals.withLock { $0.append(value) }
         }

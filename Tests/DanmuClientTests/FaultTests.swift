@@ -68,6 +68,6 @@ final class FaultTests: XCTestCase {
 
         collector.shutdown()
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
-                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs)")
+                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
     }
 }

@@ -170,9 +170,42 @@ final class JSONDocumentTests: XCTestCase {
         let deep = [UInt8](repeating: 0x5B, count: 100_000)
         XCTAssertEqual(error(deep), JSONError(offset: 64, reason: .depthLimitExceeded(64)))
         XCTAssertEqual(error(deep, maxDepth: 200_000), JSONError(offset: 100_000, reason: .unexpectedEnd))
+        XCTAssertEqual(error(deep, maxDepth: .max), JSONError(offset: 100_000, reason: .unexpectedEnd))
+        XCTAssertEqual(error("[]", maxDepth: -1), JSONError(offset: 0, reason: .depthLimitExceeded(0)))
+        XCTAssertEqual(try parse("[[]]", maxDepth: .max).root.count, 1)
         let nested = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         XCTAssertNoThrow(try parse(nested))
         XCTAssertNotNil(error("[" + nested + "]"))
+    }
+
+    /// The string scanner works eight bytes at a time and jumps to the first special byte: put each kind of
+    /// special byte at every position around the word boundaries.
+    func testSpecialBytesAtEveryPositionOfTheWordScan() throws {
+        for length in 0..<34 {
+            for position in 0...length {
+                let prefix = String(repeating: "a", count: position)
+                let suffix = String(repeating: "b", count: length - position)
+                for (inner, decoded) in [(#"\""#, "\""), (#"\\"#, "\\"), ("é", "é"), (#"\u4e2d"#, "中"), ("😀", "😀")] {
+                    let doc = try parse("[\"" + prefix + inner + suffix + "\",1]")
+                    XCTAssertEqual(doc.root[0]?.string, prefix + decoded + suffix, "length \(length) position \(position)")
+                    XCTAssertEqual(doc.root[1]?.int64, 1)
+                }
+                var bytes = Array(("[\"" + prefix + "x" + suffix + "\"]").utf8)
+                bytes[2 + position] = 0x01
+                XCTAssertEqual(error(bytes), JSONError(offset: 2 + position, reason: .controlCharacterInString))
+                bytes[2 + position] = 0x80
+                XCTAssertEqual(error(bytes), JSONError(offset: 2 + position, reason: .invalidUTF8))
+            }
+        }
+    }
+
+    func testTapeGrowsBeyondItsFirstGuess() throws {
+        let many = "[" + String(repeating: "1,", count: 50_000) + "[{}]]"
+        let doc = try parse(many)
+        XCTAssertEqual(doc.root.count, 50_001)
+        XCTAssertEqual(doc.root[49_999]?.int64, 1)
+        XCTAssertEqual(doc.root[50_000]?[0]?.kind, .object)
+        XCTAssertEqual(doc.nodeCount, 50_003)
     }
 
     func testUnsafeBufferInitCopiesInput() throws {

@@ -110,7 +110,7 @@ final class MessageGeneratorTests: XCTestCase {
             }
         }
         XCTAssertEqual(expectedSeq - 1, stream.lastSeq)
-        XCTAssertEqual(cmds["DANMU_MSG"], 147)  // 70 % of 210: three full cycles of 100? no: 2.1 cycles, exact
+        XCTAssertEqual(cmds["DANMU_MSG"], 147)  // 2 full cycles (140) + 10 messages, 7 of them danmaku (smooth spread)
         XCTAssertGreaterThan(cmds.count, 8)
     }
 

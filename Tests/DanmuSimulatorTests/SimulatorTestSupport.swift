@@ -25,7 +25,7 @@ func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
     while SimulatedMessageID.monotonicNow() < deadline {
         if condition() { return true }
-        usleep(2_000)
+        usleep(10_000)
     }
     return condition()
 }

@@ -22,7 +22,8 @@ final class SimulatorTests: XCTestCase {
             XCTAssertEqual(heartbeat?.header, PacketHeader(length: 20, protover: 1, operation: 3, sequence: 0))
             XCTAssertEqual(heartbeat?.body, [0, 0, 0x10, 0x92])
 
-            let messages = try client.readMessages(150)
+            _ = try client.readMessages(150)
+            let messages = client.received  // including any that arrived together with op 8 / op 3
             XCTAssertGreaterThanOrEqual(messages.count, 150)
             XCTAssertTrue(messages.allSatisfy { $0.outerProtover == 0 })
             let seqs = sequenceNumbers(messages, room: 2)
@@ -108,6 +109,24 @@ final class SimulatorTests: XCTestCase {
             var raw: [UInt8] = []
             while raw.count < 35, let bytes = client.readOnce(timeout: 5), !bytes.isEmpty { raw += bytes }
             XCTAssertEqual(raw, try fixtureBytes("captures/bac_2022-07_s2c_op3_heartbeat_reply_with_echo.bin"))
+        }
+    }
+
+    func testClientBodyEchoRepeatsWhatTheClientSent() throws {
+        let configuration = Simulator.Configuration(rooms: .ids([5]), ratePerRoom: 0.001, heartbeatEcho: .clientBody,
+                                                    popularity: 7)
+        try withSimulator(configuration) { simulator, port in
+            let client = try TestClient(port: port)
+            client.sendAuth(room: 5)
+            _ = try client.readFrames { !$0.isEmpty }
+            client.sendHeartbeat(body: Array("abc".utf8))
+            var raw: [UInt8] = []
+            while raw.count < 23, let bytes = client.readOnce(timeout: 5), !bytes.isEmpty { raw += bytes }
+            XCTAssertEqual(raw, [0, 0, 0, 20, 0, 16, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7] + Array("abc".utf8))
+            client.sendHeartbeat()  // empty body → nothing extra, and the decoder stays in sync
+            let frames = try client.readFrames { $0.contains { $0.header.operation == 3 } }
+            XCTAssertEqual(frames.filter { $0.header.operation == 3 }.map(\.body), [[0, 0, 0, 7]])
+            XCTAssertTrue(eventually { simulator.statistics(room: 5)?.heartbeatsAnswered == 2 })
         }
     }
 

@@ -72,26 +72,35 @@ final class TestClient {
             let now = SimulatedMessageID.monotonicNow()
             guard now < deadline else { break }
             guard let bytes = readOnce(timeout: Double(deadline - now) / 1e9) else { break }
-            frames += try decoder.feed(bytes)
+            let new = try decoder.feed(bytes)
+            // op-5 frames that came along (e.g. in the same read as op 8) are kept for readMessages/received.
+            for frame in new where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            frames += new
         }
         return frames
     }
 
-    /// Reads until `count` op-5 messages arrived (batches are opened), or EOF/timeout.
+    /// Every op-5 message received so far (batches opened), including those before a decoder error.
+    private(set) var received: [InnerMessage] = []
+
+    /// Reads until `count` more op-5 messages arrived (batches are opened), or EOF/timeout; returns them.
+    /// A protocol error is thrown after the messages before it were recorded in `received`.
     func readMessages(_ count: Int, timeout: Double = 10) throws -> [InnerMessage] {
-        var messages: [InnerMessage] = []
-        var pending: [Frame] = []
+        let start = received.count
         let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
-        while messages.count < count {
+        while received.count - start < count {
             let now = SimulatedMessageID.monotonicNow()
             guard now < deadline else { break }
             guard let bytes = readOnce(timeout: Double(deadline - now) / 1e9) else { break }
-            pending = try decoder.feed(bytes)
-            for frame in pending where frame.header.operation == 5 {
-                messages += try InnerMessage.open(frame)
+            var frames: [Frame] = []
+            var failure: Error?
+            bytes.withUnsafeBytes { raw in
+                do throws(ProtocolError) { try decoder.feed(raw) { frames.append($0) } } catch { failure = error }
             }
+            for frame in frames where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            if let failure { throw failure }
         }
-        return messages
+        return Array(received[start...])
     }
 
     /// Waits for EOF, discarding data; true if the peer closed within `timeout`.

@@ -4,7 +4,7 @@ import XCTest
 @testable import DanmuClient
 
 /// 1,000 rooms against the simulator on loopback, in one collector.
-final class ScaleTests: XCTestCase {
+final class ScaleRoomsTests: XCTestCase {
     func testThousandRoomsConnectHeartbeatAndDeliverEveryMessageInOrder() throws {
         let perRoom = 12
         let simulator = try SimulatorHarness(
@@ -36,8 +36,8 @@ final class ScaleTests: XCTestCase {
 
         let statistics = collector.statistics()
         XCTAssertEqual(statistics.roomsLive, 1_100)
-        XCTAssertEqual(statistics.reconnects, 0)
-        XCTAssertEqual(statistics.errors, 0)
+        XCTAssertEqual(statistics.reconnects, 0, errorSummary(statistics))
+        XCTAssertEqual(statistics.errors, 0, errorSummary(statistics))
         XCTAssertEqual(recorder.violations, 0)
         for room in Int64(1)...1_100 {
             XCTAssertEqual(recorder.seqs(room), Array(1...UInt64(perRoom)), "room \(room)")
@@ -47,7 +47,7 @@ final class ScaleTests: XCTestCase {
 
         collector.shutdown()
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
-                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs)")
+                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { simulator.simulator.statistics().connectionsOpen == 0 })
     }
 }
