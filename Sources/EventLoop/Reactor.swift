@@ -356,7 +356,7 @@ public final class Reactor: @unchecked Sendable {
         }
         switch table[slot].kind {
         case .listener: acceptConnections(slot: slot)
-        case .connecting: finishConnect(slot: slot, events: events)
+        case .connecting: finishConnect(slot: slot)
         case .connected: handleConnectionEvent(slot: slot, events: events)
         case .free: break
         }
