@@ -1,0 +1,7 @@
+/// One measured figure of a benchmark scenario.
+struct BenchmarkFigure {
+    var name: String
+    var value: Double
+    var unit: String
+    var note: String
+}

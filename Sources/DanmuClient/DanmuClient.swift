@@ -1,1 +1,0 @@
-// DanmuClient module. See ../shared/ARCHITECTURE.md.

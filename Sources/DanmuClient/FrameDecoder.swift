@@ -1,0 +1,121 @@
+/// Streaming splitter of a TCP byte stream (or a WebSocket message) into packets.
+///
+/// - Accepts input split anywhere, down to one byte at a time.
+/// - Holds only the partial tail between calls; an idle connection whose last packet was complete
+///   holds no buffer at all (the array is released, not just emptied).
+/// - After an op 3 heartbeat reply it tolerates the echo bytes the server writes outside the declared
+///   length (PROTOCOL.md §8: "pack_len不包括客户端发的心跳包内容"): it skips bytes until 16 of them look
+///   like a plausible header (`PacketHeader.isPlausible`), at most `resyncBudget` bytes.
+/// - Rejects length < 16, header length ≠ 16 and lengths over `maxPacketLength` with a `ProtocolError`.
+///   After an error the decoder is poisoned: the caller closes that connection (and makes a new decoder).
+///
+/// Not thread-safe; lives with its connection on the IO thread.
+public struct FrameDecoder {
+    /// Largest accepted packet (header + body). Default 1 MiB (PROTOCOL.md §10 recommends accepting ≥ 1 MiB).
+    public let maxPacketLength: Int
+    /// How many bytes may be skipped after a heartbeat reply while looking for the next header.
+    public let resyncBudget: Int
+
+    private var pending: [UInt8] = []
+    private var resyncing = false
+    private var skipped = 0
+    private var failure: ProtocolError?
+
+    /// Bytes skipped so far as heartbeat-echo garbage (a counter for statistics).
+    public private(set) var echoBytesSkipped = 0
+
+    public init(maxPacketLength: Int = 1 << 20, resyncBudget: Int = 4096) {
+        self.maxPacketLength = max(maxPacketLength, PacketHeader.size)
+        self.resyncBudget = resyncBudget
+    }
+
+    /// Bytes currently held (the partial tail).
+    public var bufferedByteCount: Int { pending.count }
+
+    /// Feeds bytes; returns the complete frames they finish, in order.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ProtocolError) -> [Frame] {
+        var frames: [Frame] = []
+        try feed(bytes) { frames.append($0) }
+        return frames
+    }
+
+    /// Feeds bytes from an array.
+    public mutating func feed(_ bytes: [UInt8]) throws(ProtocolError) -> [Frame] {
+        var frames: [Frame] = []
+        var thrown: ProtocolError?
+        bytes.withUnsafeBytes { raw in
+            do throws(ProtocolError) { try feed(raw) { frames.append($0) } } catch { thrown = error }
+        }
+        if let thrown { throw thrown }
+        return frames
+    }
+
+    /// Feeds bytes and hands each complete frame to `body` as soon as it is cut (no intermediate array).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError) {
+        if let failure { throw failure }
+        do throws(ProtocolError) {
+            if pending.isEmpty {
+                // Fast path: parse straight from the caller's buffer; copy only bodies and the tail.
+                let used = try consume(bytes, emit)
+                if used < bytes.count { pending = Array(bytes[used...]) }
+            } else {
+                pending.append(contentsOf: bytes)
+                // withUnsafeBytes only rethrows untyped errors, so carry the typed one out by hand.
+                var result: Result<Int, ProtocolError> = .success(0)
+                let buffer = pending
+                pending = []
+                buffer.withUnsafeBytes { raw in
+                    do throws(ProtocolError) { result = .success(try consume(raw, emit)) } catch { result = .failure(error) }
+                }
+                pending = buffer
+                let used = try result.get()
+                if used == pending.count {
+                    pending = []  // release the storage: idle connections hold nothing
+                } else if used > 0 {
+                    pending.removeFirst(used)
+                }
+            }
+        } catch {
+            failure = error
+            pending = []
+            throw error
+        }
+    }
+
+    /// Cuts as many frames as possible from `buffer`; returns how many bytes were consumed.
+    private mutating func consume(_ buffer: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError) -> Int {
+        var offset = 0
+        while buffer.count - offset >= PacketHeader.size {
+            let window = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+            let header = PacketHeader(parsing: window)!
+            if resyncing {
+                if header.isPlausible(maxLength: maxPacketLength) {
+                    resyncing = false
+                } else {
+                    offset += 1
+                    skipped += 1
+                    echoBytesSkipped += 1
+                    if skipped > resyncBudget { throw .lostSync(skipped: skipped) }
+                    continue
+                }
+            }
+            try validate(header)
+            let length = Int(header.length)
+            guard window.count >= length else { break }
+            let body = Array(UnsafeRawBufferPointer(rebasing: window[PacketHeader.size..<length]))
+            offset += length
+            if header.operation == Operation.heartbeatReply.rawValue {
+                resyncing = true
+                skipped = 0
+            }
+            emit(Frame(header: header, body: body))
+        }
+        return offset
+    }
+
+    private func validate(_ header: PacketHeader) throws(ProtocolError) {
+        if header.length < UInt32(PacketHeader.size) { throw .lengthTooSmall(header.length) }
+        if header.headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(header.headerLength) }
+        if Int(header.length) > maxPacketLength { throw .lengthOverCap(header.length, cap: maxPacketLength) }
+    }
+}

@@ -1,0 +1,53 @@
+import Glibc
+import Synchronization
+
+/// Spaces HTTP requests at least `minimumInterval` apart across every room that shares it
+/// (PROTOCOL.md §2.4: "太频繁的话这个也会被bilibili暂时ban" — fan-out must stay ≈ 1 request/s).
+///
+/// Each caller reserves the next free slot under the lock and then sleeps outside it, so callers are
+/// served in arrival order and the lock is never held while sleeping. Blocking: never call on the IO thread.
+public final class HTTPRequestPacer: Sendable {
+    public let minimumInterval: Duration
+    private let clock = ContinuousClock()
+    // Guarded by itself: the instant of the last reserved slot.
+    private let lastSlot: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+    // Guarded by itself: a risk-control penalty; no slot is handed out before it.
+    private let blockedUntil: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+
+    public init(minimumInterval: Duration = .seconds(1)) {
+        self.minimumInterval = minimumInterval
+    }
+
+    /// Blocks until the caller may send its request.
+    public func waitForSlot() {
+        let now = clock.now
+        let penalty = blockedUntil.withLock { $0 }
+        let slot: ContinuousClock.Instant = lastSlot.withLock { last in
+            var next = now
+            if let last, last + minimumInterval > next { next = last + minimumInterval }
+            if let penalty, penalty > next { next = penalty }
+            last = next
+            return next
+        }
+        HTTPRequestPacer.sleep(until: slot, clock: clock)
+    }
+
+    /// Delays every following slot by `delay` from now (after a -352 / HTML answer).
+    public func penalise(for delay: Duration) {
+        let until = clock.now + delay
+        blockedUntil.withLock { current in
+            if current == nil || current! < until { current = until }
+        }
+    }
+
+    static func sleep(until deadline: ContinuousClock.Instant, clock: ContinuousClock) {
+        while true {
+            let remaining = deadline - clock.now
+            if remaining <= .zero { return }
+            let (seconds, attoseconds) = remaining.components
+            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            var rest = timespec()
+            _ = nanosleep(&request, &rest)
+        }
+    }
+}

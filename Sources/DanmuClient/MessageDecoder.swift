@@ -1,0 +1,136 @@
+import DanmuCodecs
+
+/// Worker-side decoding of one received frame into typed events.
+///
+/// - op 3 → `.popularity` (first 4 body bytes, big-endian); op 8 → `.authReply(code)`.
+/// - op 5 ver 0 (and 1) → one JSON message; ver 2 → zlib batch; ver 3 → brotli batch. A batch is a run of
+///   complete inner packets, each with its own 16-byte header; inner compressed packets are recursed into up to
+///   `maxNestingDepth` (real traffic nests once).
+/// - Unknown ops and unknown protovers on op 5 are skipped and counted, never fatal.
+///
+/// Error policy (chosen, documented): a message whose JSON is malformed is **skipped and counted**
+/// (`statistics.malformedMessages`, `lastMalformed`) and the rest of its batch is still delivered — a
+/// reconnect would not repair the server's data. Damage that makes the rest of the frame unreadable
+/// (corrupt zlib/brotli, output over the cap, a truncated inner packet, nesting too deep, an op 3 body shorter
+/// than 4 bytes, an unparsable op 8) throws `ProtocolError`; the caller closes that connection only.
+public struct MessageDecoder: Sendable {
+    /// Counters since creation.
+    public struct Statistics: Sendable, Equatable {
+        public var frames = 0
+        /// JSON messages parsed (ver 0 bodies, outer or inner).
+        public var messages = 0
+        /// Messages skipped because their JSON was malformed.
+        public var malformedMessages = 0
+        /// Outer or inner packets with an operation we do not handle.
+        public var unknownOperations = 0
+        /// op 5 packets with a protover other than 0–3.
+        public var unknownProtovers = 0
+        /// Bytes produced by zlib/brotli.
+        public var decompressedBytes = 0
+        public var lastMalformed: ProtocolError?
+        public init() {}
+    }
+
+    public var maxNestingDepth: Int
+    /// Cap on the output of one decompression (a guard against zlib/brotli bombs).
+    public var maxDecompressedBytes: Int
+    public private(set) var statistics = Statistics()
+
+    public init(maxNestingDepth: Int = 4, maxDecompressedBytes: Int = 16 << 20) {
+        self.maxNestingDepth = maxNestingDepth
+        self.maxDecompressedBytes = maxDecompressedBytes
+    }
+
+    /// Decodes one outer frame, appending its events in order.
+    public mutating func decode(_ frame: Frame, into events: inout [DanmuEvent]) throws(ProtocolError) {
+        statistics.frames += 1
+        var thrown: ProtocolError?
+        frame.body.withUnsafeBytes { body in
+            do throws(ProtocolError) {
+                try decodePacket(operation: frame.header.operation, protover: frame.header.protover, body: body,
+                                 depth: 0, into: &events)
+            } catch { thrown = error }
+        }
+        if let thrown { throw thrown }
+    }
+
+    /// Convenience: the events of one frame.
+    public mutating func decode(_ frame: Frame) throws(ProtocolError) -> [DanmuEvent] {
+        var events: [DanmuEvent] = []
+        try decode(frame, into: &events)
+        return events
+    }
+
+    private mutating func decodePacket(operation: UInt32, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
+                                       into events: inout [DanmuEvent]) throws(ProtocolError) {
+        switch Operation(operation) {
+        case .heartbeatReply:
+            guard body.count >= 4 else { throw .shortBody(operation: operation, count: body.count) }
+            events.append(.popularity(PacketHeader.u32(body, 0)))
+        case .authReply:
+            events.append(.authReply(code: try MessageDecoder.authReplyCode(body)))
+        case .message:
+            try decodeMessage(protover: protover, body: body, depth: depth, into: &events)
+        default:
+            statistics.unknownOperations += 1
+        }
+    }
+
+    private mutating func decodeMessage(protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
+                                        into events: inout [DanmuEvent]) throws(ProtocolError) {
+        switch protover {
+        case 0, 1:
+            statistics.messages += 1
+            do throws(ProtocolError) {
+                try EventParser.parse(message: body, into: &events)
+            } catch {
+                statistics.malformedMessages += 1
+                statistics.lastMalformed = error
+            }
+        case 2, 3:
+            guard depth < maxNestingDepth else { throw .nestingTooDeep(maxNestingDepth) }
+            let inflated = protover == 2
+                ? try MessageDecoder.inflateZlib(body, limit: maxDecompressedBytes)
+                : try MessageDecoder.decodeBrotli(body, limit: maxDecompressedBytes)
+            statistics.decompressedBytes += inflated.count
+            var thrown: ProtocolError?
+            inflated.withUnsafeBytes { batch in
+                do throws(ProtocolError) { try walkBatch(batch, depth: depth + 1, into: &events) } catch { thrown = error }
+            }
+            if let thrown { throw thrown }
+        default:
+            statistics.unknownProtovers += 1
+        }
+    }
+
+    /// Walks the inner packets of a decompressed batch by their declared lengths.
+    private mutating func walkBatch(_ batch: UnsafeRawBufferPointer, depth: Int,
+                                    into events: inout [DanmuEvent]) throws(ProtocolError) {
+        var offset = 0
+        while offset < batch.count {
+            let rest = UnsafeRawBufferPointer(rebasing: batch[offset...])
+            guard let header = PacketHeader(parsing: rest) else {
+                throw .truncatedBatch(declared: PacketHeader.size, available: rest.count)
+            }
+            if header.length < UInt32(PacketHeader.size) { throw .lengthTooSmall(header.length) }
+            if header.headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(header.headerLength) }
+            guard Int(header.length) <= rest.count else {
+                throw .truncatedBatch(declared: Int(header.length), available: rest.count)
+            }
+            let body = UnsafeRawBufferPointer(rebasing: rest[PacketHeader.size..<Int(header.length)])
+            try decodePacket(operation: header.operation, protover: header.protover, body: body, depth: depth,
+                             into: &events)
+            offset += Int(header.length)
+        }
+    }
+
+    /// `{"code":0}` → 0. A body without a numeric `code` is an error (the server never sends one).
+    static func authReplyCode(_ body: UnsafeRawBufferPointer) throws(ProtocolError) -> Int {
+        let document: JSONDocument
+        do throws(JSONError) { document = try JSONDocument(parsing: body, maxDepth: 8) } catch {
+            throw .json("auth reply: \(error)")
+        }
+        guard let code = document.root["code"]?.int64Lenient else { throw .json("auth reply without code") }
+        return Int(truncatingIfNeeded: code)
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import DanmuClient
-final class DanmuClientPlaceholderTests: XCTestCase { func testModuleLinks() {} }
