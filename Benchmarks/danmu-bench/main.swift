@@ -4,7 +4,9 @@ let quick = arguments.contains("--quick")
 let selected = Set(arguments.filter { !$0.hasPrefix("--") })
 let scenarios: [(name: String, run: (Bool) -> [BenchmarkFigure])] = [
     ("json", runJSONBenchmark),
+    ("inflate", runInflateBenchmark),
     ("protocol", runProtocolBenchmark),
+    ("brotli", runBrotliBenchmark),
 ]
 for scenario in scenarios where selected.isEmpty || selected.contains(scenario.name) {
     for figure in scenario.run(quick) {

@@ -98,11 +98,14 @@ enum DeflateEncoder {
         var writer = BitWriter()
         writer.write(0b011, 3, into: &output)  // BFINAL = 1, BTYPE = 01 (fixed)
         let codes = fixedLitLenCodes
-        let hashBits = 15
-        let windowMask = 32_767
+        // Tables sized to the input: the simulator compresses many small batches, and zeroing 256 KiB of hash
+        // state per 2 KiB message would dominate. Chains are indexed modulo a power of two ≥ the input (≤ 32 KiB).
+        let hashBits = max(8, min(15, Int.bitWidth - max(input.count, 1).leadingZeroBitCount + 1))
+        let windowSize = min(32_768, 1 << (Int.bitWidth - max(input.count - 1, 1).leadingZeroBitCount))
+        let windowMask = windowSize - 1
         let maxChain = 32
         var head = [Int32](repeating: -1, count: 1 << hashBits)
-        var previous = [Int32](repeating: -1, count: 32_768)
+        var previous = [Int32](repeating: -1, count: windowSize)
         input.withUnsafeBufferPointer { data in
             let count = data.count
             @inline(__always) func hash(_ i: Int) -> Int {

@@ -6,17 +6,19 @@
 /// // {"cmd":"DANMU_MSG","n":3}
 /// ```
 /// Strings are escaped per RFC 8259: `"` and `\` with a backslash, control characters as `\b \f \n \r \t` or `\u00XX`,
-/// `/` left alone; non-ASCII is kept as UTF-8, or written as `\uXXXX` (surrogate pairs above U+FFFF) with
+/// `/` left alone; non-ASCII is kept as UTF-8, or written as `\uXXXX` (surrogate pairs above U+FFFF; DEL too) with
 /// `asciiOnly`. Non-finite doubles have no JSON form and are written as `null`. The writer does not check that
 /// calls nest correctly (`key` outside an object, unbalanced `end…`); that is the caller's contract.
 public struct JSONWriter: Sendable {
     /// The text written so far.
     public var bytes: [UInt8]
-    /// Escape every non-ASCII scalar as `\uXXXX`.
+    /// Escape every non-ASCII scalar (and DEL) as `\uXXXX`, so the output is printable ASCII (as Python's
+    /// `ensure_ascii`).
     public var asciiOnly: Bool
     // True when the next value or key needs a ',' before it (a sibling was written at this level).
     private var needsComma = false
 
+    /// An empty writer; `capacity` bytes are reserved up front.
     public init(asciiOnly: Bool = false, capacity: Int = 256) {
         self.asciiOnly = asciiOnly
         bytes = []
@@ -33,23 +35,27 @@ public struct JSONWriter: Sendable {
         if needsComma { bytes.append(0x2C) }
     }
 
+    /// Opens an object (`{`); follow with `key(_:)` + value pairs and `endObject()`.
     public mutating func beginObject() {
         separate()
         bytes.append(0x7B)
         needsComma = false
     }
 
+    /// Closes the innermost object (`}`).
     public mutating func endObject() {
         bytes.append(0x7D)
         needsComma = true
     }
 
+    /// Opens an array (`[`).
     public mutating func beginArray() {
         separate()
         bytes.append(0x5B)
         needsComma = false
     }
 
+    /// Closes the innermost array (`]`).
     public mutating func endArray() {
         bytes.append(0x5D)
         needsComma = true
@@ -63,12 +69,27 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a string value, escaped.
     public mutating func string(_ value: String) {
         separate()
         JSONWriter.escape(value, asciiOnly: asciiOnly, into: &bytes)
         needsComma = true
     }
 
+    // Concrete overloads: a generic call from another module would not be specialised.
+    /// Writes an integer in decimal.
+    public mutating func int(_ value: Int64) {
+        separate()
+        JSONWriter.appendDecimal(value, into: &bytes)
+        needsComma = true
+    }
+
+    /// Writes an integer in decimal.
+    public mutating func int(_ value: Int) {
+        int(Int64(value))
+    }
+
+    /// Writes an integer of any width in decimal (beyond Int64 via its `description`).
     public mutating func int(_ value: some BinaryInteger) {
         separate()
         if let v = Int64(exactly: value) {
@@ -85,20 +106,26 @@ public struct JSONWriter: Sendable {
         if value.isFinite {
             bytes.append(contentsOf: value.description.utf8)
         } else {
-            bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+            JSONWriter.appendNull(into: &bytes)
         }
         needsComma = true
     }
 
+    /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: value ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
+        if value {
+            bytes.append(contentsOf: "true".utf8)
+        } else {
+            bytes.append(contentsOf: "false".utf8)
+        }
         needsComma = true
     }
 
+    /// Writes `null`.
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        JSONWriter.appendNull(into: &bytes)
         needsComma = true
     }
 
@@ -138,7 +165,7 @@ public struct JSONWriter: Sendable {
         out.append(0x22)
         if asciiOnly {
             for scalar in value.unicodeScalars {
-                if scalar.value < 0x80 {
+                if scalar.value < 0x7F {
                     appendEscaped(UInt8(scalar.value), into: &out)
                 } else if scalar.value < 0x10000 {
                     appendUnicodeEscape(UInt16(scalar.value), into: &out)
@@ -149,14 +176,28 @@ public struct JSONWriter: Sendable {
         } else {
             var value = value
             value.withUTF8 { utf8 in
-                // Copy runs that need no escaping in one append.
+                // Copy runs that need no escaping in one append, finding the next `"`, `\` or control byte eight
+                // bytes at a time (non-ASCII passes through unchanged).
+                guard let base = utf8.baseAddress else { return }
+                let n = utf8.count
                 var runStart = 0
-                for i in 0..<utf8.count where utf8[i] < 0x20 || utf8[i] == 0x22 || utf8[i] == 0x5C {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                    appendEscaped(utf8[i], into: &out)
-                    runStart = i + 1
+                var i = 0
+                while true {
+                    while i &+ 8 <= n {
+                        let mask = JSONWriter.escapeMask(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                        if mask != 0 {
+                            i &+= mask.trailingZeroBitCount &>> 3
+                            break
+                        }
+                        i &+= 8
+                    }
+                    while i < n && base[i] >= 0x20 && base[i] != 0x22 && base[i] != 0x5C { i &+= 1 }
+                    out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i &- runStart))
+                    if i >= n { break }
+                    appendEscaped(base[i], into: &out)
+                    i &+= 1
+                    runStart = i
                 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
             }
         }
         out.append(0x22)
@@ -169,16 +210,34 @@ public struct JSONWriter: Sendable {
         return out
     }
 
+    /// High bit set in each byte of `w` that is `"`, `\` or below 0x20; the lowest set bit is exact (see
+    /// `JSONParser.specialBytes`). Bytes ≥ 0x80 are not flagged: UTF-8 passes through.
+    @inline(__always)
+    static func escapeMask(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quoteX = w ^ (ones &* 0x22)
+        let slashX = w ^ (ones &* 0x5C)
+        let zeroQuote = (quoteX &- ones) & ~quoteX
+        let zeroSlash = (slashX &- ones) & ~slashX
+        let control = (w &- ones &* 0x20) & ~w
+        return (zeroQuote | zeroSlash | control) & 0x8080_8080_8080_8080
+    }
+
+    @inline(__always)
+    private static func appendNull(into out: inout [UInt8]) {
+        out.append(contentsOf: "null".utf8)
+    }
+
     @inline(__always)
     private static func appendEscaped(_ byte: UInt8, into out: inout [UInt8]) {
         switch byte {
-        case 0x22: out.append(contentsOf: [0x5C, 0x22])
-        case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-        case 0x08: out.append(contentsOf: [0x5C, 0x62])
-        case 0x0C: out.append(contentsOf: [0x5C, 0x66])
-        case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-        case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-        case 0x09: out.append(contentsOf: [0x5C, 0x74])
+        case 0x22: out.append(contentsOf: #"\""#.utf8)
+        case 0x5C: out.append(contentsOf: #"\\"#.utf8)
+        case 0x08: out.append(contentsOf: #"\b"#.utf8)
+        case 0x0C: out.append(contentsOf: #"\f"#.utf8)
+        case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+        case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+        case 0x09: out.append(contentsOf: #"\t"#.utf8)
         case 0..<0x20: appendUnicodeEscape(UInt16(byte), into: &out)
         default: out.append(byte)
         }

@@ -161,6 +161,16 @@ enum Posix {
         return SocketAddress(local)
     }
 
+    /// `fcntl(2)` without an argument (F_GETFL, F_GETFD).
+    static func fcntl(_ fd: Int32, _ command: Int32) throws(SystemError) -> Int32 {
+        try blockingSyscall("fcntl") { Glibc.fcntl(fd, command) }
+    }
+
+    /// `fcntl(2)` with an int argument (F_SETFL, F_SETFD).
+    static func fcntl(_ fd: Int32, _ command: Int32, _ value: Int32) throws(SystemError) {
+        _ = try blockingSyscall("fcntl") { Glibc.fcntl(fd, command, value) }
+    }
+
     /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.
     static func monotonicNanoseconds() -> UInt64 {
         var spec = timespec()

@@ -48,8 +48,8 @@ final class JSONWriterTests: XCTestCase {
             String(decoding: JSONWriter.escape(s), as: UTF8.self),
             "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0000\\u001f\u{7F}é😀\"")
         XCTAssertEqual(
-            String(decoding: JSONWriter.escape("é😀\u{1}", asciiOnly: true), as: UTF8.self),
-            "\"\\u00e9\\ud83d\\ude00\\u0001\"")
+            String(decoding: JSONWriter.escape("é😀\u{1}\u{7F}~", asciiOnly: true), as: UTF8.self),
+            "\"\\u00e9\\ud83d\\ude00\\u0001\\u007f~\"")
     }
 
     func testDoublesShortestAndNonFiniteAsNull() {

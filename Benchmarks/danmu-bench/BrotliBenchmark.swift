@@ -1,0 +1,139 @@
+import DanmuCodecs
+import Glibc
+
+/// Brotli decoding speed, ours against the system's libbrotlidec (loaded with dlopen, measured in the same
+/// process on the same inputs), in MB/s of decompressed output. Inputs are the committed reference streams in
+/// Fixtures/generated/brotli (made by Scripts/gen_brotli_fixtures.py with Google's encoder):
+/// danmaku-like JSON (1 MiB) at quality 11 and 5, a 400 kB JSON text at quality 9 (window 24), and all small
+/// JSON batches (≤ 16 kB, qualities 0–11) decoded one after another like live protover-3 bodies.
+/// Each figure is the median of several runs of ≥ `budget` seconds of thread CPU time.
+func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
+    let directory = BrotliBench.root + "/Fixtures/generated/brotli/"
+    let names = BrotliBench.manifestNames(directory)
+    func streams(_ match: (String) -> Bool) -> [[UInt8]] {
+        names.filter(match).compactMap { BrotliBench.read(directory + $0 + ".br") }
+    }
+    let cases: [(label: String, inputs: [[UInt8]])] = [
+        ("json-1MiB.q11", streams { $0.hasSuffix("-q11-w22-json-1048576") }),
+        ("json-1MiB.q5", streams { $0.hasSuffix("-q5-w22-json-1048576") }),
+        ("text-400kB.q9", streams { $0.hasSuffix("-q9-w24-text-400000") }),
+        ("json-batches", streams { $0.contains("-json-") && (Int($0.split(separator: "-").last!) ?? .max) <= 16384 }),
+    ]
+    let reference = BrotliBench.loadReference()
+    let runs = quick ? 5 : 9
+    let budget = quick ? 0.05 : 0.3
+    var figures: [BenchmarkFigure] = []
+    for (label, inputs) in cases {
+        guard !inputs.isEmpty else {
+            figures.append(BenchmarkFigure(name: "brotli.\(label)", value: 0, unit: "", note: "fixture missing"))
+            continue
+        }
+        let outputs = inputs.map { (try? Brotli.decompress($0, limit: 64 << 20)) ?? [] }
+        let outputBytes = outputs.reduce(0) { $0 + $1.count }
+        let compressedBytes = inputs.reduce(0) { $0 + $1.count }
+        let ours = BrotliBench.measure(runs: runs, budget: budget, bytesPerPass: outputBytes) {
+            var sink = 0
+            for input in inputs { sink &+= (try? Brotli.decompress(input, limit: 64 << 20))?.count ?? 0 }
+            return sink
+        }
+        let what = "\(inputs.count) stream(s), \(compressedBytes) → \(outputBytes) bytes, median of \(runs)"
+        figures.append(BenchmarkFigure(name: "brotli.\(label).swift", value: ours, unit: "MB/s", note: what))
+        guard let reference else { continue }
+        var scratch = [UInt8](repeating: 0, count: outputs.map(\.count).max()! + 1)
+        // Check once that both decoders agree before timing the reference.
+        for (input, output) in zip(inputs, outputs) {
+            var size = scratch.count
+            let ok = reference(input.count, input, &size, &scratch) == 1
+            if !ok || size != output.count || !scratch[0..<size].elementsEqual(output) {
+                figures.append(
+                    BenchmarkFigure(name: "brotli.\(label)", value: 0, unit: "", note: "MISMATCH vs libbrotlidec"))
+            }
+        }
+        let theirs = BrotliBench.measure(runs: runs, budget: budget, bytesPerPass: outputBytes) {
+            var sink = 0
+            for input in inputs {
+                var size = scratch.count
+                _ = reference(input.count, input, &size, &scratch)
+                sink &+= size
+            }
+            return sink
+        }
+        figures.append(BenchmarkFigure(
+            name: "brotli.\(label).libbrotlidec", value: theirs, unit: "MB/s", note: "same inputs, same process"))
+        figures.append(BenchmarkFigure(
+            name: "brotli.\(label).ratio", value: theirs > 0 ? ours / theirs : 0, unit: "x",
+            note: "ours / libbrotlidec (target ≥ 0.6)"))
+    }
+    if reference == nil {
+        figures.append(BenchmarkFigure(
+            name: "brotli.libbrotlidec", value: 0, unit: "", note: "libbrotlidec.so.1 not found: no baseline"))
+    }
+    return figures
+}
+
+enum BrotliBench {
+    /// `BrotliDecoderDecompress(encoded_size, encoded, &decoded_size, decoded) -> BrotliDecoderResult` (1 = success).
+    typealias Decompress = @convention(c) (
+        Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
+    ) -> Int32
+
+    static func loadReference() -> Decompress? {
+        guard let library = dlopen("libbrotlidec.so.1", RTLD_NOW),
+            let symbol = dlsym(library, "BrotliDecoderDecompress")
+        else { return nil }
+        return unsafeBitCast(symbol, to: Decompress.self)
+    }
+
+    /// Repository root: this file is <root>/Benchmarks/danmu-bench/BrotliBenchmark.swift.
+    static let root: String = {
+        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    static func read(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return bytes
+    }
+
+    static func manifestNames(_ directory: String) -> [String] {
+        guard let manifest = read(directory + "manifest.tsv") else { return [] }
+        return String(decoding: manifest, as: UTF8.self).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }
+            .compactMap { $0.split(separator: "\t").first.map(String.init) }
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Median MB/s over `runs` runs, each repeating `pass` for at least `budget` seconds of thread CPU time.
+    static func measure(runs: Int, budget: Double, bytesPerPass: Int, _ pass: () -> Int) -> Double {
+        var rates: [Double] = []
+        var sink = pass()  // warm-up
+        for _ in 0..<runs {
+            var passes = 0
+            let start = now()
+            var elapsed = 0.0
+            repeat {
+                sink &+= pass()
+                passes += 1
+                elapsed = now() - start
+            } while elapsed < budget
+            rates.append(Double(passes * bytesPerPass) / elapsed / 1e6)
+        }
+        if sink == 42 { print("", terminator: "") }  // keep `sink` observable
+        rates.sort()
+        return rates[rates.count / 2]
+    }
+}
