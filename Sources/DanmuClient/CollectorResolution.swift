@@ -72,7 +72,7 @@ final class CollectorResolverThread: Sendable {
     }
 
     private let resolver: any RoomEndpointResolving
-    private let state = CollectorLock(State())
+    private let state = Lock(State())
     /// Counts queued jobs (plus one wake-up at stop); sem_t must not move, so it has its own allocation.
     private nonisolated(unsafe) let signal: UnsafeMutablePointer<sem_t>
 

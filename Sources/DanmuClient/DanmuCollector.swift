@@ -17,7 +17,7 @@ import EventLoop
 public final class DanmuCollector: Sendable {
     public let configuration: Configuration
     private let core: CollectorCore
-    private let lifecycle = CollectorLock(Lifecycle.created)
+    private let lifecycle = Lock(Lifecycle.created)
 
     private enum Lifecycle {
         case created, running, stopped

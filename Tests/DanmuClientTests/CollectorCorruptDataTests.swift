@@ -44,7 +44,7 @@ private final class ScriptedServer: ListenerHandler, @unchecked Sendable {
 /// Starts `server` listening on a loopback port of `reactor`; returns the port.
 private func listen(_ server: ScriptedServer, on reactor: Reactor) throws -> UInt16 {
     let gate = CollectorGate()
-    let result = CollectorLock<Result<SocketAddress, SystemError>?>(nil)
+    let result = Lock<Result<SocketAddress, SystemError>?>(nil)
     reactor.execute {
         do throws(SystemError) {
             let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)

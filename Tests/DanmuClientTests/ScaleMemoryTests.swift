@@ -62,7 +62,7 @@ final class ScaleMemoryTests: XCTestCase {
         defer { serverReactor.shutdown() }
         let server = QuietAuthServer(reactor: serverReactor)
         let gate = CollectorGate()
-        let port = CollectorLock<UInt16>(0)
+        let port = Lock<UInt16>(0)
         serverReactor.execute {
             let listener = try? serverReactor.listen(on: .loopback(port: 0), handler: server)
             port.withLock { $0 = listener.flatMap { serverReactor.localAddress(of: $0)?.port } ?? 0 }
