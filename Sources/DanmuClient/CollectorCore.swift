@@ -156,12 +156,6 @@ final class CollectorCore: @unchecked Sendable {
         sessionNumbers.removeAll()
     }
 
-    /// Rooms with a session on the loop.
-    var sessionCount: Int {
-        assertInLoop()
-        return sessions.count
-    }
-
     private func assertInLoop() {
         assert(reactor.isInLoop, "CollectorCore loop state touched off the IO thread")
     }
