@@ -3,8 +3,8 @@ import EventLoop
 /// The collector's machinery, shared by the public `DanmuCollector`, the sessions and the worker pipelines.
 ///
 /// Two kinds of members, kept apart on purpose:
-/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `CollectorLock`s
-///   (statistics registry, handler, event stream).
+/// - **Any thread**: the immutable configuration, reactor, pool, resolver thread, and the three `Lock`s
+///   (statistics registry, handler, event stream; EventLoop's pthread-mutex lock, which TSan can see).
 /// - **Loop-confined** (`sessions`, `streamPressure`, `quiescing`, `nextSessionNumber`): touched only on the
 ///   reactor's thread, from methods that begin with `assertInLoop()`. That is why the class is
 ///   `@unchecked Sendable`: it travels inside `reactor.execute` closures but its loop state never leaves.
@@ -22,10 +22,10 @@ final class CollectorCore: @unchecked Sendable {
     // MARK: any thread (locked)
 
     /// Counters of every registered room (the `statistics()` source).
-    let registry = CollectorLock<[Int64: RoomCounters]>([:])
-    private let handler = CollectorLock<any DanmuHandler>(DiscardingHandler())
+    let registry = Lock<[Int64: RoomCounters]>([:])
+    private let handler = Lock<any DanmuHandler>(DiscardingHandler())
     /// The event stream's buffer once someone asked for it, and whether shutdown has ended it.
-    private let stream = CollectorLock<(buffer: EventStreamBuffer?, finished: Bool)>((nil, false))
+    private let stream = Lock<(buffer: EventStreamBuffer?, finished: Bool)>((nil, false))
 
     // MARK: loop-confined
 
@@ -154,12 +154,6 @@ final class CollectorCore: @unchecked Sendable {
         for session in sessions.values { session.closeConnection() }
         sessions.removeAll()
         sessionNumbers.removeAll()
-    }
-
-    /// Rooms with a session on the loop.
-    var sessionCount: Int {
-        assertInLoop()
-        return sessions.count
     }
 
     private func assertInLoop() {

@@ -31,19 +31,17 @@ enum HostLookup {
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0, let first = list else {
             let reason = String(cString: gai_strerror(status))
-            // EAI_NONAME: the name does not exist; anything else (EAI_AGAIN …) may pass.
+            // Never permanent: even "no such name" may be a resolver outage (EAI_AGAIN looks alike to users).
             throw RoomResolutionError("getaddrinfo(\(host)): \(reason)", permanent: false)
         }
         defer { freeaddrinfo(list) }
         var node: UnsafeMutablePointer<addrinfo>? = first
         while let current = node {
             if current.pointee.ai_family == AF_INET, let raw = current.pointee.ai_addr {
-                let ipv4 = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-                var text = ""
-                for shift in stride(from: 24, through: 0, by: -8) {
-                    text += (text.isEmpty ? "" : ".") + String((ipv4 >> UInt32(shift)) & 0xFF)
+                let ipv4 = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
                 }
-                if let address = try? SocketAddress(ipv4: text, port: port) { return address }
+                return SocketAddress(ipv4: ipv4, port: port)
             }
             node = current.pointee.ai_next
         }
@@ -72,7 +70,7 @@ final class CollectorResolverThread: Sendable {
     }
 
     private let resolver: any RoomEndpointResolving
-    private let state = CollectorLock(State())
+    private let state = Lock(State())
     /// Counts queued jobs (plus one wake-up at stop); sem_t must not move, so it has its own allocation.
     private nonisolated(unsafe) let signal: UnsafeMutablePointer<sem_t>
 

@@ -17,14 +17,15 @@ import EventLoop
 public final class DanmuCollector: Sendable {
     public let configuration: Configuration
     private let core: CollectorCore
-    private let lifecycle = CollectorLock(Lifecycle.created)
+    private let lifecycle = Lock(Lifecycle.created)
 
     private enum Lifecycle {
         case created, running, stopped
     }
 
     /// Creates the reactor, the worker pool and (without a fixed server) the resolver thread; starts nothing.
-    /// A fixed server given by host name is looked up here (blocking getaddrinfo, once).
+    /// A fixed server given by host name is looked up here (blocking getaddrinfo, once); without one, rooms are
+    /// resolved by `configuration.resolver`, or a default `RoomResolver` (Bilibili's HTTP API, via curl).
     public init(configuration: Configuration = Configuration()) throws(CollectorError) {
         self.configuration = configuration
         var fixed: SessionEndpoint?
@@ -40,10 +41,9 @@ public final class DanmuCollector: Sendable {
             fixed = SessionEndpoint(
                 roomID: nil, token: credentials.token, addresses: [address], uid: credentials.uid,
                 buvid: credentials.buvid)
-        } else if let resolver = configuration.resolver {
-            resolverThread = CollectorResolverThread(resolver: resolver)
         } else {
-            throw .badServer("neither a fixed server nor a resolver was configured")
+            // No fixed server: every room is resolved (token + hosts), by default through Bilibili's HTTP API.
+            resolverThread = CollectorResolverThread(resolver: configuration.resolver ?? RoomResolver())
         }
         let reactor: Reactor
         do throws(SystemError) {

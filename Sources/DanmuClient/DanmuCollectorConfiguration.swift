@@ -35,7 +35,8 @@ extension DanmuCollector {
         /// Fixed server; when nil, rooms are resolved with `resolver`.
         public var server: Server?
         public var credentials = Credentials()
-        /// Token and host-list source used when `server` is nil. Called on the collector's resolver thread.
+        /// Token and host-list source used when `server` is nil (nil: a default `RoomResolver`). Called on the
+        /// collector's resolver thread, never on the IO thread.
         public var resolver: (any RoomEndpointResolving)?
         /// Timeouts, heartbeat period, watchdog, backoff, refresh and give-up rules.
         public var timing = RoomTiming()

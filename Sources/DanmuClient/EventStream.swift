@@ -1,3 +1,4 @@
+import EventLoop
 
 /// The collector's events as an `AsyncSequence` (`for await event in collector.events { … }`).
 ///
@@ -43,7 +44,7 @@ final class EventStreamBuffer: Sendable {
         var waiting: Int { items.count - head }
     }
 
-    private let state = CollectorLock(State())
+    private let state = Lock(State())
     let highWatermark: Int
     let lowWatermark: Int
     /// Called (outside the lock) with true when the buffer passes the high mark, false when it is back at

@@ -116,6 +116,7 @@ final class RoomSession: ConnectionHandler {
         var batch: [Frame] = []
         var cost = 0
         var authCode: Int?
+        var failure: ProtocolError?
         do throws(ProtocolError) {
             try frames.feed(bytes) { frame in
                 if frame.header.operation == Operation.authReply.rawValue && authCode == nil {
@@ -125,14 +126,16 @@ final class RoomSession: ConnectionHandler {
                 batch.append(frame)
             }
         } catch {
-            counters.received(bytes: bytes.count, frames: batch.count, at: receivedAt)
-            enqueue(batch, cost: cost, receivedAt: receivedAt)
-            feed(.protocolError(error.description))
-            return
+            failure = error
         }
+        // Frames cut before a bad header are still delivered; the connection then goes.
         counters.received(bytes: bytes.count, frames: batch.count, at: receivedAt)
         enqueue(batch, cost: cost, receivedAt: receivedAt)
-        if let authCode { feed(.authReply(code: authCode)) }
+        if let failure {
+            feed(.protocolError(failure.description))
+        } else if let authCode {
+            feed(.authReply(code: authCode))
+        }
     }
 
     func connection(_ id: ConnectionID, didClose reason: CloseReason) {

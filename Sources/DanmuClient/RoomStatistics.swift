@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// A snapshot of one room's counters (`DanmuCollector.statistics()`).
@@ -57,11 +58,11 @@ public struct CollectorStatistics: Sendable {
 /// at most two threads, so it is uncontended in practice.
 final class RoomCounters: Sendable {
     let room: Int64
-    private let state: CollectorLock<RoomStatistics>
+    private let state: Lock<RoomStatistics>
 
     init(room: Int64) {
         self.room = room
-        state = CollectorLock(
+        state = Lock(
             RoomStatistics(
                 room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
                 reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,

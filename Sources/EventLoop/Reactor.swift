@@ -39,7 +39,7 @@ public final class Reactor: @unchecked Sendable {
         case idle, starting, running, shuttingDown, closed
     }
 
-    /// State shared with other threads. Guarded by `shared` (a Mutex).
+    /// State shared with other threads. Guarded by `shared` (a Lock).
     struct SharedState {
         var lifecycle: Lifecycle = .idle
         /// Tasks from `execute`, in submission order.
@@ -55,7 +55,7 @@ public final class Reactor: @unchecked Sendable {
     public let configuration: Configuration
 
     // MARK: Shared between threads
-    let shared = Mutex(SharedState())
+    let shared = Lock(SharedState())
     /// pthread_t of the IO thread (0 until it runs). Atomic: read by `isInLoop` from any thread.
     let loopThread = Atomic<UInt>(0)
     /// Posted once when the loop has closed everything; off-loop `shutdown()` callers wait on it.
@@ -356,7 +356,7 @@ public final class Reactor: @unchecked Sendable {
         }
         switch table[slot].kind {
         case .listener: acceptConnections(slot: slot)
-        case .connecting: finishConnect(slot: slot, events: events)
+        case .connecting: finishConnect(slot: slot)
         case .connected: handleConnectionEvent(slot: slot, events: events)
         case .free: break
         }

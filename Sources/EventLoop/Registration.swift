@@ -84,7 +84,8 @@ struct WriteQueue {
         }
         gather(head)
         if let failure { throw failure }
-        guard case .done(let written) = result else { return .wouldBlock }
+        // 0 bytes for a non-empty writev should not happen on a socket; treat it as "full" rather than loop.
+        guard case .done(let written) = result, written > 0 else { return .wouldBlock }
         consume(written)
         return .done(isEmpty)
     }

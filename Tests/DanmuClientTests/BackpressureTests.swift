@@ -86,4 +86,54 @@ final class BackpressureTests: XCTestCase {
         XCTAssertLessThan(maxBuffered, 500 + 4 * 2_000)
         collector.shutdown()
     }
+
+    /// Graceful shutdown: frames already read but still queued behind a blocked handler are all delivered
+    /// before `shutdown()` returns, in order.
+    func testShutdownDeliversEverythingAlreadyReceived() throws {
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: 5_000, batchSize: 1, mix: danmakuOnly))
+        defer { simulator.close() }
+        let blocked = BlockFlag()
+        let recorder = SequenceRecorder { _, seq in
+            guard seq == 10 else { return }
+            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        let collector = try DanmuCollector(configuration: configuration)
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(room: 1)
+        XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "never paused")
+        XCTAssertTrue(waitUntil { recorder.count(1) == 9 }, "the handler did not reach its block: \(recorder.count(1))")
+        let framesRead = collector.statistics()[room: 1]?.framesReceived ?? 0
+
+        // Let the handler go a little after shutdown has begun (shutdown waits for the workers).
+        var releaser = pthread_t()
+        pthread_create(&releaser, nil, { argument in
+            let flag = Unmanaged<BlockFlag>.fromOpaque(argument!).takeRetainedValue()
+            usleep(200_000)
+            flag.value.store(false, ordering: .releasing)
+            return nil
+        }, Unmanaged.passRetained(blocked).toOpaque())
+        collector.shutdown()
+        pthread_join(releaser, nil)
+
+        let delivered = recorder.count(1)
+        let statistics = try XCTUnwrap(collector.statistics()[room: 1])
+        XCTAssertGreaterThan(delivered, 9 + 10, "queued frames were not delivered during shutdown")
+        XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(delivered)))
+        XCTAssertEqual(statistics.eventsByKind["danmaku"], delivered)
+        XCTAssertGreaterThanOrEqual(statistics.framesReceived, framesRead)
+        // One message per op-5 frame: every frame read (minus AUTH_REPLY and heartbeat replies) was delivered.
+        let controlFrames = (statistics.eventsByKind["auth_reply"] ?? 0) + (statistics.eventsByKind["popularity"] ?? 0)
+        XCTAssertEqual(delivered, statistics.framesReceived - controlFrames)
+        XCTAssertEqual(recorder.violations, 0)
+    }
+}
+
+/// A flag shared by the blocked handler and the thread that releases it.
+private final class BlockFlag: Sendable {
+    let value = Atomic<Bool>(true)
 }

@@ -41,7 +41,24 @@ private final class ScriptedServer: ListenerHandler, @unchecked Sendable {
     }
 }
 
-/// Damage only a worker can see (corrupt compression, malformed JSON) handled per room.
+/// Starts `server` listening on a loopback port of `reactor`; returns the port.
+private func listen(_ server: ScriptedServer, on reactor: Reactor) throws -> UInt16 {
+    let gate = CollectorGate()
+    let result = Lock<Result<SocketAddress, SystemError>?>(nil)
+    reactor.execute {
+        do throws(SystemError) {
+            let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)
+            result.withLock { $0 = .success(reactor.localAddress(of: listener)!) }
+        } catch {
+            result.withLock { $0 = .failure(error) }
+        }
+        gate.open()
+    }
+    gate.wait()
+    return try XCTUnwrap(result.withLock { $0 }).get().port
+}
+
+/// Damage only a worker can see (corrupt compression, malformed JSON) handled per room, and guest masking.
 final class CollectorCorruptDataTests: XCTestCase {
     func testCorruptZlibReconnectsRoomAndMalformedJSONIsSkippedAndCounted() throws {
         let reactor = try Reactor()
@@ -52,22 +69,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
         let unknown = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
-        let address: Result<SocketAddress, SystemError> = try {
-            let gate = CollectorGate()
-            let result = CollectorLock<Result<SocketAddress, SystemError>?>(nil)
-            reactor.execute {
-                do throws(SystemError) {
-                    let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)
-                    result.withLock { $0 = .success(reactor.localAddress(of: listener)!) }
-                } catch {
-                    result.withLock { $0 = .failure(error) }
-                }
-                gate.open()
-            }
-            gate.wait()
-            return try XCTUnwrap(result.withLock { $0 })
-        }()
-        let port = try address.get().port
+        let port = try listen(server, on: reactor)
 
         let unknownSeen = Atomic<Int>(0)
         let collector = try DanmuCollector(
@@ -84,6 +86,42 @@ final class CollectorCorruptDataTests: XCTestCase {
         XCTAssertEqual(room.reconnects, 1)
         XCTAssertEqual(room.malformedMessages, 1, "malformed JSON is skipped and counted")
         XCTAssertEqual(room.phase, .live, "a malformed message alone does not drop the connection")
+        XCTAssertEqual(server.accepted.load(ordering: .relaxed), 2)
+        collector.shutdown()
+    }
+
+    func testLoginNoticeMarksGuestMaskedMode() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let notice = Packet.encode(
+            operation: 5, protover: 0, sequence: 0,
+            body: Array(#"{"cmd":"LOG_IN_NOTICE","data":{"notice_msg":"guests see masked names"}}"#.utf8))
+        let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: 0) + notice])
+        let port = try listen(server, on: reactor)
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
+        try collector.start()
+        collector.add(room: 9)
+        XCTAssertTrue(waitUntil { collector.statistics()[room: 9]?.maskedModeSeen == true })
+        XCTAssertEqual(collector.statistics()[room: 9]?.eventsByKind["login_notice"], 1)
+        collector.shutdown()
+    }
+
+    func testRejectedAuthCodeIsCountedAndRetried() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: -101), Packet.authReply(code: 0)])
+        let port = try listen(server, on: reactor)
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
+        try collector.start()
+        collector.add(room: 5)
+        XCTAssertTrue(waitUntil { collector.statistics()[room: 5]?.phase == .live })
+        let room = try XCTUnwrap(collector.statistics()[room: 5])
+        XCTAssertEqual(room.lastError, .authRejected(code: -101))
+        XCTAssertEqual(room.reconnects, 1)
         XCTAssertEqual(server.accepted.load(ordering: .relaxed), 2)
         collector.shutdown()
     }

@@ -17,7 +17,7 @@ final class SequenceRecorder: DanmuHandler {
         var overlaps = 0
     }
 
-    private let rooms = CollectorLock<[Int64: Room]>([:])
+    private let rooms = Lock<[Int64: Room]>([:])
     private let otherEvents = Atomic<Int>(0)
     /// Called inside the handler (outside the lock) before recording: lets a test block a room.
     let pause: (@Sendable (Int64, UInt64) -> Void)?

@@ -86,7 +86,7 @@ final class CollectorLifecycleTests: XCTestCase {
     }
 
     func testLifecycleErrorsAndIdempotentShutdown() throws {
-        XCTAssertThrowsError(try DanmuCollector(configuration: .init())) { error in
+        XCTAssertThrowsError(try DanmuCollector(configuration: .init(server: .init(host: "", port: 1)))) { error in
             guard case CollectorError.badServer = error else { return XCTFail("\(error)") }
         }
         let simulator = try SimulatorHarness(.init(rooms: .range(1...2), ratePerRoom: 1))

@@ -1,3 +1,4 @@
+import EventLoop
 import Synchronization
 import XCTest
 
@@ -24,7 +25,7 @@ final class CollectorPartsTests: XCTestCase {
     }
 
     func testStreamBufferSignalsPressureAtHighMarkAndReleaseAtLowMark() async {
-        let signals = CollectorLock<[Bool]>([])
+        let signals = Lock<[Bool]>([])
         let buffer = EventStreamBuffer(highWatermark: 10, lowWatermark: 3) { value in
             signals.withLock { $0.append(value) }
         }

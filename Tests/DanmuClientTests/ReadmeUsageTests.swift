@@ -10,9 +10,9 @@ import Glibc
 func printLiveChat(rooms: [Int64], seconds: UInt32, server: DanmuCollector.Configuration.Server? = nil) throws
     -> CollectorStatistics
 {
-    var configuration = DanmuCollector.Configuration(server: server)  // a fixed server (the simulator) …
-    if server == nil { configuration.resolver = RoomResolver() }       // … or token + hosts from Bilibili
-    let collector = try DanmuCollector(configuration: configuration)
+    // With a fixed server (e.g. the simulator) rooms connect there; without one, each room's token and
+    // servers come from Bilibili's HTTP API (RoomResolver, via curl, on a thread of its own).
+    let collector = try DanmuCollector(configuration: .init(server: server))
     collector.setHandler(DanmuHandlers(
         danmaku: { room, danmaku in print("[\(room)] \(danmaku.uname): \(danmaku.text)") },
         gift: { room, gift in print("[\(room)] \(gift.uname) sent \(gift.giftName) ×\(gift.num)") }))

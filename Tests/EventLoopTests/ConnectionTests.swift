@@ -189,6 +189,20 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    func testCloseAfterFlushWhileConnectingWithNothingQueuedCloses() throws {
+        try withReactor { reactor in
+            let listener = AcceptingListener()
+            let (_, address) = try listenOnLoopback(reactor, listener)
+            let client = RecordingHandler()
+            let clientID = try connect(reactor, to: address, client)
+            try onLoop(reactor) { reactor.closeAfterFlush(clientID) }
+            XCTAssertTrue(waitUntil { client.snapshot.closes == [.closedLocally] })
+            XCTAssertTrue(waitUntil { listener.count == 1 })
+            let server = listener.accepted.withLock { $0[0].1 }
+            XCTAssertTrue(waitUntil { server.snapshot.closes == [.eof] })
+        }
+    }
+
     func testShutdownDeliversClosedLocallyToEveryOpenConnection() throws {
         let reactor = try Reactor()
         try reactor.start()

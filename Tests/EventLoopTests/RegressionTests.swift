@@ -24,7 +24,7 @@ final class RegressionTests: XCTestCase {
             }
             XCTAssertTrue(waitUntil { listener.count == 2 && first.snapshot.opened == 1 && second.snapshot.opened == 1 })
             let servers = listener.accepted.withLock { $0.map(\.0) }
-            let reuse = Mutex<(oldFD: Int32, newFD: Int32, sameSlot: Bool)?>(nil)
+            let reuse = Lock<(oldFD: Int32, newFD: Int32, sameSlot: Bool)?>(nil)
             let box = UncheckedBox(value: (first, second, newcomer))
             let handler: (ConnectionID, UnsafeRawBufferPointer) -> Void = { id, _ in
                 let (first, second, newcomer) = box.value
@@ -158,7 +158,7 @@ final class RegressionTests: XCTestCase {
 
     func testSignalfdDeliversSignalsOnTheLoop() throws {
         try withReactor { reactor in
-            let received = Mutex<[Int32]>([])
+            let received = Lock<[Int32]>([])
             let onLoopThread = Atomic<Bool>(false)
             try reactor.watchSignals([SIGUSR1]) { signal in
                 onLoopThread.store(reactor.isInLoop, ordering: .relaxed)

@@ -14,7 +14,7 @@ final class WorkerPoolTests: XCTestCase {
         let queues = (0..<queueCount).map { _ in SerialQueue(pool: pool, highWatermark: .max, lowWatermark: 0) }
         // Per queue: a running flag (never two at once) and the last sequence seen from each producer.
         let running = (0..<queueCount).map { _ in Flag() }
-        let lastSeen = Mutex([[Int]](repeating: [Int](repeating: -1, count: producers), count: queueCount))
+        let lastSeen = Lock([[Int]](repeating: [Int](repeating: -1, count: producers), count: queueCount))
         let overlaps = Atomic<Int>(0)
         let disorders = Atomic<Int>(0)
         let done = Atomic<Int>(0)
@@ -128,9 +128,9 @@ final class WorkerPoolTests: XCTestCase {
         let pool = WorkerPool(threadCount: 1)
         defer { pool.shutdown() }
         try withReactor { reactor in
-            let sink = Mutex<[UInt8]>([])
+            let sink = Lock<[UInt8]>([])
             let pauses = Atomic<Int>(0)
-            let serverIDs = Mutex<[ConnectionID]>([])
+            let serverIDs = Lock<[ConnectionID]>([])
             let queue = SerialQueue(pool: pool, highWatermark: 64 << 10, lowWatermark: 8 << 10) {
                 reactor.execute { for id in serverIDs.withLock({ $0 }) { reactor.resumeReading(id) } }
             }
