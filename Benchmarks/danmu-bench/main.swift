@@ -6,6 +6,7 @@ let scenarios: [(name: String, run: (Bool) -> [BenchmarkFigure])] = [
     ("json", runJSONBenchmark),
     ("inflate", runInflateBenchmark),
     ("protocol", runProtocolBenchmark),
+    ("loop", runLoopBenchmark),
     ("brotli", runBrotliBenchmark),
 ]
 for scenario in scenarios where selected.isEmpty || selected.contains(scenario.name) {

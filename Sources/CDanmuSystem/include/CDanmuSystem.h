@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <pthread.h>
+#include <malloc.h>
 
 // GNU extensions that Glibc's Swift module hides (it is built without _GNU_SOURCE). Declared under our own names
 // and bound to the libc symbols with asm labels, so this stays a header without code.
