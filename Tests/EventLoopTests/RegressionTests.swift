@@ -172,6 +172,22 @@ final class RegressionTests: XCTestCase {
         }
     }
 
+    /// The reactor's whole per-connection state is one table row: no buffers, no closures.
+    func testPerConnectionStateStaysTiny() throws {
+        XCTAssertLessThanOrEqual(MemoryLayout<Registration>.stride, 160, "row is \(MemoryLayout<Registration>.stride) B")
+        try withReactor { reactor in
+            let (_, address) = try listenOnLoopback(reactor, EchoListener(reactor: reactor))
+            let clients = (0..<200).map { _ in RecordingHandler() }
+            try onLoop(reactor) {
+                for client in clients { _ = try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            }
+            XCTAssertTrue(waitUntil { clients.allSatisfy { $0.snapshot.opened == 1 } })
+            // 400 connections + 1 listener: the table (with its doubling slack) stays under 1 KiB per connection.
+            let bytes = try onLoop(reactor) { reactor.registrationTableBytes }
+            XCTAssertLessThan(bytes / 400, 1_024)
+        }
+    }
+
     func testMalformedAddressIsAClearError() {
         XCTAssertThrowsError(try SocketAddress(ipv4: "300.1.2.3", port: 80)) { error in
             XCTAssertEqual((error as? SystemError)?.errno, .invalidArgument)
