@@ -84,7 +84,10 @@ enum LoopBench {
                 guard let id = try? reactor.listen(on: .loopback(port: 0), handler: handler) else { return nil }
                 return reactor.localAddress(of: id)
             }
-            guard let address else { reactor.shutdown(); return [] }
+            guard let address else {
+                reactor.shutdown()
+                return []
+            }
             let heapBefore = heapBytes()
             let start = nanoseconds()
             // Connect in batches of 500 so the listen backlog never overflows.
@@ -119,8 +122,11 @@ enum LoopBench {
             reactor.shutdown()
         }
         guard !perConnection.isEmpty else {
-            return [BenchmarkFigure(name: "loop.idle_connections", value: 0, unit: "",
-                                    note: "could not open \(count) connection pairs (fd limit?)")]
+            return [
+                BenchmarkFigure(
+                    name: "loop.idle_connections", value: 0, unit: "",
+                    note: "could not open \(count) connection pairs (fd limit?)")
+            ]
         }
         let establishMedian = median(establish)
         return [
@@ -193,18 +199,24 @@ enum LoopBench {
                 + "(\(format1(base)) ns/op): \(format1(value / base))x"
         }
         return [
-            BenchmarkFigure(name: "loop.timer_insert_ns", value: median(insert), unit: "ns/op",
-                            note: note("Reactor.schedule, random deadlines 1-60 s", median(insert))),
-            BenchmarkFigure(name: "loop.timer_cancel_ns", value: median(cancel), unit: "ns/op",
-                            note: note("Reactor.cancel in insertion order", median(cancel))),
-            BenchmarkFigure(name: "loop.timer_fire_ns", value: median(fire), unit: "ns/op",
-                            note: note("firing timers already due (pop + call), one timerfd wake", median(fire))),
+            BenchmarkFigure(
+                name: "loop.timer_insert_ns", value: median(insert), unit: "ns/op",
+                note: note("Reactor.schedule, random deadlines 1-60 s", median(insert))),
+            BenchmarkFigure(
+                name: "loop.timer_cancel_ns", value: median(cancel), unit: "ns/op",
+                note: note("Reactor.cancel in insertion order", median(cancel))),
+            BenchmarkFigure(
+                name: "loop.timer_fire_ns", value: median(fire), unit: "ns/op",
+                note: note("firing timers already due (pop + call), one timerfd wake", median(fire))),
         ]
     }
 
     // MARK: Submissions
 
-    final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
+    final class Box<T>: @unchecked Sendable {
+        var value: T
+        init(_ value: T) { self.value = value }
+    }
 
     static func submissions(producers: Int, perProducer: Int, runs: Int) -> [BenchmarkFigure] {
         var rates: [Double] = []
@@ -248,7 +260,7 @@ enum LoopBench {
                 name: "loop.submissions_per_s_\(producers)p", value: rate, unit: "tasks/s",
                 note: "Reactor.execute from \(producers) producer thread(s), \(total) tasks until all ran on the "
                     + "loop, median of \(runs); direct call on the producers: \(format1(base / 1e6)) M/s "
-                    + "(ratio \(format1(rate / base))x)"),
+                    + "(ratio \(format1(rate / base))x)")
         ]
     }
 
@@ -258,11 +270,13 @@ enum LoopBench {
     static func spawn(_ body: Box<() -> Void>) -> pthread_t {
         var thread = pthread_t()
         let argument = Unmanaged.passRetained(body).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            let body = Unmanaged<Box<() -> Void>>.fromOpaque(argument!).takeRetainedValue()
-            body.value()
-            return nil
-        }, argument)
+        pthread_create(
+            &thread, nil,
+            { argument in
+                let body = Unmanaged<Box<() -> Void>>.fromOpaque(argument!).takeRetainedValue()
+                body.value()
+                return nil
+            }, argument)
         return thread
     }
 

@@ -6,8 +6,10 @@ import XCTest
 
 final class ConnectionTests: XCTestCase {
     /// Connects a client with `handler` to `address` on the loop.
-    private func connect(_ reactor: Reactor, to address: SocketAddress, _ handler: RecordingHandler,
-                         timeout: Duration = .seconds(5)) throws -> ConnectionID {
+    private func connect(
+        _ reactor: Reactor, to address: SocketAddress, _ handler: RecordingHandler,
+        timeout: Duration = .seconds(5)
+    ) throws -> ConnectionID {
         let box = UncheckedBox(value: handler)
         return try onLoop(reactor) { try reactor.connect(to: address, timeout: timeout, handler: box.value) }
     }

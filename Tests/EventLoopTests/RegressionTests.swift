@@ -22,7 +22,8 @@ final class RegressionTests: XCTestCase {
                     try reactor.connect(to: address, timeout: .seconds(5), handler: second)
                 )
             }
-            XCTAssertTrue(waitUntil { listener.count == 2 && first.snapshot.opened == 1 && second.snapshot.opened == 1 })
+            XCTAssertTrue(
+                waitUntil { listener.count == 2 && first.snapshot.opened == 1 && second.snapshot.opened == 1 })
             let servers = listener.accepted.withLock { $0.map(\.0) }
             let reuse = Lock<(oldFD: Int32, newFD: Int32, sameSlot: Bool)?>(nil)
             let box = UncheckedBox(value: (first, second, newcomer))
@@ -64,14 +65,17 @@ final class RegressionTests: XCTestCase {
             let listener = AcceptingListener()
             let (_, address) = try listenOnLoopback(reactor, listener)
             let client = RecordingHandler()
-            let clientID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            let clientID = try onLoop(reactor) {
+                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
+            }
             XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
             let (serverID, server) = listener.accepted.withLock { $0[0] }
             try onLoop(reactor) {
                 reactor.pauseReading(serverID)
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-                setsockopt(reactor.fileDescriptor(of: clientID)!, SOL_SOCKET, SO_LINGER, &linger,
-                           socklen_t(MemoryLayout<Glibc.linger>.size))
+                setsockopt(
+                    reactor.fileDescriptor(of: clientID)!, SOL_SOCKET, SO_LINGER, &linger,
+                    socklen_t(MemoryLayout<Glibc.linger>.size))
                 reactor.close(clientID)
             }
             sleepMilliseconds(20)
@@ -90,7 +94,9 @@ final class RegressionTests: XCTestCase {
             let listener = AcceptingListener()
             let (_, address) = try listenOnLoopback(reactor, listener)
             let client = RecordingHandler()
-            let clientID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            let clientID = try onLoop(reactor) {
+                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
+            }
             XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
             let (serverID, server) = listener.accepted.withLock { $0[0] }
             try onLoop(reactor) {
@@ -174,7 +180,8 @@ final class RegressionTests: XCTestCase {
 
     /// The reactor's whole per-connection state is one table row: no buffers, no closures.
     func testPerConnectionStateStaysTiny() throws {
-        XCTAssertLessThanOrEqual(MemoryLayout<Registration>.stride, 160, "row is \(MemoryLayout<Registration>.stride) B")
+        XCTAssertLessThanOrEqual(
+            MemoryLayout<Registration>.stride, 160, "row is \(MemoryLayout<Registration>.stride) B")
         try withReactor { reactor in
             let (_, address) = try listenOnLoopback(reactor, EchoListener(reactor: reactor))
             let clients = (0..<200).map { _ in RecordingHandler() }
@@ -193,8 +200,9 @@ final class RegressionTests: XCTestCase {
             XCTAssertEqual((error as? SystemError)?.errno, .invalidArgument)
         }
         XCTAssertEqual(try SocketAddress(ipv4: "10.0.0.7", port: 2243).description, "10.0.0.7:2243")
-        XCTAssertEqual(SystemError(.connectionRefused, operation: "connect").description,
-                       "connect: ECONNREFUSED (Connection refused)")
+        XCTAssertEqual(
+            SystemError(.connectionRefused, operation: "connect").description,
+            "connect: ECONNREFUSED (Connection refused)")
     }
 
     private func unblock(_ signal: Int32) {
