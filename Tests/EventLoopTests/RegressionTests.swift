@@ -115,6 +115,46 @@ final class RegressionTests: XCTestCase {
         }
     }
 
+    /// At most `maxReadsPerEvent` reads per socket per turn: a socket with a megabyte waiting cannot keep
+    /// another one's message waiting until it is drained.
+    func testBusySocketCannotStarveAnother() throws {
+        var configuration = Reactor.Configuration()
+        configuration.receiveBufferSize = 1_024
+        configuration.maxReadsPerEvent = 2
+        try withReactor(configuration) { reactor in
+            let listener = AcceptingListener()
+            let (_, address) = try listenOnLoopback(reactor, listener)
+            let busy = RecordingHandler()
+            let quiet = RecordingHandler()
+            let busyCountWhenQuietRead = Lock<Int?>(nil)
+            quiet.onRead = { _, _ in
+                let count = busy.snapshot.received.count
+                busyCountWhenQuietRead.withLock { $0 = $0 ?? count }
+            }
+            let busyID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: busy) }
+            XCTAssertTrue(waitUntil { listener.count == 1 && busy.snapshot.opened == 1 })
+            let quietID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: quiet) }
+            XCTAssertTrue(waitUntil { listener.count == 2 && quiet.snapshot.opened == 1 })
+            let servers = listener.accepted.withLock { $0.map(\.0) }
+            let total = 1 << 20
+            try onLoop(reactor) {
+                reactor.pauseReading(busyID)
+                reactor.write(servers[0], [UInt8](repeating: 1, count: total))
+            }
+            // Let the megabyte reach the busy client's socket while it is paused, then make both readable at once.
+            XCTAssertTrue(waitUntil { (try? onLoop(reactor) { reactor.pendingWriteBytes(servers[0]) }) == 0 })
+            try onLoop(reactor) {
+                reactor.resumeReading(busyID)
+                reactor.write(servers[1], [42])
+            }
+            XCTAssertTrue(waitUntil { quiet.snapshot.received == [42] })
+            XCTAssertTrue(waitUntil(timeout: 30) { busy.snapshot.received.count == total })
+            let seen = try XCTUnwrap(busyCountWhenQuietRead.withLock { $0 })
+            XCTAssertLessThan(seen, total / 2, "the quiet socket waited for the busy one")
+            _ = quietID
+        }
+    }
+
     func testEveryFDIsNonBlockingAndCloseOnExec() throws {
         try withReactor { reactor in
             let listener = AcceptingListener()
