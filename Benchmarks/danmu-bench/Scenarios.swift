@@ -5,5 +5,5 @@ func runCodecBenchmarks(quick: Bool) -> [BenchmarkFigure] {
 }
 
 func runLoopBenchmarks(quick: Bool) -> [BenchmarkFigure] {
-    []
+    runLoopBenchmark(quick: quick)
 }

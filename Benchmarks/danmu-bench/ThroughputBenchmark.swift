@@ -3,7 +3,7 @@ import Glibc
 
 /// `throughput`: 100 rooms flooding (the simulator writes as fast as the sockets drain, `limit` messages per room),
 /// plain / zlib / brotli batches, every message fully decoded to a typed event and counted by the handler.
-func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int) -> [BenchmarkFigure] {
+func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSeconds: Double) -> [BenchmarkFigure] {
     var figures: [BenchmarkFigure] = []
     for compression in ["none", "zlib", "brotli"] {
         var rates: [Double] = []
@@ -19,7 +19,7 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int) -> [Benchm
                 let expected = rooms * limitPerRoom
                 let cpuBefore = ProcessMetrics.cpuSeconds()
                 client.collector.add(rooms: 1...Int64(rooms))
-                let seconds = client.waitForMessages(expected, timeoutSeconds: 120)
+                let seconds = client.waitForMessages(expected, timeoutSeconds: timeoutSeconds)
                 let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
                 let received = tally.count
                 client.collector.shutdown()

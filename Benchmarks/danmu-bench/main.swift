@@ -63,7 +63,7 @@ if selected.isEmpty { selected = known }
 let scaleRooms = roomCounts ?? (quick ? [200, 1_000] : [1_000, 5_000, 10_000])
 let threadRooms = roomCounts.map { $0.filter { $0 <= 5_000 } } ?? (quick ? [200, 1_000] : [1_000, 2_000, 5_000])
 let runCount = runs ?? (quick ? 1 : 3)
-let steadySeconds = seconds ?? (quick ? 2 : 10)
+let steadySeconds = seconds ?? (quick ? 1 : 10)
 
 var report = Report()
 var chart = ChartData()
@@ -75,8 +75,8 @@ for scenario in selected {
         report.scenarios.append(("threads", runThreadsBaseline(roomCounts: threadRooms, seconds: steadySeconds,
                                                                chart: &chart)))
     case "throughput":
-        report.scenarios.append(("throughput", runThroughputBenchmark(rooms: 100, limitPerRoom: quick ? 2_000 : 20_000,
-                                                                      runs: runCount)))
+        report.scenarios.append(("throughput", runThroughputBenchmark(rooms: 100, limitPerRoom: quick ? 1_000 : 20_000,
+                                                                      runs: runCount, timeoutSeconds: quick ? 20 : 120)))
     case "latency":
         report.scenarios.append(("latency", runLatencyBenchmark(rooms: quick ? 200 : 1_000, rate: 10,
                                                                 seconds: steadySeconds)))

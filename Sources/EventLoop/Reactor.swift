@@ -162,9 +162,16 @@ public final class Reactor: @unchecked Sendable {
         }
         guard ok else { throw SystemError(.shutdown, operation: "Reactor.start") }
         // The thread keeps the reactor alive until the loop has closed everything.
-        let thread = try PosixThread.spawn(name: "danmu-io") { [self] in
-            loopThread.store(UInt(pthread_self()), ordering: .releasing)
-            run()
+        let thread: PosixThread
+        do {
+            thread = try PosixThread.spawn(name: "danmu-io") { [self] in
+                loopThread.store(UInt(pthread_self()), ordering: .releasing)
+                run()
+            }
+        } catch {
+            // No thread: back to idle, so the caller may retry or shut down (deinit requires idle or closed).
+            shared.withLock { $0.lifecycle = .idle }
+            throw error
         }
         pthread_detach(thread.handle)
     }

@@ -6,8 +6,10 @@ import XCTest
 
 final class ConnectionTests: XCTestCase {
     /// Connects a client with `handler` to `address` on the loop.
-    private func connect(_ reactor: Reactor, to address: SocketAddress, _ handler: RecordingHandler,
-                         timeout: Duration = .seconds(5)) throws -> ConnectionID {
+    private func connect(
+        _ reactor: Reactor, to address: SocketAddress, _ handler: RecordingHandler,
+        timeout: Duration = .seconds(5)
+    ) throws -> ConnectionID {
         let box = UncheckedBox(value: handler)
         return try onLoop(reactor) { try reactor.connect(to: address, timeout: timeout, handler: box.value) }
     }
@@ -203,6 +205,50 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    /// Out of fds: connect throws EMFILE for that connection only, the listener backs off instead of spinning,
+    /// and once fds are available again everything proceeds (the backlog is accepted, new connects work).
+    func testEMFILEFailsOnlyThatConnectAndTheLoopRecovers() throws {
+        try withReactor { reactor in
+            let listener = AcceptingListener()
+            let (_, address) = try listenOnLoopback(reactor, EchoListenerRecording(reactor: reactor, listener))
+            var saved = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+            let highest = openFileDescriptors().max() ?? 2
+            var tight = saved
+            tight.rlim_cur = rlim_t(highest + 1 + 6)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &tight)
+            // fds are taken lowest-first, so gaps below the highest fd fill up before the limit bites.
+            let clients = (0..<1_000).map { _ in RecordingHandler() }
+            let outcome: (opened: Int, error: SystemError?) = try onLoop(reactor) {
+                var opened = 0
+                for client in clients {
+                    do {
+                        _ = try reactor.connect(to: address, timeout: .seconds(10), handler: client)
+                        opened += 1
+                    } catch let error as SystemError {
+                        return (opened, error)
+                    }
+                }
+                return (opened, nil)
+            }
+            sleepMilliseconds(50)
+            let turnsBefore = try onLoop(reactor) { reactor.turnCount }
+            sleepMilliseconds(50)
+            let turnsWhileOut = try onLoop(reactor) { reactor.turnCount } - turnsBefore
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+            XCTAssertEqual(outcome.error?.errno, .tooManyOpenFiles)
+            XCTAssertGreaterThan(outcome.opened, 0)
+            XCTAssertLessThan(turnsWhileOut, 20, "the loop spun while out of fds")
+            // The clients that did connect are all accepted once fds are back (after the accept backoff).
+            XCTAssertTrue(waitUntil { listener.count == outcome.opened })
+            let late = RecordingHandler()
+            let lateID = try connect(reactor, to: address, late)
+            try onLoop(reactor) { reactor.write(lateID, [1, 2, 3]) }
+            XCTAssertTrue(waitUntil { late.snapshot.received == [1, 2, 3] })
+            for client in clients.prefix(outcome.opened) { XCTAssertEqual(client.snapshot.closes, []) }
+        }
+    }
+
     func testShutdownDeliversClosedLocallyToEveryOpenConnection() throws {
         let reactor = try Reactor()
         try reactor.start()
@@ -216,5 +262,21 @@ final class ConnectionTests: XCTestCase {
         for (_, server) in listener.accepted.withLock({ $0 }) {
             XCTAssertEqual(server.snapshot.closes.count, 1)
         }
+    }
+}
+
+/// Echoes, and records each accepted connection in `recorder`.
+final class EchoListenerRecording: ListenerHandler {
+    let reactor: Reactor
+    let recorder: AcceptingListener
+    init(reactor: Reactor, _ recorder: AcceptingListener) {
+        self.reactor = reactor
+        self.recorder = recorder
+    }
+    func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
+        -> any ConnectionHandler
+    {
+        _ = recorder.listener(listener, didAccept: connection, from: peer)
+        return EchoHandler(reactor: reactor)
     }
 }

@@ -22,7 +22,8 @@ final class RegressionTests: XCTestCase {
                     try reactor.connect(to: address, timeout: .seconds(5), handler: second)
                 )
             }
-            XCTAssertTrue(waitUntil { listener.count == 2 && first.snapshot.opened == 1 && second.snapshot.opened == 1 })
+            XCTAssertTrue(
+                waitUntil { listener.count == 2 && first.snapshot.opened == 1 && second.snapshot.opened == 1 })
             let servers = listener.accepted.withLock { $0.map(\.0) }
             let reuse = Lock<(oldFD: Int32, newFD: Int32, sameSlot: Bool)?>(nil)
             let box = UncheckedBox(value: (first, second, newcomer))
@@ -64,14 +65,17 @@ final class RegressionTests: XCTestCase {
             let listener = AcceptingListener()
             let (_, address) = try listenOnLoopback(reactor, listener)
             let client = RecordingHandler()
-            let clientID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            let clientID = try onLoop(reactor) {
+                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
+            }
             XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
             let (serverID, server) = listener.accepted.withLock { $0[0] }
             try onLoop(reactor) {
                 reactor.pauseReading(serverID)
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-                setsockopt(reactor.fileDescriptor(of: clientID)!, SOL_SOCKET, SO_LINGER, &linger,
-                           socklen_t(MemoryLayout<Glibc.linger>.size))
+                setsockopt(
+                    reactor.fileDescriptor(of: clientID)!, SOL_SOCKET, SO_LINGER, &linger,
+                    socklen_t(MemoryLayout<Glibc.linger>.size))
                 reactor.close(clientID)
             }
             sleepMilliseconds(20)
@@ -90,7 +94,9 @@ final class RegressionTests: XCTestCase {
             let listener = AcceptingListener()
             let (_, address) = try listenOnLoopback(reactor, listener)
             let client = RecordingHandler()
-            let clientID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            let clientID = try onLoop(reactor) {
+                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
+            }
             XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
             let (serverID, server) = listener.accepted.withLock { $0[0] }
             try onLoop(reactor) {
@@ -106,6 +112,46 @@ final class RegressionTests: XCTestCase {
             try onLoop(reactor) { reactor.resumeReading(serverID) }
             XCTAssertTrue(waitUntil { server.snapshot.closes == [.eof] })
             XCTAssertEqual(server.snapshot.received, [UInt8](repeating: 7, count: 10_000))
+        }
+    }
+
+    /// At most `maxReadsPerEvent` reads per socket per turn: a socket with a megabyte waiting cannot keep
+    /// another one's message waiting until it is drained.
+    func testBusySocketCannotStarveAnother() throws {
+        var configuration = Reactor.Configuration()
+        configuration.receiveBufferSize = 1_024
+        configuration.maxReadsPerEvent = 2
+        try withReactor(configuration) { reactor in
+            let listener = AcceptingListener()
+            let (_, address) = try listenOnLoopback(reactor, listener)
+            let busy = RecordingHandler()
+            let quiet = RecordingHandler()
+            let busyCountWhenQuietRead = Lock<Int?>(nil)
+            quiet.onRead = { _, _ in
+                let count = busy.snapshot.received.count
+                busyCountWhenQuietRead.withLock { $0 = $0 ?? count }
+            }
+            let busyID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: busy) }
+            XCTAssertTrue(waitUntil { listener.count == 1 && busy.snapshot.opened == 1 })
+            let quietID = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: quiet) }
+            XCTAssertTrue(waitUntil { listener.count == 2 && quiet.snapshot.opened == 1 })
+            let servers = listener.accepted.withLock { $0.map(\.0) }
+            let total = 1 << 20
+            try onLoop(reactor) {
+                reactor.pauseReading(busyID)
+                reactor.write(servers[0], [UInt8](repeating: 1, count: total))
+            }
+            // Let the megabyte reach the busy client's socket while it is paused, then make both readable at once.
+            XCTAssertTrue(waitUntil { (try? onLoop(reactor) { reactor.pendingWriteBytes(servers[0]) }) == 0 })
+            try onLoop(reactor) {
+                reactor.resumeReading(busyID)
+                reactor.write(servers[1], [42])
+            }
+            XCTAssertTrue(waitUntil { quiet.snapshot.received == [42] })
+            XCTAssertTrue(waitUntil(timeout: 30) { busy.snapshot.received.count == total })
+            let seen = try XCTUnwrap(busyCountWhenQuietRead.withLock { $0 })
+            XCTAssertLessThan(seen, total / 2, "the quiet socket waited for the busy one")
+            _ = quietID
         }
     }
 
@@ -172,13 +218,31 @@ final class RegressionTests: XCTestCase {
         }
     }
 
+    /// The reactor's whole per-connection state is one table row: no buffers, no closures.
+    func testPerConnectionStateStaysTiny() throws {
+        XCTAssertLessThanOrEqual(
+            MemoryLayout<Registration>.stride, 160, "row is \(MemoryLayout<Registration>.stride) B")
+        try withReactor { reactor in
+            let (_, address) = try listenOnLoopback(reactor, EchoListener(reactor: reactor))
+            let clients = (0..<200).map { _ in RecordingHandler() }
+            try onLoop(reactor) {
+                for client in clients { _ = try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            }
+            XCTAssertTrue(waitUntil { clients.allSatisfy { $0.snapshot.opened == 1 } })
+            // 400 connections + 1 listener: the table (with its doubling slack) stays under 1 KiB per connection.
+            let bytes = try onLoop(reactor) { reactor.registrationTableBytes }
+            XCTAssertLessThan(bytes / 400, 1_024)
+        }
+    }
+
     func testMalformedAddressIsAClearError() {
         XCTAssertThrowsError(try SocketAddress(ipv4: "300.1.2.3", port: 80)) { error in
             XCTAssertEqual((error as? SystemError)?.errno, .invalidArgument)
         }
         XCTAssertEqual(try SocketAddress(ipv4: "10.0.0.7", port: 2243).description, "10.0.0.7:2243")
-        XCTAssertEqual(SystemError(.connectionRefused, operation: "connect").description,
-                       "connect: ECONNREFUSED (Connection refused)")
+        XCTAssertEqual(
+            SystemError(.connectionRefused, operation: "connect").description,
+            "connect: ECONNREFUSED (Connection refused)")
     }
 
     private func unblock(_ signal: Int32) {

@@ -44,7 +44,8 @@ final class SubmissionTests: XCTestCase {
         configuration.maxSubmissionsPerTurn = 16
         try withReactor(configuration) { reactor in
             let timerFired = Atomic<Bool>(false)
-            // 64 tasks that each resubmit themselves forever (more than 16 per turn): the loop must still get to its timer.
+            // 64 tasks that each resubmit themselves forever (more than 16 per turn): the loop must still get to
+            // its timer.
             let flood = Flood(reactor: reactor)
             try onLoop(reactor) {
                 reactor.schedule(after: .milliseconds(20)) { timerFired.store(true, ordering: .relaxed) }

@@ -41,9 +41,11 @@ final class WorkerPoolTests: XCTestCase {
                 })
         }
         for thread in threads { thread.join() }
-        let expected = producers * (0..<perProducer).reduce(0) { sum, sequence in
-            sum + (0..<queueCount).filter { ($0 + sequence) % 3 != 0 }.count
-        }
+        let expected =
+            producers
+            * (0..<perProducer).reduce(0) { sum, sequence in
+                sum + (0..<queueCount).filter { ($0 + sequence) % 3 != 0 }.count
+            }
         XCTAssertTrue(waitUntil(timeout: 120) { done.load(ordering: .relaxed) == expected })
         XCTAssertEqual(overlaps.load(ordering: .relaxed), 0)
         XCTAssertEqual(disorders.load(ordering: .relaxed), 0)
