@@ -5,11 +5,12 @@ import Glibc
 //
 //   swift run -c release danmu-bench [--quick] [--rooms 1000,5000,10000] [--runs N] [--seconds S]
 //                                    [--json FILE] [--svg FILE] [scenario...]
-//   scenarios: scale throughput latency codecs loop threads   (default: all)
+//   scenarios: scale throughput latency codecs loop threads   (default: all);
+//   codecs = inflate brotli json protocol, each also selectable alone
 
 let usage = """
     usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
-    scenarios: scale, throughput, latency, codecs, loop, threads (default: all)
+    scenarios: scale, throughput, latency, codecs (= inflate brotli json protocol), loop, threads (default: all)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -23,6 +24,10 @@ var jsonPath = "bench-results.json"
 var svgPath = "bench-chart.svg"
 var selected: [String] = []
 let known = ["scale", "throughput", "latency", "codecs", "loop", "threads"]
+let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
+    "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
+    "protocol": runProtocolBenchmark,
+]
 
 func fail(_ message: String) -> Never {
     progress(message)
@@ -54,7 +59,7 @@ while !arguments.isEmpty {
         print(usage)
         exit(0)
     default:
-        guard known.contains(argument) else { fail("unknown scenario or option: \(argument)") }
+        guard known.contains(argument) || codecParts[argument] != nil else { fail("unknown scenario or option: \(argument)") }
         selected.append(argument)
     }
 }
@@ -87,7 +92,10 @@ for scenario in selected {
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))
     default:
-        break
+        if let run = codecParts[scenario] {
+            progress(scenario)
+            report.scenarios.append((scenario, run(quick)))
+        }
     }
 }
 
