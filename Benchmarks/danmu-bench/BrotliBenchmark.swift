@@ -8,10 +8,10 @@ import Glibc
 /// JSON batches (≤ 16 kB, qualities 0–11) decoded one after another like live protover-3 bodies.
 /// Each figure is the median of several runs of ≥ `budget` seconds of thread CPU time.
 func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
-    let directory = BrotliBench.root + "/Fixtures/generated/brotli/"
+    let directory = fixturesDirectory + "/generated/brotli/"
     let names = BrotliBench.manifestNames(directory)
     func streams(_ match: (String) -> Bool) -> [[UInt8]] {
-        names.filter(match).compactMap { BrotliBench.read(directory + $0 + ".br") }
+        names.filter(match).compactMap { readFile(directory + $0 + ".br") }
     }
     let cases: [(label: String, inputs: [[UInt8]])] = [
         ("json-1MiB.q11", streams { $0.hasSuffix("-q11-w22-json-1048576") }),
@@ -31,7 +31,7 @@ func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
         let outputs = inputs.map { (try? Brotli.decompress($0, limit: 64 << 20)) ?? [] }
         let outputBytes = outputs.reduce(0) { $0 + $1.count }
         let compressedBytes = inputs.reduce(0) { $0 + $1.count }
-        let ours = BrotliBench.measure(runs: runs, budget: budget, bytesPerPass: outputBytes) {
+        let ours = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: outputBytes) {
             var sink = 0
             for input in inputs { sink &+= (try? Brotli.decompress(input, limit: 64 << 20))?.count ?? 0 }
             return sink
@@ -49,7 +49,7 @@ func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
                     BenchmarkFigure(name: "brotli.\(label)", value: 0, unit: "", note: "MISMATCH vs libbrotlidec"))
             }
         }
-        let theirs = BrotliBench.measure(runs: runs, budget: budget, bytesPerPass: outputBytes) {
+        let theirs = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: outputBytes) {
             var sink = 0
             for input in inputs {
                 var size = scratch.count
@@ -84,56 +84,10 @@ enum BrotliBench {
         return unsafeBitCast(symbol, to: Decompress.self)
     }
 
-    /// Repository root: this file is <root>/Benchmarks/danmu-bench/BrotliBenchmark.swift.
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-
-    static func read(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return bytes
-    }
-
     static func manifestNames(_ directory: String) -> [String] {
-        guard let manifest = read(directory + "manifest.tsv") else { return [] }
+        guard let manifest = readFile(directory + "manifest.tsv") else { return [] }
         return String(decoding: manifest, as: UTF8.self).split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
             .compactMap { $0.split(separator: "\t").first.map(String.init) }
-    }
-
-    private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// Median MB/s over `runs` runs, each repeating `pass` for at least `budget` seconds of thread CPU time.
-    static func measure(runs: Int, budget: Double, bytesPerPass: Int, _ pass: () -> Int) -> Double {
-        var rates: [Double] = []
-        var sink = pass()  // warm-up
-        for _ in 0..<runs {
-            var passes = 0
-            let start = now()
-            var elapsed = 0.0
-            repeat {
-                sink &+= pass()
-                passes += 1
-                elapsed = now() - start
-            } while elapsed < budget
-            rates.append(Double(passes * bytesPerPass) / elapsed / 1e6)
-        }
-        if sink == 42 { print("", terminator: "") }  // keep `sink` observable
-        rates.sort()
-        return rates[rates.count / 2]
     }
 }

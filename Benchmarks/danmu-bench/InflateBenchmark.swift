@@ -13,7 +13,7 @@ func runInflateBenchmark(quick: Bool) -> [BenchmarkFigure] {
     guard let libz = SystemZlib() else {
         return [BenchmarkFigure(name: "inflate", value: 0, unit: "", note: "libz.so.1 not found: no baseline")]
     }
-    var rng = InflateBench.Random(seed: 42)
+    var rng = BenchRandom(seed: 42)
     let documents = InflateBench.loadSampleDocuments()
     guard !documents.isEmpty else {
         return [BenchmarkFigure(name: "inflate", value: 0, unit: "", note: "Fixtures/samples not found")]
@@ -47,13 +47,13 @@ func runInflateBenchmark(quick: Bool) -> [BenchmarkFigure] {
                 return figures
             }
         }
-        let ours = InflateBench.measure(runs: runs, budget: budget, bytesPerPass: total) {
+        let ours = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: total) {
             var sink = 0
             for stream in streams { sink &+= (try? Zlib.decompress(stream))?.count ?? 0 }
             return sink
         }
         let sizes = testCase.originals.map(\.count)
-        let system = InflateBench.measure(runs: runs, budget: budget, bytesPerPass: total) {
+        let system = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: total) {
             var sink = 0
             for (stream, size) in zip(streams, sizes) { sink &+= libz.uncompress(stream, size: size)?.count ?? 0 }
             return sink
@@ -117,52 +117,16 @@ struct SystemZlib {
 }
 
 enum InflateBench {
-    struct Random {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static let repositoryRoot: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Benchmarks/danmu-bench/<file>
-        return parts.joined(separator: "/")
-    }()
-
     /// The JSON samples, with newlines and indentation squeezed out (a cheap compaction: samples keep no
     /// significant whitespace outside strings... and strings keep theirs, as they contain no newlines).
     static func loadSampleDocuments() -> [[UInt8]] {
-        let directory = repositoryRoot + "/Fixtures/samples"
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasSuffix(".json") { names.append(name) }
-        }
-        return names.sorted().compactMap { name -> [UInt8]? in
-            guard let file = fopen(directory + "/" + name, "rb") else { return nil }
-            defer { fclose(file) }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let n = fread(&buffer, 1, buffer.count, file)
-                if n <= 0 { break }
-                bytes.append(contentsOf: buffer[0..<n])
-            }
-            return bytes.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        let directory = fixturesDirectory + "/samples"
+        return directoryEntries(directory, where: { $0.hasSuffix(".json") }).compactMap { name -> [UInt8]? in
+            readFile(directory + "/" + name)?.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
         }
     }
 
-    static func danmakuBatch(_ documents: [[UInt8]], size: Int, rng: inout Random) -> [UInt8] {
+    static func danmakuBatch(_ documents: [[UInt8]], size: Int, rng: inout BenchRandom) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(size + 65_536)
         while output.count < size {
@@ -178,7 +142,7 @@ enum InflateBench {
         return Array(output.prefix(size))
     }
 
-    static func mixedCorpus(_ documents: [[UInt8]], size: Int, rng: inout Random) -> [UInt8] {
+    static func mixedCorpus(_ documents: [[UInt8]], size: Int, rng: inout BenchRandom) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(size + 65_536)
         while output.count < size {
@@ -193,32 +157,5 @@ enum InflateBench {
             }
         }
         return Array(output.prefix(size))
-    }
-
-    static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// Median MB/s over `runs`; each run repeats `pass` until `budget` CPU seconds have elapsed.
-    static func measure(runs: Int, budget: Double, bytesPerPass: Int, _ pass: () -> Int) -> Double {
-        var rates: [Double] = []
-        var sink = 0
-        sink &+= pass()  // warm-up
-        for _ in 0..<runs {
-            var passes = 0
-            let start = threadCPUSeconds()
-            var elapsed = 0.0
-            repeat {
-                sink &+= pass()
-                passes += 1
-                elapsed = threadCPUSeconds() - start
-            } while elapsed < budget
-            rates.append(Double(bytesPerPass * passes) / elapsed / 1e6)
-        }
-        if sink == 42 { print("") }  // keeps the work observable
-        rates.sort()
-        return rates[rates.count / 2]
     }
 }

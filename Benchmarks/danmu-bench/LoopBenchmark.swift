@@ -17,23 +17,6 @@ func runLoopBenchmark(quick: Bool) -> [BenchmarkFigure] {
 }
 
 enum LoopBench {
-    static func nanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
-
-    /// Heap bytes in use (all arenas, plus mmapped blocks).
-    static func heapBytes() -> Int {
-        let info = mallinfo2()
-        return Int(info.uordblks) + Int(info.hblkhd)
-    }
-
     /// Runs `body` on the reactor's IO thread and waits for it (polling: no Dispatch, no Foundation).
     static func onLoop<T>(_ reactor: Reactor, _ body: @escaping () -> T) -> T {
         let slot = LoopSlot<T>()
@@ -48,8 +31,8 @@ enum LoopBench {
     }
 
     static func waitFor(timeoutSeconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = nanoseconds() + UInt64(timeoutSeconds * 1e9)
-        while nanoseconds() < deadline {
+        let deadline = ProcessMetrics.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while ProcessMetrics.monotonicNanoseconds() < deadline {
             if condition() { return true }
             usleep(200)
         }
@@ -88,8 +71,8 @@ enum LoopBench {
                 reactor.shutdown()
                 return []
             }
-            let heapBefore = heapBytes()
-            let start = nanoseconds()
+            let heapBefore = ProcessMetrics.heapBytes()
+            let start = ProcessMetrics.monotonicNanoseconds()
             // Connect in batches of 500 so the listen backlog never overflows.
             var failures = 0
             for batch in stride(from: 0, to: count, by: 500) {
@@ -105,20 +88,20 @@ enum LoopBench {
                 }
                 _ = waitFor(timeoutSeconds: 30) { handler.opened.load(ordering: .relaxed) >= 2 * (batch + size) }
             }
-            let elapsed = Double(nanoseconds() - start)
+            let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start)
             let opened = handler.opened.load(ordering: .relaxed)
-            let heapAfter = heapBytes()
+            let heapAfter = ProcessMetrics.heapBytes()
             if failures == 0 && opened == 2 * count {
                 perConnection.append(Double(heapAfter - heapBefore) / Double(2 * count))
                 establish.append(elapsed / Double(count))
             }
             // Baseline: the same number of plain socket() calls and closes, no reactor involved.
-            let baselineStart = nanoseconds()
+            let baselineStart = ProcessMetrics.monotonicNanoseconds()
             for _ in 0..<count {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 if fd >= 0 { close(fd) }
             }
-            baseline.append(Double(nanoseconds() - baselineStart) / Double(count))
+            baseline.append(Double(ProcessMetrics.monotonicNanoseconds() - baselineStart) / Double(count))
             reactor.shutdown()
         }
         guard !perConnection.isEmpty else {
@@ -156,13 +139,13 @@ enum LoopBench {
         for _ in 0..<runs {
             let (insertNs, cancelNs): (Double, Double) = onLoop(reactor) {
                 let now = reactor.now
-                let t0 = nanoseconds()
+                let t0 = ProcessMetrics.monotonicNanoseconds()
                 var ids: [TimerID] = []
                 ids.reserveCapacity(count)
                 for delay in delays { ids.append(reactor.schedule(at: now + delay) {}) }
-                let t1 = nanoseconds()
+                let t1 = ProcessMetrics.monotonicNanoseconds()
                 for id in ids { reactor.cancel(id) }
-                let t2 = nanoseconds()
+                let t2 = ProcessMetrics.monotonicNanoseconds()
                 return (Double(t1 - t0) / Double(count), Double(t2 - t1) / Double(count))
             }
             insert.append(insertNs)
@@ -176,21 +159,21 @@ enum LoopBench {
                 for delay in delays {
                     reactor.schedule(at: now - delay / 1_000) {
                         if fired.add(1, ordering: .relaxed).newValue == count {
-                            firedAt.store(nanoseconds(), ordering: .relaxed)
+                            firedAt.store(ProcessMetrics.monotonicNanoseconds(), ordering: .relaxed)
                         }
                     }
                 }
-                return nanoseconds()
+                return ProcessMetrics.monotonicNanoseconds()
             }
             _ = waitFor(timeoutSeconds: 120) { firedAt.load(ordering: .relaxed) != 0 }
             fire.append(Double(firedAt.load(ordering: .relaxed) - start) / Double(count))
             // Baseline: the same deadlines appended to an array and sorted (what a sorted batch would cost).
-            let b0 = nanoseconds()
+            let b0 = ProcessMetrics.monotonicNanoseconds()
             var plain: [UInt64] = []
             plain.reserveCapacity(count)
             for delay in delays { plain.append(delay) }
             plain.sort()
-            baseline.append(Double(nanoseconds() - b0) / Double(count))
+            baseline.append(Double(ProcessMetrics.monotonicNanoseconds() - b0) / Double(count))
             precondition(plain.count == count)
         }
         let base = median(baseline)
@@ -226,7 +209,7 @@ enum LoopBench {
         let total = producers * perProducer
         for _ in 0..<runs {
             let done = Atomic<Int>(0)
-            let start = nanoseconds()
+            let start = ProcessMetrics.monotonicNanoseconds()
             var threads: [pthread_t] = []
             for _ in 0..<producers {
                 let body = Box<() -> Void>({
@@ -236,10 +219,10 @@ enum LoopBench {
             }
             for thread in threads { pthread_join(thread, nil) }
             _ = waitFor(timeoutSeconds: 120) { done.load(ordering: .relaxed) == total }
-            rates.append(Double(total) / (Double(nanoseconds() - start) / 1e9))
+            rates.append(Double(total) / (Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9))
             // Baseline: the same closures created and called on the producer threads, no crossing.
             let counter = Atomic<Int>(0)
-            let b0 = nanoseconds()
+            let b0 = ProcessMetrics.monotonicNanoseconds()
             threads = []
             for _ in 0..<producers {
                 let body = Box<() -> Void>({
@@ -251,7 +234,7 @@ enum LoopBench {
                 threads.append(spawn(body))
             }
             for thread in threads { pthread_join(thread, nil) }
-            baselineRates.append(Double(total) / (Double(nanoseconds() - b0) / 1e9))
+            baselineRates.append(Double(total) / (Double(ProcessMetrics.monotonicNanoseconds() - b0) / 1e9))
         }
         let rate = median(rates)
         let base = median(baselineRates)

@@ -1,3 +1,4 @@
+import CDanmuSystem
 import DanmuClient
 import Glibc
 import Synchronization

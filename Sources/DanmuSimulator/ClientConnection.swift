@@ -114,7 +114,7 @@ final class ClientConnection: ConnectionHandler {
         let room = self.room
         core.store.update { stats in
             stats.authsOK &+= 1
-            modify(&stats.rooms[room, default: RoomStatistics(room: room)]) { $0.authsOK &+= 1 }
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.authsOK &+= 1 }
         }
         if faults.noAuthReply {
             state = .silent
@@ -131,7 +131,7 @@ final class ClientConnection: ConnectionHandler {
         core.store.update { stats in
             stats.authsFailed &+= 1
             if let room, core.configuration.rooms.contains(room) {
-                modify(&stats.rooms[room, default: RoomStatistics(room: room)]) { $0.authsFailed &+= 1 }
+                modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.authsFailed &+= 1 }
             }
         }
         core.reactor.close(id)
@@ -157,7 +157,7 @@ final class ClientConnection: ConnectionHandler {
         let room = self.room
         core.store.update { stats in
             stats.heartbeatsAnswered &+= 1
-            modify(&stats.rooms[room, default: RoomStatistics(room: room)]) { $0.heartbeatsAnswered &+= 1 }
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.heartbeatsAnswered &+= 1 }
         }
     }
 

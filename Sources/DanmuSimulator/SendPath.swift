@@ -111,7 +111,9 @@ extension SimulatorCore {
     func recordFaults(room: Int64, count: Int) {
         store.update { stats in
             stats.faultsTriggered &+= UInt64(count)
-            modify(&stats.rooms[room, default: RoomStatistics(room: room)]) { $0.faultsTriggered &+= UInt64(count) }
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) {
+                $0.faultsTriggered &+= UInt64(count)
+            }
         }
     }
 }

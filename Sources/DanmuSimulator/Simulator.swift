@@ -54,7 +54,7 @@ public final class Simulator: Sendable {
     public func statistics() -> SimulatorStatistics { store.snapshot() }
 
     /// Counters of one room, nil if no client ever authenticated for it (any thread).
-    public func statistics(room: Int64) -> RoomStatistics? { store.room(room) }
+    public func statistics(room: Int64) -> SimulatedRoomStatistics? { store.room(room) }
 
     /// The text a client sees for danmaku `seq` ("#<seq> …"), for tests that check content.
     public func danmakuText(seq: UInt64) -> String { core.generator.template.text(seq: seq) }

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Counters of one simulated room (since the simulator started).
-public struct RoomStatistics: Sendable, Equatable {
+public struct SimulatedRoomStatistics: Sendable, Equatable {
     public var room: Int64
     /// op-5 messages written (all kinds).
     public var messagesSent: UInt64 = 0
@@ -25,7 +25,7 @@ public struct RoomStatistics: Sendable, Equatable {
 /// A consistent snapshot of all counters.
 public struct SimulatorStatistics: Sendable, Equatable {
     /// Per room, for every configured room and every room that a client authenticated for.
-    public var rooms: [Int64: RoomStatistics] = [:]
+    public var rooms: [Int64: SimulatedRoomStatistics] = [:]
     public var connectionsAccepted: UInt64 = 0
     public var connectionsOpen: Int = 0
     public var authsOK: UInt64 = 0
@@ -75,7 +75,7 @@ final class StatisticsStore: @unchecked Sendable {
         }
     }
 
-    func room(_ room: Int64) -> RoomStatistics? { withLock { $0.rooms[room] } }
+    func room(_ room: Int64) -> SimulatedRoomStatistics? { withLock { $0.rooms[room] } }
 
     func update(_ body: (inout SimulatorStatistics) -> Void) { withLock { body(&$0) } }
 
@@ -85,7 +85,7 @@ final class StatisticsStore: @unchecked Sendable {
             stats.messagesSent &+= UInt64(messages)
             stats.danmakuSent &+= UInt64(danmaku)
             stats.bytesSent &+= UInt64(bytes)
-            modify(&stats.rooms[room, default: RoomStatistics(room: room)]) { entry in
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { entry in
                 entry.messagesSent &+= UInt64(messages)
                 entry.danmakuSent &+= UInt64(danmaku)
                 entry.lastSeq = lastSeq
