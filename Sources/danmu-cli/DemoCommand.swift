@@ -53,8 +53,8 @@ enum DemoCommand: CLICommand {
         let (status, received) = runner.runWithTotals()
         let statistics = server.stop()
         StandardError.print(
-            "danmu-cli demo: received \(received.events) events (\(received.danmaku) danmaku) from \(rooms) rooms; "
-                + "the simulator sent \(statistics.messagesSent) messages. Next: `danmu-cli listen --help`.")
+            "danmu-cli demo: received \(received.danmaku) danmaku (\(received.events) events in all) from \(rooms) rooms; "
+                + "the simulator sent \(statistics.danmakuSent) danmaku. Next: `danmu-cli listen --help`.")
         return status
     }
 }
