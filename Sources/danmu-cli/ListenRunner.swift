@@ -105,6 +105,13 @@ struct ListenRunner {
     /// Prints each new cause of failure once ("room 7: connect failed: Connection refused").
     private func report(_ statistics: CollectorStatistics, warnings: WarningLog) {
         for room in statistics.rooms {
+            // A message whose JSON was malformed is skipped by the decoder (the rest of its batch is delivered);
+            // say so once, so a loss is never silent.
+            if room.malformedMessages > 0 {
+                warnings.warn(
+                    cause: "malformed", "room \(room.room): skipped a message with malformed JSON "
+                        + "(counted in the summary's malformed_messages; reported once)")
+            }
             guard let failure = room.lastError else { continue }
             warnings.warn(
                 cause: failure.description, "room \(room.room): \(failure.description) (reported once per cause)")
@@ -130,6 +137,7 @@ struct ListenRunner {
         json.add("reconnects", statistics.reconnects)
         json.add("errors", statistics.errors)
         json.add("protocol_errors", statistics.protocolErrors)
+        json.add("malformed_messages", statistics.malformedMessages)
         json.add("warnings", warnings)
         json.add("bytes_received", statistics.bytesReceived)
         json.add("bytes_written", sink.bytesWritten)
