@@ -23,7 +23,7 @@ let package = Package(
         .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator"]),
         .executableTarget(
             name: "danmu-bench",
-            dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator"],
+            dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator"],
             path: "Benchmarks/danmu-bench"
         ),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),

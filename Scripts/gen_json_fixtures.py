@@ -4,6 +4,7 @@
 Writes into Fixtures/generated/json/:
   valid.txt    records "=== name" / hex(input bytes) / expected event stream (see below)
   invalid.txt  lines "name hex(input bytes)" that a strict RFC 8259 parser must reject
+  canonical.txt  lines "name hex(input) hex(compact UTF-8 dump) hex(compact ASCII dump)": the writer's exact output
 
 Event stream (space separated tokens, preorder): N, T, F, I<int64>, D<16 hex digits of the IEEE-754 bits Python's
 float() gives>, S<hex of UTF-8>, A<count> then elements, O<count> then K<hex of key UTF-8> + value per member.
@@ -111,15 +112,17 @@ def random_number(rng):
             return d
 
 
-def random_value(rng, depth):
+def random_value(rng, depth, integers_only=False):
     r = rng.random()
     if depth < 6 and r < 0.2:
-        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 6))]
+        return [random_value(rng, depth + 1, integers_only) for _ in range(rng.randint(0, 6))]
     if depth < 6 and r < 0.4:
-        return {random_string(rng): random_value(rng, depth + 1) for _ in range(rng.randint(0, 6))}
+        return {random_string(rng): random_value(rng, depth + 1, integers_only) for _ in range(rng.randint(0, 6))}
     if r < 0.6:
         return random_string(rng)
     if r < 0.85:
+        if integers_only:
+            return rng.choice([0, -1, 7, INT64_MAX, INT64_MIN, rng.randint(INT64_MIN, INT64_MAX)])
         return random_number(rng)
     return rng.choice([None, True, False])
 
@@ -208,6 +211,16 @@ def main():
     with open(os.path.join(OUT, "valid.txt"), "w") as f:
         for name, data, ev in valid:
             f.write("=== %s\n%s\n%s\n" % (name, data.hex(), ev))
+
+    # Writer output byte for byte: Python's compact dumps of documents without floats (whose shortest spelling
+    # differs between Python's repr and Swift's description) and without integers beyond Int64.
+    with open(os.path.join(OUT, "canonical.txt"), "w") as f:
+        for i in range(400):
+            value = random_value(rng, 0, integers_only=True)
+            data = dumps_variants(rng, value)
+            utf8 = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            ascii = json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
+            f.write("canonical_%03d %s %s %s\n" % (i, data.hex(), utf8.hex(), ascii.hex()))
 
     invalid = invalid_cases()
     with open(os.path.join(OUT, "invalid.txt"), "w") as f:

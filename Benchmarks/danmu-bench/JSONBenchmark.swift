@@ -21,7 +21,7 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
 
     for (label, corpus) in [("compact", compact), ("stored", stored)] {
         let bytes = corpus.reduce(0) { $0 + $1.count }
-        let parse = JSONBench.measure(runs: runs, budget: budget, bytesPerPass: bytes) {
+        let parse = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: bytes, batched: true) {
             var sink = 0
             for body in corpus { sink &+= (try? JSONDocument(parsing: body))?.nodeCount ?? 0 }
             return sink
@@ -29,7 +29,7 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
         figures.append(BenchmarkFigure(
             name: "json.parse.\(label)", value: parse, unit: "MB/s",
             note: "full parse of \(corpus.count) DANMU_MSG bodies, \(bytes) bytes per pass, median of \(runs)"))
-        let extract = JSONBench.measure(runs: runs, budget: budget, bytesPerPass: bytes) {
+        let extract = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: bytes, batched: true) {
             var sink = 0
             for body in corpus { sink &+= JSONBench.extractDanmaku(body) }
             return sink
@@ -37,7 +37,7 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
         figures.append(BenchmarkFigure(
             name: "json.extract.\(label)", value: extract, unit: "MB/s",
             note: "parse + danmaku fields incl. extra.id_str; \(pct(extract, parse)) of full-parse speed"))
-        let scanned = JSONBench.measure(runs: runs, budget: budget, bytesPerPass: bytes) {
+        let scanned = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: bytes, batched: true) {
             var sink = 0
             for body in corpus { sink &+= JSONBench.extractDanmaku(body, scanExtra: true) }
             return sink
@@ -48,7 +48,7 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
     }
 
     let written = values.reduce(0) { $0 + $1.serialized().count }
-    let write = JSONBench.measure(runs: runs, budget: budget, bytesPerPass: written) {
+    let write = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: written, batched: true) {
         var sink = 0
         var writer = JSONWriter(capacity: 4096)
         for value in values {
@@ -63,7 +63,7 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
         note: "JSONWriter re-serialising the parsed bodies (\(written) output bytes per pass)"))
 
     let compactBytes = compact.reduce(0) { $0 + $1.count }
-    let scan = JSONBench.measure(runs: runs, budget: budget, bytesPerPass: compactBytes) {
+    let scan = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: compactBytes, batched: true) {
         var sink = 0
         for body in compact { sink &+= JSONScanner.firstString(forKey: "cmd", in: body)?.utf8.count ?? 0 }
         return sink
@@ -79,36 +79,10 @@ private func pct(_ a: Double, _ b: Double) -> String {
 }
 
 enum JSONBench {
-    /// Repository root: this file is <root>/Benchmarks/danmu-bench/JSONBenchmark.swift.
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-
     static func loadDanmakuBodies() -> [[UInt8]] {
-        let directory = root + "/Fixtures/samples"
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix("DANMU_MSG") && name.hasSuffix(".json") { names.append(name) }
-        }
-        return names.sorted().compactMap { readFile(directory + "/" + $0) }
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return bytes
+        let directory = fixturesDirectory + "/samples"
+        return directoryEntries(directory, where: { $0.hasPrefix("DANMU_MSG") && $0.hasSuffix(".json") })
+            .compactMap { readFile(directory + "/" + $0) }
     }
 
     /// What the client's danmaku decoding reads; returns a checksum so nothing is optimised away.
@@ -137,33 +111,5 @@ enum JSONBench {
             sink &+= extra["id_str"]?.string?.utf8.count ?? 0
         }
         return sink
-    }
-
-    /// CPU time of the calling thread: other processes competing for the (shared) cores do not inflate it.
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    /// Median MB/s (10^6 bytes) over `runs`, each repeating `pass` for about `budget` seconds.
-    static func measure(runs: Int, budget: Double, bytesPerPass: Int, _ pass: () -> Int) -> Double {
-        var rates: [Double] = []
-        var sink = 0
-        sink &+= pass()  // warm-up
-        for _ in 0..<runs {
-            var passes = 0
-            let start = now()
-            var elapsed = 0.0
-            repeat {
-                sink &+= pass()
-                passes += 1
-                elapsed = now() - start
-            } while elapsed < budget
-            rates.append(Double(passes * bytesPerPass) / elapsed / 1e6)
-        }
-        if sink == 42 { print("", terminator: "") }  // keep `sink` observable
-        rates.sort()
-        return rates[rates.count / 2]
     }
 }

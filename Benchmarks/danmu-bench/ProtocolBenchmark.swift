@@ -5,22 +5,8 @@ import Glibc
 /// Protocol-layer throughput: JSON Lines output (events/s written to /dev/null in 64 KiB batches) and full
 /// decoding of a real zlib batch capture (frame → 8 typed events). Medians of several runs of thread CPU time.
 func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
-    let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
     func read(_ relative: String) -> [UInt8] {
-        guard let file = fopen(root + "/" + relative, "rb") else { return [] }
-        defer { fclose(file) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            out += chunk[0..<n]
-        }
-        return out
+        readFile(repositoryRoot + "/" + relative) ?? []
     }
     let runs = quick ? 3 : 7
     let budget = quick ? 0.1 : 0.4
@@ -36,7 +22,7 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
     if !events.isEmpty, let devNull = fopen("/dev/null", "w") {
         var writer = JSONWriter(capacity: 1 << 17)
         let perPass = 10_000
-        let rate = ProtocolBench.measure(runs: runs, budget: budget, itemsPerPass: perPass) {
+        let rate = measureRate(runs: runs, budget: budget, unitsPerPass: perPass) {
             for i in 0..<perPass {
                 writeJSONLine(room: 14_073_662, receivedAt: 1_763_750_000_000_000_000 &+ Int64(i),
                               event: events[i % events.count], into: &writer)
@@ -55,7 +41,7 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
     let capture = read("Fixtures/captures/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin")
     if !capture.isEmpty {
         var out: [DanmuEvent] = []
-        let rate = ProtocolBench.measure(runs: runs, budget: budget, itemsPerPass: 100) {
+        let rate = measureRate(runs: runs, budget: budget, unitsPerPass: 100) {
             var frames = FrameDecoder()
             var decoder = MessageDecoder()
             out.removeAll(keepingCapacity: true)
@@ -68,31 +54,4 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
                                        note: "FrameDecoder + MessageDecoder on the 1358-byte 8-message zlib capture, median of \(runs)"))
     }
     return figures
-}
-
-enum ProtocolBench {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    static func measure(runs: Int, budget: Double, itemsPerPass: Int, _ pass: () -> Int) -> Double {
-        var rates: [Double] = []
-        var sink = pass()
-        for _ in 0..<runs {
-            var passes = 0
-            let start = now()
-            var elapsed = 0.0
-            repeat {
-                sink &+= pass()
-                passes += 1
-                elapsed = now() - start
-            } while elapsed < budget
-            rates.append(Double(passes * itemsPerPass) / elapsed)
-        }
-        if sink == 42 { print("", terminator: "") }
-        rates.sort()
-        return rates[rates.count / 2]
-    }
 }

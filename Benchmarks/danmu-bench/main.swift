@@ -1,13 +1,104 @@
-// danmu-bench: named scenarios; `danmu-bench [--quick] [scenario...]` (no scenario: all).
-let arguments = Array(CommandLine.arguments.dropFirst())
-let quick = arguments.contains("--quick")
-let selected = Set(arguments.filter { !$0.hasPrefix("--") })
-let scenarios: [(name: String, run: (Bool) -> [BenchmarkFigure])] = [
-    ("json", runJSONBenchmark),
-    ("protocol", runProtocolBenchmark),
+import Glibc
+
+// danmu-bench: named scenarios against a simulator in a separate process; a table on stdout, JSON and an SVG chart
+// on disk, progress on stderr.
+//
+//   swift run -c release danmu-bench [--quick] [--rooms 1000,5000,10000] [--runs N] [--seconds S]
+//                                    [--json FILE] [--svg FILE] [scenario...]
+//   scenarios: scale throughput latency codecs loop threads   (default: all);
+//   codecs = inflate brotli json protocol, each also selectable alone
+
+let usage = """
+    usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
+    scenarios: scale, throughput, latency, codecs (= inflate brotli json protocol), loop, threads (default: all)
+    """
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "serve-simulator" { serveSimulator(Array(arguments.dropFirst())) }
+
+var quick = false
+var roomCounts: [Int]? = nil
+var runs: Int? = nil
+var seconds: Double? = nil
+var jsonPath = "bench-results.json"
+var svgPath = "bench-chart.svg"
+var selected: [String] = []
+let known = ["scale", "throughput", "latency", "codecs", "loop", "threads"]
+let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
+    "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
+    "protocol": runProtocolBenchmark,
 ]
-for scenario in scenarios where selected.isEmpty || selected.contains(scenario.name) {
-    for figure in scenario.run(quick) {
-        print("\(figure.name)\t\(String(figure.value))\t\(figure.unit)\t\(figure.note)")
+
+func fail(_ message: String) -> Never {
+    progress(message)
+    print(usage)
+    exit(2)
+}
+
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    func value() -> String {
+        guard !arguments.isEmpty else { fail("\(argument) needs a value") }
+        return arguments.removeFirst()
+    }
+    switch argument {
+    case "--quick": quick = true
+    case "--rooms":
+        let list = value().split(separator: ",").compactMap { Int($0) }
+        guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { fail("--rooms takes positive numbers, e.g. 1000,5000") }
+        roomCounts = list
+    case "--runs":
+        guard let n = Int(value()), n > 0 else { fail("--runs takes a positive number") }
+        runs = n
+    case "--seconds":
+        guard let s = Double(value()), s > 0 else { fail("--seconds takes a positive number") }
+        seconds = s
+    case "--json": jsonPath = value()
+    case "--svg": svgPath = value()
+    case "-h", "--help":
+        print(usage)
+        exit(0)
+    default:
+        guard known.contains(argument) || codecParts[argument] != nil else { fail("unknown scenario or option: \(argument)") }
+        selected.append(argument)
     }
 }
+if selected.isEmpty { selected = known }
+
+let scaleRooms = roomCounts ?? (quick ? [200, 1_000] : [1_000, 5_000, 10_000])
+let threadRooms = roomCounts.map { $0.filter { $0 <= 5_000 } } ?? (quick ? [200, 1_000] : [1_000, 2_000, 5_000])
+let runCount = runs ?? (quick ? 1 : 3)
+let steadySeconds = seconds ?? (quick ? 1 : 10)
+
+var report = Report()
+var chart = ChartData()
+for scenario in selected {
+    switch scenario {
+    case "scale":
+        report.scenarios.append(("scale", runScaleBenchmark(roomCounts: scaleRooms, seconds: steadySeconds, chart: &chart)))
+    case "threads":
+        report.scenarios.append(("threads", runThreadsBaseline(roomCounts: threadRooms, seconds: steadySeconds,
+                                                               chart: &chart)))
+    case "throughput":
+        report.scenarios.append(("throughput", runThroughputBenchmark(rooms: 100, limitPerRoom: quick ? 1_000 : 20_000,
+                                                                      runs: runCount, timeoutSeconds: quick ? 20 : 120)))
+    case "latency":
+        report.scenarios.append(("latency", runLatencyBenchmark(rooms: quick ? 200 : 1_000, rate: 10,
+                                                                seconds: steadySeconds)))
+    case "codecs":
+        progress("codecs")
+        report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
+    case "loop":
+        progress("loop")
+        report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))
+    default:
+        if let run = codecParts[scenario] {
+            progress(scenario)
+            report.scenarios.append((scenario, run(quick)))
+        }
+    }
+}
+
+report.printTable()
+if writeFile(jsonPath, report.json(quick: quick)) { progress("results written to \(jsonPath)") }
+if !chart.isEmpty, writeFile(svgPath, Array(chart.chart().render().utf8)) { progress("chart written to \(svgPath)") }

@@ -15,14 +15,31 @@ public enum Brotli {
         -> [UInt8]
     {
         guard let base = input.baseAddress, input.count > 0 else { throw BrotliError(.truncated, byteOffset: 0) }
-        var decoder = BrotliDecoder(input: input, base: base, limit: max(0, limit))
-        do {
-            try decoder.run()
-        } catch {
-            decoder.output.discard()
-            throw error
+        let limit = max(0, limit)
+        let capacity = BrotliDecoder.estimateOutputSize(base: base, count: input.count, limit: limit)
+        var failure: BrotliError?
+        var spilled: BrotliOutput?
+        // Decode straight into the result's storage; see BrotliOutput for the rare case it is outgrown.
+        let result = [UInt8](unsafeUninitializedCapacity: capacity + BrotliOutput.slack) { buffer, initialized in
+            let output = BrotliOutput(borrowing: buffer.baseAddress!, capacity: capacity, limit: limit)
+            var decoder = BrotliDecoder(input: input, base: base, output: output)
+            initialized = 0
+            do throws(BrotliError) {
+                try decoder.run()
+            } catch {
+                decoder.output.discard()
+                failure = error
+                return
+            }
+            if decoder.output.ownsBase {
+                spilled = decoder.output
+            } else {
+                initialized = decoder.output.count
+            }
         }
-        return decoder.output.finish()
+        if let failure { throw failure }
+        if let spilled { return spilled.finishOwned() }
+        return result
     }
 
     /// Decompresses one complete brotli stream held in an array. See `decompress(_:limit:)`.

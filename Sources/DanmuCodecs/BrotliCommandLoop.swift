@@ -6,9 +6,9 @@
 ///   context-map lookups (`mode * 512 + p`, `type * 64 + context`, `type * 4 + context`) stay in range:
 ///   block types are < NBLTYPES by construction in `BrotliBlockSwitch`;
 /// - before a command writes, its insert length and (for copies and dictionary words) its output length are
-///   checked against the bytes left in the meta-block, and `output.reserve` has made room for them;
+///   checked against the bytes left in the meta-block, for which `output.reserve` made room up front;
 /// - a backward copy's distance is at most the number of bytes already written;
-/// - whole 16-byte chunk copies may write up to 15 bytes past the logical end, inside `BrotliOutput.slack`.
+/// - whole-chunk copies may write up to 31 bytes past the logical end, inside `BrotliOutput.slack`.
 extension BrotliDecoder {
     mutating func runCommands(
         _ layout: BrotliMetaBlockLayout, arena: UnsafePointer<UInt32>,
@@ -28,13 +28,15 @@ extension BrotliDecoder {
         let postfixMask = (1 << postfixBits) - 1
         let directCodes = layout.directCodes
         var remaining = layout.length
-        var out = output.base
+        output.reserve(remaining)  // the whole meta-block; `run` checked it against the limit
+        let out = output.base
         var p1: UInt8 = pos > 0 ? out[pos - 1] : 0
         var p2: UInt8 = pos > 1 ? out[pos - 2] : 0
         var literalLookup = lookup + layout.contextModes[literals.type] * 512
         var literalMap = arena + layout.literalMapStart + literals.type * 64
         var commandTree = arena + Int(arena[layout.commandMapStart + commands.type])
         var distanceMap = arena + layout.distanceMapStart + distances.type * 4
+        let singleLiteralTree: UnsafePointer<UInt32>? = layout.literalTrees == 1 ? arena + Int(literalMap[0]) : nil
 
         while remaining > 0 {
             if br.isOverrun { return .truncated }
@@ -47,9 +49,6 @@ extension BrotliDecoder {
             let insertLength = Int(entry & 0xFFFF) + br.bits(Int((entry >> 16) & 0xFF))
             let copyLength = Int((entry >> 24) & 0xFFFF) + br.bits(Int((entry >> 40) & 0xFF))
             guard insertLength <= remaining else { return .invalidBlockLength }
-            output.count = pos
-            output.reserve(min(insertLength + copyLength + 32, remaining))
-            out = output.base
 
             var pending = insertLength
             while pending > 0 {
@@ -63,17 +62,29 @@ extension BrotliDecoder {
                 pending -= n
                 var dst = out + pos
                 let end = dst + n
-                while dst < end {
-                    let context = Int(literalLookup[Int(p1)] | literalLookup[256 + Int(p2)])
-                    let literal = UInt8(truncatingIfNeeded: br.decodeSymbol(arena + Int(literalMap[context])))
-                    dst.pointee = literal
-                    dst += 1
-                    p2 = p1
-                    p1 = literal
+                if let tree = singleLiteralTree {
+                    // One literal prefix code for every context: no context to compute (common below q5).
+                    while dst < end {
+                        dst.pointee = UInt8(truncatingIfNeeded: br.decodeSymbol(tree))
+                        dst += 1
+                    }
+                } else {
+                    while dst < end {
+                        let context = Int(literalLookup[Int(p1)] | literalLookup[256 + Int(p2)])
+                        let literal = UInt8(truncatingIfNeeded: br.decodeSymbol(arena + Int(literalMap[context])))
+                        dst.pointee = literal
+                        dst += 1
+                        p2 = p1
+                        p1 = literal
+                    }
                 }
                 pos += n
             }
             remaining -= insertLength
+            if singleLiteralTree != nil && insertLength > 0 {
+                p1 = out[pos - 1]
+                p2 = pos > 1 ? out[pos - 2] : 0
+            }
             if remaining == 0 { break }
 
             var distance: Int
@@ -132,12 +143,26 @@ extension BrotliDecoder {
                 guard copyLength <= remaining else { return .invalidBlockLength }
                 let dst = out + pos
                 let src = dst - distance
-                if distance >= 16 {
+                if distance >= 16 && copyLength <= 32 {
+                    // Two whole chunks (up to 31 bytes of overshoot land in the slack or are overwritten later);
+                    // the second chunk reads bytes the first one wrote only when distance < 32, which is fine
+                    // because they are then exactly the bytes that belong there.
+                    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 16)
+                    UnsafeMutableRawPointer(dst + 16).copyMemory(from: src + 16, byteCount: 16)
+                } else if distance >= copyLength {
+                    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: copyLength)
+                } else if distance >= 16 {
                     // Chunks never read bytes that this copy has not written yet, since distance >= 16.
                     var i = 0
                     while i < copyLength {
                         UnsafeMutableRawPointer(dst + i).copyMemory(from: src + i, byteCount: 16)
                         i += 16
+                    }
+                } else if distance >= 8 {
+                    var i = 0
+                    while i < copyLength {
+                        UnsafeMutableRawPointer(dst + i).copyMemory(from: src + i, byteCount: 8)
+                        i += 8
                     }
                 } else if distance == 1 {
                     dst.update(repeating: src.pointee, count: copyLength)

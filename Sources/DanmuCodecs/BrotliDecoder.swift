@@ -8,10 +8,24 @@ struct BrotliDecoder {
     /// The last four distances, most recent first (section 4), initially 4, 11, 15, 16.
     var lastDistances: (Int, Int, Int, Int) = (4, 11, 15, 16)
 
-    init(input: UnsafeRawBufferPointer, base: UnsafeRawPointer, limit: Int) {
+    init(input: UnsafeRawBufferPointer, base: UnsafeRawPointer, output: BrotliOutput) {
         reader = BrotliBitReader(base: base, count: input.count)
-        // Typical danmaku batches expand 3-6x; the buffer grows by doubling (checked against the limit).
-        output = BrotliOutput(limit: limit, expected: input.count * 4)
+        self.output = output
+    }
+
+    /// A first guess of the output size from the stream and first meta-block headers: exact for the common
+    /// single-meta-block stream, otherwise a generous multiple of the input. Never above `limit`.
+    static func estimateOutputSize(base: UnsafeRawPointer, count: Int, limit: Int) -> Int {
+        var reader = BrotliBitReader(base: base, count: count)
+        let fallback = min(limit, max(4096, count * 8))
+        if reader.flag() && reader.bits(3) == 0 { _ = reader.bits(3) }  // WBITS
+        let isLast = reader.flag()
+        if isLast && reader.flag() { return 0 }
+        let nibbleCode = reader.bits(2)
+        guard nibbleCode != 3 else { return fallback }
+        let length = reader.bits(4 * (nibbleCode + 4)) + 1
+        if reader.isOverrun || length > limit { return fallback }
+        return isLast ? length : min(limit, max(fallback, length))
     }
 
     private func fail(_ reason: BrotliError.Reason) -> BrotliError {
@@ -168,7 +182,8 @@ struct BrotliDecoder {
         // straight to table offsets, so the command loop needs a single base pointer.
         var arena = try BrotliHuffmanGroup(alphabetSize: 256, count: literalTrees, reader: &reader, into: [])
         let literalOffsets = arena.offsets
-        arena = try BrotliHuffmanGroup(alphabetSize: 704, count: commands.typeCount, reader: &reader, into: arena.storage)
+        arena = try BrotliHuffmanGroup(
+            alphabetSize: 704, count: commands.typeCount, reader: &reader, into: arena.storage)
         let commandOffsets = arena.offsets
         let distanceAlphabet = 16 + directCodes + (48 << postfixBits)
         arena = try BrotliHuffmanGroup(
@@ -184,6 +199,7 @@ struct BrotliDecoder {
 
         let layout = BrotliMetaBlockLayout(
             length: length, postfixBits: postfixBits, directCodes: directCodes, contextModes: contextModes,
+            literalTrees: literalTrees,
             literalMapStart: literalMapStart, commandMapStart: commandMapStart, distanceMapStart: distanceMapStart)
         let failure = storage.withUnsafeBufferPointer { arenaPointer in
             runCommands(
@@ -201,6 +217,7 @@ struct BrotliMetaBlockLayout {
     var postfixBits: Int
     var directCodes: Int
     var contextModes: [Int]
+    var literalTrees: Int
     var literalMapStart: Int
     var commandMapStart: Int
     var distanceMapStart: Int

@@ -1,25 +1,36 @@
 import CBrotliDictionary
+import Glibc
 
 /// The decoder's output buffer. It doubles as the sliding window: the whole stream is decoded into one
 /// contiguous buffer, so a backward distance is a plain pointer difference and no ring buffer wraps.
 ///
-/// Growth is checked against the caller's limit before any allocation; `slack` spare bytes past the
-/// logical end let the copy loops write whole 16-byte chunks.
+/// Decoding starts in the storage of the result array itself (sized from the first meta-block header), so the
+/// common case copies nothing; if the output outgrows it, the bytes move to a malloc'd buffer that grows with
+/// realloc. Growth is checked against the caller's limit before any allocation; `slack` spare bytes past the
+/// capacity let the copy loops write whole chunks.
 struct BrotliOutput {
     static let slack = 64
 
     private(set) var base: UnsafeMutablePointer<UInt8>
+    /// Usable bytes at `base` (there are `slack` more behind them).
     private(set) var capacity: Int
     var count = 0
     let limit: Int
+    /// False while `base` is the result array's storage, true once the bytes live in our own malloc'd buffer.
+    private(set) var ownsBase = false
 
-    init(limit: Int, expected: Int) {
+    /// Starts in borrowed storage of `capacity + slack` bytes.
+    init(borrowing storage: UnsafeMutablePointer<UInt8>, capacity: Int, limit: Int) {
+        base = storage
+        self.capacity = capacity
         self.limit = limit
-        capacity = max(256, min(expected, limit))
-        base = .allocate(capacity: capacity + Self.slack)
     }
 
     /// Makes room for `additional` more bytes (the caller has checked `count + additional <= limit`).
+    ///
+    /// The decoder reserves a whole meta-block (MLEN ≤ 16 MiB) at its header. That is the header's claim, not
+    /// data, but it is capped by `limit`, and malloc/realloc of large blocks maps pages lazily (and realloc
+    /// moves them without copying), so an unbacked claim costs address space, not memory.
     @inline(__always)
     mutating func reserve(_ additional: Int) {
         if count + additional > capacity { grow(count + additional) }
@@ -27,12 +38,18 @@ struct BrotliOutput {
 
     @inline(never)
     private mutating func grow(_ needed: Int) {
-        let newCapacity = min(max(needed, capacity * 2), max(needed, limit))
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity + Self.slack)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
+        capacity = min(max(needed, capacity * 2), max(needed, limit))
+        let bytes = capacity + Self.slack
+        if ownsBase {
+            guard let raw = realloc(base, bytes) else { fatalError("brotli: out of memory for \(bytes) bytes") }
+            base = raw.assumingMemoryBound(to: UInt8.self)
+        } else {
+            guard let raw = malloc(bytes) else { fatalError("brotli: out of memory for \(bytes) bytes") }
+            let newBase = raw.assumingMemoryBound(to: UInt8.self)
+            newBase.update(from: base, count: count)
+            base = newBase
+            ownsBase = true
+        }
     }
 
     /// Appends bytes taken straight from the input (uncompressed meta-blocks).
@@ -42,14 +59,20 @@ struct BrotliOutput {
         count += n
     }
 
-    /// Copies the result into an array and frees the buffer.
-    func finish() -> [UInt8] {
-        let result = [UInt8](UnsafeBufferPointer(start: base, count: count))
-        base.deallocate()
+    /// When the bytes moved to our own buffer: copies them into an array and frees the buffer.
+    func finishOwned() -> [UInt8] {
+        let result = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { buffer.baseAddress!.update(from: base, count: count) }
+            initialized = count
+        }
+        free(base)
         return result
     }
 
-    func discard() { base.deallocate() }
+    /// Frees our own buffer, if any.
+    func discard() {
+        if ownsBase { free(base) }
+    }
 }
 
 /// Process-wide read-only copies of the static tables as raw pointers, so the hot loops index them without

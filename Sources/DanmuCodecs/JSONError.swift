@@ -46,11 +46,13 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What was wrong.
     public var reason: Reason
 
+    /// An error at byte `offset` of the input.
     public init(offset: Int, reason: Reason) {
         self.offset = offset
         self.reason = reason
     }
 
+    /// `invalid JSON at byte N: reason`.
     public var description: String {
         "invalid JSON at byte \(offset): \(reasonText)"
     }

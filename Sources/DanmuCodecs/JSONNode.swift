@@ -88,11 +88,13 @@ public struct JSONNode: Sendable {
     public struct Elements: Sequence, Sendable {
         let node: JSONNode
 
+        /// Walks the tape from one element's subtree to the next.
         public struct Iterator: IteratorProtocol {
             let storage: JSONStorage
             var position: Int
             let end: Int
 
+            /// The next element, or `nil` after the last.
             public mutating func next() -> JSONNode? {
                 guard position < end else { return nil }
                 let element = JSONNode(storage: storage, index: position)
@@ -113,6 +115,7 @@ public struct JSONNode: Sendable {
     public struct Members: Sequence, Sendable {
         let node: JSONNode
 
+        /// Walks the tape member by member (key node, value subtree).
         public struct Iterator: IteratorProtocol {
             let storage: JSONStorage
             var position: Int
@@ -127,6 +130,7 @@ public struct JSONNode: Sendable {
                 return (key, value)
             }
 
+            /// The next member with its key decoded.
             public mutating func next() -> (key: String, value: JSONNode)? {
                 guard let (key, value) = nextNodes() else { return nil }
                 return (key.string ?? "", value)

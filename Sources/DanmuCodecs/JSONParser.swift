@@ -17,8 +17,9 @@ struct JSONParser {
         p = input
         end = count
         self.maxDepth = max(0, maxDepth)
-        // Compact Bilibili bodies average roughly one value per 8 bytes; the buffer doubles when that is wrong.
-        tape = JSONTapeBuffer(capacity: count / 8 + 8)
+        // Compact DANMU_MSG bodies hold one value per 4.6 (2021 shape) to 13 (2024 shape) bytes: guess one per 4 so
+        // that the tape never grows for them; it doubles when the guess is wrong.
+        tape = JSONTapeBuffer(capacity: count / 4 + 16)
     }
 
     /// Parses the whole input; on success the caller owns the returned tape memory.
@@ -28,7 +29,10 @@ struct JSONParser {
             throw JSONError(offset: 0, reason: .documentTooLarge)
         }
         // The container stack lives on the machine stack for the usual depths (temporary allocation).
-        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: max(maxDepth, 1) * 2) { stack in
+        // Each open container consumes an input byte, so the input length also bounds the depth (and keeps a huge
+        // `maxDepth` from overflowing the allocation size).
+        let levels = max(1, min(maxDepth, end))
+        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: levels * 2) { stack in
             do throws(JSONError) {
                 try run(stack: stack.baseAddress!)
                 return Result<Void, JSONError>.success(())
@@ -276,7 +280,7 @@ struct JSONParser {
         return i &+ 1
     }
 
-    /// High bit set in each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or at least 0x80 (SWAR).
+    /// High bit set in each byte of `w` (little-endian) that is `"`, `\`, below 0x20 or at least 0x80 (SWAR).
     /// Borrows can flag extra bytes, but only above a truly flagged one, so the lowest set bit is always exact.
     @inline(__always)
     static func specialBytes(_ w: UInt64) -> UInt64 {

@@ -17,10 +17,12 @@ public struct JSONObject: Equatable, Sendable, Sequence, ExpressibleByDictionary
     /// The members in order.
     public var members: [(key: String, value: JSONValue)]
 
+    /// An object with `members` in this order.
     public init(_ members: [(key: String, value: JSONValue)] = []) {
         self.members = members
     }
 
+    /// `["a": .int(1), "b": .null]`, in the written order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         members = elements.map { (key: $0.0, value: $0.1) }
     }
@@ -35,6 +37,7 @@ public struct JSONObject: Equatable, Sendable, Sequence, ExpressibleByDictionary
         members.append((key: key, value: value))
     }
 
+    /// Number of members, duplicates included.
     public var count: Int { members.count }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

@@ -55,7 +55,7 @@ struct PosixThread {
     static var cpuCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
-/// A counting semaphore (`sem_t`), the one blocking primitive the pool needs besides `Mutex`.
+/// A counting semaphore (`sem_t`), the one blocking primitive the pool needs besides `Lock`.
 final class Semaphore: @unchecked Sendable {
     // sem_t must not move: it lives in its own allocation. sem_* functions are thread-safe.
     private let semaphore: UnsafeMutablePointer<sem_t>

@@ -143,7 +143,7 @@ extension Reactor {
         Posix.close(entry.fd)
     }
 
-    func finishConnect(slot: Int, events: UInt32) {
+    func finishConnect(slot: Int) {
         let fd = table[slot].fd
         let error: Int32
         do {
@@ -156,9 +156,8 @@ extension Reactor {
             closeConnection(slot: slot, reason: .error(SystemError(Errno(rawValue: error), operation: "connect")))
             return
         }
-        if events & EPOLLOUT.rawValue == 0 {
-            return  // HUP/ERR without an error code yet: wait for the next event
-        }
+        // SO_ERROR 0 with HUP/ERR but no EPOLLOUT: proceed as connected (waiting would spin on the level-triggered
+        // HUP); the first read then reports the EOF or error.
         let id = ConnectionID(slot: UInt32(slot), generation: table[slot].generation)
         table[slot].kind = .connected
         if let timer = table[slot].connectTimer {
@@ -167,6 +166,10 @@ extension Reactor {
         }
         if !table[slot].writes.isEmpty { table[slot].writesBlocked = true }
         guard updateInterest(slot: slot) else { return }
+        if table[slot].closeAfterFlush && table[slot].writes.isEmpty {
+            closeConnection(slot: slot, reason: .closedLocally)
+            return
+        }
         // Copy the handler out first: a callback that closes this connection mutates `table`.
         let handler = table[slot].connectionHandler
         handler?.connectionDidOpen(id)

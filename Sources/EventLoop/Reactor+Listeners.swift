@@ -67,6 +67,8 @@ extension Reactor {
         let listener = ListenerID(slot: UInt32(slot), generation: table[slot].generation)
         let fd = table[slot].fd
         for _ in 0..<configuration.maxAcceptsPerEvent {
+            // A didAccept callback may have stopped this listener.
+            guard liveListenerSlot(listener) != nil else { return }
             let accepted: (Int32, SocketAddress)
             do {
                 guard case .done(let result) = try Posix.accept4(fd) else { return }
@@ -94,7 +96,6 @@ extension Reactor {
             if !table[connectionSlot].writes.isEmpty { table[connectionSlot].writesBlocked = true }
             guard updateInterest(slot: connectionSlot) else { continue }
             handler.connectionDidOpen(id)
-            guard liveListenerSlot(listener) != nil else { return }
         }
     }
 

@@ -39,7 +39,7 @@ public final class Reactor: @unchecked Sendable {
         case idle, starting, running, shuttingDown, closed
     }
 
-    /// State shared with other threads. Guarded by `shared` (a Mutex).
+    /// State shared with other threads. Guarded by `shared` (a Lock).
     struct SharedState {
         var lifecycle: Lifecycle = .idle
         /// Tasks from `execute`, in submission order.
@@ -55,7 +55,7 @@ public final class Reactor: @unchecked Sendable {
     public let configuration: Configuration
 
     // MARK: Shared between threads
-    let shared = Mutex(SharedState())
+    let shared = Lock(SharedState())
     /// pthread_t of the IO thread (0 until it runs). Atomic: read by `isInLoop` from any thread.
     let loopThread = Atomic<UInt>(0)
     /// Posted once when the loop has closed everything; off-loop `shutdown()` callers wait on it.
@@ -106,6 +106,8 @@ public final class Reactor: @unchecked Sendable {
         do {
             eventFD = try EventFd.eventfd()
             timerFD = try TimerFd.timerfd_create()
+            // epoll_wait ignores O_NONBLOCK, but every fd we own is non-blocking: no exception to audit.
+            try Posix.fcntl(epollFD, F_SETFL, O_NONBLOCK)
             try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, eventFD, EPOLLIN.rawValue, Reactor.eventFDToken)
             // Level-triggered on purpose: the handler reads the 8-byte expiry count, which clears it; an
             // edge-triggered timerfd loses an expiry that lands while the previous one is being handled.
@@ -160,9 +162,16 @@ public final class Reactor: @unchecked Sendable {
         }
         guard ok else { throw SystemError(.shutdown, operation: "Reactor.start") }
         // The thread keeps the reactor alive until the loop has closed everything.
-        let thread = try PosixThread.spawn(name: "danmu-io") { [self] in
-            loopThread.store(UInt(pthread_self()), ordering: .releasing)
-            run()
+        let thread: PosixThread
+        do {
+            thread = try PosixThread.spawn(name: "danmu-io") { [self] in
+                loopThread.store(UInt(pthread_self()), ordering: .releasing)
+                run()
+            }
+        } catch {
+            // No thread: back to idle, so the caller may retry or shut down (deinit requires idle or closed).
+            shared.withLock { $0.lifecycle = .idle }
+            throw error
         }
         pthread_detach(thread.handle)
     }
@@ -239,7 +248,10 @@ public final class Reactor: @unchecked Sendable {
             runnableIndex += 1
             task()
         }
-        return runnableIndex < runnable.count
+        if runnableIndex < runnable.count { return true }
+        // The eventfd was drained this turn, maybe after a producer's wake-up for tasks we have not taken yet:
+        // look once more, or those tasks would wait for the next unrelated wake-up (a lost wake-up).
+        return shared.withLock { !$0.tasks.isEmpty }
     }
 
     // MARK: The loop
@@ -351,7 +363,7 @@ public final class Reactor: @unchecked Sendable {
         }
         switch table[slot].kind {
         case .listener: acceptConnections(slot: slot)
-        case .connecting: finishConnect(slot: slot, events: events)
+        case .connecting: finishConnect(slot: slot)
         case .connected: handleConnectionEvent(slot: slot, events: events)
         case .free: break
         }

@@ -19,7 +19,7 @@ public final class SerialQueue: Sendable {
     }
 
     /// Guards the jobs, the pending cost and the two flags.
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let pool: WorkerPool
     private let highWatermark: Int
     private let lowWatermark: Int

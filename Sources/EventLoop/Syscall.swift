@@ -123,7 +123,8 @@ enum Posix {
         let result = try syscall("accept4") {
             withUnsafeMutablePointer(to: &peer) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                    CDanmuSystem.danmu_accept4(fd, generic, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+                    CDanmuSystem.danmu_accept4(
+                        fd, generic, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
                 }
             }
         }
@@ -159,6 +160,16 @@ enum Posix {
             }
         }
         return SocketAddress(local)
+    }
+
+    /// `fcntl(2)` without an argument (F_GETFL, F_GETFD).
+    static func fcntl(_ fd: Int32, _ command: Int32) throws(SystemError) -> Int32 {
+        try blockingSyscall("fcntl") { Glibc.fcntl(fd, command) }
+    }
+
+    /// `fcntl(2)` with an int argument (F_SETFL, F_SETFD).
+    static func fcntl(_ fd: Int32, _ command: Int32, _ value: Int32) throws(SystemError) {
+        _ = try blockingSyscall("fcntl") { Glibc.fcntl(fd, command, value) }
     }
 
     /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.
@@ -200,9 +211,10 @@ enum Epoll {
     static func epoll_wait(_ epfd: Int32, _ events: UnsafeMutableBufferPointer<epoll_event>, _ timeout: Int32)
         throws(SystemError) -> Int
     {
-        Int(try blockingSyscall("epoll_wait") {
-            CDanmuSystem.epoll_wait(epfd, events.baseAddress, Int32(events.count), timeout)
-        })
+        Int(
+            try blockingSyscall("epoll_wait") {
+                CDanmuSystem.epoll_wait(epfd, events.baseAddress, Int32(events.count), timeout)
+            })
     }
 }
 

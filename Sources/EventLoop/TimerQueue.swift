@@ -8,7 +8,7 @@ public struct TimerID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "timer#\(slot).\(generation)" }
 }
 
-/// An indexed binary min-heap of deadlines: schedule, cancel and fire are O(log n), nothing scans.
+/// An indexed 4-ary min-heap of deadlines: schedule, cancel and fire are O(log n), nothing scans.
 ///
 /// Timers live in a slot table (`entries`, reused through a free list) and the heap holds small
 /// `(deadline, sequence, slot)` nodes, so sifting touches one contiguous array; each entry remembers its heap
@@ -19,9 +19,8 @@ struct TimerQueue<Payload> {
     private struct Entry {
         var payload: Payload?
         var period: UInt64 = 0  // 0: one-shot
-        var heapIndex: Int32 = -1  // -1: free (then `nextFree` links the free list)
         var generation: UInt32 = 0
-        var nextFree: Int32 = -1
+        var nextFree: Int32 = -1  // free-list link while the slot is free
     }
 
     private struct Node {
@@ -35,8 +34,14 @@ struct TimerQueue<Payload> {
     }
 
     private var entries: [Entry] = []
+    /// Heap position of each slot, -1 when free. Kept apart from `entries` so that sifting, which updates it at
+    /// every level, touches 4 bytes per timer instead of a whole entry: at 1,000,000 timers it is cache misses that
+    /// cost, not comparisons.
+    private var heapIndex: [Int32] = []
     private var heap: [Node] = []
     private var freeHead: Int32 = -1
+    /// A 4-ary heap: half the depth of a binary one, and the 4 children of a node share a cache line or two.
+    private static var arity: Int { 4 }
     private var sequence: UInt64 = 0
 
     /// Number of pending timers.
@@ -55,13 +60,14 @@ struct TimerQueue<Payload> {
             slot = entries.count
             precondition(slot < Int(UInt32.max), "too many timers")
             entries.append(Entry())
+            heapIndex.append(-1)
         }
         entries[slot].payload = payload
         entries[slot].period = period
         entries[slot].nextFree = -1
         sequence &+= 1
         heap.append(Node(deadline: deadline, sequence: sequence, slot: UInt32(slot)))
-        entries[slot].heapIndex = Int32(heap.count - 1)
+        heapIndex[slot] = Int32(heap.count - 1)
         siftUp(heap.count - 1)
         return TimerID(slot: UInt32(slot), generation: entries[slot].generation)
     }
@@ -69,7 +75,7 @@ struct TimerQueue<Payload> {
     /// Whether `timer` is still pending.
     func isPending(_ timer: TimerID) -> Bool {
         let slot = Int(timer.slot)
-        return slot < entries.count && entries[slot].generation == timer.generation && entries[slot].heapIndex >= 0
+        return slot < entries.count && entries[slot].generation == timer.generation && heapIndex[slot] >= 0
     }
 
     /// Removes a pending timer; returns false (and does nothing) for a fired, cancelled or unknown id.
@@ -77,7 +83,7 @@ struct TimerQueue<Payload> {
     mutating func cancel(_ timer: TimerID) -> Bool {
         guard isPending(timer) else { return false }
         let slot = Int(timer.slot)
-        removeHeapNode(at: Int(entries[slot].heapIndex))
+        removeHeapNode(at: Int(heapIndex[slot]))
         free(slot)
         return true
     }
@@ -106,13 +112,14 @@ struct TimerQueue<Payload> {
     /// Drops every timer (their payloads are released).
     mutating func removeAll() {
         entries = []
+        heapIndex = []
         heap = []
         freeHead = -1
     }
 
     private mutating func free(_ slot: Int) {
         entries[slot].payload = nil
-        entries[slot].heapIndex = -1
+        heapIndex[slot] = -1
         entries[slot].generation &+= 1
         entries[slot].nextFree = freeHead
         freeHead = Int32(slot)
@@ -122,7 +129,7 @@ struct TimerQueue<Payload> {
         let last = heap.count - 1
         if index != last {
             heap.swapAt(index, last)
-            entries[Int(heap[index].slot)].heapIndex = Int32(index)
+            heapIndex[Int(heap[index].slot)] = Int32(index)
         }
         heap.removeLast()
         if index < heap.count {
@@ -135,14 +142,14 @@ struct TimerQueue<Payload> {
         var index = start
         let node = heap[index]
         while index > 0 {
-            let parent = (index - 1) / 2
+            let parent = (index - 1) / TimerQueue.arity
             guard node < heap[parent] else { break }
             heap[index] = heap[parent]
-            entries[Int(heap[index].slot)].heapIndex = Int32(index)
+            heapIndex[Int(heap[index].slot)] = Int32(index)
             index = parent
         }
         heap[index] = node
-        entries[Int(node.slot)].heapIndex = Int32(index)
+        heapIndex[Int(node.slot)] = Int32(index)
     }
 
     private mutating func siftDown(_ start: Int) {
@@ -150,15 +157,18 @@ struct TimerQueue<Payload> {
         let node = heap[index]
         let count = heap.count
         while true {
-            var child = 2 * index + 1
-            guard child < count else { break }
-            if child + 1 < count && heap[child + 1] < heap[child] { child += 1 }
+            let first = TimerQueue.arity * index + 1
+            guard first < count else { break }
+            var child = first
+            for candidate in (first + 1)..<min(first + TimerQueue.arity, count) where heap[candidate] < heap[child] {
+                child = candidate
+            }
             guard heap[child] < node else { break }
             heap[index] = heap[child]
-            entries[Int(heap[index].slot)].heapIndex = Int32(index)
+            heapIndex[Int(heap[index].slot)] = Int32(index)
             index = child
         }
         heap[index] = node
-        entries[Int(node.slot)].heapIndex = Int32(index)
+        heapIndex[Int(node.slot)] = Int32(index)
     }
 }

@@ -14,15 +14,15 @@ public final class WorkerPool: Sendable {
     }
 
     /// Guards the run queue, the shutdown flag and the thread list.
-    private let state = Mutex(State())
+    private let state = Lock(State())
     /// Counts entries of `runQueue` (plus one wake-up per worker at shutdown).
     private let available = Semaphore()
     /// Bytes (costs) enqueued and not yet run, over all queues.
     let globalBytes = Atomic<Int>(0)
     /// Above this, every `enqueue` asks its caller to pause.
     public let globalByteCap: Int
-    /// Queues that asked their caller to pause and wait for a release. Guarded by its Mutex.
-    let pausedQueues = Mutex<[ObjectIdentifier: SerialQueue]>([:])
+    /// Queues that asked their caller to pause and wait for a release. Guarded by its Lock.
+    let pausedQueues = Lock<[ObjectIdentifier: SerialQueue]>([:])
     /// Number of worker threads.
     public let threadCount: Int
     /// Cores − 1, at least 1.

@@ -112,7 +112,8 @@ final class BrotliRobustnessTests: XCTestCase {
 
     func testErrorDescriptionNamesTheProblemAndOffset() {
         let error = BrotliError(.outputLimitExceeded(limit: 10), byteOffset: 3)
-        XCTAssertEqual(error.description, "brotli: decompressed output would exceed the limit of 10 bytes (at input byte 3)")
+        XCTAssertEqual(
+            error.description, "brotli: decompressed output would exceed the limit of 10 bytes (at input byte 3)")
     }
 }
 

@@ -123,6 +123,39 @@ final class InflateFixtureTests: XCTestCase {
         }
     }
 
+    func testEverySplitPointOfACaptureGivesTheSameOutput() throws {
+        let packet = try XCTUnwrap(InflateTestFiles.read("Fixtures/captures/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin"))
+        let body = Array(packet[16...])
+        let expected = try Zlib.decompress(body)
+        for split in 0...body.count {
+            var inflater = Inflater()
+            var output: [UInt8] = []
+            try inflater.feed(Array(body[..<split]), into: &output)
+            try inflater.feed(Array(body[split...]), into: &output)
+            XCTAssertTrue(inflater.isFinished, "split \(split)")
+            try inflater.finish(into: &output)
+            XCTAssertEqual(output, expected, "split \(split)")
+        }
+    }
+
+    func testCopiedInflaterContinuesIndependently() throws {
+        let fixture = try XCTUnwrap(ZlibFixture.all.first { $0.name.hasPrefix("z-l6") && $0.originalLength > 10_000 })
+        let half = fixture.compressed.count / 2
+        var first = Inflater()
+        var prefix: [UInt8] = []
+        try first.feed(Array(fixture.compressed[..<half]), into: &prefix)
+        var second = first  // value semantics: the copy has its own window, tables and pending bytes
+        var outputA = prefix
+        var outputB = prefix
+        try first.feed(Array(fixture.compressed[half...]), into: &outputA)
+        try first.finish(into: &outputA)
+        XCTAssertFalse(second.isFinished)
+        try second.feed(Array(fixture.compressed[half...]), into: &outputB)
+        try second.finish(into: &outputB)
+        fixture.check(outputA)
+        fixture.check(outputB)
+    }
+
     func testSyncFlushEndWithoutFinalBlockOrChecksum() throws {
         // A server-style body: everything up to and including 00 00 ff ff, nothing after.
         let fixtures = ZlibFixture.all.filter { $0.format == "zlib-sync" }

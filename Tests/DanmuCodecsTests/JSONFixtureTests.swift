@@ -141,6 +141,21 @@ final class JSONFixtureTests: XCTestCase {
         XCTAssertGreaterThan(checked, 150)
     }
 
+    /// The writer's bytes equal Python's `json.dumps(separators=(",", ":"))`, with and without `ensure_ascii`.
+    func testWriterMatchesPythonCompactOutput() throws {
+        let text = try Self.readFile(Self.root + "/Fixtures/generated/json/canonical.txt")
+        var checked = 0
+        for line in text.split(separator: 0x0A) {
+            let fields = line.split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
+            XCTAssertEqual(fields.count, 4)
+            let value = try JSONValue(parsing: Self.unhex(fields[1]))
+            XCTAssertEqual(value.serialized(), Self.unhex(fields[2]), "\(fields[0]) UTF-8 output")
+            XCTAssertEqual(value.serialized(asciiOnly: true), Self.unhex(fields[3]), "\(fields[0]) ASCII output")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 400)
+    }
+
     func testEverySampleParses() throws {
         let directory = Self.root + "/Fixtures/samples"
         let names = Self.listDirectory(directory).filter { $0.hasSuffix(".json") }

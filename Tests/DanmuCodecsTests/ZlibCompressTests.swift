@@ -47,4 +47,65 @@ final class ZlibCompressTests: XCTestCase {
         for byte in long { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
         XCTAssertEqual(ZlibAdler32.checksum(long), b << 16 | a)
     }
+
+    // MARK: - Match finder (bounded chains, nice length, skipped insertions, 8-byte compares)
+
+    /// Ten near-identical danmaku packets, as the simulator batches them: every position matches the copy
+    /// before it for hundreds of bytes (longer than `maxInsertLength`, up to the 258 cap).
+    private func simulatorLikeBatch(first seq: Int) -> [UInt8] {
+        var batch: [UInt8] = []
+        for n in seq..<seq + 10 {
+            let body = #"{"cmd":"DANMU_MSG","info":[[0,1,25,16777215,1700000000\#(n),0,0,"","#
+                + #"{"mode":0,"id_str":"sim-42-\#(n)-17000000\#(n * 7919)"}],""# + "#\(n) "
+                + String(repeating: "弹幕", count: n % 5 + 1) + #"",[1,"user\#(n % 3)",0,0,0,10000,1,""],"#
+                + #"[5,"medal","anchor",42,6067854,"",0],[12,0,6406234,"\u003e50000",0],[""]]}"#
+            let bytes = Array(body.utf8)
+            let length = UInt32(16 + bytes.count)
+            batch += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF),
+                      UInt8(length & 0xFF), 0, 16, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
+            batch += bytes
+        }
+        return batch
+    }
+
+    func testSimulatorBatchesRoundTripAndStillCompress() throws {
+        for seq in [1, 97, 1_000_003] {
+            let batch = simulatorLikeBatch(first: seq)
+            let compressed = Zlib.compress(batch, mode: .fixedHuffman)
+            XCTAssertEqual(try Zlib.decompress(compressed), batch, "seq \(seq)")
+            // Bounded effort must not mean no effort: nine of the ten messages are almost all back-references.
+            XCTAssertLessThan(compressed.count, batch.count / 4, "seq \(seq): \(compressed.count) of \(batch.count)")
+        }
+    }
+
+    /// Lengths around the 8-byte compare steps, the 258 cap and `maxInsertLength`, and periods that make a
+    /// match overlap its own output.
+    func testMatchLengthBoundariesRoundTrip() throws {
+        var rng = SplitMix(seed: 11)
+        for period in [1, 2, 3, 7, 8, 9, 15, 16, 17, 255, 258, 259] {
+            let unit = (0..<period).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            for count in [0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 18, 19, 63, 64, 65, 257, 258, 259, 260, 517, 1_000] {
+                let input = (0..<count).map { unit[$0 % period] }
+                let compressed = Zlib.compress(input, mode: .fixedHuffman)
+                XCTAssertEqual(try Zlib.decompress(compressed), input, "period \(period) count \(count)")
+            }
+        }
+    }
+
+    /// Inputs past the 32 KiB window: chain slots are reused, and a repeat at exactly 32,768 bytes is the
+    /// farthest reachable one while 32,769 is out of reach.
+    func testRepeatsAcrossTheWindowEdgeRoundTrip() throws {
+        var rng = SplitMix(seed: 12)
+        let block = (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for gap in [32_768 - 300, 32_769 - 300, 40_000] {
+            var input = block
+            input += (0..<gap).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            input += block
+            input += (0..<5_000).flatMap { _ in block.prefix(Int(rng.next() % 40) + 3) }
+            let compressed = Zlib.compress(input, mode: .fixedHuffman)
+            XCTAssertEqual(try Zlib.decompress(compressed), input, "gap \(gap)")
+            let raw = Deflate.compress(input, mode: .fixedHuffman)
+            XCTAssertEqual(try Deflate.decompress(raw), input, "raw gap \(gap)")
+        }
+    }
 }

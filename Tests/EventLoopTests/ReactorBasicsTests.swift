@@ -26,7 +26,7 @@ final class ReactorBasicsTests: XCTestCase {
 
     func testExecuteRunsTasksInOrder() throws {
         try withReactor { reactor in
-            let seen = Mutex<[Int]>([])
+            let seen = Lock<[Int]>([])
             for index in 0..<1_000 {
                 XCTAssertTrue(reactor.execute { seen.withLock { $0.append(index) } })
             }
@@ -45,7 +45,7 @@ final class ReactorBasicsTests: XCTestCase {
 
     func testTimersFireInDeadlineOrderOnTheTimerfd() throws {
         try withReactor { reactor in
-            let fired = Mutex<[Int]>([])
+            let fired = Lock<[Int]>([])
             try onLoop(reactor) {
                 for (index, delay) in [30, 10, 20, 5, 25].enumerated() {
                     reactor.schedule(after: .milliseconds(delay)) { fired.withLock { $0.append(index) } }
@@ -62,7 +62,7 @@ final class ReactorBasicsTests: XCTestCase {
 
     func testRepeatingTimerRepeatsUntilCancelled() throws {
         try withReactor { reactor in
-            let count = Mutex(0)
+            let count = Lock(0)
             let timer = try onLoop(reactor) {
                 reactor.schedule(after: .milliseconds(1), repeating: .milliseconds(5)) { count.withLock { $0 += 1 } }
             }
@@ -75,4 +75,3 @@ final class ReactorBasicsTests: XCTestCase {
         }
     }
 }
-

@@ -21,7 +21,7 @@ func withReactor(
 
 /// Runs `body` on the reactor's IO thread and returns its result (blocking the caller).
 func onLoop<T>(_ reactor: Reactor, _ body: @escaping () throws -> T) throws -> T {
-    let result = Mutex<UncheckedBox<Result<T, any Error>>?>(nil)
+    let result = Lock<UncheckedBox<Result<T, any Error>>?>(nil)
     let done = Semaphore()
     let work = UncheckedBox(value: body)
     let accepted = reactor.execute {
@@ -58,7 +58,7 @@ final class RecordingHandler: ConnectionHandler, @unchecked Sendable {
         var id: ConnectionID?
     }
 
-    let record = Mutex(Record())
+    let record = Lock(Record())
     /// Optional hook run on the IO thread for each read (after recording).
     var onRead: ((ConnectionID, UnsafeRawBufferPointer) -> Void)?
     var onOpen: ((ConnectionID) -> Void)?
@@ -96,7 +96,7 @@ final class RecordingHandler: ConnectionHandler, @unchecked Sendable {
 
 /// Accepts connections, giving each a handler from `makeHandler`; keeps them (and their ids) for the test.
 final class AcceptingListener: ListenerHandler, @unchecked Sendable {
-    let accepted = Mutex<[(ConnectionID, RecordingHandler)]>([])
+    let accepted = Lock<[(ConnectionID, RecordingHandler)]>([])
     let makeHandler: (ConnectionID) -> RecordingHandler
 
     init(makeHandler: @escaping (ConnectionID) -> RecordingHandler = { _ in RecordingHandler() }) {

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <malloc.h>
 #include <sys/socket.h>
 #include <pthread.h>
 

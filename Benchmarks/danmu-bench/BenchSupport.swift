@@ -1,0 +1,91 @@
+import Glibc
+
+// Helpers the codec scenarios share: fixture files, the thread-CPU stopwatch, the rate measurement loop and a
+// seeded generator. (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
+
+/// Repository root: this file is <root>/Benchmarks/danmu-bench/BenchSupport.swift.
+let repositoryRoot: String = {
+    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// `<root>/Fixtures`, where the committed samples, captures and generated reference streams are.
+let fixturesDirectory = repositoryRoot + "/Fixtures"
+
+/// Reads a whole file as bytes; nil if it cannot be opened.
+func readFile(_ path: String) -> [UInt8]? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return bytes
+}
+
+/// The names of the entries of `directory` that `include` accepts, sorted; empty if it cannot be opened.
+func directoryEntries(_ directory: String, where include: (String) -> Bool) -> [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if include(name) { names.append(name) }
+    }
+    return names.sorted()
+}
+
+/// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): other processes competing for the (shared) cores do
+/// not inflate it.
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Median rate in units per second of thread CPU time over `runs` runs, after one warm-up pass; each run repeats
+/// `pass` (which does `unitsPerPass` units and returns a checksum, so the work stays observable) for at least
+/// `budget` seconds. With `batched`, the clock (a system call) is read after batches of passes that grow to ~1 ms.
+func measureRate(runs: Int, budget: Double, unitsPerPass: Int, batched: Bool = false, _ pass: () -> Int) -> Double {
+    var rates: [Double] = []
+    var sink = pass()  // warm-up
+    for _ in 0..<runs {
+        var passes = 0
+        var batch = 1
+        let start = threadCPUSeconds()
+        var elapsed = 0.0
+        repeat {
+            for _ in 0..<batch { sink &+= pass() }
+            passes += batch
+            elapsed = threadCPUSeconds() - start
+            if batched && elapsed < 0.001 * Double(passes) / Double(batch) { batch *= 2 }
+        } while elapsed < budget
+        rates.append(Double(passes * unitsPerPass) / elapsed)
+    }
+    if sink == 42 { print("", terminator: "") }  // keep `sink` observable
+    return median(rates)
+}
+
+/// `measureRate` in MB/s (10^6 bytes per second).
+func measureMegabytesPerSecond(
+    runs: Int, budget: Double, bytesPerPass: Int, batched: Bool = false, _ pass: () -> Int
+) -> Double {
+    measureRate(runs: runs, budget: budget, unitsPerPass: bytesPerPass, batched: batched, pass) / 1e6
+}
+
+/// SplitMix64: a small seeded generator, so generated corpora are the same on every run.
+struct BenchRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,75 @@
+import DanmuClient
+import DanmuSimulator
+import Glibc
+import Synchronization
+
+/// Counts what a collector's handler sees; shared by the client-side scenarios.
+final class EventTally: Sendable {
+    let messages = Atomic<Int>(0)
+    /// Latency samples (nanoseconds from the simulator's send to the handler), when recording is on.
+    private let latencies = Mutex<[UInt64]>([])
+    let recordLatency: Bool
+
+    init(recordLatency: Bool = false) { self.recordLatency = recordLatency }
+
+    var handler: DanmuHandlers {
+        let tally = self
+        return DanmuHandlers(event: { event in
+            switch event.event {
+            case .popularity, .authReply: return  // connection control, not chat
+            case .danmaku(let danmaku) where tally.recordLatency:
+                if let idStr = danmaku.idStr, let id = SimulatedMessageID(idStr: idStr) {
+                    let now = ProcessMetrics.monotonicNanoseconds()
+                    tally.latencies.withLock { $0.append(now &- min(now, id.sentAtNs)) }
+                }
+            default: break
+            }
+            tally.messages.add(1, ordering: .relaxed)
+        })
+    }
+
+    var count: Int { messages.load(ordering: .relaxed) }
+
+    func takeLatencies() -> [UInt64] { latencies.withLock { samples in defer { samples = [] }; return samples } }
+}
+
+/// A collector pointed at a simulator process, with the readings every scenario takes around it.
+struct ClientRun {
+    let collector: DanmuCollector
+    let tally: EventTally
+
+    init(port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil) throws {
+        var configuration = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: port), workers: workers)
+        configuration.protover = 3
+        collector = try DanmuCollector(configuration: configuration)
+        self.tally = tally
+        collector.setHandler(tally.handler)
+        try collector.start()
+    }
+
+    /// Waits until `rooms` rooms are live (or the deadline passes); returns the seconds it took, nil on timeout.
+    func waitUntilLive(_ rooms: Int, timeoutSeconds: Double) -> Double? {
+        let start = ProcessMetrics.monotonicNanoseconds()
+        while true {
+            let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+            if collector.statistics().roomsLive >= rooms { return elapsed }
+            if elapsed > timeoutSeconds { return nil }
+            usleep(20_000)
+        }
+    }
+
+    /// Waits until the tally reaches `count` (or the deadline passes); returns the seconds it took.
+    func waitForMessages(_ count: Int, timeoutSeconds: Double) -> Double {
+        let start = ProcessMetrics.monotonicNanoseconds()
+        while tally.count < count {
+            let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+            if elapsed > timeoutSeconds { return elapsed }
+            usleep(2_000)
+        }
+        return Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+    }
+}
+
+func sleepSeconds(_ seconds: Double) {
+    usleep(UInt32(seconds * 1_000_000))
+}

@@ -1,0 +1,93 @@
+import DanmuSimulator
+import EventLoop
+import Glibc
+
+/// The simulator in its own process (`danmu-bench serve-simulator ...`), so the client's CPU and memory readings
+/// contain only the client. The child prints `port N` once listening and `sent N` when it stops on SIGTERM.
+final class SimulatorProcess {
+    struct Options {
+        var rooms = 1_000
+        var rate = 1.0
+        var compression = "brotli"
+        var limitPerRoom: Int?
+        var batch = 10
+
+        var arguments: [String] {
+            var args = ["serve-simulator", "--rooms", String(rooms), "--rate", String(rate),
+                        "--compression", compression, "--batch", String(batch)]
+            if let limitPerRoom { args += ["--limit", String(limitPerRoom)] }
+            return args
+        }
+    }
+
+    let port: UInt16
+    private let child: ChildProcess
+    private let childrenCPUBefore: Double
+
+    init(_ options: Options) throws(ChildProcessError) {
+        childrenCPUBefore = ProcessMetrics.childrenCPUSeconds()
+        child = try ChildProcess(selfWith: options.arguments)
+        guard let line = child.readLine(), line.hasPrefix("port "), let port = UInt16(line.dropFirst(5)) else {
+            child.terminate()
+            throw ChildProcessError(message: "the simulator process did not report its port")
+        }
+        self.port = port
+    }
+
+    /// Stops the simulator; returns the messages it sent and the CPU seconds it used.
+    func stop() -> (messagesSent: UInt64, cpuSeconds: Double) {
+        kill(child.pid, SIGTERM)
+        var sent: UInt64 = 0
+        while let line = child.readLine() {
+            if line.hasPrefix("sent "), let value = UInt64(line.dropFirst(5)) { sent = value }
+        }
+        child.wait()
+        return (sent, ProcessMetrics.childrenCPUSeconds() - childrenCPUBefore)
+    }
+}
+
+/// The child side: `serve-simulator --rooms N --rate R --compression none|zlib|brotli [--limit M] [--batch B]`.
+func serveSimulator(_ arguments: [String]) -> Never {
+    var rooms = 1_000, batch = 10, limit: Int? = nil
+    var rate = 1.0
+    var compression = Compression.brotli
+    var index = 0
+    while index + 1 < arguments.count {
+        let value = arguments[index + 1]
+        switch arguments[index] {
+        case "--rooms": rooms = Int(value) ?? rooms
+        case "--rate": rate = Double(value) ?? rate
+        case "--batch": batch = Int(value) ?? batch
+        case "--limit": limit = Int(value)
+        case "--compression": compression = Compression(rawValue: value) ?? compression
+        default: break
+        }
+        index += 2
+    }
+    // Block the stop signals before any thread starts, so every thread inherits the mask and sigwait gets them.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGTERM)
+    sigaddset(&signals, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &signals, nil)
+    do {
+        let reactor = try Reactor()
+        try reactor.start()
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...Int64(max(1, rooms))), ratePerRoom: rate, messageLimitPerRoom: limit,
+            compression: .always(compression), batchSize: batch)
+        let simulator = Simulator(reactor: reactor, configuration: configuration)
+        let address = try simulator.start()
+        writeLine("port \(address.port)", to: 1)
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        let sent = simulator.statistics().messagesSent
+        simulator.stop()
+        reactor.shutdown()
+        writeLine("sent \(sent)", to: 1)
+        exit(0)
+    } catch {
+        progress("serve-simulator failed: \(error)")
+        exit(1)
+    }
+}

@@ -1,0 +1,124 @@
+import EventLoop
+import Glibc
+
+extension DanmuCollector {
+    /// Everything a collector needs; one instance is shared by all rooms (nothing is copied per room).
+    public struct Configuration: Sendable {
+        /// A fixed server `host:port` (an IPv4 literal or a host name): no resolution, every room connects
+        /// there with `credentials.token` as its key. For tests, the simulator, benchmarks and private relays.
+        public struct Server: Sendable, Equatable {
+            public var host: String
+            public var port: UInt16
+            public init(host: String, port: UInt16) {
+                self.host = host
+                self.port = port
+            }
+        }
+
+        /// Identity sent in AUTH (op 7). Guests (uid 0) get masked names and sampled messages (PROTOCOL.md §7).
+        public struct Credentials: Sendable, Equatable {
+            public var uid: Int64
+            public var buvid: String
+            /// The AUTH `key` used with a fixed `server`; with a resolver each room's own token is used.
+            public var token: String
+            public init(uid: Int64 = 0, buvid: String = "", token: String = "") {
+                self.uid = uid
+                self.buvid = buvid
+                self.token = token
+            }
+        }
+
+        /// Worker threads decoding and calling handlers (default: cores − 1, at least 1).
+        public var workers: Int
+        /// 3 (brotli batches, what browsers use) or 2 (zlib).
+        public var protover: Int = 3
+        /// Fixed server; when nil, rooms are resolved with `resolver`.
+        public var server: Server?
+        public var credentials = Credentials()
+        /// Token and host-list source used when `server` is nil (nil: a default `RoomResolver`). Called on the
+        /// collector's resolver thread, never on the IO thread.
+        public var resolver: (any RoomEndpointResolving)?
+        /// Timeouts, heartbeat period, watchdog, backoff, refresh and give-up rules.
+        public var timing = RoomTiming()
+        /// A room's socket is paused when its queue holds more than this many bytes of frames …
+        public var queueHighWatermark = 256 << 10
+        /// … and resumed when the workers have brought it below this.
+        public var queueLowWatermark = 64 << 10
+        /// Bound of all rooms' queued frames together.
+        public var globalByteCap = 256 << 20
+        /// Events buffered for `events` before every socket is paused (see `RoomEventStream`).
+        public var streamHighWatermark = 65_536
+        public var streamLowWatermark = 16_384
+        /// Largest accepted packet (PROTOCOL.md §10).
+        public var maxPacketLength = 1 << 20
+        /// The reactor's settings (receive buffer size, reads per event …).
+        public var reactor = Reactor.Configuration()
+
+        public init(server: Server? = nil, workers: Int? = nil) {
+            self.server = server
+            self.workers = max(1, workers ?? (RoomCPU.count - 1))
+        }
+    }
+}
+
+/// A source of a room's token and servers (the `protocol` layer's `RoomResolver` is one).
+///
+/// Blocking: it is called on the collector's resolver thread, never on the IO thread.
+public protocol RoomEndpointResolving: Sendable {
+    /// - Parameter refresh: the previous token was rejected: fetch a new one rather than a cached one.
+    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom
+}
+
+/// What a resolver returns for a room: the AUTH key and the servers to rotate over.
+public struct ResolvedRoom: Sendable, Equatable {
+    /// The long room id to authenticate with (a short id is accepted but receives nothing).
+    public var roomID: Int64
+    public var token: String
+    public var servers: [DanmuCollector.Configuration.Server]
+    public var uid: Int64
+    public var buvid: String
+
+    public init(roomID: Int64, token: String, servers: [DanmuCollector.Configuration.Server], uid: Int64 = 0,
+                buvid: String = "") {
+        self.roomID = roomID
+        self.token = token
+        self.servers = servers
+        self.uid = uid
+        self.buvid = buvid
+    }
+}
+
+/// Why resolution failed; `permanent` failures (no such room) stop the room instead of retrying.
+public struct RoomResolutionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var permanent: Bool
+    public init(_ message: String, permanent: Bool = false) {
+        self.message = message
+        self.permanent = permanent
+    }
+    public var description: String { message }
+}
+
+/// Errors of the collector's own lifecycle.
+public enum CollectorError: Error, Sendable, Equatable, CustomStringConvertible {
+    case system(SystemError)
+    case alreadyStarted
+    case shutDown
+    case badServer(String)
+
+    public var description: String {
+        switch self {
+        case .system(let error): return "system error: \(error)"
+        case .alreadyStarted: return "the collector was already started"
+        case .shutDown: return "the collector was shut down"
+        case .badServer(let why): return "bad server address: \(why)"
+        }
+    }
+}
+
+enum RoomCPU {
+    /// Online processors (sysconf), at least 1.
+    static var count: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}

@@ -1,0 +1,298 @@
+import EventLoop
+
+/// One room on the IO thread: glues its `RoomStateMachine` to the reactor (sockets and one timer) and hands
+/// the frames it reads to the room's serial queue.
+///
+/// Loop-confined (not `Sendable`): every method runs on the reactor's thread. It is the `ConnectionHandler` of
+/// each of its connections in turn; reports about a connection it has already abandoned are ignored by
+/// comparing connection ids. Memory when idle-live: this object, the machine, an empty `FrameDecoder` (no
+/// buffer unless a packet is split across reads), one reactor timer; the configuration is shared via `core`.
+final class RoomSession: ConnectionHandler {
+    let room: Int64
+    let queue: SerialQueue
+    let pipeline: RoomPipeline
+    private unowned let core: CollectorCore
+    private var machine: RoomStateMachine
+    private var frames: FrameDecoder
+    private var endpoint: SessionEndpoint?
+    private var connection: ConnectionID?
+    /// Numbers connections so a worker's late protocol-error report names the one it is about.
+    private var connectionNumber: UInt32 = 0
+    private var timer: TimerID?
+    private var queueFull = false
+    private var readingPaused = false
+    private var inConnectCall = false
+    private var quiesced = false
+    private var publishedPhase = RoomPhase.idle
+    /// An input produced while carrying out actions (a connect that fails at once), handled right after.
+    private var deferred: RoomStateMachine.Input?
+
+    init(room: Int64, core: CollectorCore, endpoint: SessionEndpoint?, queue: SerialQueue, pipeline: RoomPipeline) {
+        self.room = room
+        self.core = core
+        self.endpoint = endpoint
+        self.queue = queue
+        self.pipeline = pipeline
+        machine = RoomStateMachine(room: room, resolutionEnabled: endpoint == nil, timing: core.timing)
+        frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
+    }
+
+    var counters: RoomCounters { pipeline.counters }
+    var phase: RoomPhase { machine.phase }
+
+    // MARK: - Commands from the collector (loop thread)
+
+    func start() { feed(.start) }
+
+    func remove() { feed(.remove) }
+
+    func resolved(_ result: Result<SessionEndpoint, RoomResolutionError>) {
+        guard machine.phase == .resolving else { return }
+        switch result {
+        case .success(let endpoint):
+            self.endpoint = endpoint
+            feed(.resolved(hostCount: endpoint.addresses.count))
+        case .failure(let error):
+            feed(.resolveFailed(error.message, permanent: error.permanent))
+        }
+    }
+
+    /// The room's queue went back below its low mark.
+    func queueDrained() {
+        queueFull = false
+        applyReadState()
+    }
+
+    /// A worker found undecodable data in a frame of connection `number`.
+    func protocolError(connection number: UInt32, _ error: ProtocolError) {
+        guard number == connectionNumber, connection != nil, !quiesced else { return }
+        feed(.protocolError(error.description))
+    }
+
+    /// Re-evaluates whether this room's socket should be read (queue full, stream full, shutting down).
+    func applyReadState() {
+        guard let connection else { return }
+        let pause = queueFull || core.streamPressure || quiesced
+        guard pause != readingPaused else { return }
+        readingPaused = pause
+        if pause {
+            core.reactor.pauseReading(connection)
+            counters.update { $0.readPauses += 1 }
+        } else {
+            core.reactor.resumeReading(connection)
+        }
+    }
+
+    /// Shutdown, first step: no more reads, timers or reconnects; the connection stays open until `close()`.
+    func quiesce() {
+        quiesced = true
+        cancelTimer()
+        applyReadState()
+    }
+
+    /// Shutdown, last step.
+    func closeConnection() {
+        if let current = connection {
+            connection = nil
+            core.reactor.close(current)
+        }
+    }
+
+    // MARK: - ConnectionHandler
+
+    func connectionDidOpen(_ id: ConnectionID) {
+        guard adopt(id) else { return }
+        counters.update { $0.connections += 1 }
+        readingPaused = false
+        applyReadState()
+        feed(.connected)
+    }
+
+    func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
+        guard id == connection else { return }
+        let now = RoomClock.monotonicNanos()
+        machine.lastActivity = now
+        let receivedAt = RoomClock.unixNanos()
+        var batch: [Frame] = []
+        var cost = 0
+        var authCode: Int?
+        var failure: ProtocolError?
+        do throws(ProtocolError) {
+            try frames.feed(bytes) { frame in
+                if frame.header.operation == Operation.authReply.rawValue && authCode == nil {
+                    authCode = AuthReplyCode.parse(frame.body) ?? -1
+                }
+                cost += frame.wireLength
+                batch.append(frame)
+            }
+        } catch {
+            failure = error
+        }
+        // Frames cut before a bad header are still delivered; the connection then goes.
+        counters.received(bytes: bytes.count, frames: batch.count, at: receivedAt)
+        enqueue(batch, cost: cost, receivedAt: receivedAt)
+        if let failure {
+            feed(.protocolError(failure.description))
+        } else if let authCode {
+            feed(.authReply(code: authCode))
+        }
+    }
+
+    func connection(_ id: ConnectionID, didClose reason: CloseReason) {
+        guard adopt(id) else { return }
+        connection = nil
+        readingPaused = false
+        let failure: RoomFailure
+        switch (machine.phase, reason) {
+        case (.connecting, .connectTimeout): failure = .connectTimeout
+        case (.connecting, .error(let error)): failure = .connectFailed(error.description)
+        case (.connecting, _): failure = .connectFailed("\(reason)")
+        case (.authenticating, .error(let error)): failure = .connectionError(error.description)
+        case (.authenticating, _): failure = .closedBeforeAuth
+        case (_, .error(let error)): failure = .connectionError(error.description)
+        default: failure = .closedByPeer
+        }
+        feed(.closed(failure))
+    }
+
+    /// Whether `id` is this session's current connection (adopting it if the reactor reported it from inside
+    /// our own `connect` call, before we stored the id).
+    private func adopt(_ id: ConnectionID) -> Bool {
+        if id == connection { return true }
+        if connection == nil && inConnectCall {
+            connection = id
+            return true
+        }
+        return false
+    }
+
+    // MARK: - State machine glue
+
+    private func feed(_ input: RoomStateMachine.Input) {
+        guard !quiesced else { return }
+        var next: RoomStateMachine.Input? = input
+        while let current = next {
+            next = nil
+            let now = RoomClock.monotonicNanos()
+            if current == .timer && readingPaused {
+                // Silence we caused ourselves (backpressure) is not the server's: keep the watchdog quiet.
+                machine.lastActivity = now
+            }
+            for action in machine.handle(current, now: now, timing: core.timing) {
+                perform(action, now: now)
+            }
+            next = deferred
+            deferred = nil
+        }
+        if machine.phase != publishedPhase {
+            publishedPhase = machine.phase
+            let phase = publishedPhase
+            counters.update { $0.phase = phase }
+        }
+    }
+
+    private func perform(_ action: RoomStateMachine.Action, now: Int64) {
+        switch action {
+        case .resolve(let refresh):
+            core.requestResolution(for: room, refresh: refresh)
+        case .connect(let hostIndex):
+            connect(hostIndex: hostIndex)
+        case .sendAuth:
+            guard let connection, let endpoint else { return }
+            let body = AuthBody(
+                uid: endpoint.uid, roomID: endpoint.roomID ?? room, protover: core.configuration.protover,
+                key: endpoint.token, buvid: endpoint.buvid)
+            core.reactor.write(connection, Packet.auth(body))
+        case .sendHeartbeat:
+            guard let connection else { return }
+            core.reactor.write(connection, CollectorCore.heartbeatPacket)
+        case .close:
+            closeConnection()
+            readingPaused = false
+        case .setTimer(let deadline):
+            cancelTimer()
+            let delay = Duration.nanoseconds(max(0, deadline - now))
+            timer = core.reactor.schedule(after: delay) { [weak self] in
+                guard let self else { return }
+                self.timer = nil
+                self.feed(.timer)
+            }
+        case .cancelTimer:
+            cancelTimer()
+        case .failed(let failure):
+            counters.record(failure)
+        case .reconnecting:
+            counters.update { $0.reconnects += 1 }
+        }
+    }
+
+    private func connect(hostIndex: Int) {
+        guard let endpoint, !endpoint.addresses.isEmpty else {
+            deferred = .closed(.connectFailed("no server address"))
+            return
+        }
+        let address = endpoint.addresses[hostIndex % endpoint.addresses.count]
+        connectionNumber &+= 1
+        frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
+        inConnectCall = true
+        defer { inConnectCall = false }
+        do throws(SystemError) {
+            let id = try core.reactor.connect(to: address, timeout: core.timing.connectTimeout, handler: self)
+            if connection == nil && machine.phase == .connecting { connection = id }
+        } catch {
+            deferred = .closed(.connectFailed(error.description))
+        }
+    }
+
+    private func enqueue(_ batch: [Frame], cost: Int, receivedAt: Int64) {
+        guard !batch.isEmpty else { return }
+        let pipeline = self.pipeline
+        let number = connectionNumber
+        if queue.enqueue(cost: cost, { pipeline.process(batch, receivedAt: receivedAt, connection: number) }) {
+            queueFull = true
+            applyReadState()
+        }
+    }
+
+    private func cancelTimer() {
+        if let timer {
+            core.reactor.cancel(timer)
+            self.timer = nil
+        }
+    }
+}
+
+/// The `code` of an AUTH_REPLY (op 8) body `{"code":0}`, read without a JSON parser on the IO thread.
+enum AuthReplyCode {
+    /// nil when the body has no integer `code` member (treated as a rejection by the caller).
+    static func parse(_ body: [UInt8]) -> Int? {
+        let key = Array("\"code\"".utf8)
+        guard body.count >= key.count else { return nil }
+        var index = 0
+        while index + key.count <= body.count {
+            if body[index..<index + key.count].elementsEqual(key) { break }
+            index += 1
+        }
+        index += key.count
+        guard index <= body.count else { return nil }
+        func skipSpaces() { while index < body.count && (body[index] == 0x20 || body[index] == 0x09) { index += 1 } }
+        skipSpaces()
+        guard index < body.count, body[index] == UInt8(ascii: ":") else { return nil }
+        index += 1
+        skipSpaces()
+        var negative = false
+        if index < body.count && body[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        var value = 0
+        var digits = 0
+        while index < body.count, (0x30...0x39).contains(body[index]), digits < 18 {
+            value = value * 10 + Int(body[index] - 0x30)
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
+    }
+}

@@ -1,0 +1,77 @@
+/// The worker-side half of a room: decodes the frames the IO thread queued and calls the handler.
+///
+/// Confined to the room's `SerialQueue`: its jobs run in order and never two at once, which is what lets
+/// this class keep the room's `MessageDecoder` without a lock (hence `@unchecked Sendable`).
+final class RoomPipeline: @unchecked Sendable {
+    let room: Int64
+    let counters: RoomCounters
+    private let core: CollectorCore
+    private var decoder = MessageDecoder()
+
+    init(room: Int64, counters: RoomCounters, core: CollectorCore) {
+        self.room = room
+        self.counters = counters
+        self.core = core
+    }
+
+    /// One queued job: the frames of one read of connection number `connection`.
+    func process(_ frames: [Frame], receivedAt: Int64, connection: UInt32) {
+        var decoded: [DanmuEvent] = []
+        var failure: ProtocolError?
+        let malformedBefore = decoder.statistics.malformedMessages
+        for frame in frames {
+            do throws(ProtocolError) {
+                try decoder.decode(frame, into: &decoded)
+            } catch {
+                // Events decoded before the bad spot are delivered; the rest of this frame is lost with the
+                // connection, which the loop now closes and reconnects.
+                failure = error
+                break
+            }
+        }
+        if !decoded.isEmpty { deliver(decoded, receivedAt: receivedAt) }
+        let malformed = decoder.statistics.malformedMessages - malformedBefore
+        if malformed > 0 { counters.update { $0.malformedMessages += malformed } }
+        if let failure { core.reportProtocolError(room: room, connection: connection, failure) }
+    }
+
+    private func deliver(_ decoded: [DanmuEvent], receivedAt: Int64) {
+        let handler = core.currentHandler
+        let stream = core.currentStream
+        var kinds: [(String, Int)] = []
+        var masked = false
+        var events: [RoomEvent] = []
+        if stream != nil { events.reserveCapacity(decoded.count) }
+        for event in decoded {
+            let roomEvent = RoomEvent(room: room, receivedAt: receivedAt, event: event)
+            handler.handle(roomEvent)
+            if stream != nil { events.append(roomEvent) }
+            let kind = event.kindName
+            if let index = kinds.firstIndex(where: { $0.0 == kind }) {
+                kinds[index].1 += 1
+            } else {
+                kinds.append((kind, 1))
+            }
+            if !masked { masked = event.revealsMaskedMode }
+        }
+        stream?.push(events)
+        counters.update { statistics in
+            for (kind, count) in kinds { statistics.eventsByKind[kind, default: 0] += count }
+            if masked { statistics.maskedModeSeen = true }
+        }
+    }
+}
+
+extension DanmuEvent {
+    /// The stable kind name used as the statistics key.
+    var kindName: String { kind.rawValue }
+
+    /// Guest mode (PROTOCOL.md §7): the server announced it (LOG_IN_NOTICE) or a name arrived masked.
+    var revealsMaskedMode: Bool {
+        switch self {
+        case .loginNotice: return true
+        case .danmaku(let danmaku): return danmaku.isNameMasked
+        default: return false
+        }
+    }
+}

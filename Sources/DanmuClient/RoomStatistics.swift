@@ -1,0 +1,109 @@
+import EventLoop
+import Glibc
+
+/// A snapshot of one room's counters (`DanmuCollector.statistics()`).
+public struct RoomStatistics: Sendable, Equatable {
+    public var room: Int64
+    public var phase: RoomPhase
+    /// Bytes read from the room's sockets (all connections).
+    public var bytesReceived: Int
+    /// Outer packets split from those bytes.
+    public var framesReceived: Int
+    /// Events delivered to the handler, by `EventKind` name ("danmaku", "gift", …).
+    public var eventsByKind: [String: Int]
+    /// Successful TCP connects.
+    public var connections: Int
+    /// Attempts started after a failure.
+    public var reconnects: Int
+    /// Failures of any kind (connect, auth, watchdog, protocol, resolve).
+    public var errors: Int
+    /// Protocol errors (bad header, absurd length, corrupt compression, bad JSON), a subset of `errors`.
+    public var protocolErrors: Int
+    public var lastError: RoomFailure?
+    /// Messages skipped because their JSON was malformed (`MessageDecoder`'s policy: skip and count; the rest
+    /// of the batch is delivered and the connection kept, since reconnecting would not repair the server's data).
+    public var malformedMessages: Int
+    /// The server switched this room to guest mode: LOG_IN_NOTICE or masked user names seen.
+    public var maskedModeSeen: Bool
+    /// Wall-clock time (Unix ns) of the last byte received; nil before any.
+    public var lastMessageAt: Int64?
+    /// Times reading was paused because the room's queue passed its high mark.
+    public var readPauses: Int
+
+    public var events: Int { eventsByKind.values.reduce(0, +) }
+}
+
+/// A snapshot of the whole collector.
+public struct CollectorStatistics: Sendable {
+    public var rooms: [RoomStatistics]
+    public var roomsLive: Int { rooms.count { $0.phase == .live } }
+    public var roomsConnecting: Int {
+        rooms.count { $0.phase == .connecting || $0.phase == .authenticating || $0.phase == .resolving }
+    }
+    public var roomsBackingOff: Int { rooms.count { $0.phase == .backingOff } }
+    public var roomsGivenUp: Int { rooms.count { $0.phase == .givenUp } }
+    public var events: Int { rooms.reduce(0) { $0 + $1.events } }
+    public var bytesReceived: Int { rooms.reduce(0) { $0 + $1.bytesReceived } }
+    public var reconnects: Int { rooms.reduce(0) { $0 + $1.reconnects } }
+    public var errors: Int { rooms.reduce(0) { $0 + $1.errors } }
+    public var protocolErrors: Int { rooms.reduce(0) { $0 + $1.protocolErrors } }
+    public var malformedMessages: Int { rooms.reduce(0) { $0 + $1.malformedMessages } }
+
+    /// The statistics of one room, if it is registered.
+    public subscript(room room: Int64) -> RoomStatistics? { rooms.first { $0.room == room } }
+}
+
+/// The live counters of one room, written by the IO thread (bytes, frames, phase) and by the room's worker
+/// jobs (events), read by `statistics()` from any thread. One small lock per room: the writers of one room are
+/// at most two threads, so it is uncontended in practice.
+final class RoomCounters: Sendable {
+    let room: Int64
+    private let state: Lock<RoomStatistics>
+
+    init(room: Int64) {
+        self.room = room
+        state = Lock(
+            RoomStatistics(
+                room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
+                reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,
+                lastMessageAt: nil, readPauses: 0))
+    }
+
+    var snapshot: RoomStatistics { state.withLock { $0 } }
+
+    func received(bytes: Int, frames: Int, at unixNanos: Int64) {
+        state.withLock {
+            $0.bytesReceived += bytes
+            $0.framesReceived += frames
+            $0.lastMessageAt = unixNanos
+        }
+    }
+
+    func update(_ body: (inout RoomStatistics) -> Void) {
+        state.withLock { body(&$0) }
+    }
+
+    func record(_ failure: RoomFailure) {
+        state.withLock {
+            $0.errors += 1
+            $0.lastError = failure
+            if case .protocolError = failure { $0.protocolErrors += 1 }
+        }
+    }
+}
+
+/// Clocks read directly (vDSO, no syscall): the state machine's monotonic nanoseconds and the wall clock
+/// stamped on events.
+enum RoomClock {
+    static func monotonicNanos() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
+    static func unixNanos() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}

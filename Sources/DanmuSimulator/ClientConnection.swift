@@ -1,0 +1,205 @@
+import DanmuClient
+import EventLoop
+
+/// One accepted client: AUTH check, heartbeat replies, and the per-connection send state.
+/// Loop-confined (the reactor calls it on its thread; the core drives the sending).
+final class ClientConnection: ConnectionHandler {
+    enum State { case awaitingAuth, silent, live, closed }
+
+    let id: ConnectionID
+    // Strong on purpose: a connection may outlive a Simulator that was dropped without stop(); the cycle
+    // core → connections → client → core is broken when the connection closes.
+    let core: SimulatorCore
+    private(set) var state = State.awaitingAuth
+    private(set) var room: Int64 = 0
+    var faults = ActiveFaults.none
+    private(set) var compression = Compression.none
+    /// op-5 messages written on this connection (fault thresholds count these).
+    var messagesOnConnection = 0
+    /// Rate mode: when the next message is due (monotonic ns).
+    var nextDue: UInt64 = 0
+    /// The stall fault fired: no more output of any kind, input ignored, socket kept open.
+    var stalled = false
+    /// closeAfterFlush was requested.
+    private(set) var closing = false
+    /// Flood mode: the room reached its message limit.
+    var floodDone = false
+    /// Client packets are tiny; anything over 64 KiB is an attack or a bug.
+    private var decoder = FrameDecoder(maxPacketLength: 64 << 10)
+    // tinyWrites fault: bytes not yet dribbled out.
+    private var tinyQueue: [UInt8] = []
+    private var tinyOffset = 0
+    private var tinyCounter = 0
+    private var closeWhenTinyDrained = false
+
+    init(id: ConnectionID, core: SimulatorCore) {
+        self.id = id
+        self.core = core
+    }
+
+    var isSending: Bool { state == .live && !stalled && !closing }
+    var isFlooding: Bool { isSending && !floodDone }
+    var hasTinyBytes: Bool { state != .closed && tinyOffset < tinyQueue.count }
+    /// Bytes written by us but not yet taken by the kernel.
+    var queuedBytes: Int { core.reactor.pendingWriteBytes(id) + (tinyQueue.count - tinyOffset) }
+
+    // MARK: ConnectionHandler
+
+    func connectionDidOpen(_ connection: ConnectionID) {}
+
+    func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
+        core.store.update { $0.bytesReceived &+= UInt64(bytes.count) }
+        guard state != .closed, !stalled, !closing else { return }
+        do throws(ProtocolError) {
+            try decoder.feed(bytes) { frame in self.handle(frame) }
+        } catch {
+            if state == .awaitingAuth { core.store.update { $0.authsFailed &+= 1 } }
+            core.reactor.close(id)
+        }
+    }
+
+    func connection(_ connection: ConnectionID, didClose reason: CloseReason) {
+        state = .closed
+        tinyQueue = []
+        tinyOffset = 0
+        core.connectionDidClose(self)
+    }
+
+    func connectionDidDrainWrites(_ connection: ConnectionID) {
+        if isFlooding { core.pumpFlood(self) }
+    }
+
+    // MARK: Input
+
+    private func handle(_ frame: Frame) {
+        guard state != .closed, !stalled, !closing else { return }
+        switch state {
+        case .awaitingAuth:
+            guard frame.header.operation == ServerPackets.Operation.auth else {
+                rejectAuth(room: nil)  // the first packet must be AUTH
+                return
+            }
+            authenticate(frame.body)
+        case .live:
+            guard frame.header.operation == ServerPackets.Operation.heartbeat else { return }  // others: ignored
+            answerHeartbeat(frame.body)
+        case .silent, .closed:
+            return
+        }
+    }
+
+    private func authenticate(_ body: [UInt8]) {
+        let request: AuthRequest
+        switch AuthRequest.parse(body, requiredKey: core.configuration.requiredKey) {
+        case .failure(.unsupportedProtover(_, let room)), .failure(.wrongKey(let room)):
+            rejectAuth(room: room)
+            return
+        case .failure:
+            rejectAuth(room: nil)
+            return
+        case .success(let parsed):
+            request = parsed
+        }
+        guard core.configuration.rooms.contains(request.roomID) else {
+            rejectAuth(room: nil)
+            return
+        }
+        room = request.roomID
+        let number = core.admit(room: room)
+        faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)
+        compression = switch core.configuration.compression {
+        case .followProtover: Compression(protover: request.protover) ?? .none
+        case .always(let forced): forced
+        }
+        let room = self.room
+        core.store.update { stats in
+            stats.authsOK &+= 1
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.authsOK &+= 1 }
+        }
+        if faults.noAuthReply {
+            state = .silent
+            core.recordFaults(room: room, count: 1)
+            return
+        }
+        state = .live
+        send(ServerPackets.authReply)
+        core.beginSending(self)
+    }
+
+    /// Like the live server: no reply, close.
+    private func rejectAuth(room: Int64?) {
+        core.store.update { stats in
+            stats.authsFailed &+= 1
+            if let room, core.configuration.rooms.contains(room) {
+                modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.authsFailed &+= 1 }
+            }
+        }
+        core.reactor.close(id)
+    }
+
+    /// Called by the core's tick when the AUTH deadline of this connection passed.
+    func authDeadlinePassed() {
+        guard state == .awaitingAuth else { return }
+        rejectAuth(room: nil)
+    }
+
+    private func answerHeartbeat(_ body: [UInt8]) {
+        if faults.noHeartbeatReply {
+            core.recordFaults(room: room, count: 1)
+            return
+        }
+        let echo: [UInt8] = switch core.configuration.heartbeatEcho {
+        case .none: []
+        case .clientBody: body
+        case .objectObject: Array("[object Object]".utf8)
+        }
+        send(ServerPackets.heartbeatReply(popularity: core.configuration.popularity, echo: echo))
+        let room = self.room
+        core.store.update { stats in
+            stats.heartbeatsAnswered &+= 1
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { $0.heartbeatsAnswered &+= 1 }
+        }
+    }
+
+    // MARK: Output
+
+    func send(_ bytes: [UInt8]) {
+        guard state != .closed, !bytes.isEmpty else { return }
+        guard faults.tinyWrites else {
+            core.reactor.write(id, bytes)
+            return
+        }
+        let wasEmpty = !hasTinyBytes
+        if tinyOffset > 0 && tinyOffset == tinyQueue.count {
+            tinyQueue.removeAll(keepingCapacity: true)
+            tinyOffset = 0
+        }
+        tinyQueue.append(contentsOf: bytes)
+        if wasEmpty { core.enqueueTiny(self) }
+    }
+
+    func closeAfterFlush() {
+        guard state != .closed, !closing else { return }
+        closing = true
+        if hasTinyBytes {
+            closeWhenTinyDrained = true
+        } else {
+            core.reactor.closeAfterFlush(id)
+        }
+    }
+
+    /// tinyWrites fault: writes up to `pieces` pieces of 1–3 bytes, each with its own write call.
+    func dribble(pieces: Int) {
+        for _ in 0..<pieces where hasTinyBytes {
+            let size = min(1 + tinyCounter % 3, tinyQueue.count - tinyOffset)
+            tinyCounter += 1
+            core.reactor.write(id, Array(tinyQueue[tinyOffset..<tinyOffset + size]))
+            tinyOffset += size
+        }
+        if state != .closed, !hasTinyBytes {
+            tinyQueue.removeAll(keepingCapacity: false)
+            tinyOffset = 0
+            if closeWhenTinyDrained { core.reactor.closeAfterFlush(id) }
+        }
+    }
+}

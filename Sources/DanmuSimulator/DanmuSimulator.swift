@@ -1,1 +1,0 @@
-// DanmuSimulator module. See ../shared/ARCHITECTURE.md.

@@ -1,0 +1,119 @@
+import EventLoop
+
+/// Writing op-5 messages: the rate sender (visited from the wheel), the flood pump, batching, and the
+/// message-count faults that cut a batch at exactly N messages.
+extension SimulatorCore {
+    /// Messages generated per flood write round (several batches go out in one write).
+    static let floodChunkMessages = 64
+    /// Bytes a flood pump may write for one connection before yielding to the others.
+    static let floodBudgetBytes = 1 << 20
+
+    /// Serves a connection visited by the wheel. Returns whether it stays in the wheel.
+    func serveRate(_ client: ClientConnection, now: UInt64) -> Bool {
+        guard client.isSending else { return false }
+        guard now >= client.nextDue else { return true }  // visited a revolution early
+        let due = Int((now - client.nextDue) / intervalNanoseconds) + 1
+        client.nextDue &+= UInt64(due) &* intervalNanoseconds
+        // A reader that does not keep up gets nothing new (the messages are not generated, so its sequence
+        // numbers stay contiguous) instead of an ever-growing queue in our memory.
+        guard client.queuedBytes <= configuration.maxQueuedBytesPerConnection else { return true }
+        let count = min(due, remainingMessages(room: client.room))
+        if count > 0 { sendMessages(client, count) }
+        return client.isSending && remainingMessages(room: client.room) > 0
+    }
+
+    /// Flood mode: writes while the socket takes everything at once, up to a budget; a blocked socket resumes
+    /// from `connectionDidDrainWrites`, an unblocked one from the next tick.
+    func pumpFlood(_ client: ClientConnection) {
+        var budget = SimulatorCore.floodBudgetBytes
+        while budget > 0, client.isFlooding, client.queuedBytes == 0 {
+            let remaining = remainingMessages(room: client.room)
+            if remaining == 0 {
+                client.floodDone = true
+                return
+            }
+            let written = sendMessages(client, min(remaining, max(SimulatorCore.floodChunkMessages, configuration.batchSize)))
+            if written == 0 { return }
+            budget -= written
+        }
+    }
+
+    /// Generates and writes up to `count` messages (fewer if a fault closes or stalls the connection) in
+    /// batches of `batchSize`, all in one write. Returns the bytes written.
+    @discardableResult
+    func sendMessages(_ client: ClientConnection, _ count: Int) -> Int {
+        var out: [UInt8] = []
+        swap(&out, &outBuffer)
+        defer {
+            out.removeAll(keepingCapacity: true)
+            swap(&out, &outBuffer)
+        }
+        let monotonicNs = SimulatedMessageID.monotonicNow()
+        let unixMs = unixMilliseconds()
+        var remaining = count
+        var messages = 0
+        var danmaku = 0
+        var closeAfter = applyDueFaults(client, into: &out)
+        while remaining > 0, client.isSending, !closeAfter {
+            var batch = min(remaining, configuration.batchSize)
+            if let limit = client.faults.messagesUntilNextFault(sent: client.messagesOnConnection) {
+                batch = min(batch, limit)
+            }
+            guard batch > 0 else { break }
+            danmaku += generator.appendBatch(batch, compression: client.compression,
+                                             stream: &rooms[client.room]!.stream, monotonicNs: monotonicNs,
+                                             unixMs: unixMs, scratch: &scratch, into: &out)
+            client.messagesOnConnection += batch
+            remaining -= batch
+            messages += batch
+            closeAfter = applyDueFaults(client, into: &out)
+        }
+        let bytes = out.count
+        if bytes > 0 {
+            client.send(out)
+            store.recordMessages(room: client.room, messages: messages, danmaku: danmaku,
+                                 lastSeq: rooms[client.room]!.stream.lastSeq, bytes: bytes)
+        }
+        if closeAfter { client.closeAfterFlush() }
+        return bytes
+    }
+
+    /// Fires the message-count faults due at the connection's current count (each once). Returns whether the
+    /// connection must be closed after the bytes in `out` are flushed.
+    private func applyDueFaults(_ client: ClientConnection, into out: inout [UInt8]) -> Bool {
+        let sent = client.messagesOnConnection
+        var fired = 0
+        var close = false
+        if client.faults.garbageAfter == sent {
+            out.append(contentsOf: ServerPackets.garbageHeader)
+            client.faults.garbageAfter = nil
+            fired += 1
+        }
+        if client.faults.absurdAfter == sent {
+            out.append(contentsOf: ServerPackets.absurdLength)
+            client.faults.absurdAfter = nil
+            fired += 1
+        }
+        if client.faults.stallAfter == sent {
+            client.stalled = true
+            client.faults.stallAfter = nil
+            fired += 1
+        }
+        if client.faults.closeAfter == sent {
+            client.faults.closeAfter = nil
+            close = true
+            fired += 1
+        }
+        if fired > 0 { recordFaults(room: client.room, count: fired) }
+        return close
+    }
+
+    func recordFaults(room: Int64, count: Int) {
+        store.update { stats in
+            stats.faultsTriggered &+= UInt64(count)
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) {
+                $0.faultsTriggered &+= UInt64(count)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import EventLoop
+import Glibc
+
+/// A local stand-in for the Bilibili live danmaku server (raw-TCP transport): many rooms on one listener,
+/// AUTH / heartbeat / op-5 pushes exactly as PROTOCOL.md describes, a realistic message mix built from real
+/// samples, plain / zlib / brotli batches, a flood mode, and fault modes for some rooms.
+///
+/// Runs on a `Reactor` the caller owns (the caller starts and shuts it down). Every DANMU_MSG carries
+/// `sim-<room>-<seq>-<CLOCK_MONOTONIC ns>` as `id_str` (see `SimulatedMessageID`); seq counts the room's danmaku
+/// from 1, continues across reconnects and advances only for messages actually written to an authenticated
+/// client.
+///
+/// ```swift
+/// let reactor = try Reactor(); try reactor.start()
+/// let simulator = Simulator(reactor: reactor, configuration: .init(rooms: .range(1...1000), ratePerRoom: 2))
+/// let address = try simulator.start()       // 127.0.0.1:<port>
+/// ...
+/// print(simulator.statistics().messagesSent)
+/// simulator.stop(); reactor.shutdown()
+/// ```
+public final class Simulator: Sendable {
+    public let configuration: Configuration
+    let reactor: Reactor
+    let store = StatisticsStore()
+    /// Loop-confined; created by `start`, touched only on the reactor's thread.
+    private let core: SimulatorCore
+
+    public init(reactor: Reactor, configuration: Configuration = .init()) {
+        precondition(configuration.ratePerRoom >= 0 && configuration.ratePerRoom.isFinite, "rate must be >= 0")
+        precondition(configuration.batchSize >= 1, "batch size must be >= 1")
+        self.reactor = reactor
+        self.configuration = configuration
+        self.core = SimulatorCore(reactor: reactor, configuration: configuration, store: store)
+    }
+
+    /// Starts listening; returns the bound address (the real port when configured with port 0).
+    /// Callable from any thread (blocks until the loop has done it).
+    @discardableResult
+    public func start() throws(SimulatorError) -> SocketAddress {
+        let core = self.core
+        let result: Result<SocketAddress, SimulatorError> = onLoop(reactor) { core.start() }
+            ?? .failure(.reactorStopped)
+        return try result.get()
+    }
+
+    /// Stops listening and closes every connection (their fds are closed when this returns). Idempotent.
+    /// Callable from any thread.
+    public func stop() {
+        let core = self.core
+        _ = onLoop(reactor) { core.stop() }
+    }
+
+    /// A consistent snapshot of all counters (any thread).
+    public func statistics() -> SimulatorStatistics { store.snapshot() }
+
+    /// Counters of one room, nil if no client ever authenticated for it (any thread).
+    public func statistics(room: Int64) -> SimulatedRoomStatistics? { store.room(room) }
+
+    /// The text a client sees for danmaku `seq` ("#<seq> …"), for tests that check content.
+    public func danmakuText(seq: UInt64) -> String { core.generator.template.text(seq: seq) }
+}
+
+/// Errors of `Simulator.start()`.
+public enum SimulatorError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Binding or listening failed (e.g. port in use).
+    case listen(SystemError)
+    /// `start` after `stop`, or twice.
+    case alreadyStarted
+    /// The reactor is shut down (its loop no longer runs tasks).
+    case reactorStopped
+
+    public var description: String {
+        switch self {
+        case .listen(let error): "simulator cannot listen: \(error)"
+        case .alreadyStarted: "simulator was already started"
+        case .reactorStopped: "the reactor is not running"
+        }
+    }
+}
+
+/// Runs `body` on the reactor's thread and waits for its result; runs it inline when already there.
+/// Returns nil when the reactor refused the task (shut down).
+func onLoop<T>(_ reactor: Reactor, _ body: @escaping () -> T) -> T? {
+    if reactor.isInLoop { return body() }
+    let box = WaitBox<T>()
+    let task = UncheckedSendable(body)
+    guard reactor.execute({ box.fulfil(task.value()) }) else { return nil }
+    return box.wait()
+}
+
+/// Carries a loop-only closure into `execute`; it runs on the loop thread only (see `onLoop`).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// A one-shot result handed from the loop thread to a waiting thread (POSIX semaphore: no Dispatch).
+final class WaitBox<T>: @unchecked Sendable {
+    // `value` is written once before sem_post and read after sem_wait: the semaphore orders the accesses.
+    private var value: T?
+    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+    init() { sem_init(semaphore, 0, 0) }
+
+    deinit {
+        sem_destroy(semaphore)
+        semaphore.deallocate()
+    }
+
+    func fulfil(_ result: T) {
+        value = result
+        sem_post(semaphore)
+    }
+
+    func wait() -> T {
+        while sem_wait(semaphore) != 0 {}  // EINTR: retry
+        return value!
+    }
+}

@@ -1,0 +1,111 @@
+import EventLoop
+
+/// The rooms a simulator serves. AUTH for any other room id is refused (no reply, close).
+public enum RoomSet: Sendable, Equatable {
+    case ids(Set<Int64>)
+    case range(ClosedRange<Int64>)
+    /// Every room id is known (handy for ad-hoc demos).
+    case any
+
+    public func contains(_ room: Int64) -> Bool {
+        switch self {
+        case .ids(let set): set.contains(room)
+        case .range(let range): range.contains(room)
+        case .any: true
+        }
+    }
+}
+
+/// What the simulator appends to a heartbeat reply, outside the declared packet length (PROTOCOL.md §8).
+public enum HeartbeatEcho: Sendable, Equatable {
+    /// Nothing: declared length = bytes sent.
+    case none
+    /// The client's heartbeat body (empty for a well-behaved TCP client), as the live server does.
+    case clientBody
+    /// Always the 15 bytes `[object Object]` a browser would have sent: stresses the client's resync.
+    case objectObject
+}
+
+/// Which compression a client gets.
+public enum CompressionPolicy: Sendable, Equatable {
+    /// Like the live server: protover 0/1 → plain, 2 → zlib, 3 → brotli.
+    case followProtover
+    /// The same for every client regardless of its protover.
+    case always(Compression)
+}
+
+extension Simulator {
+    public struct Configuration: Sendable {
+        /// Where to listen (loopback, port 0 = pick one; `start()` returns the real address).
+        public var listen: SocketAddress
+        public var rooms: RoomSet
+        /// op-5 messages per second per authenticated connection (fractional is fine, e.g. 0.2).
+        /// 0 = flood: write as fast as the socket drains, up to `messageLimitPerRoom`.
+        public var ratePerRoom: Double
+        /// Stop sending to a room after this many messages in total (across its connections); nil = no limit.
+        public var messageLimitPerRoom: Int?
+        public var compression: CompressionPolicy
+        /// At most this many messages per outer packet (for plain: per write).
+        public var batchSize: Int
+        public var mix: MessageMix
+        public var faults: [FaultRule]
+        /// When set, AUTH must carry exactly this `key`.
+        public var requiredKey: String?
+        /// The first packet must be an AUTH within this time (the live server: ~5 s), else close.
+        public var authTimeout: Duration
+        public var heartbeatEcho: HeartbeatEcho
+        /// The u32 in heartbeat replies.
+        public var popularity: UInt32
+        /// Period of the one send timer (all rooms are served from it in a wheel).
+        public var tickInterval: Duration
+        /// Delay between the 1–3 byte writes of the `tinyWrites` fault, and pieces written per delay.
+        public var tinyWriteInterval: Duration
+        public var tinyWriteBurst: Int
+        /// A connection with more than this many bytes queued (a slow reader) is skipped by the rate sender:
+        /// messages are not generated for it, so sequence numbers stay contiguous.
+        public var maxQueuedBytesPerConnection: Int
+
+        public init(listen: SocketAddress = .loopback(port: 0),
+                    rooms: RoomSet = .range(1...100),
+                    ratePerRoom: Double = 5,
+                    messageLimitPerRoom: Int? = nil,
+                    compression: CompressionPolicy = .followProtover,
+                    batchSize: Int = 10,
+                    mix: MessageMix = .realistic,
+                    faults: [FaultRule] = [],
+                    requiredKey: String? = nil,
+                    authTimeout: Duration = .seconds(5),
+                    heartbeatEcho: HeartbeatEcho = .none,
+                    popularity: UInt32 = 1,
+                    tickInterval: Duration = .milliseconds(5),
+                    tinyWriteInterval: Duration = .milliseconds(1),
+                    tinyWriteBurst: Int = 8,
+                    maxQueuedBytesPerConnection: Int = 4 << 20) {
+            self.listen = listen
+            self.rooms = rooms
+            self.ratePerRoom = ratePerRoom
+            self.messageLimitPerRoom = messageLimitPerRoom
+            self.compression = compression
+            self.batchSize = batchSize
+            self.mix = mix
+            self.faults = faults
+            self.requiredKey = requiredKey
+            self.authTimeout = authTimeout
+            self.heartbeatEcho = heartbeatEcho
+            self.popularity = popularity
+            self.tickInterval = tickInterval
+            self.tinyWriteInterval = tinyWriteInterval
+            self.tinyWriteBurst = tinyWriteBurst
+            self.maxQueuedBytesPerConnection = maxQueuedBytesPerConnection
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (negative durations clamp to 0).
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

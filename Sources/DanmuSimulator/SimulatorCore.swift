@@ -1,0 +1,188 @@
+import EventLoop
+
+/// The simulator's loop-confined state: listener, room table, connections, the one tick timer and its send wheel.
+///
+/// `@unchecked Sendable` only so the public `Simulator` can hold it; every method runs on the reactor's thread
+/// (`Simulator` reaches it through `onLoop`, the reactor calls the handler methods on its thread).
+final class SimulatorCore: ListenerHandler, @unchecked Sendable {
+    enum Lifecycle { case idle, running, stopped }
+
+    /// A room's state that outlives connections.
+    struct Room {
+        var stream: RoomStream
+        /// Connections that authenticated so far (numbers them for `FaultRule.firstConnections`).
+        var connections = 0
+    }
+
+    let reactor: Reactor
+    let configuration: Simulator.Configuration
+    let store: StatisticsStore
+    let generator: MessageGenerator
+    let intervalNanoseconds: UInt64  // 0 = flood
+
+    private(set) var lifecycle = Lifecycle.idle
+    private var listener: ListenerID?
+    private var tickTimer: TimerID?
+    private var tinyTimer: TimerID?
+    var rooms: [Int64: Room] = [:]
+    var connections: [ConnectionID: ClientConnection] = [:]
+    var wheel: SendWheel<ClientConnection>
+    /// Flood mode: authenticated connections that still have messages to send.
+    var flooders: [ClientConnection] = []
+    /// Connections of the tinyWrites fault with bytes still to dribble out.
+    var tinyWriters: [ClientConnection] = []
+    /// Connections waiting for AUTH, in accept order (deadlines are monotonic: a FIFO, not a timer each).
+    private var authQueue: [(connection: ClientConnection, deadline: UInt64)] = []
+    private var authQueueHead = 0
+    /// Reused buffers (loop thread only).
+    var outBuffer: [UInt8] = []
+    var scratch: [UInt8] = []
+
+    init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore) {
+        self.reactor = reactor
+        self.configuration = configuration
+        self.store = store
+        self.generator = MessageGenerator(mix: configuration.mix)
+        self.intervalNanoseconds = configuration.ratePerRoom > 0
+            ? max(1, UInt64((1e9 / configuration.ratePerRoom).rounded())) : 0
+        self.wheel = SendWheel(tickNanoseconds: max(1, configuration.tickInterval.nanoseconds), slotCount: 1024,
+                               startNanoseconds: 0)
+    }
+
+    func start() -> Result<SocketAddress, SimulatorError> {
+        reactor.assertInLoop()
+        guard lifecycle == .idle else { return .failure(.alreadyStarted) }
+        let id: ListenerID
+        do throws(SystemError) {
+            id = try reactor.listen(on: configuration.listen, handler: self)
+        } catch {
+            return .failure(.listen(error))
+        }
+        lifecycle = .running
+        listener = id
+        wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1024, startNanoseconds: reactor.now)
+        tickTimer = reactor.schedule(after: configuration.tickInterval, repeating: configuration.tickInterval) {
+            self.tick()  // strong: the core lives until stop() cancels this timer
+        }
+        return .success(reactor.localAddress(of: id) ?? configuration.listen)
+    }
+
+    func stop() {
+        reactor.assertInLoop()
+        guard lifecycle == .running else {
+            lifecycle = .stopped
+            return
+        }
+        lifecycle = .stopped
+        if let listener { reactor.stopListening(listener) }
+        if let tickTimer { reactor.cancel(tickTimer) }
+        if let tinyTimer { reactor.cancel(tinyTimer) }
+        listener = nil
+        tickTimer = nil
+        tinyTimer = nil
+        // close() delivers didClose synchronously, which removes the entry: iterate over a copy.
+        for id in Array(connections.keys) { reactor.close(id) }
+        connections.removeAll()
+        flooders.removeAll()
+        tinyWriters.removeAll()
+        authQueue.removeAll()
+        authQueueHead = 0
+        wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1, startNanoseconds: 0)
+    }
+
+    // MARK: ListenerHandler
+
+    func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
+        -> any ConnectionHandler {
+        let client = ClientConnection(id: connection, core: self)
+        connections[connection] = client
+        authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
+        store.update {
+            $0.connectionsAccepted &+= 1
+            $0.connectionsOpen += 1
+        }
+        return client
+    }
+
+    func connectionDidClose(_ client: ClientConnection) {
+        connections[client.id] = nil
+        store.update { $0.connectionsOpen -= 1 }
+    }
+
+    // MARK: Rooms
+
+    /// Registers a successful AUTH; returns the room's connection number (1-based).
+    func admit(room: Int64) -> Int {
+        var entry = rooms[room] ?? Room(stream: RoomStream(room: room, cycleLength: generator.cycle.count))
+        entry.connections += 1
+        rooms[room] = entry
+        return entry.connections
+    }
+
+    /// Messages the room may still send under `messageLimitPerRoom` (Int.max without a limit).
+    func remainingMessages(room: Int64) -> Int {
+        guard let limit = configuration.messageLimitPerRoom else { return .max }
+        let sent = rooms[room].map { Int($0.stream.messagesSent) } ?? 0
+        return max(0, limit - sent)
+    }
+
+    /// Starts serving an authenticated connection: flood pump or a place in the send wheel.
+    func beginSending(_ client: ClientConnection) {
+        if intervalNanoseconds == 0 {
+            flooders.append(client)
+            pumpFlood(client)
+        } else {
+            // A per-room phase inside the first interval spreads 10,000 rooms that connect at once.
+            let phase = UInt64(bitPattern: client.room &* 0x9E37_79B9) % intervalNanoseconds
+            client.nextDue = reactor.now &+ phase
+            wheel.insert(client, dueNanoseconds: client.nextDue)
+        }
+    }
+
+    // MARK: The tick
+
+    private func tick() {
+        let now = reactor.now
+        expireAuthDeadlines(now: now)
+        wheel.advance(to: now) { wheel, client in
+            guard self.serveRate(client, now: now) else { return }
+            wheel.insert(client, dueNanoseconds: client.nextDue)
+        }
+        if !flooders.isEmpty {
+            for client in flooders { pumpFlood(client) }
+            flooders.removeAll { !$0.isFlooding }
+        }
+    }
+
+    private func expireAuthDeadlines(now: UInt64) {
+        while authQueueHead < authQueue.count, authQueue[authQueueHead].deadline <= now {
+            let client = authQueue[authQueueHead].connection
+            authQueueHead += 1
+            client.authDeadlinePassed()
+        }
+        if authQueueHead > 1024, authQueueHead * 2 > authQueue.count {
+            authQueue.removeFirst(authQueueHead)
+            authQueueHead = 0
+        }
+    }
+
+    // MARK: Tiny writes
+
+    func enqueueTiny(_ client: ClientConnection) {
+        tinyWriters.append(client)
+        guard tinyTimer == nil else { return }
+        tinyTimer = reactor.schedule(after: configuration.tinyWriteInterval,
+                                     repeating: configuration.tinyWriteInterval) {
+            self.dribble()
+        }
+    }
+
+    private func dribble() {
+        for client in tinyWriters { client.dribble(pieces: max(1, configuration.tinyWriteBurst)) }
+        tinyWriters.removeAll { !$0.hasTinyBytes }
+        if tinyWriters.isEmpty, let tinyTimer {
+            reactor.cancel(tinyTimer)
+            self.tinyTimer = nil
+        }
+    }
+}

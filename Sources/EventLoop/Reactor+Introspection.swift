@@ -1,0 +1,44 @@
+import Glibc
+
+/// Introspection for tests and benchmarks (loop thread only).
+extension Reactor {
+    /// Every fd the reactor owns right now: epoll, eventfd, timerfd, signalfd, listeners and connections.
+    func ownedFileDescriptors() -> [Int32] {
+        assertInLoop()
+        var fds = [epollFD, eventFD, timerFD]
+        if signalFD >= 0 { fds.append(signalFD) }
+        for entry in table where entry.kind != .free { fds.append(entry.fd) }
+        return fds
+    }
+
+    /// Sets an Int32 socket option on a connection (tests shrink SO_SNDBUF/SO_RCVBUF with it).
+    func setSocketOption(_ connection: ConnectionID, level: Int32, name: Int32, value: Int32) throws(SystemError) {
+        assertInLoop()
+        guard let slot = liveSlot(connection) else { throw SystemError(.badFileDescriptor, operation: "setsockopt") }
+        try Posix.setsockopt(table[slot].fd, level, name, value)
+    }
+
+    /// The fd behind a connection (tests only: never close it).
+    func fileDescriptor(of connection: ConnectionID) -> Int32? {
+        assertInLoop()
+        return liveSlot(connection).map { table[$0].fd }
+    }
+
+    /// Loop turns so far (epoll_wait returns).
+    var turnCount: Int {
+        assertInLoop()
+        return counters.turns
+    }
+
+    /// Events dropped because their registration had been closed (the generation did not match).
+    var staleEventCount: Int {
+        assertInLoop()
+        return counters.staleEvents
+    }
+
+    /// Bytes of the registration table (the reactor's per-connection state), for the memory benchmark.
+    var registrationTableBytes: Int {
+        assertInLoop()
+        return table.capacity * MemoryLayout<Registration>.stride
+    }
+}

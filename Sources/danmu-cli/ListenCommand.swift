@@ -1,0 +1,23 @@
+import Glibc
+
+/// `danmu-cli listen ROOM...`: collect events from rooms until Ctrl-C, SIGTERM or --duration.
+enum ListenCommand: CLICommand {
+    static let name = "listen"
+    static let summary = "collect events from live rooms and print them (text or JSON Lines)"
+    static let usage = ["ROOM... [options]", "--rooms-file FILE [options]"]
+    static let options = ListenOptions.specs
+    static let details = """
+        Rooms come from the arguments and/or --rooms-file. Without --server each room is resolved on the live
+        site (getDanmuInfo) and joined over TCP; with --server HOST:PORT every room connects there directly.
+
+        Output: text when stdout is a terminal, JSON Lines otherwise (and always with --output). On stderr: a
+        live status line when stderr is a terminal, each kind of warning once, and with --summary one JSON line
+        of totals at exit. SIGINT/SIGTERM stop reading, flush everything received and exit 0; a second SIGINT
+        exits at once (status 130).
+        """
+
+    static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
+        let options = try ListenOptions.from(arguments, stdoutIsTerminal: Posix.isTerminal(STDOUT_FILENO))
+        return ListenRunner(options: options).run()
+    }
+}

@@ -1,0 +1,153 @@
+import DanmuClient
+import Glibc
+
+/// Runs a collector for `listen` and `demo`: events → `EventPrinter` → `OutputSink`; a status line and
+/// warnings on stderr; stops on SIGINT/SIGTERM, `--duration`, or an output failure; then the graceful
+/// shutdown (stop reading, deliver everything received, flush) and the optional summary line.
+struct ListenRunner {
+    var options: ListenOptions
+    /// Called once the collector is running (demo prints its banner here).
+    var onStarted: () -> Void = {}
+
+    /// What a run received, for callers that report on it (demo).
+    struct Totals {
+        var events = 0
+        var danmaku = 0
+    }
+
+    func run() -> Int32 { runWithTotals().status }
+
+    func runWithTotals() -> (status: Int32, totals: Totals) {
+        let started = Posix.monotonicNanoseconds()
+        let stop = StopLatch()
+        SignalWatcher.start { signal in stop.trigger(signal.signalName) }
+        let status = StatusLine(enabled: options.status && Posix.isTerminal(STDERR_FILENO))
+        let warnings = WarningLog(status: status)
+
+        let destination: OutputDestination
+        if let path = options.outputPath {
+            do throws(FileError) {
+                destination = try OutputDestination(appendingTo: path, rotation: options.rotation)
+            } catch {
+                StandardError.print("danmu-cli listen: --output: \(error.description)")
+                return (1, Totals())
+            }
+        } else {
+            destination = OutputDestination(standardOutput: ())
+        }
+        // A person watching a terminal sees each line at once; files and pipes get large batches.
+        let interactive = options.outputPath == nil && Posix.isTerminal(STDOUT_FILENO)
+        let sharesTerminal = interactive && Posix.isTerminal(STDERR_FILENO)
+        let aroundWrite: @Sendable (() -> Void) -> Void = { write in status.whileHidden(write) }
+        let sink = OutputSink(
+            destination: destination, flushThreshold: interactive ? 4096 : 256 << 10,
+            maxDelay: interactive ? .milliseconds(20) : .milliseconds(100),
+            onFailure: { message in
+                if !message.hasSuffix(Posix.describe(EPIPE)) { warnings.warn(cause: "output", message) }
+                stop.trigger("output failed")
+            },
+            aroundWrite: sharesTerminal ? aroundWrite : nil)
+        let printer = EventPrinter(format: options.format, kinds: options.kinds, sink: sink)
+
+        let collector: DanmuCollector
+        do throws(CollectorError) {
+            collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
+            collector.setHandler(printer)
+            try collector.start()
+        } catch {
+            sink.close()
+            StandardError.print("danmu-cli listen: \(error.description)")
+            return (1, Totals())
+        }
+        collector.add(rooms: options.rooms)
+        onStarted()
+
+        let deadline = options.duration.map { started + UInt64($0 * 1e9) }
+        while true {
+            var next = Posix.monotonicNanoseconds() + 1_000_000_000
+            if let deadline { next = min(next, deadline) }
+            if stop.wait(untilMonotonic: next) != nil { break }
+            if let deadline, Posix.monotonicNanoseconds() >= deadline { break }
+            let statistics = collector.statistics()
+            report(statistics, warnings: warnings)
+            status.update(snapshot(statistics))
+        }
+        status.clear()
+        // Graceful: sockets stop being read, every frame already received is decoded and handed to the
+        // printer, then the sink writes what is pending.
+        collector.shutdown()
+        let written = sink.close()
+        let statistics = collector.statistics()
+        report(statistics, warnings: warnings)
+        if options.summary {
+            StandardError.print(
+                summary(
+                    statistics, printer: printer, sink: written, started: started, reason: stop.triggeredReason,
+                    warnings: warnings.totalWarnings))
+        }
+        let totals = Totals(
+            events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind["danmaku"] ?? 0) })
+        if let failure = written.failure, !failure.hasSuffix(Posix.describe(EPIPE)) { return (1, totals) }
+        return (0, totals)
+    }
+
+    private func collectorConfiguration(warnings: WarningLog) -> DanmuCollector.Configuration {
+        var configuration = DanmuCollector.Configuration(
+            server: options.server.map { .init(host: $0.host, port: $0.port) }, workers: options.workers)
+        configuration.protover = options.protover
+        configuration.credentials = .init(uid: options.uid ?? 0, buvid: options.buvid ?? "", token: options.token ?? "")
+        if options.server == nil {
+            configuration.resolver = LiveSiteResolver(options: options, warnings: warnings)
+        }
+        return configuration
+    }
+
+    /// Prints each new cause of failure once ("room 7: connect failed: Connection refused").
+    private func report(_ statistics: CollectorStatistics, warnings: WarningLog) {
+        for room in statistics.rooms {
+            // A message whose JSON was malformed is skipped by the decoder (the rest of its batch is delivered);
+            // say so once, so a loss is never silent.
+            if room.malformedMessages > 0 {
+                warnings.warn(
+                    cause: "malformed", "room \(room.room): skipped a message with malformed JSON "
+                        + "(counted in the summary's malformed_messages; reported once)")
+            }
+            guard let failure = room.lastError else { continue }
+            warnings.warn(
+                cause: failure.description, "room \(room.room): \(failure.description) (reported once per cause)")
+        }
+    }
+
+    private func snapshot(_ statistics: CollectorStatistics) -> StatusSnapshot {
+        StatusSnapshot(
+            rooms: statistics.rooms.count, live: statistics.roomsLive, connecting: statistics.roomsConnecting,
+            backingOff: statistics.roomsBackingOff, events: statistics.events, reconnects: statistics.reconnects,
+            errors: statistics.errors)
+    }
+
+    private func summary(
+        _ statistics: CollectorStatistics, printer: EventPrinter, sink: OutputSink.Statistics, started: UInt64,
+        reason: String?, warnings: Int
+    ) -> String {
+        var json = SummaryJSON()
+        json.add("rooms", statistics.rooms.count)
+        json.add("connected", statistics.rooms.count { $0.connections > 0 })
+        json.add("events", printer.eventsSeen)
+        json.add("written", printer.eventsWritten)
+        json.add("reconnects", statistics.reconnects)
+        json.add("errors", statistics.errors)
+        json.add("protocol_errors", statistics.protocolErrors)
+        json.add("malformed_messages", statistics.malformedMessages)
+        json.add("warnings", warnings)
+        json.add("bytes_received", statistics.bytesReceived)
+        json.add("bytes_written", sink.bytesWritten)
+        json.add("write_batches", sink.writeBatches)
+        if !sink.rotatedFiles.isEmpty { json.add("rotated_files", sink.rotatedFiles.count) }
+        json.add("seconds", Double(Posix.monotonicNanoseconds() - started) / 1e9)
+        json.add("stopped_by", reason ?? "duration")
+        var byKind: [String: Int] = [:]
+        for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind, default: 0] += count } }
+        json.add("by_kind", object: byKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return json.text
+    }
+}

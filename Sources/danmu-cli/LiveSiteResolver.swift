@@ -1,0 +1,30 @@
+import DanmuClient
+
+/// The live site's resolver as the CLI configures it: DanmuClient's `RoomResolver` (room_init, buvid3,
+/// WBI-signed getDanmuInfo) with the user's cookie/uid/buvid, its warnings routed to the CLI's once-per-cause
+/// log, and `--token` replacing the fetched key when given.
+struct LiveSiteResolver: RoomEndpointResolving {
+    let resolver: RoomResolver
+    let tokenOverride: String?
+
+    init(options: ListenOptions, warnings: WarningLog) {
+        var configuration = RoomResolver.Configuration()
+        configuration.cookie = options.cookie
+        configuration.uid = options.uid
+        configuration.buvid = options.buvid
+        configuration.onWarning = { warning in
+            switch warning {
+            case .keyless: warnings.warn(cause: "resolver-keyless", warning.description)
+            case .guest: warnings.warn(cause: "resolver-guest", warning.description)
+            }
+        }
+        resolver = RoomResolver(configuration: configuration)
+        tokenOverride = options.token
+    }
+
+    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
+        var resolved = try resolver.resolveEndpoint(room: room, refresh: refresh)
+        if let tokenOverride { resolved.token = tokenOverride }
+        return resolved
+    }
+}

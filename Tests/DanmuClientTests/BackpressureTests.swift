@@ -1,0 +1,139 @@
+import DanmuSimulator
+import Glibc
+import Synchronization
+import XCTest
+
+@testable import DanmuClient
+
+/// A handler that blocks: its room's socket pauses, memory stays bounded, and afterwards everything arrives.
+final class BackpressureTests: XCTestCase {
+    func testBlockingHandlerPausesItsSocketAndLosesNothing() throws {
+        let messages = 6_000
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...2), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly,
+                  maxQueuedBytesPerConnection: 256 << 10))
+        defer { simulator.close() }
+
+        let blocked = Atomic<Bool>(true)
+        let recorder = SequenceRecorder { room, seq in
+            // Room 1 stalls on its 10th message until the test lets it go.
+            guard room == 1, seq == 10 else { return }
+            while blocked.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: 2)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        let collector = try DanmuCollector(configuration: configuration)
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(rooms: [1, 2])
+
+        // Room 2 is not held back by room 1.
+        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(2) == messages }, "room 2: \(recorder.count(2))")
+        XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "room 1 never paused")
+        // While blocked, room 1's intake stays bounded: its queue high mark plus what was in flight, far below
+        // what the simulator would push (thousands of ~1 KB messages).
+        let pausedBytes = collector.statistics()[room: 1]?.bytesReceived ?? 0
+        usleep(300_000)
+        let laterBytes = collector.statistics()[room: 1]?.bytesReceived ?? 0
+        XCTAssertLessThan(laterBytes, 1 << 20, "room 1 kept reading while its handler was blocked")
+        XCTAssertLessThan(laterBytes - pausedBytes, 256 << 10)
+        XCTAssertEqual(recorder.count(1), 9)
+        XCTAssertEqual(collector.statistics()[room: 1]?.phase, .live, "the watchdog must not punish our own pause")
+
+        blocked.store(false, ordering: .releasing)
+        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
+        XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(messages)))
+        XCTAssertEqual(recorder.seqs(2), Array(1...UInt64(messages)))
+        XCTAssertEqual(recorder.violations, 0)
+        XCTAssertEqual(collector.statistics().reconnects, 0)
+        collector.shutdown()
+    }
+
+    func testSlowStreamConsumerPausesReadingAndLosesNothing() async throws {
+        let messages = 3_000
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...4), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly))
+        defer { simulator.close() }
+        var configuration = testCollectorConfiguration(server: simulator.server)
+        configuration.streamHighWatermark = 500
+        configuration.streamLowWatermark = 100
+        let collector = try DanmuCollector(configuration: configuration)
+        let stream = collector.events
+        try collector.start()
+        collector.add(rooms: 1...4)
+
+        var last: [Int64: UInt64] = [:]
+        var received = 0
+        var maxBuffered = 0
+        for await event in stream {
+            guard case .danmaku(let danmaku) = event.event,
+                  let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+            else { continue }
+            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
+            last[event.room] = id.seq
+            received += 1
+            if received % 200 == 0 {
+                maxBuffered = max(maxBuffered, stream.buffer.count)
+                usleep(20_000)  // a slow consumer
+            }
+            if received == 4 * messages { break }
+        }
+        XCTAssertEqual(received, 4 * messages)
+        let pauses = collector.statistics().rooms.reduce(0) { $0 + $1.readPauses }
+        XCTAssertGreaterThan(pauses, 0, "the slow consumer never paused the sockets")
+        // Bounded: the high mark plus what was already decoded in flight (4 rooms × a queue's worth).
+        XCTAssertLessThan(maxBuffered, 500 + 4 * 2_000)
+        collector.shutdown()
+    }
+
+    /// Graceful shutdown: frames already read but still queued behind a blocked handler are all delivered
+    /// before `shutdown()` returns, in order.
+    func testShutdownDeliversEverythingAlreadyReceived() throws {
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: 5_000, batchSize: 1, mix: danmakuOnly))
+        defer { simulator.close() }
+        let blocked = BlockFlag()
+        let recorder = SequenceRecorder { _, seq in
+            guard seq == 10 else { return }
+            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        let collector = try DanmuCollector(configuration: configuration)
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(room: 1)
+        XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "never paused")
+        XCTAssertTrue(waitUntil { recorder.count(1) == 9 }, "the handler did not reach its block: \(recorder.count(1))")
+        let framesRead = collector.statistics()[room: 1]?.framesReceived ?? 0
+
+        // Let the handler go a little after shutdown has begun (shutdown waits for the workers).
+        var releaser = pthread_t()
+        pthread_create(&releaser, nil, { argument in
+            let flag = Unmanaged<BlockFlag>.fromOpaque(argument!).takeRetainedValue()
+            usleep(200_000)
+            flag.value.store(false, ordering: .releasing)
+            return nil
+        }, Unmanaged.passRetained(blocked).toOpaque())
+        collector.shutdown()
+        pthread_join(releaser, nil)
+
+        let delivered = recorder.count(1)
+        let statistics = try XCTUnwrap(collector.statistics()[room: 1])
+        XCTAssertGreaterThan(delivered, 9 + 10, "queued frames were not delivered during shutdown")
+        XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(delivered)))
+        XCTAssertEqual(statistics.eventsByKind["danmaku"], delivered)
+        XCTAssertGreaterThanOrEqual(statistics.framesReceived, framesRead)
+        // One message per op-5 frame: every frame read (minus AUTH_REPLY and heartbeat replies) was delivered.
+        let controlFrames = (statistics.eventsByKind["auth_reply"] ?? 0) + (statistics.eventsByKind["popularity"] ?? 0)
+        XCTAssertEqual(delivered, statistics.framesReceived - controlFrames)
+        XCTAssertEqual(recorder.violations, 0)
+    }
+}
+
+/// A flag shared by the blocked handler and the thread that releases it.
+private final class BlockFlag: Sendable {
+    let value = Atomic<Bool>(true)
+}

@@ -1,0 +1,128 @@
+import EventLoop
+import Synchronization
+import XCTest
+
+@testable import DanmuClient
+
+/// A scripted server: the n-th accepted connection gets `scripts[n]` written right after the client's first
+/// bytes (its AUTH). Loop-confined on the test's own reactor.
+private final class ScriptedServer: ListenerHandler, @unchecked Sendable {
+    final class Connection: ConnectionHandler {
+        let server: ScriptedServer
+        let script: [UInt8]
+        var sent = false
+        init(server: ScriptedServer, script: [UInt8]) {
+            self.server = server
+            self.script = script
+        }
+        func connectionDidOpen(_ connection: ConnectionID) {}
+        func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
+            guard !sent else { return }
+            sent = true
+            server.reactor.write(connection, script)
+        }
+        func connection(_ connection: ConnectionID, didClose reason: CloseReason) {}
+    }
+
+    let reactor: Reactor
+    let scripts: [[UInt8]]
+    let accepted = Atomic<Int>(0)
+
+    init(reactor: Reactor, scripts: [[UInt8]]) {
+        self.reactor = reactor
+        self.scripts = scripts
+    }
+
+    func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
+        -> any ConnectionHandler
+    {
+        let index = accepted.add(1, ordering: .relaxed).oldValue
+        return Connection(server: self, script: scripts[min(index, scripts.count - 1)])
+    }
+}
+
+/// Starts `server` listening on a loopback port of `reactor`; returns the port.
+private func listen(_ server: ScriptedServer, on reactor: Reactor) throws -> UInt16 {
+    let gate = CollectorGate()
+    let result = Lock<Result<SocketAddress, SystemError>?>(nil)
+    reactor.execute {
+        do throws(SystemError) {
+            let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)
+            result.withLock { $0 = .success(reactor.localAddress(of: listener)!) }
+        } catch {
+            result.withLock { $0 = .failure(error) }
+        }
+        gate.open()
+    }
+    gate.wait()
+    return try XCTUnwrap(result.withLock { $0 }).get().port
+}
+
+/// Damage only a worker can see (corrupt compression, malformed JSON) handled per room, and guest masking.
+final class CollectorCorruptDataTests: XCTestCase {
+    func testCorruptZlibReconnectsRoomAndMalformedJSONIsSkippedAndCounted() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let auth = Packet.authReply(code: 0)
+        let corruptZlib = Packet.encode(operation: 5, protover: 2, sequence: 0, body: [0x78, 0x9C, 0xFF, 0xFE, 0x01, 0x02])
+        let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
+        let unknown = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
+        let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
+        let port = try listen(server, on: reactor)
+
+        let unknownSeen = Atomic<Int>(0)
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
+        collector.setHandler(DanmuHandlers(event: { event in
+            if case .unknown(let cmd, _) = event.event, cmd == "TEST_ONLY" { unknownSeen.add(1, ordering: .relaxed) }
+        }))
+        try collector.start()
+        collector.add(room: 42)
+        XCTAssertTrue(waitUntil { unknownSeen.load(ordering: .relaxed) == 1 }, "\(collector.statistics().rooms)")
+        let room = try XCTUnwrap(collector.statistics()[room: 42])
+        XCTAssertEqual(room.protocolErrors, 1, "corrupt zlib closes that connection")
+        guard case .protocolError? = room.lastError else { return XCTFail("\(String(describing: room.lastError))") }
+        XCTAssertEqual(room.reconnects, 1)
+        XCTAssertEqual(room.malformedMessages, 1, "malformed JSON is skipped and counted")
+        XCTAssertEqual(room.phase, .live, "a malformed message alone does not drop the connection")
+        XCTAssertEqual(server.accepted.load(ordering: .relaxed), 2)
+        collector.shutdown()
+    }
+
+    func testLoginNoticeMarksGuestMaskedMode() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let notice = Packet.encode(
+            operation: 5, protover: 0, sequence: 0,
+            body: Array(#"{"cmd":"LOG_IN_NOTICE","data":{"notice_msg":"guests see masked names"}}"#.utf8))
+        let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: 0) + notice])
+        let port = try listen(server, on: reactor)
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
+        try collector.start()
+        collector.add(room: 9)
+        XCTAssertTrue(waitUntil { collector.statistics()[room: 9]?.maskedModeSeen == true })
+        XCTAssertEqual(collector.statistics()[room: 9]?.eventsByKind["login_notice"], 1)
+        collector.shutdown()
+    }
+
+    func testRejectedAuthCodeIsCountedAndRetried() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: -101), Packet.authReply(code: 0)])
+        let port = try listen(server, on: reactor)
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
+        try collector.start()
+        collector.add(room: 5)
+        XCTAssertTrue(waitUntil { collector.statistics()[room: 5]?.phase == .live })
+        let room = try XCTUnwrap(collector.statistics()[room: 5])
+        XCTAssertEqual(room.lastError, .authRejected(code: -101))
+        XCTAssertEqual(room.reconnects, 1)
+        XCTAssertEqual(server.accepted.load(ordering: .relaxed), 2)
+        collector.shutdown()
+    }
+}

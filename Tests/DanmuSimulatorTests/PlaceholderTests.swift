@@ -1,3 +1,0 @@
-import XCTest
-@testable import DanmuSimulator
-final class DanmuSimulatorPlaceholderTests: XCTestCase { func testModuleLinks() {} }

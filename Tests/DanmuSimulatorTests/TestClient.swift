@@ -1,0 +1,148 @@
+import Glibc
+import XCTest
+import DanmuClient
+@testable import DanmuSimulator
+
+/// A deliberately simple blocking client (plain Glibc sockets, no reactor) to test the simulator from outside.
+final class TestClient {
+    let fd: Int32
+    var decoder = FrameDecoder()
+    /// Sizes of the recv() results so far (tinyWrites check).
+    var readSizes: [Int] = []
+    private(set) var sawEOF = false
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TestClientError.system("socket", errno) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw TestClientError.system("connect", code)
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func sendRaw(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    func sendAuth(room: Int64, protover: Int = 0, key: String = "") {
+        sendRaw(Packet.auth(AuthBody(roomID: room, protover: protover, key: key, buvid: "test-buvid")))
+    }
+
+    func sendHeartbeat(body: [UInt8] = []) {
+        sendRaw(Packet.encode(operation: 2, body: body))
+    }
+
+    /// Reads once, waiting at most `timeout` seconds. Returns the bytes (empty on timeout), nil on EOF/reset.
+    func readOnce(timeout: Double) -> [UInt8]? {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, Int32(timeout * 1000))
+        if ready <= 0 { return [] }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 {
+            sawEOF = true
+            return nil
+        }
+        readSizes.append(n)
+        return Array(buffer[..<n])
+    }
+
+    /// Reads frames until `done` says stop, EOF, or `timeout` seconds pass. Throws the decoder's error.
+    func readFrames(timeout: Double = 10, until done: ([Frame]) -> Bool) throws -> [Frame] {
+        var frames: [Frame] = []
+        let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
+        while !done(frames) {
+            let now = SimulatedMessageID.monotonicNow()
+            guard now < deadline else { break }
+            guard let bytes = readOnce(timeout: Double(deadline - now) / 1e9) else { break }
+            let new = try decoder.feed(bytes)
+            // op-5 frames that came along (e.g. in the same read as op 8) are kept for readMessages/received.
+            for frame in new where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            frames += new
+        }
+        return frames
+    }
+
+    /// Every op-5 message received so far (batches opened), including those before a decoder error.
+    private(set) var received: [InnerMessage] = []
+
+    /// Reads until `count` more op-5 messages arrived (batches are opened), or EOF/timeout; returns them.
+    /// A protocol error is thrown after the messages before it were recorded in `received`.
+    func readMessages(_ count: Int, timeout: Double = 10) throws -> [InnerMessage] {
+        let start = received.count
+        let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
+        while received.count - start < count {
+            let now = SimulatedMessageID.monotonicNow()
+            guard now < deadline else { break }
+            guard let bytes = readOnce(timeout: Double(deadline - now) / 1e9) else { break }
+            var frames: [Frame] = []
+            var failure: Error?
+            bytes.withUnsafeBytes { raw in
+                do throws(ProtocolError) { try decoder.feed(raw) { frames.append($0) } } catch { failure = error }
+            }
+            for frame in frames where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            if let failure { throw failure }
+        }
+        return Array(received[start...])
+    }
+
+    /// Waits for EOF, discarding data; true if the peer closed within `timeout`.
+    func waitForClose(timeout: Double) -> Bool {
+        let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
+        while SimulatedMessageID.monotonicNow() < deadline {
+            if readOnce(timeout: 0.05) == nil { return true }
+        }
+        return false
+    }
+}
+
+enum TestClientError: Error { case system(String, Int32), badBatch(String) }
+
+/// One op-5 message after opening batches: the (inner) header's protover of the outer packet and the JSON body.
+struct InnerMessage {
+    var outerProtover: UInt16
+    var body: [UInt8]
+
+    var cmd: String? { (try? parseJSON(body) as? [String: Any])?["cmd"] as? String }
+    var danmaku: DecodedDanmaku? { cmd == "DANMU_MSG" ? try? DecodedDanmaku(body: body) : nil }
+
+    static func open(_ frame: Frame) throws -> [InnerMessage] {
+        switch frame.header.protover {
+        case 0: return [InnerMessage(outerProtover: 0, body: frame.body)]
+        case 2, 3:
+            let inner = try decompress(frame.body, protover: frame.header.protover)
+            return try splitPackets(inner).map { packet in
+                XCTAssertEqual(packet.header.protover, 0)
+                XCTAssertEqual(packet.header.operation, 5)
+                return InnerMessage(outerProtover: frame.header.protover, body: packet.body)
+            }
+        default: throw TestClientError.badBatch("ver \(frame.header.protover)")
+        }
+    }
+}
+
+/// Open file descriptors of this process (for "fds back to baseline").
+func openFileDescriptorCount() -> Int {
+    guard let dir = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(dir) }
+    var count = 0
+    while readdir(dir) != nil { count += 1 }
+    return count - 3  // ".", ".." and the directory's own fd
+}
