@@ -34,15 +34,29 @@ final class SimulatorProcess {
         self.port = port
     }
 
-    /// Stops the simulator; returns the messages it sent and the CPU seconds it used.
-    func stop() -> (messagesSent: UInt64, cpuSeconds: Double) {
+    /// What one room of the child simulator reported when it stopped (`room <id> <messages> <lastSeq> <auths>`).
+    struct RoomReport {
+        var messagesSent: UInt64
+        var lastSeq: UInt64
+        var authsOK: UInt64
+    }
+
+    /// Stops the simulator; returns the messages it sent, the CPU seconds it used and its per-room counters.
+    func stop() -> (messagesSent: UInt64, cpuSeconds: Double, rooms: [Int64: RoomReport]) {
         kill(child.pid, SIGTERM)
         var sent: UInt64 = 0
+        var rooms: [Int64: RoomReport] = [:]
         while let line = child.readLine() {
             if line.hasPrefix("sent "), let value = UInt64(line.dropFirst(5)) { sent = value }
+            let fields = line.split(separator: " ")
+            if fields.count == 5, fields[0] == "room", let room = Int64(fields[1]), let messages = UInt64(fields[2]),
+                let lastSeq = UInt64(fields[3]), let auths = UInt64(fields[4])
+            {
+                rooms[room] = RoomReport(messagesSent: messages, lastSeq: lastSeq, authsOK: auths)
+            }
         }
         child.wait()
-        return (sent, ProcessMetrics.childrenCPUSeconds() - childrenCPUBefore)
+        return (sent, ProcessMetrics.childrenCPUSeconds() - childrenCPUBefore, rooms)
     }
 }
 
@@ -81,10 +95,14 @@ func serveSimulator(_ arguments: [String]) -> Never {
         writeLine("port \(address.port)", to: 1)
         var received: Int32 = 0
         sigwait(&signals, &received)
-        let sent = simulator.statistics().messagesSent
+        let statistics = simulator.statistics()
         simulator.stop()
         reactor.shutdown()
-        writeLine("sent \(sent)", to: 1)
+        // Per-room counters first, so a parent that finds events missing can name the rooms and compare.
+        for room in statistics.rooms.values.sorted(by: { $0.room < $1.room }) {
+            writeLine("room \(room.room) \(room.messagesSent) \(room.lastSeq) \(room.authsOK)", to: 1)
+        }
+        writeLine("sent \(statistics.messagesSent)", to: 1)
         exit(0)
     } catch {
         progress("serve-simulator failed: \(error)")

@@ -1,6 +1,33 @@
 import DanmuClient
 import Glibc
 
+/// A room's events the throughput handler counts (everything but connection control).
+private func chatEvents(_ room: RoomStatistics) -> Int {
+    room.events - (room.eventsByKind["popularity"] ?? 0) - (room.eventsByKind["auth_reply"] ?? 0)
+}
+
+/// Progress lines for a run that missed events: the collector's reconnects and errors, then every room that did
+/// not receive its `limitPerRoom` events, next to what the simulator says it sent that room.
+private func reportMissing(
+    expected: Int, received: Int, limitPerRoom: Int, client: CollectorStatistics,
+    server: [Int64: SimulatorProcess.RoomReport]
+) {
+    progress("throughput: \(expected - received) of \(expected) events missing; collector: \(client.reconnects) reconnects, "
+             + "\(client.errors) errors, \(client.protocolErrors) protocol errors, \(client.malformedMessages) malformed, "
+             + "\(client.roomsLive) rooms live")
+    let unfinished = client.rooms.filter { chatEvents($0) != limitPerRoom }.sorted { $0.room < $1.room }
+    for room in unfinished.prefix(20) {
+        let sent = server[room.room].map { "sent \($0.messagesSent) lastSeq \($0.lastSeq) auths \($0.authsOK)" }
+            ?? "no simulator report"
+        progress("  room \(room.room): \(chatEvents(room)) events, phase \(room.phase), \(room.connections) connections, "
+                 + "\(room.reconnects) reconnects, \(room.errors) errors (\(room.protocolErrors) protocol), "
+                 + "last error \(room.lastError.map { "\($0)" } ?? "none"), \(room.malformedMessages) malformed, "
+                 + "\(room.readPauses) read pauses (paused now: \(room.isReadingPaused), \(room.queuedBytes) bytes queued), "
+                 + "\(room.bytesReceived) bytes; simulator: \(sent)")
+    }
+    if unfinished.count > 20 { progress("  … and \(unfinished.count - 20) more rooms not finished") }
+}
+
 /// `throughput`: 100 rooms flooding (the simulator writes as fast as the sockets drain, `limit` messages per room),
 /// plain / zlib / brotli batches, every message fully decoded to a typed event and counted by the handler.
 func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSeconds: Double) -> [BenchmarkFigure] {
@@ -22,8 +49,13 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSec
                 let seconds = client.waitForMessages(expected, timeoutSeconds: timeoutSeconds)
                 let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
                 let received = tally.count
+                let clientStatistics = client.collector.statistics()
                 client.collector.shutdown()
-                _ = server.stop()
+                let serverResult = server.stop()
+                if received != expected {
+                    reportMissing(expected: expected, received: received, limitPerRoom: limitPerRoom,
+                                  client: clientStatistics, server: serverResult.rooms)
+                }
                 lost += max(0, expected - received)
                 rates.append(Double(received) / seconds)
                 cpuPerMillion.append(cpu / Double(max(1, received)) * 1e6)

@@ -102,6 +102,7 @@ final class CollectorCore: @unchecked Sendable {
             guard let self else { return }
             self.reactor.execute { self.queueDrained(room: room, session: number) }
         }
+        counters.attach(queue)
         let pipeline = RoomPipeline(room: room, counters: counters, core: self)
         let session = RoomSession(room: room, core: self, endpoint: fixedEndpoint, queue: queue, pipeline: pipeline)
         sessions[room] = session

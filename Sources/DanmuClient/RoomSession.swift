@@ -77,9 +77,13 @@ final class RoomSession: ConnectionHandler {
         readingPaused = pause
         if pause {
             core.reactor.pauseReading(connection)
-            counters.update { $0.readPauses += 1 }
+            counters.update {
+                $0.readPauses += 1
+                $0.isReadingPaused = true
+            }
         } else {
             core.reactor.resumeReading(connection)
+            counters.update { $0.isReadingPaused = false }
         }
     }
 
@@ -142,6 +146,7 @@ final class RoomSession: ConnectionHandler {
         guard adopt(id) else { return }
         connection = nil
         readingPaused = false
+        counters.update { $0.isReadingPaused = false }
         let failure: RoomFailure
         switch (machine.phase, reason) {
         case (.connecting, .connectTimeout): failure = .connectTimeout
@@ -209,6 +214,7 @@ final class RoomSession: ConnectionHandler {
         case .close:
             closeConnection()
             readingPaused = false
+            counters.update { $0.isReadingPaused = false }
         case .setTimer(let deadline):
             cancelTimer()
             let delay = Duration.nanoseconds(max(0, deadline - now))

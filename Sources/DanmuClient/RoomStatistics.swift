@@ -29,6 +29,12 @@ public struct RoomStatistics: Sendable, Equatable {
     public var lastMessageAt: Int64?
     /// Times reading was paused because the room's queue passed its high mark.
     public var readPauses: Int
+    /// Whether the room's socket is not being read right now (its queue is above the high mark, the event
+    /// stream is full, or the collector is shutting down). A room that stays paused while its queue is empty
+    /// is a lost resume.
+    public var isReadingPaused: Bool
+    /// Bytes received and not yet decoded and delivered (the room's serial queue's pending cost).
+    public var queuedBytes: Int
 
     public var events: Int { eventsByKind.values.reduce(0, +) }
 }
@@ -66,10 +72,21 @@ final class RoomCounters: Sendable {
             RoomStatistics(
                 room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
                 reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,
-                lastMessageAt: nil, readPauses: 0))
+                lastMessageAt: nil, readPauses: 0, isReadingPaused: false, queuedBytes: 0))
     }
 
-    var snapshot: RoomStatistics { state.withLock { $0 } }
+    /// The room's serial queue, read for `queuedBytes` (set once the session exists). Guarded by its Lock.
+    private let queue = Lock<SerialQueue?>(nil)
+
+    func attach(_ serialQueue: SerialQueue) {
+        queue.withLock { $0 = serialQueue }
+    }
+
+    var snapshot: RoomStatistics {
+        var snapshot = state.withLock { $0 }
+        snapshot.queuedBytes = queue.withLock { $0 }?.pendingCost ?? 0
+        return snapshot
+    }
 
     func received(bytes: Int, frames: Int, at unixNanos: Int64) {
         state.withLock {

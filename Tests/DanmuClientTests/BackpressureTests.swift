@@ -50,6 +50,38 @@ final class BackpressureTests: XCTestCase {
         collector.shutdown()
     }
 
+    /// The throughput bench's missed-events report reads these two fields to tell a lost resume (paused, queue
+    /// empty) from a server that stopped sending (not paused) or a slow handler (paused, queue full).
+    func testStatisticsShowAPausedRoomAndItsQueuedBytes() throws {
+        let messages = 2_000
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly))
+        defer { simulator.close() }
+        let blocked = Atomic<Bool>(true)
+        let recorder = SequenceRecorder { _, seq in
+            guard seq == 10 else { return }
+            while blocked.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        let collector = try DanmuCollector(configuration: configuration)
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(room: 1)
+
+        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { collector.statistics()[room: 1]?.isReadingPaused == true },
+                      "room 1 never reported its socket paused")
+        let paused = collector.statistics()[room: 1]
+        XCTAssertGreaterThan(paused?.queuedBytes ?? 0, 32 << 10, "a paused room holds more than its high mark")
+
+        blocked.store(false, ordering: .releasing)
+        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
+        XCTAssertTrue(waitUntil { collector.statistics()[room: 1].map { !$0.isReadingPaused && $0.queuedBytes == 0 } ?? false },
+                      "after the drain: \(String(describing: collector.statistics()[room: 1]))")
+        collector.shutdown()
+    }
+
     func testSlowStreamConsumerPausesReadingAndLosesNothing() async throws {
         let messages = 3_000
         let simulator = try SimulatorHarness(
