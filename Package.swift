@@ -26,11 +26,13 @@ let package = Package(
             dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator"],
             path: "Benchmarks/danmu-bench"
         ),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs"]),
-        .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator"]),
-        .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient"]),
-        .testTarget(name: "CLITests", dependencies: ["danmu-cli"]),
+        // Helpers shared by the test targets (fixture files, PRNG, SHA-256, hex, fds). Glibc + stdlib only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
+        .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs", "TestSupport"]),
+        .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator", "TestSupport"]),
+        .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["danmu-cli", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

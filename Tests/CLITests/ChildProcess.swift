@@ -1,10 +1,11 @@
 import Glibc
+import TestSupport
 import XCTest
 
 /// The built `danmu-cli` next to the test bundle: `/proc/self/exe` is the xctest runner in the build
 /// directory (`.build/<triple>/debug/danmuPackageTests.xctest`), and SwiftPM puts the executable beside it
 /// because CLITests depends on the danmu-cli target.
-func builtToolPath(file: StaticString = #filePath) -> String {
+func builtToolPath() -> String {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     if count > 0 {
@@ -17,15 +18,8 @@ func builtToolPath(file: StaticString = #filePath) -> String {
             if directory.hasSuffix("/.build") || directory.isEmpty { break }
         }
     }
-    // Fallback: the package's .build/debug, derived from this file's path (Tests/CLITests/ChildProcess.swift).
-    return repositoryRoot(file: file) + "/.build/debug/danmu-cli"
-}
-
-/// The repository root, three path components above this file.
-func repositoryRoot(file: StaticString = #filePath) -> String {
-    var path = "\(file)"
-    for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-    return path
+    // Fallback: the package's .build/debug under the repository root.
+    return TestFiles.repositoryRoot + "/.build/debug/danmu-cli"
 }
 
 /// How a child ended.
@@ -217,34 +211,12 @@ struct TemporaryDirectory {
         _ = text.utf8CString.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
     }
-    func list() -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
+    func list() -> [String] { TestFiles.list(path, includingHidden: true) }
     func remove() {
         for name in list() { unlink(file(name)) }
         rmdir(path)
     }
 }
 
-func readText(_ path: String) -> String {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
+/// The file's text; empty when it cannot be read.
+func readText(_ path: String) -> String { String(decoding: TestFiles.read(path) ?? [], as: UTF8.self) }

@@ -1,13 +1,14 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `danmu-cli decode` on every committed capture (Fixtures/captures/*.bin), on their concatenation as one
 /// TCP stream, and on damaged streams whose errors must name the byte offset.
 final class DecodeTests: XCTestCase {
-    let captures = repositoryRoot() + "/Fixtures/captures"
+    let captures = TestFiles.repositoryRoot + "/Fixtures/captures"
 
     func captureFiles() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: captures)) ?? []
+        let names = TestFiles.list(captures, includingHidden: true)
         return names.filter { $0.hasSuffix(".bin") }.sorted()
     }
 

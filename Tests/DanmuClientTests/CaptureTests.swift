@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -25,7 +26,7 @@ final class CaptureTests: XCTestCase {
         ("ubw_2024_s2c_op5_ver3_brotli_WATCHED_CHANGE", ["WATCHED_CHANGE"]),
     ]
 
-    static func capture(_ stem: String) -> [UInt8] { Fixtures.read("Fixtures/captures/\(stem).bin") }
+    static func capture(_ stem: String) -> [UInt8] { TestFiles.mustRead("Fixtures/captures/\(stem).bin") }
 
     /// Frames → events through a fresh FrameDecoder + MessageDecoder, feeding `chunks`.
     static func events(of chunks: [[UInt8]]) throws -> [DanmuEvent] {
@@ -40,7 +41,7 @@ final class CaptureTests: XCTestCase {
     }
 
     func testTheTableCoversEveryServerCapture() {
-        let onDisk = Set(Fixtures.list("Fixtures/captures").filter { $0.contains("_s2c_") && $0.hasSuffix(".bin") }
+        let onDisk = Set(TestFiles.list("Fixtures/captures").filter { $0.contains("_s2c_") && $0.hasSuffix(".bin") }
             .map { String($0.dropLast(4)) })
         XCTAssertEqual(onDisk, Set(Self.expectations.map(\.file)))
     }
@@ -90,7 +91,7 @@ final class CaptureTests: XCTestCase {
         let expected = try Self.events(of: [stream])
         XCTAssertEqual(expected.map(\.cmd), Self.expectations.flatMap(\.cmds))
         XCTAssertEqual(try Self.events(of: stream.map { [$0] }), expected, "one byte at a time")
-        var random = SplitMix64(seed: 0xDA_4D_0001)
+        var random = SplitMixRandom(seed: 0xDA_4D_0001)
         for _ in 0..<200 {
             var chunks: [[UInt8]] = []
             var offset = 0

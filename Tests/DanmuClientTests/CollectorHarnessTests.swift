@@ -2,6 +2,7 @@ import DanmuSimulator
 import EventLoop
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -103,12 +104,7 @@ let sanitizerSlowdown: Int = dlsym(nil, "__tsan_init") != nil ? 5 : 1
 /// held.
 @discardableResult
 func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout * sanitizerSlowdown
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
+    pollUntil(timeout: timeout * sanitizerSlowdown, interval: .milliseconds(10), condition)
 }
 
 /// Open sockets, epoll, eventfd and timerfd descriptors of this process: what the library creates. Pipes and
@@ -122,21 +118,6 @@ func errorSummary(_ statistics: CollectorStatistics) -> String {
     var counts: [String: Int] = [:]
     for room in statistics.rooms { if let error = room.lastError { counts["\(error)", default: 0] += 1 } }
     return counts.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: "; ")
-}
-
-/// What each open descriptor points at ("socket:[…]", "anon_inode:[eventfd]", …), for failure messages.
-func openFileDescriptorTargets() -> [String] {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    var targets: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard !name.hasPrefix(".") else { continue }
-        var buffer = [CChar](repeating: 0, count: 256)
-        let count = readlink("/proc/self/fd/" + name, &buffer, 255)
-        targets.append(name + "→" + (count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"))
-    }
-    return targets
 }
 
 /// Only danmaku, so every op-5 message carries a sequence number.

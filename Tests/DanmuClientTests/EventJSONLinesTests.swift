@@ -1,12 +1,13 @@
 import DanmuCodecs
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
 final class EventJSONLinesTests: XCTestCase {
     static func allSampleEvents() throws -> [DanmuEvent] {
-        let files = Fixtures.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
+        let files = TestFiles.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
         var events: [DanmuEvent] = []
-        for file in files { try EventParser.parse(message: Fixtures.read("Fixtures/samples/\(file)"), into: &events) }
+        for file in files { try EventParser.parse(message: TestFiles.mustRead("Fixtures/samples/\(file)"), into: &events) }
         return events + [.popularity(2466), .authReply(code: 0)]
     }
 

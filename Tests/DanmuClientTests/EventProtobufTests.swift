@@ -1,4 +1,5 @@
 import DanmuCodecs
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -16,7 +17,7 @@ final class EventProtobufTests: XCTestCase {
     }
 
     func testInteractWordV2QydyskyPayload() throws {
-        let pb = String(decoding: Fixtures.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"),
+        let pb = String(decoding: TestFiles.mustRead("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"),
                         as: UTF8.self).trimmingCharacters(in: "\n")
         var events: [DanmuEvent] = []
         try EventParser.parse(message: Array(#"{"cmd":"INTERACT_WORD_V2","data":{"dmscore":1,"pb":"\#(pb)"}}"#.utf8), into: &events)

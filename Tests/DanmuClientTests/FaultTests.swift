@@ -1,4 +1,5 @@
 import DanmuSimulator
+import TestSupport
 import XCTest
 
 @testable import DanmuClient

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -10,8 +11,8 @@ final class FrameDecoderTests: XCTestCase {
     }
 
     func testHeartbeatReplyWithEchoThenNextPacketStaysInSync() throws {
-        let echo = Fixtures.read("Fixtures/captures/bac_2022-07_s2c_op3_heartbeat_reply_with_echo.bin")
-        let auth = Fixtures.read("Fixtures/captures/bac_2023-01_s2c_op8_auth_reply.bin")
+        let echo = TestFiles.mustRead("Fixtures/captures/bac_2022-07_s2c_op3_heartbeat_reply_with_echo.bin")
+        let auth = TestFiles.mustRead("Fixtures/captures/bac_2023-01_s2c_op8_auth_reply.bin")
         var decoder = FrameDecoder()
         let frames = try decoder.feed(echo + auth + echo + echo)
         XCTAssertEqual(frames.map(\.header.operation), [3, 8, 3, 3])

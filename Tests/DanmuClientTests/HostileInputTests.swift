@@ -1,4 +1,5 @@
 import DanmuCodecs
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -25,7 +26,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testRandomBytesNeverCrash() {
-        var random = SplitMix64(seed: 42)
+        var random = SplitMixRandom(seed: 42)
         for round in 0..<2000 {
             let count = Int(random.next() % 300)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -7,7 +8,7 @@ final class PacketTests: XCTestCase {
     }
 
     func testEncodeMatchesBrowserHeartbeatCapture() {
-        let capture = Fixtures.read("Fixtures/captures/bac_2022-07_c2s_op2_heartbeat.bin")
+        let capture = TestFiles.mustRead("Fixtures/captures/bac_2022-07_c2s_op2_heartbeat.bin")
         let encoded = Packet.encode(operation: 2, body: Array("[object Object]".utf8))
         XCTAssertEqual(encoded, capture)
     }
@@ -40,7 +41,7 @@ final class PacketTests: XCTestCase {
     }
 
     func testCapturedAuthPacketHasTheSameHeaderShape() throws {
-        let capture = Fixtures.read("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
+        let capture = TestFiles.mustRead("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
         let header = try XCTUnwrap(PacketHeader(parsing: capture))
         XCTAssertEqual(Int(header.length), capture.count)
         XCTAssertEqual(header, PacketHeader(length: header.length, protover: 1, operation: 7, sequence: 1))
@@ -48,7 +49,7 @@ final class PacketTests: XCTestCase {
 
     func testHeartbeatReplyPutsEchoOutsideTheLength() throws {
         let reply = Packet.heartbeatReply(popularity: 2466, echo: Array("[object Object]".utf8))
-        XCTAssertEqual(reply, Fixtures.read("Fixtures/captures/bac_2022-07_s2c_op3_heartbeat_reply_with_echo.bin"))
+        XCTAssertEqual(reply, TestFiles.mustRead("Fixtures/captures/bac_2022-07_s2c_op3_heartbeat_reply_with_echo.bin"))
     }
 
     func testUnknownOperationSurvives() {
@@ -66,7 +67,7 @@ final class AuthBodyTests: XCTestCase {
     }
 
     func testParsesCapturedAuthPackets() throws {
-        let v3 = Fixtures.read("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
+        let v3 = TestFiles.mustRead("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
         let body3 = try AuthBody(parsing: Array(v3[16...]))
         XCTAssertEqual(body3.uid, 160_148_624)
         XCTAssertEqual(body3.roomID, 22_608_112)
@@ -74,7 +75,7 @@ final class AuthBodyTests: XCTestCase {
         XCTAssertEqual(body3.platform, "web")
         XCTAssertEqual(body3.type, 2)
         XCTAssertFalse(body3.key.isEmpty)
-        let v2 = Fixtures.read("Fixtures/captures/sunkey_2021-01_c2s_op7_auth_protover2.bin")
+        let v2 = TestFiles.mustRead("Fixtures/captures/sunkey_2021-01_c2s_op7_auth_protover2.bin")
         let body2 = try AuthBody(parsing: Array(v2[16...]))
         XCTAssertEqual(body2.roomID, 21_463_235)
         XCTAssertEqual(body2.protover, 2)

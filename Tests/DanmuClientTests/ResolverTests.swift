@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -19,7 +20,7 @@ final class ResolverTests: XCTestCase {
 
     private func routes(danmuInfo: [StubHTTPServer.Answer]) -> [String: [StubHTTPServer.Answer]] {
         [
-            "/room/v1/Room/room_init": [.init(body: Fixtures.read("Fixtures/samples/http_room_init.response.bac-doc.json"))],
+            "/room/v1/Room/room_init": [.init(body: TestFiles.mustRead("Fixtures/samples/http_room_init.response.bac-doc.json"))],
             "/x/web-interface/nav": [.json(Self.nav)],
             "/x/frontend/finger/spi": [.json(Self.spi)],
             "/xlive/web-room/v1/index/getDanmuInfo": danmuInfo,
@@ -27,7 +28,7 @@ final class ResolverTests: XCTestCase {
     }
 
     private static let danmuInfoOK = StubHTTPServer.Answer(
-        body: Fixtures.read("Fixtures/samples/http_getDanmuInfo.response.bac-doc.json"))
+        body: TestFiles.mustRead("Fixtures/samples/http_getDanmuInfo.response.bac-doc.json"))
 
     private func configuration(_ server: StubHTTPServer, warnings: WarningLog? = nil) -> RoomResolver.Configuration {
         var configuration = RoomResolver.Configuration()

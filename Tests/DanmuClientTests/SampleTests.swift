@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuClient
 
@@ -5,7 +6,7 @@ import XCTest
 final class SampleTests: XCTestCase {
     static func events(_ file: String) throws -> [DanmuEvent] {
         var events: [DanmuEvent] = []
-        try EventParser.parse(message: Fixtures.read("Fixtures/samples/\(file)"), into: &events)
+        try EventParser.parse(message: TestFiles.mustRead("Fixtures/samples/\(file)"), into: &events)
         return events
     }
 
@@ -29,7 +30,7 @@ final class SampleTests: XCTestCase {
             "SUPER_CHAT_MESSAGE_JPN": .superChat, "SYS_MSG": .unknown, "USER_TOAST_MSG": .userToast,
             "WARNING": .warning, "WATCHED_CHANGE": .watchedChange,
         ]
-        let samples = Fixtures.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
+        let samples = TestFiles.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
         XCTAssertGreaterThanOrEqual(samples.count, 50)
         for file in samples {
             let prefix = String(file.split(separator: ".")[0])

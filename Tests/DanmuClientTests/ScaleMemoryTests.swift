@@ -1,6 +1,7 @@
 import EventLoop
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -77,15 +78,7 @@ final class ScaleMemoryTests: XCTestCase {
         var sockets: [Int32] = []
         for _ in 0..<rooms {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = serverPort.bigEndian
-            address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            let connected = connectToLoopback(fd, port: serverPort)
             XCTAssertEqual(connected, 0)
             var byte: UInt8 = 0
             _ = write(fd, &byte, 1)

@@ -1,43 +1,11 @@
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import DanmuCodecs
 
-/// Test-side access to committed files, located from this file's path (no Foundation, works in CI clones).
+/// The committed brotli fixture streams (read with TestSupport's `TestFiles`).
 enum BrotliTestFiles {
-    /// The repository root: this file is Tests/DanmuCodecsTests/BrotliFixtureTests.swift.
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-
-    static func read(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return bytes
-    }
-
-    static func list(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
-    }
-
     struct Stream {
         var name: String
         var compressed: [UInt8]
@@ -48,16 +16,17 @@ enum BrotliTestFiles {
 
     /// Every stream listed in Fixtures/generated/brotli/manifest.tsv.
     static let generated: [Stream] = {
-        let directory = root + "/Fixtures/generated/brotli/"
-        guard let manifest = read(directory + "manifest.tsv") else { return [] }
+        let directory = TestFiles.repositoryRoot + "/Fixtures/generated/brotli/"
+        guard let manifest = TestFiles.read(directory + "manifest.tsv") else { return [] }
         var streams: [Stream] = []
         for line in String(decoding: manifest, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: "\t").map(String.init)
-            guard fields.count == 6, let length = Int(fields[4]), let compressed = read(directory + fields[0] + ".br")
+            guard fields.count == 6, let length = Int(fields[4]),
+                let compressed = TestFiles.read(directory + fields[0] + ".br")
             else { continue }
             streams.append(
                 Stream(
-                    name: fields[0], compressed: compressed, original: read(directory + fields[0] + ".raw"),
+                    name: fields[0], compressed: compressed, original: TestFiles.read(directory + fields[0] + ".raw"),
                     length: length, sha256: fields[5]))
         }
         return streams
@@ -98,11 +67,11 @@ final class BrotliFixtureTests: XCTestCase {
 
     /// Real protover-3 packets: the body after the 16-byte header is one brotli stream holding whole packets.
     func testEveryBrotliCaptureDecodesIntoWholeInnerPackets() throws {
-        let directory = BrotliTestFiles.root + "/Fixtures/captures/"
-        let captures = BrotliTestFiles.list(directory).filter { $0.contains("_ver3_brotli_") && $0.hasSuffix(".bin") }
+        let directory = TestFiles.repositoryRoot + "/Fixtures/captures/"
+        let captures = TestFiles.list(directory).filter { $0.contains("_ver3_brotli_") && $0.hasSuffix(".bin") }
         XCTAssertGreaterThanOrEqual(captures.count, 6)
         for name in captures {
-            let packet = try XCTUnwrap(BrotliTestFiles.read(directory + name))
+            let packet = try XCTUnwrap(TestFiles.read(directory + name))
             XCTAssertGreaterThan(packet.count, 16, name)
             XCTAssertEqual(Int(packet[6]) << 8 | Int(packet[7]), 3, "\(name): protover")
             let inner = try Brotli.decompress(Array(packet[16...]))

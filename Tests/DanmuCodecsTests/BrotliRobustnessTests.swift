@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import DanmuCodecs
@@ -31,7 +32,7 @@ final class BrotliRobustnessTests: XCTestCase {
     }
 
     func testRandomBitFlipsThrowOrDecodeWithinTheLimit() {
-        var random = SplitMix64(seed: 0xB207_11)
+        var random = SplitMixRandom(seed: 0xB207_11)
         var failures = 0
         var decodes = 0
         for stream in BrotliTestFiles.generated where stream.compressed.count > 0 {
@@ -114,18 +115,5 @@ final class BrotliRobustnessTests: XCTestCase {
         let error = BrotliError(.outputLimitExceeded(limit: 10), byteOffset: 3)
         XCTAssertEqual(
             error.description, "brotli: decompressed output would exceed the limit of 10 bytes (at input byte 3)")
-    }
-}
-
-/// Deterministic pseudo-random numbers for reproducible corruption tests.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuCodecs
 
@@ -11,8 +12,8 @@ struct ZlibFixture {
     var sha256: String
 
     static let all: [ZlibFixture] = {
-        guard let blob = InflateTestFiles.read("Fixtures/generated/zlib/streams.bin"),
-              let manifest = InflateTestFiles.read("Fixtures/generated/zlib/manifest.txt")
+        guard let blob = TestFiles.read("Fixtures/generated/zlib/streams.bin"),
+              let manifest = TestFiles.read("Fixtures/generated/zlib/manifest.txt")
         else { return [] }
         var fixtures: [ZlibFixture] = []
         for line in String(decoding: manifest, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
@@ -63,7 +64,7 @@ final class InflateFixtureTests: XCTestCase {
     }
 
     func testStreamingInArbitraryChunksMatchesOneShot() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMixRandom(seed: 7)
         for (index, fixture) in ZlibFixture.all.enumerated() {
             // Chunk sizes: 1 byte for small streams, otherwise random 1...2000 (and one big chunk for some).
             var inflater = Inflater(format: fixture.inflateFormat)
@@ -91,10 +92,10 @@ final class InflateFixtureTests: XCTestCase {
     }
 
     func testCapturedServerBatchesInflateToWholeInnerPackets() throws {
-        let names = InflateTestFiles.list("Fixtures/captures").filter { $0.contains("zlib") && $0.hasSuffix(".bin") }
+        let names = TestFiles.list("Fixtures/captures").filter { $0.contains("zlib") && $0.hasSuffix(".bin") }
         XCTAssertGreaterThanOrEqual(names.count, 6)
         for name in names {
-            let packet = try XCTUnwrap(InflateTestFiles.read("Fixtures/captures/" + name))
+            let packet = try XCTUnwrap(TestFiles.read("Fixtures/captures/" + name))
             XCTAssertEqual(packet[6...7], [0, 2], "\(name) is a ver 2 packet")
             let body = Array(packet[16...])
             let inflated = try Zlib.decompress(body)
@@ -124,7 +125,7 @@ final class InflateFixtureTests: XCTestCase {
     }
 
     func testEverySplitPointOfACaptureGivesTheSameOutput() throws {
-        let packet = try XCTUnwrap(InflateTestFiles.read("Fixtures/captures/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin"))
+        let packet = try XCTUnwrap(TestFiles.read("Fixtures/captures/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin"))
         let body = Array(packet[16...])
         let expected = try Zlib.decompress(body)
         for split in 0...body.count {
@@ -173,18 +174,5 @@ final class InflateFixtureTests: XCTestCase {
             XCTAssertEqual(Array(body.suffix(4)), [0, 0, 0xFF, 0xFF])
             XCTAssertEqual(try Zlib.decompress(body), fixture.original, fixture.name)
         }
-    }
-}
-
-/// Deterministic PRNG for tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

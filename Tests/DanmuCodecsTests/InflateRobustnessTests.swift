@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import DanmuCodecs
 
@@ -9,8 +10,8 @@ final class InflateRobustnessTests: XCTestCase {
     }
 
     private var capturedBodies: [[UInt8]] {
-        InflateTestFiles.list("Fixtures/captures").filter { $0.contains("zlib") && $0.hasSuffix(".bin") }
-            .compactMap { InflateTestFiles.read("Fixtures/captures/" + $0).map { Array($0[16...]) } }
+        TestFiles.list("Fixtures/captures").filter { $0.contains("zlib") && $0.hasSuffix(".bin") }
+            .compactMap { TestFiles.read("Fixtures/captures/" + $0).map { Array($0[16...]) } }
     }
 
     func testEveryTruncationPointThrowsOrEndsAtASyncPoint() {
@@ -56,7 +57,7 @@ final class InflateRobustnessTests: XCTestCase {
     }
 
     func testRandomBitFlipsNeverCrashOrExceedTheLimit() {
-        var rng = SplitMix(seed: 1234)
+        var rng = SplitMixRandom(seed: 1234)
         var failures = 0
         var survivors = 0
         let inputs = ZlibFixture.all.map { ($0.compressed, $0.format == "raw", $0.originalLength) }
@@ -84,7 +85,7 @@ final class InflateRobustnessTests: XCTestCase {
     }
 
     func testDecompressionBombHitsTheLimit() throws {
-        let bomb = try XCTUnwrap(InflateTestFiles.read("Fixtures/generated/zlib/bomb-1GiB-zeros.zlib"))
+        let bomb = try XCTUnwrap(TestFiles.read("Fixtures/generated/zlib/bomb-1GiB-zeros.zlib"))
         XCTAssertLessThan(bomb.count, 2 << 20)
         XCTAssertThrowsError(try Zlib.decompress(bomb)) { error in
             XCTAssertEqual(error as? InflateError, .outputLimitExceeded)

@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import DanmuCodecs
@@ -6,60 +7,14 @@ import XCTest
 /// Checks against the fixtures `Scripts/gen_json_fixtures.py` generated with Python's json module (the oracle), and
 /// against every committed Bilibili sample.
 final class JSONFixtureTests: XCTestCase {
-    /// Repository root: this file is <root>/Tests/DanmuCodecsTests/JSONFixtureTests.swift.
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-
+    /// Reads a committed fixture; skips the test when it is missing.
     static func readFile(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw XCTSkip("cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
+        guard let bytes = TestFiles.read(path) else { throw XCTSkip("cannot open \(path)") }
         return bytes
-    }
-
-    static func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
-    static func unhex(_ text: Substring) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count / 2)
-        var high: UInt8?
-        for c in text.utf8 {
-            let v = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10
-            if let h = high {
-                out.append(h << 4 | v)
-                high = nil
-            } else {
-                high = v
-            }
-        }
-        return out
     }
 
     /// The event stream of the generator script's docstring, produced from our parse.
     static func events(_ node: JSONNode, into out: inout [String]) {
-        func hex(_ bytes: some Sequence<UInt8>) -> String {
-            bytes.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
-        }
         switch node.kind {
         case .null: out.append("N")
         case .bool: out.append(node.bool! ? "T" : "F")
@@ -70,14 +25,14 @@ final class JSONFixtureTests: XCTestCase {
                 let bits = String(node.double!.bitPattern, radix: 16)
                 out.append("D" + String(repeating: "0", count: 16 - bits.count) + bits)
             }
-        case .string: out.append("S" + hex(node.string!.utf8))
+        case .string: out.append("S" + Hex.encode(node.string!.utf8))
         case .array:
             out.append("A\(node.count)")
             for element in node.elements { events(element, into: &out) }
         case .object:
             out.append("O\(node.count)")
             for (key, value) in node.members {
-                out.append("K" + hex(key.utf8))
+                out.append("K" + Hex.encode(key.utf8))
                 events(value, into: &out)
             }
         }
@@ -90,14 +45,14 @@ final class JSONFixtureTests: XCTestCase {
     }
 
     func testValidDocumentsMatchPython() throws {
-        let text = try Self.readFile(Self.root + "/Fixtures/generated/json/valid.txt")
+        let text = try Self.readFile(TestFiles.repositoryRoot + "/Fixtures/generated/json/valid.txt")
         let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
         var checked = 0
         var i = 0
         while i + 2 < lines.count {
             let name = String(decoding: lines[i], as: UTF8.self)
             XCTAssertTrue(name.hasPrefix("=== "), "malformed fixture at line \(i)")
-            let input = Self.unhex(Substring(decoding: lines[i + 1], as: UTF8.self))
+            let input = Hex.decode(Substring(decoding: lines[i + 1], as: UTF8.self))
             let expected = String(decoding: lines[i + 2], as: UTF8.self)
             i += 3
             do {
@@ -123,12 +78,12 @@ final class JSONFixtureTests: XCTestCase {
     }
 
     func testMalformedDocumentsAreRejectedWithAnOffset() throws {
-        let text = try Self.readFile(Self.root + "/Fixtures/generated/json/invalid.txt")
+        let text = try Self.readFile(TestFiles.repositoryRoot + "/Fixtures/generated/json/invalid.txt")
         var checked = 0
         for line in text.split(separator: 0x0A) {
             let fields = line.split(separator: 0x20, maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(decoding: fields[0], as: UTF8.self)
-            let input = fields.count > 1 ? Self.unhex(Substring(decoding: fields[1], as: UTF8.self)) : []
+            let input = fields.count > 1 ? Hex.decode(Substring(decoding: fields[1], as: UTF8.self)) : []
             do {
                 let document = try JSONDocument(parsing: input)
                 XCTFail("\(name): accepted invalid JSON as \(Self.events(document))")
@@ -143,22 +98,22 @@ final class JSONFixtureTests: XCTestCase {
 
     /// The writer's bytes equal Python's `json.dumps(separators=(",", ":"))`, with and without `ensure_ascii`.
     func testWriterMatchesPythonCompactOutput() throws {
-        let text = try Self.readFile(Self.root + "/Fixtures/generated/json/canonical.txt")
+        let text = try Self.readFile(TestFiles.repositoryRoot + "/Fixtures/generated/json/canonical.txt")
         var checked = 0
         for line in text.split(separator: 0x0A) {
             let fields = line.split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
             XCTAssertEqual(fields.count, 4)
-            let value = try JSONValue(parsing: Self.unhex(fields[1]))
-            XCTAssertEqual(value.serialized(), Self.unhex(fields[2]), "\(fields[0]) UTF-8 output")
-            XCTAssertEqual(value.serialized(asciiOnly: true), Self.unhex(fields[3]), "\(fields[0]) ASCII output")
+            let value = try JSONValue(parsing: Hex.decode(fields[1]))
+            XCTAssertEqual(value.serialized(), Hex.decode(fields[2]), "\(fields[0]) UTF-8 output")
+            XCTAssertEqual(value.serialized(asciiOnly: true), Hex.decode(fields[3]), "\(fields[0]) ASCII output")
             checked += 1
         }
         XCTAssertEqual(checked, 400)
     }
 
     func testEverySampleParses() throws {
-        let directory = Self.root + "/Fixtures/samples"
-        let names = Self.listDirectory(directory).filter { $0.hasSuffix(".json") }
+        let directory = TestFiles.repositoryRoot + "/Fixtures/samples"
+        let names = TestFiles.list(directory, includingHidden: true).filter { $0.hasSuffix(".json") }
         XCTAssertGreaterThan(names.count, 40)
         for name in names {
             let bytes = try Self.readFile(directory + "/" + name)
@@ -168,7 +123,7 @@ final class JSONFixtureTests: XCTestCase {
 
     /// The extraction the client does on every DANMU_MSG, on the real modern sample.
     func testDanmakuFieldsFromModernSample() throws {
-        let bytes = try Self.readFile(Self.root + "/Fixtures/samples/DANMU_MSG.ubw-2024-03.json")
+        let bytes = try Self.readFile(TestFiles.repositoryRoot + "/Fixtures/samples/DANMU_MSG.ubw-2024-03.json")
         let root = try JSONDocument(parsing: bytes).root
         XCTAssertEqual(root["cmd"]?.string, "DANMU_MSG")
         let info = try XCTUnwrap(root["info"])

@@ -1,18 +1,8 @@
+import TestSupport
 import XCTest
 @testable import DanmuCodecs
 
 final class ProtobufReaderTests: XCTestCase {
-    private func hex(_ s: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = s.startIndex
-        while index < s.endIndex {
-            let next = s.index(index, offsetBy: 2)
-            bytes.append(UInt8(s[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
-    }
-
     private func readAll(_ bytes: [UInt8]) throws -> [ProtobufField] {
         var reader = ProtobufReader(bytes)
         var fields: [ProtobufField] = []
@@ -24,7 +14,7 @@ final class ProtobufReaderTests: XCTestCase {
     /// double 1.5, float −2.0, string "hello", packed [1, 150, 2^63], sint 12345 and −12345, the largest field
     /// number, and a nested message {1: 7, 2: true}.
     func testPythonGeneratedVector() throws {
-        let bytes = hex("08ffffffffffffffffff0110ac0219000000000000f83f25000000c02a0568656c6c6f320d0196018080808080"
+        let bytes = Hex.decode("08ffffffffffffffffff0110ac0219000000000000f83f25000000c02a0568656c6c6f320d0196018080808080"
             + "808080800138f2c00140f1c001f8ffffff0f014a0408071001")
         XCTAssertEqual(try Base64.decode("CP///////////wEQrAIZAAAAAAAA+D8lAAAAwCoFaGVsbG8yDQGWAYCAgICAgICAgAE48sABQPHAAfj///8PAUoECAcQAQ=="), bytes)
         let fields = try readAll(bytes)
@@ -48,7 +38,7 @@ final class ProtobufReaderTests: XCTestCase {
 
     /// A real INTERACT_WORD_V2 `data.pb` (qydysky, 2025-07); field map in PROTOCOL.md §11.2.
     func testInteractWordV2Sample() throws {
-        let text = try XCTUnwrap(InflateTestFiles.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"))
+        let text = try XCTUnwrap(TestFiles.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"))
         let trimmed = Array(text.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
         let bytes = try Base64.decode(trimmed)
         XCTAssertEqual(bytes.count, 324)
@@ -85,13 +75,13 @@ final class ProtobufReaderTests: XCTestCase {
     }
 
     func testVarintLimits() throws {
-        var ten = ProtobufReader(hex("ffffffffffffffffff01"))
+        var ten = ProtobufReader(Hex.decode("ffffffffffffffffff01"))
         XCTAssertEqual(try ten.readVarint(), UInt64.max)
-        var overlong = ProtobufReader(hex("ffffffffffffffffff02"))
+        var overlong = ProtobufReader(Hex.decode("ffffffffffffffffff02"))
         XCTAssertThrowsError(try overlong.readVarint()) { XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint) }
-        var eleven = ProtobufReader(hex("8080808080808080808000"))
+        var eleven = ProtobufReader(Hex.decode("8080808080808080808000"))
         XCTAssertThrowsError(try eleven.readVarint()) { XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint) }
-        var truncated = ProtobufReader(hex("0880"))
+        var truncated = ProtobufReader(Hex.decode("0880"))
         XCTAssertThrowsError(try truncated.next()) { error in
             XCTAssertEqual(error as? ProtobufError, ProtobufError(.truncatedVarint, offset: 1))
         }
@@ -99,7 +89,7 @@ final class ProtobufReaderTests: XCTestCase {
 
     func testTruncationAndInvalidInputGiveClearErrors() {
         func reason(_ h: String) -> ProtobufError.Reason? {
-            do { _ = try readAll(hex(h)); return nil } catch { return (error as? ProtobufError)?.reason }
+            do { _ = try readAll(Hex.decode(h)); return nil } catch { return (error as? ProtobufError)?.reason }
         }
         XCTAssertEqual(reason("0a05616263"), .truncatedValue)  // length 5, 3 bytes
         XCTAssertEqual(reason("0a"), .truncatedVarint)  // missing length
@@ -116,7 +106,7 @@ final class ProtobufReaderTests: XCTestCase {
     }
 
     func testEveryTruncationOfTheSampleThrowsOrStopsCleanly() throws {
-        let text = try XCTUnwrap(InflateTestFiles.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"))
+        let text = try XCTUnwrap(TestFiles.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"))
         let bytes = try Base64.decode(Array(text.prefix { $0 > 32 }))
         var clean = 0
         for cut in 0..<bytes.count {

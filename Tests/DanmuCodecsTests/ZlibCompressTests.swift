@@ -1,9 +1,10 @@
+import TestSupport
 import XCTest
 @testable import DanmuCodecs
 
 final class ZlibCompressTests: XCTestCase {
     private func inputs() -> [[UInt8]] {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMixRandom(seed: 3)
         var list: [[UInt8]] = [[], [0], Array("a".utf8), Array(repeating: 7, count: 100_000),
                                (0..<70_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }]
         list += ZlibFixture.all.compactMap(\.original).filter { $0.count <= 40_000 }.prefix(30)
@@ -81,7 +82,7 @@ final class ZlibCompressTests: XCTestCase {
     /// Lengths around the 8-byte compare steps, the 258 cap and `maxInsertLength`, and periods that make a
     /// match overlap its own output.
     func testMatchLengthBoundariesRoundTrip() throws {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMixRandom(seed: 11)
         for period in [1, 2, 3, 7, 8, 9, 15, 16, 17, 255, 258, 259] {
             let unit = (0..<period).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             for count in [0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 18, 19, 63, 64, 65, 257, 258, 259, 260, 517, 1_000] {
@@ -95,7 +96,7 @@ final class ZlibCompressTests: XCTestCase {
     /// Inputs past the 32 KiB window: chain slots are reused, and a repeat at exactly 32,768 bytes is the
     /// farthest reachable one while 32,769 is out of reach.
     func testRepeatsAcrossTheWindowEdgeRoundTrip() throws {
-        var rng = SplitMix(seed: 12)
+        var rng = SplitMixRandom(seed: 12)
         let block = (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         for gap in [32_768 - 300, 32_769 - 300, 40_000] {
             var input = block

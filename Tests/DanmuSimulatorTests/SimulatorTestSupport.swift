@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 import EventLoop
 @testable import DanmuSimulator
@@ -7,7 +8,7 @@ import EventLoop
 /// test opened is closed again (the clients must be gone when `body` returns).
 func withSimulator(_ configuration: Simulator.Configuration, file: StaticString = #filePath, line: UInt = #line,
                    _ body: (Simulator, UInt16) throws -> Void) throws {
-    let baseline = openFileDescriptorCount()
+    let baseline = openFileDescriptors().count
     try {
         let reactor = try Reactor()
         try reactor.start()
@@ -17,17 +18,12 @@ func withSimulator(_ configuration: Simulator.Configuration, file: StaticString 
         defer { simulator.stop() }
         try body(simulator, address.port)
     }()
-    XCTAssertEqual(openFileDescriptorCount(), baseline, "fds back to baseline", file: file, line: line)
+    XCTAssertEqual(openFileDescriptors().count, baseline, "fds back to baseline", file: file, line: line)
 }
 
 /// Polls `condition` for up to `timeout` seconds (statistics are updated on the loop thread).
 func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = SimulatedMessageID.monotonicNow() + UInt64(timeout * 1e9)
-    while SimulatedMessageID.monotonicNow() < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
+    pollUntil(timeout: .seconds(timeout), interval: .milliseconds(10), condition)
 }
 
 /// The danmaku sequence numbers of `messages` (in order), checking they belong to `room`.

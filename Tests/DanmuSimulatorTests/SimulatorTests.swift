@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 import DanmuClient
 import EventLoop
@@ -175,7 +176,7 @@ final class SimulatorTests: XCTestCase {
         let reactor = try Reactor()
         try reactor.start()
         defer { reactor.shutdown() }
-        let baseline = openFileDescriptorCount()
+        let baseline = openFileDescriptors().count
         let simulator = Simulator(reactor: reactor, configuration: .init(rooms: .range(1...2)))
         let port = try simulator.start().port
         let client = try TestClient(port: port)
@@ -186,6 +187,6 @@ final class SimulatorTests: XCTestCase {
         simulator.stop()
         XCTAssertEqual(simulator.statistics().connectionsOpen, 0)
         XCTAssertThrowsError(try simulator.start()) { XCTAssertEqual($0 as? SimulatorError, .alreadyStarted) }
-        XCTAssertEqual(openFileDescriptorCount(), baseline + 1, "only the test client's fd remains")
+        XCTAssertEqual(openFileDescriptors().count, baseline + 1, "only the test client's fd remains")
     }
 }

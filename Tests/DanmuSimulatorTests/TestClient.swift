@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 import DanmuClient
 @testable import DanmuSimulator
@@ -14,15 +15,7 @@ final class TestClient {
     init(port: UInt16) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestClientError.system("socket", errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
+        let result = connectToLoopback(fd, port: port)
         guard result == 0 else {
             let code = errno
             Glibc.close(fd)
@@ -136,13 +129,4 @@ struct InnerMessage {
         default: throw TestClientError.badBatch("ver \(frame.header.protover)")
         }
     }
-}
-
-/// Open file descriptors of this process (for "fds back to baseline").
-func openFileDescriptorCount() -> Int {
-    guard let dir = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(dir) }
-    var count = 0
-    while readdir(dir) != nil { count += 1 }
-    return count - 3  // ".", ".." and the directory's own fd
 }

@@ -1,18 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import DanmuSimulator
 import DanmuClient
 
-/// Repository root, found from this file's path (Tests/DanmuSimulatorTests/TestSupport.swift).
-let repositoryRoot: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
-
+/// The committed fixture at Fixtures/`relativePath`; throws when it is missing.
 func fixtureBytes(_ relativePath: String) throws -> [UInt8] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Fixtures/" + relativePath))
-    return [UInt8](data)
+    try XCTUnwrap(TestFiles.read("Fixtures/" + relativePath), "missing fixture Fixtures/\(relativePath)")
 }
 
 /// Reference JSON parser for checking what the simulator generates.

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import EventLoop
@@ -37,12 +38,7 @@ func onLoop<T>(_ reactor: Reactor, _ body: @escaping () throws -> T) throws -> T
 /// Polls `condition` every millisecond for up to `timeout` seconds.
 @discardableResult
 func waitUntil(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
-    let deadline = Posix.monotonicNanoseconds() + UInt64(timeout * 1e9)
-    while Posix.monotonicNanoseconds() < deadline {
-        if condition() { return true }
-        usleep(1_000)
-    }
-    return condition()
+    pollUntil(timeout: .seconds(timeout), interval: .milliseconds(1), condition)
 }
 
 func sleepMilliseconds(_ milliseconds: Int) { usleep(UInt32(milliseconds * 1_000)) }
@@ -142,21 +138,6 @@ func listenOnLoopback(_ reactor: Reactor, _ handler: any ListenerHandler) throws
         let id = try reactor.listen(on: .loopback(port: 0), handler: box.value)
         return (id, reactor.localAddress(of: id)!)
     }
-}
-
-/// The fds of this process, from /proc/self/fd.
-func openFileDescriptors() -> Set<Int32> {
-    var result = Set<Int32>()
-    guard let directory = opendir("/proc/self/fd") else { return result }
-    let own = dirfd(directory)
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-        }
-        if let fd = Int32(name), fd != own { result.insert(fd) }
-    }
-    closedir(directory)
-    return result
 }
 
 /// Deterministic pseudo-random bytes.
