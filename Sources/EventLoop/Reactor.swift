@@ -271,6 +271,7 @@ public final class Reactor: @unchecked Sendable {
             }
             counters.turns += 1
             var woken = false
+            var timersDue = false
             for index in 0..<count {
                 let event = events[index]
                 switch event.data.u64 {
@@ -278,13 +279,17 @@ public final class Reactor: @unchecked Sendable {
                     _ = try? EventFd.drain(eventFD)
                     woken = true
                 case Reactor.timerFDToken:
-                    fireTimers()
+                    timersDue = true
                 case Reactor.signalFDToken:
                     deliverSignals()
                 default:
                     handleEvent(token: event.data.u64, events: event.events)
                 }
             }
+            // Timers run after this turn's IO (redis `ae` order): bytes that were already waiting in a socket are
+            // read before a timeout judges that connection. Fired first, an auth timeout could close a connection whose
+            // AUTH_REPLY and first batch were already waiting (testTimerDueInTheSameTurnRunsAfterWaitingBytesAreRead).
+            if timersDue { fireTimers() }
             if woken || moreSubmissions { moreSubmissions = runSubmissions() }
             // shutdown() from another thread sets the state, then writes the eventfd.
             if woken && shared.withLock({ $0.lifecycle == .shuttingDown }) { break }

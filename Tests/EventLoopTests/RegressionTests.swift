@@ -60,6 +60,32 @@ final class RegressionTests: XCTestCase {
     }
 
     /// A reset arriving while reading is paused raises EPOLLHUP|EPOLLERR, which epoll reports even with EPOLLIN
+
+    /// A connection's bytes and a timer become ready in the same epoll batch, the timer first. The timer must run
+    /// after the read, so a timeout never judges a connection whose bytes were already waiting (an auth timeout
+    /// under load closed rooms whose AUTH_REPLY and first batch had arrived, losing that batch).
+    func testTimerDueInTheSameTurnRunsAfterWaitingBytesAreRead() throws {
+        try withReactor { reactor in
+            let listener = AcceptingListener()
+            let (_, address) = try listenOnLoopback(reactor, listener)
+            let client = RecordingHandler()
+            _ = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: client) }
+            XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
+            let server = listener.accepted.withLock { $0[0].0 }
+            let seenAtTimeout = Lock<Int?>(nil)
+            try onLoop(reactor) {
+                _ = reactor.schedule(after: .milliseconds(1)) {
+                    seenAtTimeout.withLock { $0 = client.snapshot.received.count }
+                }
+                reactor.rearmTimerIfNeeded()  // the timerfd is armed now...
+                usleep(20_000)  // ...and due, so it is ready before the socket
+                reactor.write(server, [1, 2, 3])
+                usleep(20_000)  // the bytes are waiting too: both are in the next epoll batch
+            }
+            XCTAssertTrue(waitUntil { seenAtTimeout.withLock { $0 } != nil })
+            XCTAssertEqual(seenAtTimeout.withLock { $0 }, 3, "the timer ran before bytes that were already waiting")
+        }
+    }
     /// off: the connection must close, not wake the loop on every turn.
     func testHUPClosesInsteadOfSpinning() throws {
         try withReactor { reactor in
