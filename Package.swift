@@ -23,10 +23,12 @@ let package = Package(
         .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator"]),
         .executableTarget(
             name: "danmu-bench",
-            dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator"],
+            dependencies: [
+                "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "TestSupport",
+            ],
             path: "Benchmarks/danmu-bench"
         ),
-        // Helpers shared by the test targets (fixture files, PRNG, SHA-256, hex, fds). Glibc + stdlib only.
+        // Helpers shared by the test targets and danmu-bench (fixture files, PRNG, SHA-256, hex, fds). Glibc + stdlib only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
         .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs", "TestSupport"]),

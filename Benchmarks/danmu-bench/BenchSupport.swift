@@ -1,43 +1,12 @@
 import Glibc
+import TestSupport
 
-// Helpers the codec scenarios share: fixture files, the thread-CPU stopwatch, the rate measurement loop and a
+// Helpers the codec scenarios share: the fixtures directory, the thread-CPU stopwatch, the rate measurement loop and a
 // seeded generator. (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
 
-/// Repository root: this file is <root>/Benchmarks/danmu-bench/BenchSupport.swift.
-let repositoryRoot: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
-
-/// `<root>/Fixtures`, where the committed samples, captures and generated reference streams are.
-let fixturesDirectory = repositoryRoot + "/Fixtures"
-
-/// Reads a whole file as bytes; nil if it cannot be opened.
-func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return bytes
-}
-
-/// The names of the entries of `directory` that `include` accepts, sorted; empty if it cannot be opened.
-func directoryEntries(_ directory: String, where include: (String) -> Bool) -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if include(name) { names.append(name) }
-    }
-    return names.sorted()
-}
+/// `<root>/Fixtures`, where the committed samples, captures and generated reference streams are. Files are read
+/// with `TestFiles` (TestSupport), the same helper the tests use.
+let fixturesDirectory = TestFiles.repositoryRoot + "/Fixtures"
 
 /// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): other processes competing for the (shared) cores do
 /// not inflate it.

@@ -1,5 +1,6 @@
 import DanmuCodecs
 import Glibc
+import TestSupport
 
 /// Brotli decoding speed, ours against the system's libbrotlidec (loaded with dlopen, measured in the same
 /// process on the same inputs), in MB/s of decompressed output. Inputs are the committed reference streams in
@@ -11,7 +12,7 @@ func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
     let directory = fixturesDirectory + "/generated/brotli/"
     let names = BrotliBench.manifestNames(directory)
     func streams(_ match: (String) -> Bool) -> [[UInt8]] {
-        names.filter(match).compactMap { readFile(directory + $0 + ".br") }
+        names.filter(match).compactMap { TestFiles.read(directory + $0 + ".br") }
     }
     let cases: [(label: String, inputs: [[UInt8]])] = [
         ("json-1MiB.q11", streams { $0.hasSuffix("-q11-w22-json-1048576") }),
@@ -85,7 +86,7 @@ enum BrotliBench {
     }
 
     static func manifestNames(_ directory: String) -> [String] {
-        guard let manifest = readFile(directory + "manifest.tsv") else { return [] }
+        guard let manifest = TestFiles.read(directory + "manifest.tsv") else { return [] }
         return String(decoding: manifest, as: UTF8.self).split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
             .compactMap { $0.split(separator: "\t").first.map(String.init) }

@@ -1,5 +1,6 @@
 import DanmuCodecs
 import Glibc
+import TestSupport
 
 /// Inflate throughput of `Zlib.decompress` against the system zlib (`libz.so.1`, loaded with dlopen; `uncompress`),
 /// both measured in the same process on the same streams, which the system zlib compresses (`compress2`).
@@ -121,8 +122,8 @@ enum InflateBench {
     /// significant whitespace outside strings... and strings keep theirs, as they contain no newlines).
     static func loadSampleDocuments() -> [[UInt8]] {
         let directory = fixturesDirectory + "/samples"
-        return directoryEntries(directory, where: { $0.hasSuffix(".json") }).compactMap { name -> [UInt8]? in
-            readFile(directory + "/" + name)?.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        return TestFiles.list(directory).filter { $0.hasSuffix(".json") }.compactMap { name -> [UInt8]? in
+            TestFiles.read(directory + "/" + name)?.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
         }
     }
 

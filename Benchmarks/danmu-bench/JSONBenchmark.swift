@@ -1,5 +1,6 @@
 import DanmuCodecs
 import Glibc
+import TestSupport
 
 /// JSON scenarios on the real DANMU_MSG bodies of Fixtures/samples (7 files, 2021–2024 shapes), both as stored
 /// (some are pretty-printed) and compacted (the form the server sends). Figures are medians of several runs.
@@ -81,8 +82,8 @@ private func pct(_ a: Double, _ b: Double) -> String {
 enum JSONBench {
     static func loadDanmakuBodies() -> [[UInt8]] {
         let directory = fixturesDirectory + "/samples"
-        return directoryEntries(directory, where: { $0.hasPrefix("DANMU_MSG") && $0.hasSuffix(".json") })
-            .compactMap { readFile(directory + "/" + $0) }
+        return TestFiles.list(directory).filter { $0.hasPrefix("DANMU_MSG") && $0.hasSuffix(".json") }
+            .compactMap { TestFiles.read(directory + "/" + $0) }
     }
 
     /// What the client's danmaku decoding reads; returns a checksum so nothing is optimised away.

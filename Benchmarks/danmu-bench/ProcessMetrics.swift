@@ -1,11 +1,13 @@
 import CDanmuSystem
 import Glibc
+import TestSupport
 
 /// Readings of this process's own resource use, taken the same way in every scenario so figures compare.
 enum ProcessMetrics {
     /// Resident set size in bytes, from `/proc/self/statm` (second field, in pages).
     static func residentBytes() -> Int {
-        guard let text = readSmallFile("/proc/self/statm") else { return 0 }
+        guard let bytes = TestFiles.read("/proc/self/statm") else { return 0 }
+        let text = String(decoding: bytes, as: UTF8.self)
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -40,30 +42,6 @@ enum ProcessMetrics {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
-
-    /// Number of open file descriptors of this process.
-    static func openFileCount() -> Int {
-        guard let dir = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(dir) }
-        var count = 0
-        while readdir(dir) != nil { count += 1 }
-        return count - 3  // ".", ".." and the directory stream's own fd
-    }
-}
-
-/// Reads a small text file (a /proc entry) whole; nil if it cannot be opened.
-func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Median of a sample (the figure every scenario quotes).

@@ -1,12 +1,13 @@
 import DanmuClient
 import DanmuCodecs
 import Glibc
+import TestSupport
 
 /// Protocol-layer throughput: JSON Lines output (events/s written to /dev/null in 64 KiB batches) and full
 /// decoding of a real zlib batch capture (frame → 8 typed events). Medians of several runs of thread CPU time.
 func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
     func read(_ relative: String) -> [UInt8] {
-        readFile(repositoryRoot + "/" + relative) ?? []
+        TestFiles.read(relative) ?? []
     }
     let runs = quick ? 3 : 7
     let budget = quick ? 0.1 : 0.4
