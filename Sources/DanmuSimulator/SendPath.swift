@@ -7,6 +7,10 @@ extension SimulatorCore {
     static let floodChunkMessages = 64
     /// Bytes a flood pump may write for one connection before yielding to the others.
     static let floodBudgetBytes = 1 << 20
+    /// Bytes all flood pumps of one tick may write together. Without this bound a tick pumped every flooder up to
+    /// its own budget (100 rooms: ~100 MiB of generating and compressing in one loop turn), and under CPU pressure
+    /// new connections waited seconds for their AUTH_REPLY, past the client's 5 s auth timeout.
+    static let floodTickBudgetBytes = 8 << 20
 
     /// Serves a connection visited by the wheel. Returns whether it stays in the wheel.
     func serveRate(_ client: ClientConnection, now: UInt64) -> Bool {
@@ -22,20 +26,36 @@ extension SimulatorCore {
         return client.isSending && remainingMessages(room: client.room) > 0
     }
 
-    /// Flood mode: writes while the socket takes everything at once, up to a budget; a blocked socket resumes
-    /// from `connectionDidDrainWrites`, an unblocked one from the next tick.
-    func pumpFlood(_ client: ClientConnection) {
-        var budget = SimulatorCore.floodBudgetBytes
-        while budget > 0, client.isFlooding, client.queuedBytes == 0 {
+    /// Flood mode: writes while the socket takes everything at once, up to `budget` bytes; a blocked socket
+    /// resumes from `connectionDidDrainWrites`, an unblocked one from the next tick. Returns the bytes written.
+    @discardableResult
+    func pumpFlood(_ client: ClientConnection, budget: Int = SimulatorCore.floodBudgetBytes) -> Int {
+        var written = 0
+        while written < budget, client.isFlooding, client.queuedBytes == 0 {
             let remaining = remainingMessages(room: client.room)
             if remaining == 0 {
                 client.floodDone = true
-                return
+                break
             }
-            let written = sendMessages(client, min(remaining, max(SimulatorCore.floodChunkMessages, configuration.batchSize)))
-            if written == 0 { return }
-            budget -= written
+            let bytes = sendMessages(client, min(remaining, max(SimulatorCore.floodChunkMessages, configuration.batchSize)))
+            if bytes == 0 { break }
+            written += bytes
         }
+        return written
+    }
+
+    /// One tick's share of flooding: pumps the flooders in turn, starting where the last tick stopped, until the
+    /// tick's budget is spent, so a loop turn stays short and AUTH packets are answered promptly.
+    func pumpFloodersForTick() {
+        var budget = SimulatorCore.floodTickBudgetBytes
+        var visited = 0
+        while visited < flooders.count, budget > 0 {
+            let client = flooders[(floodCursor + visited) % flooders.count]
+            budget -= pumpFlood(client, budget: min(budget, SimulatorCore.floodBudgetBytes))
+            visited += 1
+        }
+        if !flooders.isEmpty { floodCursor = (floodCursor + visited) % flooders.count }
+        flooders.removeAll { !$0.isFlooding }
     }
 
     /// Generates and writes up to `count` messages (fewer if a fault closes or stalls the connection) in

@@ -29,6 +29,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     var wheel: SendWheel<ClientConnection>
     /// Flood mode: authenticated connections that still have messages to send.
     var flooders: [ClientConnection] = []
+    /// Where the next tick starts pumping `flooders` (round-robin under the tick budget).
+    var floodCursor = 0
     /// Connections of the tinyWrites fault with bytes still to dribble out.
     var tinyWriters: [ClientConnection] = []
     /// Connections waiting for AUTH, in accept order (deadlines are monotonic: a FIFO, not a timer each).
@@ -148,10 +150,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
             guard self.serveRate(client, now: now) else { return }
             wheel.insert(client, dueNanoseconds: client.nextDue)
         }
-        if !flooders.isEmpty {
-            for client in flooders { pumpFlood(client) }
-            flooders.removeAll { !$0.isFlooding }
-        }
+        if !flooders.isEmpty { pumpFloodersForTick() }
     }
 
     private func expireAuthDeadlines(now: UInt64) {
