@@ -49,7 +49,7 @@ extension Reactor {
         guard let slot = liveSlot(connection), !bytes.isEmpty, !table[slot].closeAfterFlush else { return }
         if table[slot].kind == .connected && table[slot].writes.isEmpty {
             let fd = table[slot].fd
-            let result = try? bytes.withUnsafeBytes { buffer throws(SystemError) in try Posix.write(fd, buffer) }
+            let result = try? bytes.withUnsafeBytes { buffer throws(SystemError) in try Posix.send(fd, buffer) }
             if case .done(let written) = result, written == bytes.count { return }
             var sent = 0
             if case .done(let written) = result { sent = written }

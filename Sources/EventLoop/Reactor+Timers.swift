@@ -11,7 +11,8 @@ extension Reactor {
     public func schedule(after delay: Duration, repeating period: Duration? = nil, _ fire: @escaping () -> Void)
         -> TimerID
     {
-        schedule(at: now &+ delay.nanoseconds, repeating: period, fire)
+        let (deadline, overflow) = now.addingReportingOverflow(delay.nanoseconds)
+        return schedule(at: overflow ? Reactor.distantFuture : min(deadline, Reactor.distantFuture), repeating: period, fire)
     }
 
     /// Like `schedule(after:)` with an absolute CLOCK_MONOTONIC deadline in nanoseconds (see `now`).
@@ -22,7 +23,7 @@ extension Reactor {
         assertInLoop()
         let periodNanoseconds = period?.nanoseconds ?? 0
         precondition(period == nil || periodNanoseconds > 0, "a repeating timer needs a positive period")
-        return timers.schedule(at: deadline, period: periodNanoseconds, fire)
+        return timers.schedule(at: min(deadline, Reactor.distantFuture), period: periodNanoseconds, fire)
     }
 
     /// Cancels a pending timer; a fired, cancelled or unknown id is ignored. O(log n).
@@ -40,9 +41,11 @@ extension Reactor {
     /// Arms the timerfd for the earliest deadline, only when that moved earlier than what is armed (or nothing is
     /// armed): a later earliest deadline just costs one spurious wake-up, cheaper than a syscall per cancel.
     func rearmTimerIfNeeded() {
-        guard let next = timers.nextDeadline else { return }
-        // 1 ms granularity: timers due in the same millisecond share one arming.
-        let rounded = (next / 1_000_000 &+ 1) &* 1_000_000
+        guard let due = timers.nextDeadline else { return }
+        // 1 ms granularity: timers due in the same millisecond share one arming. Clamped first, so rounding up
+        // cannot wrap past UInt64.max into an instant in the past.
+        let next = min(due, Reactor.distantFuture)
+        let rounded = (next / 1_000_000 + 1) * 1_000_000
         if let armed = armedDeadline, armed <= rounded { return }
         do {
             try TimerFd.timerfd_settime(timerFD, deadline: rounded)

@@ -94,6 +94,16 @@ public final class Reactor: @unchecked Sendable {
     /// eventfd writes made by `execute`/`shutdown` (any thread).
     let eventfdWrites = Atomic<Int>(0)
 
+    /// Seams for the race regression tests; nil in production. Set before `start`, never changed after.
+    struct TestHooks {
+        /// Runs in `shutdown()` (off the loop) just before the eventfd is written.
+        var beforeShutdownWake: (@Sendable () -> Void)?
+        /// Runs in `start()` instead of nothing just before the thread is created; a throw stands for a failed
+        /// `pthread_create`.
+        var beforeSpawn: (@Sendable () throws(SystemError) -> Void)?
+    }
+    nonisolated(unsafe) var testHooks = TestHooks()
+
     /// Creates the epoll, eventfd and timerfd (all close-on-exec) and raises RLIMIT_NOFILE. Nothing runs until `start`.
     public init(configuration: Configuration = .init()) throws(SystemError) {
         precondition(configuration.receiveBufferSize > 0 && configuration.maxReadsPerEvent > 0)
@@ -150,6 +160,10 @@ public final class Reactor: @unchecked Sendable {
         precondition(isInLoop, "Reactor.\(function) must run on the reactor's IO thread (use execute { })")
     }
 
+    /// The latest deadline a timer can have (Int64.max nanoseconds of CLOCK_MONOTONIC, ~292 years): later ones are
+    /// clamped to it, so deadline arithmetic never wraps and the timerfd's `time_t` always holds it.
+    public static let distantFuture = UInt64(Int64.max)
+
     /// CLOCK_MONOTONIC in nanoseconds: the clock of every timer. Any thread.
     public var now: UInt64 { Posix.monotonicNanoseconds() }
 
@@ -164,16 +178,30 @@ public final class Reactor: @unchecked Sendable {
         // The thread keeps the reactor alive until the loop has closed everything.
         let thread: PosixThread
         do {
+            try testHooks.beforeSpawn?()
             thread = try PosixThread.spawn(name: "danmu-io") { [self] in
                 loopThread.store(UInt(pthread_self()), ordering: .releasing)
                 run()
             }
         } catch {
-            // No thread: back to idle, so the caller may retry or shut down (deinit requires idle or closed).
-            shared.withLock { $0.lifecycle = .idle }
+            // No thread. `execute` refuses work in `.starting`, so no accepted task is lost here. A `shutdown()`
+            // that ran meanwhile moved us to `.shuttingDown` and is waiting for `closedSignal`: finish its job
+            // instead of overwriting its state with `.idle` (it would wait forever: testFailedStartDuringShutdown).
+            let shutDownMeanwhile = shared.withLock { state in
+                if state.lifecycle == .starting {
+                    state.lifecycle = .idle
+                    return false
+                }
+                return true
+            }
+            if shutDownMeanwhile { finishWithoutLoop() }
             throw error
         }
         pthread_detach(thread.handle)
+        // Accept work only now that a thread will run it; a shutdown() that came first stays in charge.
+        shared.withLock { state in
+            if state.lifecycle == .starting { state.lifecycle = .running }
+        }
     }
 
     /// Stops the loop: tasks already accepted by `execute` run, every open connection gets
@@ -184,19 +212,29 @@ public final class Reactor: @unchecked Sendable {
         let previous = shared.withLock { state in
             let previous = state.lifecycle
             switch previous {
-            case .idle: state.lifecycle = .closed
-            case .starting, .running: state.lifecycle = .shuttingDown
-            case .shuttingDown, .closed: break
+            case .idle:
+                state.lifecycle = .closed
+            case .starting, .running:
+                state.lifecycle = .shuttingDown
+                // The eventfd is written while the lock is held: the loop closes it only under this lock, after
+                // setting `.closed`, so this write can never hit a closed (or reused) descriptor. Written after
+                // releasing the lock, it raced the loop, which may already have seen `.shuttingDown` in a turn
+                // woken by an earlier task and closed everything (testShutdownRightAfterATaskNeverWritesAClosedEventfd).
+                if !isInLoop {
+                    testHooks.beforeShutdownWake?()
+                    signalWakeUp(&state)
+                }
+            case .shuttingDown, .closed:
+                break
             }
             return previous
         }
         switch previous {
         case .idle:
-            closeEverything()
-            closedSignal.signal()
+            finishWithoutLoop()
             return
         case .starting, .running:
-            if isInLoop { stopRequested = true } else { wake() }
+            if isInLoop { stopRequested = true }
         case .shuttingDown, .closed:
             break
         }
@@ -206,29 +244,37 @@ public final class Reactor: @unchecked Sendable {
         }
     }
 
+    /// Closes everything on the calling thread when no IO thread exists (never started, or its start failed).
+    private func finishWithoutLoop() {
+        shared.withLock { $0.lifecycle = .closed }
+        closeEverything()
+        closedSignal.signal()
+    }
+
     // MARK: Cross-thread submission
 
     /// Runs `task` on the IO thread soon, in submission order. Any thread.
     ///
     /// The first submission of a batch writes the eventfd once; later ones see the wake-up pending and only append.
-    /// - Returns: false (and drops the task) once shutdown has begun or before `start`.
+    /// - Returns: false (and drops the task) before `start` has returned and once shutdown has begun.
     @discardableResult
     public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
-        let needsWake: Bool? = shared.withLock { state in
-            guard state.lifecycle == .running || state.lifecycle == .starting else { return nil }
+        shared.withLock { state in
+            guard state.lifecycle == .running else { return false }
             state.tasks.append(task)
-            if state.wakePending { return false }
-            state.wakePending = true
+            // Under the lock for the same reason as in `shutdown()`: the eventfd must still be open.
+            if !state.wakePending { signalWakeUp(&state) }
             return true
         }
-        guard let needsWake else { return false }
-        if needsWake { wake() }
-        return true
     }
 
-    private func wake() {
+    /// Writes the eventfd once and marks the wake-up pending. Caller holds `shared` with the lifecycle at
+    /// `.running` or `.shuttingDown` (so the loop has not closed the eventfd yet).
+    private func signalWakeUp(_ state: inout SharedState) {
+        assert(state.lifecycle == .running || state.lifecycle == .shuttingDown || state.lifecycle == .starting)
+        state.wakePending = true
         eventfdWrites.wrappingAdd(1, ordering: .relaxed)
-        // An error here would mean the eventfd is gone, which only happens after the loop closed it.
+        // EAGAIN only if the counter is near 2^64 - 1 (never: the loop drains it); anything else traps in the helper.
         try? EventFd.signal(eventFD)
     }
 
@@ -257,9 +303,6 @@ public final class Reactor: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
-        shared.withLock { state in
-            if state.lifecycle == .starting { state.lifecycle = .running }
-        }
         var moreSubmissions = false
         while !stopRequested {
             rearmTimerIfNeeded()
@@ -303,7 +346,6 @@ public final class Reactor: @unchecked Sendable {
         while runSubmissions() || shared.withLock({ !$0.tasks.isEmpty }) {}
         acceptingWork = false
         closeEverything()
-        shared.withLock { $0.lifecycle = .closed }
         loopThread.store(0, ordering: .releasing)
         closedSignal.signal()
     }
@@ -323,8 +365,14 @@ public final class Reactor: @unchecked Sendable {
         if signalFD >= 0 { Posix.close(signalFD) }
         signalFD = -1
         Posix.close(timerFD)
-        Posix.close(eventFD)
         Posix.close(epollFD)
+        // `.closed` and the eventfd's close under one lock: every eventfd write happens under this lock while the
+        // lifecycle is not `.closed`, so none can follow the close.
+        shared.withLock { state in
+            state.lifecycle = .closed
+            state.tasks.removeAll()
+            Posix.close(eventFD)
+        }
     }
 
     // MARK: Registration table
@@ -413,10 +461,13 @@ public final class Reactor: @unchecked Sendable {
 }
 
 extension Duration {
-    /// Whole nanoseconds, negative durations as 0.
+    /// Whole nanoseconds, negative durations as 0, saturating at `Reactor.distantFuture` (~292 years): wrapping
+    /// turned `.seconds(Int64.max)` into a small number, a timer that fired at once (testHugeDelayNeverFires).
     var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         if seconds < 0 || (seconds == 0 && attoseconds < 0) { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow || whole >= Reactor.distantFuture { return Reactor.distantFuture }
+        return min(whole + UInt64(attoseconds / 1_000_000_000), Reactor.distantFuture)
     }
 }

@@ -61,9 +61,10 @@ enum Posix {
         try syscall("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
-    /// `write(2)`.
-    static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try syscall("write") { Glibc.write(fd, buffer.baseAddress, buffer.count) }
+    /// `send(2)` with `MSG_NOSIGNAL`: a write to a socket whose peer is gone returns `EPIPE` instead of raising
+    /// SIGPIPE (which kills a process that did not ignore it: a library must not rely on its host doing so).
+    static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try syscall("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// `sendmsg(2)` of an iovec array with `MSG_NOSIGNAL`: writev semantics without SIGPIPE for a gone peer.

@@ -98,7 +98,10 @@ struct TimerQueue<Payload> {
         if period > 0 {
             let missed = (now - root.deadline) / period + 1
             sequence &+= 1
-            heap[0].deadline = root.deadline &+ missed &* period
+            // Saturating: a period near `Reactor.distantFuture` must not wrap into the past and fire every turn.
+            let (step, stepOverflow) = missed.multipliedReportingOverflow(by: period)
+            let (next, nextOverflow) = root.deadline.addingReportingOverflow(step)
+            heap[0].deadline = stepOverflow || nextOverflow ? UInt64.max : next
             heap[0].sequence = sequence
             siftDown(0)
             return (id, entries[slot].payload!)
