@@ -5,8 +5,10 @@ import Synchronization
 ///
 /// `enqueue` never refuses a job; it returns true when the caller (the reactor) must pause the key's socket,
 /// because this queue holds more than `highWatermark` or the pool holds more than its global cap. Once the queue
-/// has drained to `lowWatermark` (and the pool to ¾ of its cap), `onDrained` runs once on a worker thread — the
-/// caller then resumes reading (typically `reactor.execute { reactor.resumeReading(id) }`).
+/// has drained to `lowWatermark` (and the pool to ¾ of its cap), `onDrained` runs once, on a worker thread (or, when
+/// the queue drained while `enqueue` was still asking for the pause, on the enqueuing thread right after it) — the
+/// caller then resumes reading (typically `reactor.execute { reactor.resumeReading(id) }`). Enqueueing after the
+/// pool's `shutdown()` has returned is a programming error (a precondition failure): no worker is left to run it.
 public final class SerialQueue: Sendable {
     struct State {
         var jobs: [(cost: Int, job: @Sendable () -> Void)] = []
@@ -24,13 +26,20 @@ public final class SerialQueue: Sendable {
     private let highWatermark: Int
     private let lowWatermark: Int
     private let onDrained: @Sendable () -> Void
+    /// What the queue serves (a room id), named by `WorkerPool.busyWorkers(longerThan:)`.
+    public let key: Int64
+    /// Seam for the lost-wake-up regression test: runs in `enqueue` between pausing and registering. Nil in
+    /// production.
+    nonisolated(unsafe) var afterPauseHook: (@Sendable () -> Void)?
 
     /// A queue on `pool`. `lowWatermark` must not exceed `highWatermark`.
     public init(
-        pool: WorkerPool, highWatermark: Int, lowWatermark: Int, onDrained: @escaping @Sendable () -> Void = {}
+        pool: WorkerPool, key: Int64 = 0, highWatermark: Int, lowWatermark: Int,
+        onDrained: @escaping @Sendable () -> Void = {}
     ) {
         precondition(lowWatermark >= 0 && lowWatermark <= highWatermark)
         self.pool = pool
+        self.key = key
         self.highWatermark = highWatermark
         self.lowWatermark = lowWatermark
         self.onDrained = onDrained
@@ -54,8 +63,20 @@ public final class SerialQueue: Sendable {
             state.isScheduled = true
             return (schedule, pause)
         }
-        if pause { pool.pausedQueues.withLock { $0[ObjectIdentifier(self)] = self } }
         if schedule { pool.schedule(self) }
+        if pause {
+            afterPauseHook?()
+            // Register only if still paused: a release that ran since (the worker drained the queue) must not
+            // leave a stale entry that keeps this queue alive after its room is gone.
+            pool.pausedQueues.withLock { paused in
+                if state.withLock({ $0.isPaused }) { paused[ObjectIdentifier(self)] = self }
+            }
+            // Then look once more: the release condition may have become true before we were registered, when
+            // nobody could see us (the worker drained us while the pool was above ¾ of its cap, and the pool
+            // crossed back below ¾ from a snapshot without us). Nobody would ever release this queue: the
+            // room stayed paused and empty forever (testPausedQueueDrainedBeforeRegistrationIsReleased).
+            releaseIfDrained()
+        }
         return pause
     }
 
@@ -99,16 +120,19 @@ public final class SerialQueue: Sendable {
     /// Calls `onDrained` if this queue is paused, at or below its low mark, and the pool is below ¾ of its cap.
     func releaseIfDrained() {
         guard pool.isGlobalLow else { return }
-        let release = state.withLock { state in
-            guard state.isPaused && state.pendingCost <= lowWatermark else { return false }
-            state.isPaused = false
-            return true
+        // The flag and the registration change together under the pool's lock (then this queue's).
+        let release = pool.pausedQueues.withLock { paused in
+            let release = state.withLock { state in
+                guard state.isPaused && state.pendingCost <= lowWatermark else { return false }
+                state.isPaused = false
+                return true
+            }
+            if release { paused[ObjectIdentifier(self)] = nil }
+            return release
         }
-        guard release else { return }
-        pool.pausedQueues.withLock { paused in
-            // Paused again since (a new enqueue crossed the mark): keep it registered.
-            if !state.withLock({ $0.isPaused }) { paused[ObjectIdentifier(self)] = nil }
-        }
-        onDrained()
+        if release { onDrained() }
     }
+
+    /// Whether this queue is registered with its pool as paused (tests: no stale entries).
+    var isRegisteredAsPaused: Bool { pool.pausedQueues.withLock { $0[ObjectIdentifier(self)] != nil } }
 }

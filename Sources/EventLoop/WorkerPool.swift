@@ -4,24 +4,33 @@ import Synchronization
 /// N worker threads running `SerialQueue`s: a queue with pending jobs sits once in the pool's run queue; a worker
 /// takes it, runs a few of its jobs in order, and puts it back at the tail if it has more (so one busy key cannot
 /// starve the others). Different queues run in parallel; one queue never runs on two workers at once.
+///
+/// A job that blocks holds its worker: with `threadCount` workers, that many blocked jobs stall every queue.
+/// `busyWorkers(longerThan:)` names the queues whose current job has held a worker too long, for a watchdog.
 public final class WorkerPool: Sendable {
     struct State {
         /// Queues with pending jobs, not being run. Each queue appears at most once.
         var runQueue: [SerialQueue] = []
         var runHead = 0
         var isShuttingDown = false
+        /// Every worker has exited: nothing scheduled from now on could ever run.
+        var isStopped = false
         var threads: [PosixThread] = []
+        /// Per worker: the queue it is running and since when (monotonic ns); nil while idle.
+        var running: [(queue: SerialQueue, since: UInt64)?] = []
+
+        var hasRunnable: Bool { runHead < runQueue.count }
     }
 
-    /// Guards the run queue, the shutdown flag and the thread list.
-    private let state = Lock(State())
-    /// Counts entries of `runQueue` (plus one wake-up per worker at shutdown).
-    private let available = Semaphore()
+    /// Guards the run queue, the lifecycle flags, the thread list and `running`; idle workers wait on it.
+    private let state: ConditionLock<State>
     /// Bytes (costs) enqueued and not yet run, over all queues.
     let globalBytes = Atomic<Int>(0)
     /// Above this, every `enqueue` asks its caller to pause.
     public let globalByteCap: Int
-    /// Queues that asked their caller to pause and wait for a release. Guarded by its Lock.
+    /// Queues that asked their caller to pause and wait for a release. Guarded by its Lock; a queue's own
+    /// `isPaused` is read or changed inside it (this lock first, then the queue's), so membership and the flag
+    /// change together.
     let pausedQueues = Lock<[ObjectIdentifier: SerialQueue]>([:])
     /// Number of worker threads.
     public let threadCount: Int
@@ -30,16 +39,32 @@ public final class WorkerPool: Sendable {
     /// Jobs a worker runs from one queue before it lets the next queue have a turn.
     static let jobsPerTurn = 32
 
+    /// Points in a worker's loop where the shutdown-hang regression test widens a race window.
+    enum WorkerStep: Sendable {
+        /// A woken worker found nothing runnable.
+        case foundNothing
+        /// A worker put its queue back at the tail of the run queue.
+        case putBack
+    }
+    /// Seam for the regression tests; nil in production.
+    let stepHook: (@Sendable (WorkerStep) -> Void)?
+
     /// Starts `threadCount` workers (default: cores − 1, at least 1).
     /// - Parameter globalByteCap: the total cost all queues may hold before every enqueue asks for a pause.
-    public init(threadCount: Int = WorkerPool.defaultThreadCount, globalByteCap: Int = 256 << 20) {
+    public convenience init(threadCount: Int = WorkerPool.defaultThreadCount, globalByteCap: Int = 256 << 20) {
+        self.init(threadCount: threadCount, globalByteCap: globalByteCap, stepHook: nil)
+    }
+
+    init(threadCount: Int, globalByteCap: Int, stepHook: (@Sendable (WorkerStep) -> Void)?) {
         precondition(threadCount > 0 && globalByteCap > 0)
+        self.stepHook = stepHook
         self.threadCount = threadCount
         self.globalByteCap = globalByteCap
+        state = ConditionLock(State(running: Array(repeating: nil, count: threadCount)))
         var threads: [PosixThread] = []
         for index in 0..<threadCount {
             do {
-                threads.append(try PosixThread.spawn(name: "danmu-worker-\(index)") { [self] in workerLoop() })
+                threads.append(try PosixThread.spawn(name: "danmu-worker-\(index)") { [self] in workerLoop(index) })
             } catch {
                 preconditionFailure("cannot start worker thread: \(error)")
             }
@@ -47,7 +72,8 @@ public final class WorkerPool: Sendable {
         state.withLock { $0.threads = threads }
     }
 
-    /// Finishes every queued job, then stops and joins the workers. Idempotent; do not call from a worker.
+    /// Finishes every queued job (including jobs those jobs enqueue), then stops and joins the workers.
+    /// Idempotent; do not call from a worker.
     public func shutdown() {
         let threads: [PosixThread] = state.withLock { state in
             guard !state.isShuttingDown else { return [] }
@@ -56,23 +82,33 @@ public final class WorkerPool: Sendable {
             state.threads = []
             return threads
         }
-        for _ in threads { available.signal() }
+        state.broadcast()
         for thread in threads { thread.join() }
+        if !threads.isEmpty { state.withLock { $0.isStopped = true } }
     }
 
     /// Puts `queue` at the tail of the run queue (the caller guarantees it is not there already).
     func schedule(_ queue: SerialQueue) {
-        state.withLock { state in
-            state.runQueue.append(queue)
+        let stopped = state.withLock { state in
+            if !state.isStopped { state.runQueue.append(queue) }
+            return state.isStopped
         }
-        available.signal()
+        // Dropping the job quietly would lose a room's data without a word; no worker is left to run it.
+        precondition(!stopped, "SerialQueue.enqueue after WorkerPool.shutdown() returned: the job could never run")
+        state.signal()
     }
 
-    private func workerLoop() {
+    private func workerLoop(_ index: Int) {
         while true {
-            available.wait()
-            let next: SerialQueue? = state.withLock { state in
-                guard state.runHead < state.runQueue.count else { return nil }
+            // One critical section decides between "run the next queue" and "exit": deciding in two (take, then
+            // check for shutdown) let a queue put back in between make a worker swallow its exit wake-up and
+            // stay, so `shutdown()` hung in join (testShutdownNeverHangsWhileQueuesReschedule).
+            let next: SerialQueue? = state.withLock(waitingUntil: { $0.hasRunnable || $0.isShuttingDown }) { state, _ in
+                // Woken with nothing runnable means shutting down with every queue drained: exit.
+                guard state.hasRunnable else {
+                    stepHook?(.foundNothing)
+                    return nil
+                }
                 let queue = state.runQueue[state.runHead]
                 state.runHead += 1
                 if state.runHead == state.runQueue.count {
@@ -82,14 +118,32 @@ public final class WorkerPool: Sendable {
                     state.runQueue.removeFirst(state.runHead)
                     state.runHead = 0
                 }
+                state.running[index] = (queue, Posix.monotonicNanoseconds())
                 return queue
             }
-            guard let queue = next else {
-                // Only shutdown posts without a queue; pending queues were taken first (FIFO semaphore counts).
-                if state.withLock({ $0.isShuttingDown && $0.runHead == $0.runQueue.count }) { return }
-                continue
+            guard let queue = next else { return }
+            let hasMore = queue.runSome(limit: WorkerPool.jobsPerTurn)
+            state.withLock { state in
+                state.running[index] = nil
+                if hasMore { state.runQueue.append(queue) }
             }
-            if queue.runSome(limit: WorkerPool.jobsPerTurn) { schedule(queue) }
+            if hasMore {
+                state.signal()
+                stepHook?(.putBack)
+            }
+        }
+    }
+
+    /// The queues whose current job has held a worker for longer than `threshold`, with how long (seconds).
+    /// For a watchdog: a handler that blocks holds its worker and, once all are held, every other queue.
+    public func busyWorkers(longerThan threshold: Duration) -> [(key: Int64, seconds: Double)] {
+        let now = Posix.monotonicNanoseconds()
+        let limit = threshold.nanoseconds
+        return state.withLock { state in
+            state.running.compactMap { entry in
+                guard let entry, now >= entry.since, now - entry.since > limit else { return nil }
+                return (entry.queue.key, Double(now - entry.since) / 1e9)
+            }
         }
     }
 
