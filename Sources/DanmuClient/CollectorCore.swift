@@ -30,10 +30,13 @@ final class CollectorCore: @unchecked Sendable {
     // MARK: loop-confined
 
     private var sessions: [Int64: RoomSession] = [:]
+    /// One serial queue per room id, outliving its sessions: a room removed and added again while its queue
+    /// still holds events must not get a second queue, or the old backlog and the new session's events run on
+    /// two workers at once, out of order (testReAddedRoomNeverRunsTwoQueuesAtOnce). `epoch` moves on at every
+    /// add and remove; a retirement sentinel only retires the queue of the epoch it was posted in.
+    private var queues: [Int64: (queue: SerialQueue, epoch: UInt64)] = [:]
     private(set) var streamPressure = false
     private var quiescing = false
-    private var nextSessionNumber: UInt64 = 0
-    private var sessionNumbers: [Int64: UInt64] = [:]
 
     init(
         configuration: DanmuCollector.Configuration, reactor: Reactor, pool: WorkerPool,
@@ -94,26 +97,53 @@ final class CollectorCore: @unchecked Sendable {
     func add(room: Int64, counters: RoomCounters) {
         assertInLoop()
         guard sessions[room] == nil, !quiescing else { return }
-        nextSessionNumber += 1
-        let number = nextSessionNumber
-        let queue = SerialQueue(
-            pool: pool, highWatermark: configuration.queueHighWatermark, lowWatermark: configuration.queueLowWatermark
-        ) { [weak self] in
-            guard let self else { return }
-            self.reactor.execute { self.queueDrained(room: room, session: number) }
+        let queue: SerialQueue
+        if let existing = queues[room] {
+            queue = existing.queue
+            queues[room] = (queue, existing.epoch &+ 1)
+        } else {
+            queue = SerialQueue(
+                pool: pool, key: room, highWatermark: configuration.queueHighWatermark,
+                lowWatermark: configuration.queueLowWatermark
+            ) { [weak self] in
+                guard let self else { return }
+                self.reactor.execute { self.queueDrained(room: room) }
+            }
+            queues[room] = (queue, 0)
         }
         counters.attach(queue)
         let pipeline = RoomPipeline(room: room, counters: counters, core: self)
         let session = RoomSession(room: room, core: self, endpoint: fixedEndpoint, queue: queue, pipeline: pipeline)
         sessions[room] = session
-        sessionNumbers[room] = number
         session.start()
     }
 
     func remove(room: Int64) {
         assertInLoop()
-        sessionNumbers[room] = nil
-        sessions.removeValue(forKey: room)?.remove()
+        guard let session = sessions.removeValue(forKey: room) else { return }
+        session.remove()
+        // After quiesce the pool may be shutting down; closeAll() drops the queues anyway.
+        guard !quiescing, let entry = queues[room] else { return }
+        // The queue stays this room's until what the session enqueued has run: the sentinel, last in line,
+        // retires it unless the room came back meanwhile (a new epoch).
+        let epoch = entry.epoch &+ 1
+        queues[room] = (entry.queue, epoch)
+        entry.queue.enqueue(cost: 0) { [weak self] in
+            guard let self else { return }
+            self.reactor.execute { self.retireQueue(room: room, epoch: epoch) }
+        }
+    }
+
+    private func retireQueue(room: Int64, epoch: UInt64) {
+        assertInLoop()
+        guard sessions[room] == nil, queues[room]?.epoch == epoch else { return }
+        queues[room] = nil
+    }
+
+    /// Rooms whose serial queue is kept (live sessions plus removed rooms still draining). Loop thread.
+    var queueCount: Int {
+        assertInLoop()
+        return queues.count
     }
 
     func requestResolution(for room: Int64, refresh: Bool) {
@@ -125,10 +155,10 @@ final class CollectorCore: @unchecked Sendable {
         }
     }
 
-    private func queueDrained(room: Int64, session number: UInt64) {
+    private func queueDrained(room: Int64) {
         assertInLoop()
-        // A removed-then-re-added room has a new queue: a late report about the old one must not unpause it.
-        guard sessionNumbers[room] == number else { return }
+        // The queue is the room's, whichever session now reads for it: a session that did not ask for the
+        // pause just finds nothing to resume.
         sessions[room]?.queueDrained()
     }
 
@@ -154,7 +184,7 @@ final class CollectorCore: @unchecked Sendable {
         assertInLoop()
         for session in sessions.values { session.closeConnection() }
         sessions.removeAll()
-        sessionNumbers.removeAll()
+        queues.removeAll()
     }
 
     private func assertInLoop() {

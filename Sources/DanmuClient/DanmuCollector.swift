@@ -159,6 +159,15 @@ public final class DanmuCollector: Sendable {
         core.reactor.execute { core.add(room: counters.room, counters: counters) }
     }
 
+    /// Rooms whose serial queue the collector keeps: live rooms plus removed ones whose backlog is still running.
+    /// Waits for the IO thread (tests).
+    var queueCount: Int {
+        let core = self.core
+        let count = Lock(0)
+        runOnLoop { count.withLock { $0 = core.queueCount } }
+        return count.withLock { $0 }
+    }
+
     /// Runs `body` on the IO thread and waits for it.
     private func runOnLoop(_ body: @escaping @Sendable () -> Void) {
         let gate = CollectorGate()
