@@ -37,6 +37,9 @@ final class CollectorCore: @unchecked Sendable {
     private var queues: [Int64: (queue: SerialQueue, epoch: UInt64)] = [:]
     private(set) var streamPressure = false
     private var quiescing = false
+    /// Rooms already reported through `onSlowHandler` (once per room).
+    private var slowRoomsReported: Set<Int64> = []
+    private var slowHandlerTimer: TimerID?
 
     init(
         configuration: DanmuCollector.Configuration, reactor: Reactor, pool: WorkerPool,
@@ -172,10 +175,32 @@ final class CollectorCore: @unchecked Sendable {
         for session in sessions.values { session.applyReadState() }
     }
 
+    /// Starts the watchdog that names rooms whose handler holds a worker too long (when `onSlowHandler` is set).
+    func startSlowHandlerWatchdog() {
+        assertInLoop()
+        guard configuration.onSlowHandler != nil, slowHandlerTimer == nil else { return }
+        // A quarter of the threshold: a stall is reported at most 25 % late; the check is one short lock.
+        let period = max(configuration.slowHandlerThreshold / 4, .milliseconds(10))
+        slowHandlerTimer = reactor.schedule(after: period, repeating: period) { [unowned self] in
+            self.checkSlowHandlers()
+        }
+    }
+
+    private func checkSlowHandlers() {
+        assertInLoop()
+        guard let report = configuration.onSlowHandler else { return }
+        for (room, seconds) in pool.busyWorkers(longerThan: configuration.slowHandlerThreshold)
+        where slowRoomsReported.insert(room).inserted {
+            report(room, seconds)
+        }
+    }
+
     /// Shutdown, first step: stop reading, cancel timers, stop reconnecting. Connections stay open.
     func quiesce() {
         assertInLoop()
         quiescing = true
+        if let slowHandlerTimer { reactor.cancel(slowHandlerTimer) }
+        slowHandlerTimer = nil
         for session in sessions.values { session.quiesce() }
     }
 

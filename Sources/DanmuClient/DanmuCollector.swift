@@ -72,6 +72,8 @@ public final class DanmuCollector: Sendable {
             }
             try core.resolverThread?.start()
             state = .running
+            let core = self.core
+            core.reactor.execute { core.startSlowHandlerWatchdog() }
             let rooms = core.registry.withLock { Array($0.values) }
             for counters in rooms { post(add: counters) }
         }

@@ -53,6 +53,13 @@ extension DanmuCollector {
         public var maxPacketLength = 1 << 20
         /// The reactor's settings (receive buffer size, reads per event …).
         public var reactor = Reactor.Configuration()
+        /// A handler call that holds its worker longer than this is reported through `onSlowHandler`.
+        public var slowHandlerThreshold: Duration = .seconds(1)
+        /// Called once per room, the first time a handler call of that room holds a worker longer than
+        /// `slowHandlerThreshold` (the room id and how long so far, in seconds). A blocked handler holds back its
+        /// own room and occupies a worker; once every worker is held, every room waits (see `DanmuHandler`).
+        /// Runs on the IO thread: keep it short.
+        public var onSlowHandler: (@Sendable (_ room: Int64, _ seconds: Double) -> Void)?
 
         public init(server: Server? = nil, workers: Int? = nil) {
             self.server = server

@@ -17,8 +17,12 @@ public struct RoomEvent: Sendable {
 ///
 /// Threading: a room's events arrive on that room's serial queue of the worker pool, **in order and never two
 /// at once for the same room**; different rooms are handled in parallel, so an implementation shared by rooms
-/// must be thread-safe (it is `Sendable`). A handler that blocks holds back only its own room: the room's
-/// queue fills, its socket is paused (TCP pushes back on the server), and nothing is lost.
+/// must be thread-safe (it is `Sendable`). A handler that blocks holds back its own room — the room's queue fills,
+/// its socket is paused (TCP pushes back on the server), nothing is lost — and occupies one worker thread while it
+/// blocks. Other rooms go on while a worker is free: with `Configuration.workers` W (default cores − 1, so 1 on a
+/// 2-core machine), W handlers blocked at once stall every room until one returns (still nothing is lost). Raise
+/// `workers` if handlers may block; `Configuration.onSlowHandler` names each room whose handler holds a worker
+/// longer than `slowHandlerThreshold`.
 ///
 /// Every method has a default: implement `handle(_:)` to see everything, or only the typed methods you need.
 /// The default `handle(_:)` dispatches to the typed methods and sends every other kind to `other(_:)`.

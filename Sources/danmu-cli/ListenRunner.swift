@@ -96,6 +96,12 @@ struct ListenRunner {
             server: options.server.map { .init(host: $0.host, port: $0.port) }, workers: options.workers)
         configuration.protover = options.protover
         configuration.credentials = .init(uid: options.uid ?? 0, buvid: options.buvid ?? "", token: options.token ?? "")
+        configuration.onSlowHandler = { room, seconds in
+            warnings.warn(
+                cause: "slow-handler-\(room)",
+                "room \(room): output has held a worker for \(Int(seconds * 1000)) ms; with every worker held, "
+                    + "all rooms wait (reported once per room)")
+        }
         if options.server == nil {
             configuration.resolver = LiveSiteResolver(options: options, warnings: warnings)
         }

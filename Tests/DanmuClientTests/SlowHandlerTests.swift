@@ -1,0 +1,75 @@
+import DanmuSimulator
+import EventLoop
+import Glibc
+import Synchronization
+import XCTest
+
+@testable import DanmuClient
+
+/// What a blocking handler really does (issue 17: "a handler that blocks holds back only its own room" was false
+/// with one worker), and the watchdog that names it.
+final class SlowHandlerTests: XCTestCase {
+    /// With W workers, a blocked handler takes one: with W = 1 every room waits, nothing is lost, and the
+    /// watchdog names the blocked room once.
+    func testBlockedHandlerIsNamedOnceAndHoldsEveryRoomWhenItHoldsTheOnlyWorker() throws {
+        let simulator = try SimulatorHarness(.init(rooms: .range(1...2), ratePerRoom: 100, mix: danmakuOnly))
+        defer { simulator.close() }
+        let blocking = Atomic<Bool>(false)
+        let release = Atomic<Bool>(false)
+        let recorder = SequenceRecorder { room, _ in
+            guard room == 1, !release.load(ordering: .acquiring) else { return }
+            blocking.store(true, ordering: .releasing)
+            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
+        }
+        let reported = Lock<[Int64]>([])
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
+        configuration.slowHandlerThreshold = .milliseconds(200)
+        configuration.onSlowHandler = { room, seconds in
+            XCTAssertGreaterThan(seconds, 0.2)
+            reported.withLock { $0.append(room) }
+        }
+        let collector = try DanmuCollector(configuration: configuration)
+        defer { collector.shutdown() }
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(rooms: 1...2)
+        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) }, "room 1 never delivered")
+        XCTAssertTrue(waitUntil(timeout: .seconds(5)) { reported.withLock { $0 } == [1] }, "watchdog silent")
+        // The only worker is held: room 2 gets nothing meanwhile (the documented behaviour, not a promise of
+        // isolation).
+        let room2 = recorder.count(2)
+        usleep(300_000)
+        XCTAssertEqual(recorder.count(2), room2, "room 2 ran although the only worker was held")
+        release.store(true, ordering: .releasing)
+        XCTAssertTrue(waitUntil { recorder.count(2) > room2 + 20 && recorder.count(1) > 20 })
+        usleep(300_000)
+        XCTAssertEqual(reported.withLock { $0 }, [1], "reported more than once")
+        let snapshot = recorder.snapshot
+        for room in Int64(1)...2 {
+            XCTAssertEqual(snapshot[room]?.outOfOrder, 0)
+            XCTAssertEqual(snapshot[room]?.overlaps, 0)
+        }
+    }
+
+    /// With two workers, one blocked handler leaves the other rooms running.
+    func testBlockedHandlerLeavesOtherRoomsRunningWhileAWorkerIsFree() throws {
+        let simulator = try SimulatorHarness(.init(rooms: .range(1...3), ratePerRoom: 100, mix: danmakuOnly))
+        defer { simulator.close() }
+        let blocking = Atomic<Bool>(false)
+        let release = Atomic<Bool>(false)
+        let recorder = SequenceRecorder { room, _ in
+            guard room == 1, !release.load(ordering: .acquiring) else { return }
+            blocking.store(true, ordering: .releasing)
+            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
+        }
+        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
+        defer { collector.shutdown() }
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(rooms: 1...3)
+        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) })
+        let others = recorder.count(2) + recorder.count(3)
+        XCTAssertTrue(waitUntil(timeout: .seconds(5)) { recorder.count(2) + recorder.count(3) > others + 50 })
+        release.store(true, ordering: .releasing)
+    }
+}
