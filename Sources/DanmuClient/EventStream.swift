@@ -1,29 +1,35 @@
 import EventLoop
 
-/// The collector's events as an `AsyncSequence` (`for await event in collector.events { … }`).
+/// The collector's events as an `AsyncSequence` (`for try await event in collector.events { … }`).
 ///
 /// Policy — lossless, with backpressure instead of a drop rule: events wait in a buffer until the consumer
 /// takes them. When more than `highWatermark` events are waiting, the collector pauses reading on **every**
 /// room's socket (TCP then pushes back on the servers); when the consumer has brought the buffer down to
 /// `lowWatermark`, reading resumes. Memory is therefore bounded by the high mark plus what was already in
 /// flight (each room's queue is itself bounded the same way). Consequence: a consumer that stops iterating
-/// stalls the whole collector, by design. Meant for one consumer task; the sequence ends after `shutdown()`
-/// has delivered everything.
+/// stalls the whole collector, by design. The sequence ends after `shutdown()` has delivered everything.
+///
+/// One consumer at a time: a second task awaiting `next()` while another waits gets
+/// `RoomEventStreamError.concurrentConsumer`. Cancelling the consuming task ends its iteration (`next()` returns
+/// nil); the events not taken stay buffered for the next iteration, and the sockets stay paused until someone
+/// takes them.
 public struct RoomEventStream: AsyncSequence, Sendable {
     public typealias Element = RoomEvent
-    public typealias Failure = Never
+    public typealias Failure = RoomEventStreamError
 
     let buffer: EventStreamBuffer
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let buffer: EventStreamBuffer
 
-        public mutating func next() async -> RoomEvent? {
-            await buffer.next()
+        public mutating func next() async throws(RoomEventStreamError) -> RoomEvent? {
+            try await buffer.next()
         }
 
-        public mutating func next(isolation actor: isolated (any Actor)?) async -> RoomEvent? {
-            await buffer.next()
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(RoomEventStreamError)
+            -> RoomEvent?
+        {
+            try await buffer.next()
         }
     }
 
@@ -32,12 +38,25 @@ public struct RoomEventStream: AsyncSequence, Sendable {
     }
 }
 
+/// Why iterating a `RoomEventStream` failed.
+public enum RoomEventStreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Another task is already waiting in `next()`: the stream has one consumer at a time.
+    case concurrentConsumer
+
+    public var description: String {
+        switch self {
+        case .concurrentConsumer:
+            return "RoomEventStream: another task is already iterating; the stream supports one consumer at a time"
+        }
+    }
+}
+
 /// The buffer behind `RoomEventStream`: pushed to by worker threads, drained by one async consumer.
 final class EventStreamBuffer: Sendable {
     private struct State {
         var items: [RoomEvent] = []
         var head = 0
-        var waiter: UnsafeContinuation<RoomEvent?, Never>?
+        var waiter: UnsafeContinuation<Result<RoomEvent?, RoomEventStreamError>, Never>?
         var finished = false
         var pressured = false
 
@@ -60,7 +79,7 @@ final class EventStreamBuffer: Sendable {
     /// Appends a room's events (in order). Never refuses: loss is never the answer, pausing the sockets is.
     func push(_ events: [RoomEvent]) {
         guard !events.isEmpty else { return }
-        var resumeWaiter: (UnsafeContinuation<RoomEvent?, Never>, RoomEvent)?
+        var resumeWaiter: (UnsafeContinuation<Result<RoomEvent?, RoomEventStreamError>, Never>, RoomEvent)?
         let pressure: Bool = state.withLock { state in
             guard !state.finished else { return false }
             var rest = events[...]
@@ -75,19 +94,22 @@ final class EventStreamBuffer: Sendable {
             }
             return false
         }
-        if let (waiter, event) = resumeWaiter { waiter.resume(returning: event) }
+        if let (waiter, event) = resumeWaiter { waiter.resume(returning: .success(event)) }
         if pressure { onPressure(true) }
     }
 
     /// Ends the sequence once the buffered events have been taken.
     func finish() {
-        let waiter: UnsafeContinuation<RoomEvent?, Never>? = state.withLock { state in
+        let waiter = state.withLock { state in
             state.finished = true
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .success(nil))
     }
+
+    /// Whether a consumer is parked in `next()` (tests).
+    var hasWaiter: Bool { state.withLock { $0.waiter != nil } }
 
     /// Events waiting for the consumer.
     var count: Int { state.withLock { $0.waiting } }
@@ -95,22 +117,43 @@ final class EventStreamBuffer: Sendable {
     /// Whether the buffer is above its high mark (and not yet back to the low mark).
     var isPressured: Bool { state.withLock { $0.pressured } }
 
-    func next() async -> RoomEvent? {
+    func next() async throws(RoomEventStreamError) -> RoomEvent? {
         if let ready = take() { return ready.event }
-        return await withUnsafeContinuation { (continuation: UnsafeContinuation<RoomEvent?, Never>) in
-            // Re-check under the lock: a push may have happened between take() and here.
-            let ready: Taken? = state.withLock { state in
-                if let taken = Self.pop(&state, lowWatermark: lowWatermark) { return taken }
-                if state.finished { return Taken(event: nil, released: false) }
-                precondition(state.waiter == nil, "RoomEventStream supports one consumer at a time")
-                state.waiter = continuation
-                return nil
+        let outcome: Result<RoomEvent?, RoomEventStreamError> = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RoomEvent?, RoomEventStreamError>, Never>) in
+                // Re-check under the lock: a push may have happened between take() and here.
+                let ready: Result<Taken, RoomEventStreamError>? = state.withLock { state in
+                    if let taken = Self.pop(&state, lowWatermark: lowWatermark) { return .success(taken) }
+                    if state.finished { return .success(Taken(event: nil, released: false)) }
+                    if state.waiter != nil { return .failure(.concurrentConsumer) }
+                    // Cancelled before we could park: the handler below already ran and found no waiter.
+                    if Task.isCancelled { return .success(Taken(event: nil, released: false)) }
+                    state.waiter = continuation
+                    return nil
+                }
+                switch ready {
+                case .success(let taken):
+                    if taken.released { onPressure(false) }
+                    continuation.resume(returning: .success(taken.event))
+                case .failure(let error):
+                    continuation.resume(returning: .failure(error))
+                case nil:
+                    break
+                }
             }
-            if let ready {
-                if ready.released { onPressure(false) }
-                continuation.resume(returning: ready.event)
-            }
+        } onCancel: {
+            cancelWaiter()
         }
+        return try outcome.get()
+    }
+
+    /// The consuming task was cancelled: its parked `next()` returns nil (the events stay buffered).
+    private func cancelWaiter() {
+        let waiter = state.withLock { state in
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: .success(nil))
     }
 
     private struct Taken {

@@ -98,7 +98,7 @@ final class BackpressureTests: XCTestCase {
         var last: [Int64: UInt64] = [:]
         var received = 0
         var maxBuffered = 0
-        for await event in stream {
+        for try await event in stream {
             guard case .danmaku(let danmaku) = event.event,
                   let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
             else { continue }

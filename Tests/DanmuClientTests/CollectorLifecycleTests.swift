@@ -132,7 +132,7 @@ final class CollectorEventStreamTests: XCTestCase {
         let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
         collector.shutdown()
         var count = 0
-        for await _ in collector.events { count += 1 }
+        for try await _ in collector.events { count += 1 }
         XCTAssertEqual(count, 0)
     }
 
@@ -146,7 +146,7 @@ final class CollectorEventStreamTests: XCTestCase {
         collector.add(rooms: 1...3)
         var seqs: [Int64: [UInt64]] = [:]
         var iterator = events.makeAsyncIterator()
-        while seqs.values.reduce(0, { $0 + $1.count }) < 600, let event = await iterator.next() {
+        while seqs.values.reduce(0, { $0 + $1.count }) < 600, let event = try await iterator.next() {
             if case .danmaku(let danmaku) = event.event, let id = danmaku.idStr.flatMap(SimulatedMessageID.init) {
                 seqs[event.room, default: []].append(id.seq)
             }
@@ -154,6 +154,6 @@ final class CollectorEventStreamTests: XCTestCase {
         for room in Int64(1)...3 { XCTAssertEqual(seqs[room], Array(1...200), "room \(room)") }
         collector.shutdown()
         // After shutdown the sequence ends (possibly after a few heartbeat replies still buffered).
-        while await iterator.next() != nil {}
+        while try await iterator.next() != nil {}
     }
 }

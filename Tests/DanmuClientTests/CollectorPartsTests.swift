@@ -24,7 +24,7 @@ final class CollectorPartsTests: XCTestCase {
         RoomEvent(room: room, receivedAt: Int64(n), event: .popularity(UInt32(n)))
     }
 
-    func testStreamBufferSignalsPressureAtHighMarkAndReleaseAtLowMark() async {
+    func testStreamBufferSignalsPressureAtHighMarkAndReleaseAtLowMark() async throws {
         let signals = Lock<[Bool]>([])
         let buffer = EventStreamBuffer(highWatermark: 10, lowWatermark: 3) { value in
             signals.withLock { $0.append(value) }
@@ -35,20 +35,20 @@ final class CollectorPartsTests: XCTestCase {
         XCTAssertTrue(buffer.isPressured)
         XCTAssertEqual(signals.withLock { $0 }, [true])
         for expected in 1...7 {
-            let next = await buffer.next()
+            let next = try await buffer.next()
             XCTAssertEqual(next?.receivedAt, Int64(expected))
         }
         XCTAssertTrue(buffer.isPressured, "4 left, low mark is 3")
-        _ = await buffer.next()
+        _ = try await buffer.next()
         XCTAssertFalse(buffer.isPressured)
         XCTAssertEqual(signals.withLock { $0 }, [true, false])
     }
 
-    func testStreamBufferWakesWaitingConsumerAndEndsAfterFinish() async {
+    func testStreamBufferWakesWaitingConsumerAndEndsAfterFinish() async throws {
         let buffer = EventStreamBuffer(highWatermark: 100, lowWatermark: 10) { _ in }
         let consumer = Task { () -> [Int64] in
             var seen: [Int64] = []
-            for await event in RoomEventStream(buffer: buffer) { seen.append(event.receivedAt) }
+            for try await event in RoomEventStream(buffer: buffer) { seen.append(event.receivedAt) }
             return seen
         }
         for n in 1...50 {
@@ -56,11 +56,11 @@ final class CollectorPartsTests: XCTestCase {
             if n % 10 == 0 { await Task.yield() }
         }
         buffer.finish()
-        let seen = await consumer.value
+        let seen = try await consumer.value
         XCTAssertEqual(seen, (1...50).map(Int64.init))
     }
 
-    func testStreamBufferKeepsOrderAcrossCompaction() async {
+    func testStreamBufferKeepsOrderAcrossCompaction() async throws {
         let buffer = EventStreamBuffer(highWatermark: 1 << 20, lowWatermark: 0) { _ in }
         var expected: Int64 = 1
         var produced = 0
@@ -68,13 +68,13 @@ final class CollectorPartsTests: XCTestCase {
             buffer.push((1...500).map { event(3, produced + $0) })
             produced += 500
             for _ in 0..<300 {
-                let next = await buffer.next()
+                let next = try await buffer.next()
                 XCTAssertEqual(next?.receivedAt, expected)
                 expected += 1
             }
         }
         buffer.finish()
-        while let next = await buffer.next() {
+        while let next = try await buffer.next() {
             XCTAssertEqual(next.receivedAt, expected)
             expected += 1
         }
