@@ -135,6 +135,14 @@ public final class DanmuCollector: Sendable {
     /// Graceful stop: stops reading and reconnecting, delivers every frame already received, then closes
     /// every connection and joins all threads. Idempotent. Must not be called from a handler.
     public func shutdown() {
+        // Both would deadlock: shutdown waits for the workers (one is the caller) and for the IO thread.
+        precondition(
+            !core.pool.isWorkerThread,
+            "DanmuCollector.shutdown() called from a handler: it waits for every worker, the caller among them; "
+                + "call it from another thread")
+        precondition(
+            !core.reactor.isInLoop,
+            "DanmuCollector.shutdown() called on the IO thread (e.g. from onSlowHandler): call it from another thread")
         let wasRunning: Bool? = lifecycle.withLock { state in
             defer { state = .stopped }
             switch state {

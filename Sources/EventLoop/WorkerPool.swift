@@ -24,6 +24,8 @@ public final class WorkerPool: Sendable {
 
     /// Guards the run queue, the lifecycle flags, the thread list and `running`; idle workers wait on it.
     private let state: ConditionLock<State>
+    /// The workers' pthread handles, set once in `init` (kept after shutdown, for `isWorkerThread`).
+    private let workerHandles = Lock<[pthread_t]>([])
     /// Bytes (costs) enqueued and not yet run, over all queues.
     let globalBytes = Atomic<Int>(0)
     /// Above this, every `enqueue` asks its caller to pause.
@@ -70,11 +72,19 @@ public final class WorkerPool: Sendable {
             }
         }
         state.withLock { $0.threads = threads }
+        workerHandles.withLock { $0 = threads.map(\.handle) }
+    }
+
+    /// Whether the calling thread is one of this pool's workers (a job, or a handler called from one).
+    public var isWorkerThread: Bool {
+        let me = pthread_self()
+        return workerHandles.withLock { $0.contains { pthread_equal($0, me) != 0 } }
     }
 
     /// Finishes every queued job (including jobs those jobs enqueue), then stops and joins the workers.
     /// Idempotent; do not call from a worker.
     public func shutdown() {
+        precondition(!isWorkerThread, "WorkerPool.shutdown() called from one of its own workers: it would join itself")
         let threads: [PosixThread] = state.withLock { state in
             guard !state.isShuttingDown else { return [] }
             state.isShuttingDown = true
