@@ -46,13 +46,15 @@ final class ReactorLifecycleRaceTests: XCTestCase {
         let reactor = try Reactor()
         let shutdownReturned = Atomic<Bool>(false)
         let acceptedWhileStarting = Atomic<Bool>(false)
+        let shutdownThread = Lock<PosixThread?>(nil)
         reactor.testHooks.beforeSpawn = { () throws(SystemError) in
             // A task offered while the thread does not exist yet must be refused, not accepted and dropped.
             acceptedWhileStarting.store(reactor.execute {}, ordering: .relaxed)
-            _ = try? PosixThread.spawn(name: "test-shutdown") {
+            let thread = try? PosixThread.spawn(name: "test-shutdown") {
                 reactor.shutdown()
                 shutdownReturned.store(true, ordering: .releasing)
-            }.handle
+            }
+            shutdownThread.withLock { $0 = thread }
             // Wait until shutdown() has taken over the lifecycle, then fail as pthread_create would.
             XCTAssertTrue(waitUntil(timeout: 5) { reactor.shared.withLock { $0.lifecycle == .shuttingDown } })
             throw SystemError(.again, operation: "pthread_create")
@@ -61,6 +63,7 @@ final class ReactorLifecycleRaceTests: XCTestCase {
         XCTAssertTrue(
             waitUntil(timeout: 5) { shutdownReturned.load(ordering: .acquiring) },
             "shutdown() never returned after a failed start")
+        shutdownThread.withLock { $0 }?.join()
         XCTAssertFalse(acceptedWhileStarting.load(ordering: .relaxed), "execute accepted a task no thread would run")
         XCTAssertEqual(reactor.shared.withLock { $0.lifecycle }, .closed)
         XCTAssertThrowsError(try reactor.start())
