@@ -7,18 +7,20 @@ extension Reactor {
     /// Starts a non-blocking TCP connect (TCP_NODELAY set). The handler's `connectionDidOpen` follows when the
     /// connect finishes; a refused or timed-out connect arrives as `didClose(.error(...))` / `.connectTimeout`.
     /// Writes made before the connection opens are queued and sent once it does.
+    /// - Parameter timeout: arms a reactor timer that closes a connect still pending after it; nil arms none, for a
+    ///   caller whose own timer already bounds the attempt (one timer per connect, not two).
     /// - Throws: immediate failures for this connection only (`EMFILE` when out of fds, `.shutdown` after shutdown).
-    public func connect(to address: SocketAddress, timeout: Duration, handler: any ConnectionHandler)
+    public func connect(to address: SocketAddress, timeout: Duration?, handler: any ConnectionHandler)
         throws(SystemError) -> ConnectionID
     {
         assertInLoop()
         guard acceptingWork else { throw SystemError(.shutdown, operation: "connect") }
-        let fd = try Posix.socket(AF_INET, Int32(SOCK_STREAM.rawValue))
+        let fd = try system.socket(AF_INET, Int32(SOCK_STREAM.rawValue))
         do {
             try Posix.setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             // Even a connect that completes at once goes through EPOLLOUT, so connectionDidOpen never runs
             // inside connect() itself.
-            _ = try Posix.connect(fd, address)
+            _ = try system.connect(fd, address)
         } catch {
             Posix.close(fd)
             throw error
@@ -32,6 +34,7 @@ extension Reactor {
             // updateInterest closed it (and told the handler); report the failure like any later error.
             return id
         }
+        guard let timeout else { return id }
         table[slot].connectTimer = schedule(after: timeout) { [unowned self] in
             guard let slot = self.liveSlot(id), self.table[slot].kind == .connecting else { return }
             self.table[slot].connectTimer = nil
@@ -49,7 +52,7 @@ extension Reactor {
         guard let slot = liveSlot(connection), !bytes.isEmpty, !table[slot].closeAfterFlush else { return }
         if table[slot].kind == .connected && table[slot].writes.isEmpty {
             let fd = table[slot].fd
-            let result = try? bytes.withUnsafeBytes { buffer throws(SystemError) in try Posix.send(fd, buffer) }
+            let result = try? bytes.withUnsafeBytes { buffer throws(SystemError) in try system.send(fd, buffer) }
             if case .done(let written) = result, written == bytes.count { return }
             var sent = 0
             if case .done(let written) = result { sent = written }
@@ -147,7 +150,7 @@ extension Reactor {
         let fd = table[slot].fd
         let error: Int32
         do {
-            error = try Posix.getsockopt(fd, SOL_SOCKET, SO_ERROR)
+            error = try system.pendingError(fd)
         } catch {
             closeConnection(slot: slot, reason: .error(error))
             return
@@ -175,30 +178,28 @@ extension Reactor {
         handler?.connectionDidOpen(id)
     }
 
-    func handleConnectionEvent(slot: Int, events: UInt32) {
+    func handleConnectionEvent(slot: Int, _ readiness: Readiness) {
         let id = ConnectionID(slot: UInt32(slot), generation: table[slot].generation)
-        let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
-        if events & readable != 0 && !table[slot].isPaused {
+        // HUP and ERR come whatever the interest: a read collects the EOF or the error.
+        if (readiness.isReadable || readiness.isHangUp || readiness.isError) && !table[slot].isPaused {
             readAvailable(slot: slot, id: id)
             guard liveSlot(id) != nil else { return }
         }
-        if events & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0 && !table[slot].writes.isEmpty {
+        if (readiness.isWritable || readiness.isError) && !table[slot].writes.isEmpty {
             flushWrites(slot: slot, id: id)
             guard liveSlot(id) != nil else { return }
         }
-        if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 && table[slot].isPaused {
+        if (readiness.isHangUp || readiness.isError) && table[slot].isPaused {
             // Paused, so nothing read the EOF/error. With EPOLLIN off epoll still reports HUP/ERR every turn;
-            // an error closes now, a hang-up leaves epoll until resumeReading reads the remaining bytes and EOF.
-            if events & EPOLLERR.rawValue != 0,
-                let code = try? Posix.getsockopt(table[slot].fd, SOL_SOCKET, SO_ERROR), code != 0
-            {
+            // an error closes now, a hang-up leaves epoll until resumeReading reads the remaining bytes and EOF
+            // (testPausedHangUpDoesNotSpin).
+            if readiness.isError, let code = try? system.pendingError(table[slot].fd), code != 0 {
                 closeConnection(slot: slot, reason: .error(SystemError(Errno(rawValue: code), operation: "socket")))
                 return
             }
-            if table[slot].registeredEvents != 0 {
-                let token = Registration.token(slot: slot, generation: id.generation)
-                try? Epoll.epoll_ctl(epollFD, EPOLL_CTL_DEL, table[slot].fd, 0, token)
-                table[slot].registeredEvents = 0
+            if table[slot].registered != nil {
+                try? selector.deregister(table[slot].fd)
+                table[slot].registered = nil
             }
         }
     }
@@ -209,7 +210,7 @@ extension Reactor {
         for _ in 0..<configuration.maxReadsPerEvent {
             let result: IOResult<Int>
             do {
-                result = try Posix.read(fd, receiveBuffer)
+                result = try system.read(fd, receiveBuffer)
             } catch {
                 closeConnection(slot: slot, reason: .error(error))
                 return
@@ -235,7 +236,7 @@ extension Reactor {
         while true {
             let result: IOResult<Bool>
             do {
-                result = try table[slot].writes.flush(fd: fd, iovecs: iovecs)
+                result = try table[slot].writes.flush(fd: fd, iovecs: iovecs, system: system)
             } catch {
                 closeConnection(slot: slot, reason: .error(error))
                 return

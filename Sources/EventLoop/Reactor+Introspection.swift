@@ -5,7 +5,7 @@ extension Reactor {
     /// Every fd the reactor owns right now: epoll, eventfd, timerfd, signalfd, listeners and connections.
     func ownedFileDescriptors() -> [Int32] {
         assertInLoop()
-        var fds = [epollFD, eventFD, timerFD]
+        var fds = [selector.fd, eventFD, timerFD]
         if signalFD >= 0 { fds.append(signalFD) }
         for entry in table where entry.kind != .free { fds.append(entry.fd) }
         return fds

@@ -9,7 +9,7 @@ extension Reactor {
     {
         assertInLoop()
         guard acceptingWork else { throw SystemError(.shutdown, operation: "listen") }
-        let fd = try Posix.socket(AF_INET, Int32(SOCK_STREAM.rawValue))
+        let fd = try system.socket(AF_INET, Int32(SOCK_STREAM.rawValue))
         do {
             try Posix.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             try Posix.bind(fd, address)
@@ -25,12 +25,12 @@ extension Reactor {
         let id = ListenerID(slot: UInt32(slot), generation: table[slot].generation)
         let token = Registration.token(slot: slot, generation: id.generation)
         do {
-            try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, EPOLLIN.rawValue, token)
+            try selector.register(fd, token: token, interest: .readable)
         } catch {
             closeListener(slot: slot)
             throw error
         }
-        table[slot].registeredEvents = EPOLLIN.rawValue
+        table[slot].registered = .readable
         return id
     }
 
@@ -71,7 +71,7 @@ extension Reactor {
             guard liveListenerSlot(listener) != nil else { return }
             let accepted: (Int32, SocketAddress)
             do {
-                guard case .done(let result) = try Posix.accept4(fd) else { return }
+                guard case .done(let result) = try system.accept4(fd) else { return }
                 accepted = result
             } catch {
                 switch error.errno {

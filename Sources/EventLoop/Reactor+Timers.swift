@@ -83,7 +83,7 @@ extension Reactor {
             signalFD = fd
             signalHandler = handler
             do {
-                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, EPOLLIN.rawValue, Reactor.signalFDToken)
+                try selector.register(fd, token: Reactor.signalFDToken, interest: .readable)
             } catch {
                 preconditionFailure("epoll_ctl(signalfd) failed: \(error)")
             }

@@ -62,7 +62,10 @@ public final class Reactor: @unchecked Sendable {
     let closedSignal = Semaphore()
 
     // MARK: Immutable after init
-    let epollFD: Int32
+    /// The epoll instance; its calls, and the socket calls of the IO path, go through `system`.
+    let selector: Selector
+    /// The kernel seam (`SystemCalls.live` unless a test scripts it).
+    let system: SystemCalls
     let eventFD: Int32
     let timerFD: Int32
 
@@ -105,30 +108,34 @@ public final class Reactor: @unchecked Sendable {
     nonisolated(unsafe) var testHooks = TestHooks()
 
     /// Creates the epoll, eventfd and timerfd (all close-on-exec) and raises RLIMIT_NOFILE. Nothing runs until `start`.
-    public init(configuration: Configuration = .init()) throws(SystemError) {
+    public convenience init(configuration: Configuration = .init()) throws(SystemError) {
+        try self.init(configuration: configuration, system: .live)
+    }
+
+    /// A reactor whose IO path calls the kernel through `system` (tests script it; see `SystemCalls`).
+    init(configuration: Configuration, system: SystemCalls) throws(SystemError) {
         precondition(configuration.receiveBufferSize > 0 && configuration.maxReadsPerEvent > 0)
         precondition(configuration.maxSubmissionsPerTurn > 0 && configuration.maxEventsPerWait > 0)
         self.configuration = configuration
         if configuration.raiseFileLimit { Posix.raiseFileLimit() }
-        let epollFD = try Epoll.epoll_create1()
+        let selector = try Selector(system: system)
         var eventFD: Int32 = -1
         var timerFD: Int32 = -1
         do {
             eventFD = try EventFd.eventfd()
             timerFD = try TimerFd.timerfd_create()
-            // epoll_wait ignores O_NONBLOCK, but every fd we own is non-blocking: no exception to audit.
-            try Posix.fcntl(epollFD, F_SETFL, O_NONBLOCK)
-            try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, eventFD, EPOLLIN.rawValue, Reactor.eventFDToken)
+            try selector.register(eventFD, token: Reactor.eventFDToken, interest: .readable)
             // Level-triggered on purpose: the handler reads the 8-byte expiry count, which clears it; an
             // edge-triggered timerfd loses an expiry that lands while the previous one is being handled.
-            try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, timerFD, EPOLLIN.rawValue, Reactor.timerFDToken)
+            try selector.register(timerFD, token: Reactor.timerFDToken, interest: .readable)
         } catch {
             if timerFD >= 0 { Posix.close(timerFD) }
             if eventFD >= 0 { Posix.close(eventFD) }
-            Posix.close(epollFD)
+            selector.close()
             throw error
         }
-        self.epollFD = epollFD
+        self.selector = selector
+        self.system = system
         self.eventFD = eventFD
         self.timerFD = timerFD
         receiveBuffer = .allocate(byteCount: configuration.receiveBufferSize, alignment: 16)
@@ -308,7 +315,7 @@ public final class Reactor: @unchecked Sendable {
             rearmTimerIfNeeded()
             let count: Int
             do {
-                count = try Epoll.epoll_wait(epollFD, events, moreSubmissions ? 0 : -1)
+                count = try selector.select(into: events, timeout: moreSubmissions ? 0 : -1)
             } catch {
                 preconditionFailure("epoll_wait failed: \(error)")
             }
@@ -316,8 +323,8 @@ public final class Reactor: @unchecked Sendable {
             var woken = false
             var timersDue = false
             for index in 0..<count {
-                let event = events[index]
-                switch event.data.u64 {
+                let readiness = Selector.readiness(events, at: index)
+                switch readiness.token {
                 case Reactor.eventFDToken:
                     _ = try? EventFd.drain(eventFD)
                     woken = true
@@ -326,7 +333,7 @@ public final class Reactor: @unchecked Sendable {
                 case Reactor.signalFDToken:
                     deliverSignals()
                 default:
-                    handleEvent(token: event.data.u64, events: event.events)
+                    handleEvent(readiness)
                 }
             }
             // Timers run after this turn's IO (redis `ae` order): bytes that were already waiting in a socket are
@@ -365,7 +372,7 @@ public final class Reactor: @unchecked Sendable {
         if signalFD >= 0 { Posix.close(signalFD) }
         signalFD = -1
         Posix.close(timerFD)
-        Posix.close(epollFD)
+        selector.close()
         // `.closed` and the eventfd's close under one lock: every eventfd write happens under this lock while the
         // lifecycle is not `.closed`, so none can follow the close.
         shared.withLock { state in
@@ -406,9 +413,9 @@ public final class Reactor: @unchecked Sendable {
         return openRegistrations
     }
 
-    private func handleEvent(token: UInt64, events: UInt32) {
-        let slot = Int(token & 0xFFFF_FFFF)
-        let generation = UInt32(token >> 32)
+    private func handleEvent(_ readiness: Readiness) {
+        let slot = Int(readiness.token & 0xFFFF_FFFF)
+        let generation = UInt32(readiness.token >> 32)
         guard slot < table.count, table[slot].generation == generation, table[slot].kind != .free else {
             // The registration this event was read for has been closed earlier in this turn.
             counters.staleEvents += 1
@@ -417,7 +424,7 @@ public final class Reactor: @unchecked Sendable {
         switch table[slot].kind {
         case .listener: acceptConnections(slot: slot)
         case .connecting: finishConnect(slot: slot)
-        case .connected: handleConnectionEvent(slot: slot, events: events)
+        case .connected: handleConnectionEvent(slot: slot, readiness)
         case .free: break
         }
     }
@@ -426,28 +433,26 @@ public final class Reactor: @unchecked Sendable {
     @discardableResult
     func updateInterest(slot: Int) -> Bool {
         let entry = table[slot]
-        var wanted: UInt32 = 0
+        let wanted: Interest?
         switch entry.kind {
         case .connecting:
-            wanted = EPOLLOUT.rawValue
+            wanted = .writable
         case .connected:
-            if !entry.isPaused { wanted |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
-            if !entry.writes.isEmpty { wanted |= EPOLLOUT.rawValue }
+            wanted = .wanting(readable: !entry.isPaused, writable: !entry.writes.isEmpty)
         case .listener:
-            if !entry.isPaused { wanted = EPOLLIN.rawValue }
+            wanted = entry.isPaused ? nil : .readable
         case .free:
             return true
         }
-        guard wanted != entry.registeredEvents else { return true }
+        guard wanted != entry.registered else { return true }
         let token = Registration.token(slot: slot, generation: entry.generation)
         do {
-            if wanted == 0 {
-                // Not even EPOLL_CTL_MOD to 0: epoll always reports HUP/ERR, which would spin a paused socket.
-                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_DEL, entry.fd, 0, token)
-            } else if entry.registeredEvents == 0 {
-                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_ADD, entry.fd, wanted, token)
-            } else {
-                try Epoll.epoll_ctl(epollFD, EPOLL_CTL_MOD, entry.fd, wanted, token)
+            switch (entry.registered, wanted) {
+            case (nil, let wanted?): try selector.register(entry.fd, token: token, interest: wanted)
+            case (_?, let wanted?): try selector.reregister(entry.fd, token: token, interest: wanted)
+            // Deregistered, not an empty mask: epoll always reports HUP/ERR, which would spin a paused socket.
+            case (_?, nil): try selector.deregister(entry.fd)
+            case (nil, nil): break
             }
         } catch {
             if entry.kind == .connecting || entry.kind == .connected {
@@ -455,7 +460,7 @@ public final class Reactor: @unchecked Sendable {
             }
             return false
         }
-        table[slot].registeredEvents = wanted
+        table[slot].registered = wanted
         return true
     }
 }

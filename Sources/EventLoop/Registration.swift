@@ -18,8 +18,8 @@ struct Registration {
     /// Bumped when the slot is freed: ids and epoll tokens carrying an older generation are stale.
     var generation: UInt32 = 0
     var kind: Kind = .free
-    /// What epoll currently holds for this fd; 0 means "not registered" (EPOLL_CTL_DEL'd or never added).
-    var registeredEvents: UInt32 = 0
+    /// What epoll currently holds for this fd; nil: not registered (deregistered or never added).
+    var registered: Interest?
     var isPaused = false
     var closeAfterFlush = false
     /// The write queue held bytes the kernel refused: report `connectionDidDrainWrites` once it empties.
@@ -62,7 +62,9 @@ struct WriteQueue {
 
     /// One writev of the head chunks. Returns `.done(true)` when the queue is empty afterwards,
     /// `.done(false)` when bytes remain (the kernel took less), `.wouldBlock` when it took nothing.
-    mutating func flush(fd: Int32, iovecs: UnsafeMutableBufferPointer<iovec>) throws(SystemError) -> IOResult<Bool> {
+    mutating func flush(fd: Int32, iovecs: UnsafeMutableBufferPointer<iovec>, system: SystemCalls) throws(SystemError)
+        -> IOResult<Bool>
+    {
         let end = min(chunks.count, head + min(iovecs.count, WriteQueue.maxIovecs))
         var result: IOResult<Int> = .wouldBlock
         var failure: SystemError?
@@ -70,7 +72,7 @@ struct WriteQueue {
         func gather(_ index: Int) {
             if index == end {
                 do {
-                    result = try Posix.writev(fd, UnsafeMutableBufferPointer(rebasing: iovecs[0..<(end - head)]))
+                    result = try system.writev(fd, UnsafeMutableBufferPointer(rebasing: iovecs[0..<(end - head)]))
                 } catch {
                     failure = error
                 }

@@ -56,50 +56,6 @@ enum Posix {
         }
     }
 
-    /// `read(2)` into `buffer`; `.done(0)` is end of file.
-    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try syscall("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
-    }
-
-    /// `send(2)` with `MSG_NOSIGNAL`: a write to a socket whose peer is gone returns `EPIPE` instead of raising
-    /// SIGPIPE (which kills a process that did not ignore it: a library must not rely on its host doing so).
-    static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try syscall("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// `sendmsg(2)` of an iovec array with `MSG_NOSIGNAL`: writev semantics without SIGPIPE for a gone peer.
-    static func writev(_ fd: Int32, _ iovecs: UnsafeMutableBufferPointer<iovec>) throws(SystemError) -> IOResult<Int> {
-        try syscall("writev") {
-            var message = msghdr()
-            message.msg_iov = iovecs.baseAddress
-            message.msg_iovlen = iovecs.count
-            return Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-        }
-    }
-
-    /// `socket(2)`: always non-blocking and close-on-exec.
-    static func socket(_ domain: Int32, _ type: Int32) throws(SystemError) -> Int32 {
-        try blockingSyscall("socket") {
-            Glibc.socket(domain, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        }
-    }
-
-    /// `connect(2)` on a non-blocking socket: `true` when connected at once, `false` when `EINPROGRESS`.
-    static func connect(_ fd: Int32, _ address: SocketAddress) throws(SystemError) -> Bool {
-        var storage = address.sockaddr
-        let result = withUnsafePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                Glibc.connect(fd, generic, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if result == 0 { return true }
-        let code = errno
-        // EINTR on a non-blocking connect: the attempt goes on in the background, like EINPROGRESS.
-        if code == EINPROGRESS || code == EINTR || code == EALREADY { return false }
-        if code == EBADF || code == EFAULT { preconditionFailure("connect failed with EBADF/EFAULT") }
-        throw SystemError(Errno(rawValue: code), operation: "connect")
-    }
-
     /// `bind(2)`.
     static func bind(_ fd: Int32, _ address: SocketAddress) throws(SystemError) {
         var storage = address.sockaddr
@@ -117,38 +73,12 @@ enum Posix {
         _ = try blockingSyscall("listen") { Glibc.listen(fd, backlog) }
     }
 
-    /// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`; `.wouldBlock` when no connection is pending.
-    static func accept4(_ fd: Int32) throws(SystemError) -> IOResult<(Int32, SocketAddress)> {
-        var peer = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let result = try syscall("accept4") {
-            withUnsafeMutablePointer(to: &peer) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                    CDanmuSystem.danmu_accept4(
-                        fd, generic, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-                }
-            }
-        }
-        switch result {
-        case .done(let accepted): return .done((accepted, SocketAddress(peer)))
-        case .wouldBlock: return .wouldBlock
-        }
-    }
-
     /// `setsockopt(2)` with an `Int32` value.
     static func setsockopt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
         var value = value
         _ = try blockingSyscall("setsockopt") {
             Glibc.setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
         }
-    }
-
-    /// `getsockopt(2)` with an `Int32` value.
-    static func getsockopt(_ fd: Int32, _ level: Int32, _ name: Int32) throws(SystemError) -> Int32 {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        _ = try blockingSyscall("getsockopt") { Glibc.getsockopt(fd, level, name, &value, &length) }
-        return value
     }
 
     /// `getsockname(2)` for an IPv4 socket.
@@ -191,31 +121,6 @@ enum Posix {
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { return UInt64(raised.rlim_cur) }
         }
         return UInt64(limit.rlim_cur)
-    }
-}
-
-/// epoll(7) under its C names.
-enum Epoll {
-    static func epoll_create1() throws(SystemError) -> Int32 {
-        try blockingSyscall("epoll_create1") { CDanmuSystem.epoll_create1(Int32(EPOLL_CLOEXEC)) }
-    }
-
-    static func epoll_ctl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ events: UInt32, _ token: UInt64)
-        throws(SystemError)
-    {
-        var event = epoll_event()
-        event.events = events
-        event.data.u64 = token
-        _ = try blockingSyscall("epoll_ctl") { CDanmuSystem.epoll_ctl(epfd, op, fd, &event) }
-    }
-
-    static func epoll_wait(_ epfd: Int32, _ events: UnsafeMutableBufferPointer<epoll_event>, _ timeout: Int32)
-        throws(SystemError) -> Int
-    {
-        Int(
-            try blockingSyscall("epoll_wait") {
-                CDanmuSystem.epoll_wait(epfd, events.baseAddress, Int32(events.count), timeout)
-            })
     }
 }
 
