@@ -66,38 +66,26 @@ final class CollectorResolverThread: Sendable {
         var jobs: [Job] = []
         var head = 0
         var stopping = false
-        var thread: pthread_t?
+        var thread: PosixThread?
     }
 
     private let resolver: any RoomEndpointResolving
     private let state = Lock(State())
-    /// Counts queued jobs (plus one wake-up at stop); sem_t must not move, so it has its own allocation.
-    private nonisolated(unsafe) let signal: UnsafeMutablePointer<sem_t>
+    /// Counts queued jobs (plus one wake-up at stop).
+    private let signal = Semaphore()
 
     init(resolver: any RoomEndpointResolving) {
         self.resolver = resolver
-        signal = .allocate(capacity: 1)
-        sem_init(signal, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(signal)
-        signal.deallocate()
     }
 
     func start() throws(CollectorError) {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        let error = pthread_create(&handle, nil, { argument in
-            let thread = Unmanaged<CollectorResolverThread>.fromOpaque(argument!).takeRetainedValue()
-            thread.run()
-            return nil
-        }, box)
-        if error != 0 {
-            Unmanaged<CollectorResolverThread>.fromOpaque(box).release()
-            throw .system(SystemError(Errno(rawValue: error), operation: "pthread_create"))
+        let thread: PosixThread
+        do throws(SystemError) {
+            thread = try PosixThread.spawn(name: "danmu-resolver") { [self] in run() }
+        } catch {
+            throw .system(error)
         }
-        state.withLock { $0.thread = handle }
+        state.withLock { $0.thread = thread }
     }
 
     /// Queues a resolution (any thread). After `stop()` the completion is never called.
@@ -107,25 +95,25 @@ final class CollectorResolverThread: Sendable {
             state.jobs.append(Job(room: room, refresh: refresh, completion: completion))
             return true
         }
-        if accepted { sem_post(signal) }
+        if accepted { signal.signal() }
     }
 
     /// Drops queued jobs, lets the one in progress finish, and joins the thread.
     func stop() {
-        let thread: pthread_t? = state.withLock { state in
+        let thread: PosixThread? = state.withLock { state in
             state.stopping = true
             state.jobs.removeAll()
             state.head = 0
             defer { state.thread = nil }
             return state.thread
         }
-        sem_post(signal)
-        if let thread { pthread_join(thread, nil) }
+        signal.signal()
+        thread?.join()
     }
 
     private func run() {
         while true {
-            while sem_wait(signal) != 0 {}  // EINTR: wait again
+            signal.wait()
             let job: Job?? = state.withLock { state in
                 if state.stopping { return .some(nil) }
                 guard state.head < state.jobs.count else { return nil }
@@ -167,27 +155,6 @@ final class CollectorResolverThread: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-}
-
-/// A one-shot gate one thread waits on until another opens it (shutdown steps that must cross threads).
-final class CollectorGate: Sendable {
-    private nonisolated(unsafe) let semaphore: UnsafeMutablePointer<sem_t>
-
-    init() {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func open() { sem_post(semaphore) }
-
-    func wait() {
-        while sem_wait(semaphore) != 0 {}
     }
 }
 

@@ -173,19 +173,12 @@ public final class DanmuCollector: Sendable {
     /// Waits for the IO thread (tests).
     var queueCount: Int {
         let core = self.core
-        let count = Lock(0)
-        runOnLoop { count.withLock { $0 = core.queueCount } }
-        return count.withLock { $0 }
+        return core.reactor.executeAndWait { core.queueCount } ?? 0
     }
 
-    /// Runs `body` on the IO thread and waits for it.
+    /// Runs `body` on the IO thread and waits for it; a reactor that no longer accepts work has no loop left to
+    /// wait for.
     private func runOnLoop(_ body: @escaping @Sendable () -> Void) {
-        let gate = CollectorGate()
-        let accepted = core.reactor.execute {
-            body()
-            gate.open()
-        }
-        // A reactor that no longer accepts work has no loop left to wait for.
-        if accepted { gate.wait() }
+        _ = core.reactor.executeAndWait(body)
     }
 }

@@ -1,10 +1,10 @@
+import EventLoop
 import Glibc
-import Synchronization
 
 /// Serialises pipe creation + spawn: Glibc's Swift module does not export pipe2, so close-on-exec is set
 /// with fcntl after pipe(); holding this lock across both keeps a concurrent spawn of ours from
 /// inheriting the descriptors in between.
-private let spawnLock = Mutex(())
+private let spawnLock = Lock(())
 
 /// Runs a helper binary with posix_spawn, feeding stdin and collecting stdout/stderr through pipes.
 /// Pipes are close-on-exec so concurrent spawns from other threads never inherit each other's ends.

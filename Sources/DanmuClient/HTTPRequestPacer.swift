@@ -1,5 +1,5 @@
+import EventLoop
 import Glibc
-import Synchronization
 
 /// Spaces HTTP requests at least `minimumInterval` apart across every room that shares it
 /// (PROTOCOL.md §2.4: "太频繁的话这个也会被bilibili暂时ban" — fan-out must stay ≈ 1 request/s).
@@ -10,9 +10,9 @@ public final class HTTPRequestPacer: Sendable {
     public let minimumInterval: Duration
     private let clock = ContinuousClock()
     // Guarded by itself: the instant of the last reserved slot.
-    private let lastSlot: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+    private let lastSlot: Lock<ContinuousClock.Instant?> = Lock(nil)
     // Guarded by itself: a risk-control penalty; no slot is handed out before it.
-    private let blockedUntil: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+    private let blockedUntil: Lock<ContinuousClock.Instant?> = Lock(nil)
 
     public init(minimumInterval: Duration = .seconds(1)) {
         self.minimumInterval = minimumInterval
@@ -44,8 +44,7 @@ public final class HTTPRequestPacer: Sendable {
         while true {
             let remaining = deadline - clock.now
             if remaining <= .zero { return }
-            let (seconds, attoseconds) = remaining.components
-            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            var request = remaining.timespec
             var rest = timespec()
             _ = nanosleep(&request, &rest)
         }

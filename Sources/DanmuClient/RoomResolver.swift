@@ -1,6 +1,6 @@
 import DanmuCodecs
+import EventLoop
 import Glibc
-import Synchronization
 
 /// Turns a room id (short or long) into a `RoomEndpoint`: real room id (room_init), buvid3 (finger/spi or
 /// fabricated), WBI keys (nav), WBI-signed getDanmuInfo → token + hosts (PROTOCOL.md §2).
@@ -24,7 +24,7 @@ public final class RoomResolver: Sendable {
         var keylessCount = 0
     }
     // Guarded by itself; never held across an HTTP request.
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     /// - Parameters:
     ///   - pacer: share one pacer between resolvers to pace them together; default: a new one at

@@ -1,4 +1,5 @@
 import DanmuCodecs
+import EventLoop
 import Glibc
 
 /// HTTP plumbing of `RoomResolver`: paced GETs, the JSON envelope, retries with backoff, cookies.
@@ -91,11 +92,7 @@ extension RoomResolver {
         return "\(hex(8))-\(hex(4))-\(hex(4))-\(hex(4))-\(hex(7))\(tail)infoc"
     }
 
-    static func unixSeconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec)
-    }
+    static func unixSeconds() -> Int64 { SystemClock.realtimeNanoseconds() / 1_000_000_000 }
 
     static func port(_ node: JSONNode?, _ fallback: UInt16) -> UInt16 {
         guard let value = node?.int64Lenient, value > 0, value <= 65535 else { return fallback }

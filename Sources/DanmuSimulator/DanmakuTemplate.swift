@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// Builds DANMU_MSG bodies from the real 2024 sample with a handful of holes, so one message costs a few
@@ -128,19 +129,11 @@ public struct SimulatedMessageID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// CLOCK_MONOTONIC now, in nanoseconds (the clock `sentAtNs` uses).
-    public static func monotonicNow() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    public static func monotonicNow() -> UInt64 { SystemClock.monotonicNanoseconds() }
 }
 
 /// Unix time in milliseconds (CLOCK_REALTIME), for the `send time` fields real messages carry.
-func unixMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
+func unixMilliseconds() -> Int64 { SystemClock.realtimeNanoseconds() / 1_000_000 }
 
 /// Appends the decimal digits of `value` without allocating a String.
 func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {

@@ -38,7 +38,7 @@ public final class Simulator: Sendable {
     @discardableResult
     public func start() throws(SimulatorError) -> SocketAddress {
         let core = self.core
-        let result: Result<SocketAddress, SimulatorError> = onLoop(reactor) { core.start() }
+        let result: Result<SocketAddress, SimulatorError> = reactor.executeAndWait { core.start() }
             ?? .failure(.reactorStopped)
         return try result.get()
     }
@@ -47,7 +47,7 @@ public final class Simulator: Sendable {
     /// Callable from any thread.
     public func stop() {
         let core = self.core
-        _ = onLoop(reactor) { core.stop() }
+        _ = reactor.executeAndWait { core.stop() }
     }
 
     /// A consistent snapshot of all counters (any thread).
@@ -75,45 +75,5 @@ public enum SimulatorError: Error, Equatable, Sendable, CustomStringConvertible 
         case .alreadyStarted: "simulator was already started"
         case .reactorStopped: "the reactor is not running"
         }
-    }
-}
-
-/// Runs `body` on the reactor's thread and waits for its result; runs it inline when already there.
-/// Returns nil when the reactor refused the task (shut down).
-func onLoop<T>(_ reactor: Reactor, _ body: @escaping () -> T) -> T? {
-    if reactor.isInLoop { return body() }
-    let box = WaitBox<T>()
-    let task = UncheckedSendable(body)
-    guard reactor.execute({ box.fulfil(task.value()) }) else { return nil }
-    return box.wait()
-}
-
-/// Carries a loop-only closure into `execute`; it runs on the loop thread only (see `onLoop`).
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// A one-shot result handed from the loop thread to a waiting thread (POSIX semaphore: no Dispatch).
-final class WaitBox<T>: @unchecked Sendable {
-    // `value` is written once before sem_post and read after sem_wait: the semaphore orders the accesses.
-    private var value: T?
-    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-
-    init() { sem_init(semaphore, 0, 0) }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func fulfil(_ result: T) {
-        value = result
-        sem_post(semaphore)
-    }
-
-    func wait() -> T {
-        while sem_wait(semaphore) != 0 {}  // EINTR: retry
-        return value!
     }
 }

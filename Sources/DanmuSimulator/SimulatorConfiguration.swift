@@ -100,12 +100,3 @@ extension Simulator {
         }
     }
 }
-
-extension Duration {
-    /// Whole nanoseconds (negative durations clamp to 0).
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
-    }
-}

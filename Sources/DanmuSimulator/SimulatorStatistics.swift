@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// Counters of one simulated room (since the simulator started).
@@ -43,25 +44,13 @@ public struct SimulatorStatistics: Sendable, Equatable {
 
 /// The counters, written by the loop thread and readable from any thread.
 ///
-/// `stats` is guarded by `mutex`, a pthread mutex rather than `Synchronization.Mutex`: ThreadSanitizer intercepts
-/// pthread locks, while the futex slow path of `Mutex` is invisible to it and produced false race reports under
-/// contention (a test polling statistics while the loop floods). The loop takes the lock once per write, not per
-/// message.
-final class StatisticsStore: @unchecked Sendable {
-    private var stats = SimulatorStatistics()
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+/// `stats` is guarded by EventLoop's `Lock` (a pthread mutex, which ThreadSanitizer sees; see `Lock`). The loop
+/// takes the lock once per write, not per message.
+final class StatisticsStore: Sendable {
+    private let stats = Lock(SimulatorStatistics())
 
     private func withLock<T>(_ body: (inout SimulatorStatistics) -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body(&stats)
+        stats.withLock(body)
     }
 
     /// A copy whose storage is not shared with the live counters. (Returning the struct as is would share the

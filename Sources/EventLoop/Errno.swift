@@ -11,8 +11,6 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// Wraps a raw `errno` value.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    /// The calling thread's current `errno`.
-    @inline(__always) static var current: Errno { Errno(rawValue: errno) }
 
     /// `EAGAIN`: the operation would block.
     public static let again = Errno(rawValue: EAGAIN)

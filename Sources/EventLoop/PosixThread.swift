@@ -1,9 +1,11 @@
 import CDanmuSystem
 import Glibc
 
-/// A pthread running one closure. No Dispatch, no Foundation: this is the whole threading layer.
-struct PosixThread {
-    let handle: pthread_t
+/// A pthread running one closure. No Dispatch, no Foundation: this is the whole threading layer, shared by every
+/// module (the reactor, the pool, the resolver, the CLI's output and signal threads).
+public struct PosixThread: @unchecked Sendable {
+    /// The pthread; join or detach it exactly once.
+    public let handle: pthread_t
 
     private final class Start {
         let name: String
@@ -18,7 +20,7 @@ struct PosixThread {
     ///
     /// The thread blocks the asynchronous signals (SIGINT, SIGTERM, SIGPIPE, ...) so that they go to the program's
     /// own threads, where `Reactor.watchSignals` can turn them into signalfd events.
-    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> PosixThread {
+    public static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> PosixThread {
         let start = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
         var handle = pthread_t()
         let error = pthread_create(
@@ -43,24 +45,25 @@ struct PosixThread {
     }
 
     /// Waits for the thread to end.
-    func join() {
+    public func join() {
         let error = pthread_join(handle, nil)
         precondition(error == 0, "pthread_join failed: \(Errno(rawValue: error))")
     }
 
-    /// Whether the calling thread is this thread.
-    var isCurrent: Bool { pthread_equal(handle, pthread_self()) != 0 }
+    /// Lets the thread's resources go when it ends (instead of `join`).
+    public func detach() { pthread_detach(handle) }
 
     /// The number of online CPUs (at least 1).
-    static var cpuCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var cpuCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
-/// A counting semaphore (`sem_t`), the one blocking primitive the pool needs besides `Lock`.
-final class Semaphore: @unchecked Sendable {
+/// A counting semaphore (`sem_t`): one thread waits until another signals (a one-shot gate, a hand-over).
+public final class Semaphore: @unchecked Sendable {
     // sem_t must not move: it lives in its own allocation. sem_* functions are thread-safe.
     private let semaphore: UnsafeMutablePointer<sem_t>
 
-    init(value: UInt32 = 0) {
+    /// A semaphore with `value` initial permits.
+    public init(value: UInt32 = 0) {
         semaphore = .allocate(capacity: 1)
         sem_init(semaphore, 0, value)
     }
@@ -70,9 +73,11 @@ final class Semaphore: @unchecked Sendable {
         semaphore.deallocate()
     }
 
-    func signal() { sem_post(semaphore) }
+    /// Adds one permit (wakes one waiter).
+    public func signal() { sem_post(semaphore) }
 
-    func wait() {
+    /// Takes one permit, waiting for it if there is none.
+    public func wait() {
         while sem_wait(semaphore) == -1 && errno == EINTR {}
     }
 }

@@ -204,7 +204,7 @@ public final class Reactor: @unchecked Sendable {
             if shutDownMeanwhile { finishWithoutLoop() }
             throw error
         }
-        pthread_detach(thread.handle)
+        thread.detach()
         // Accept work only now that a thread will run it; a shutdown() that came first stays in charge.
         shared.withLock { state in
             if state.lifecycle == .starting { state.lifecycle = .running }
@@ -273,6 +273,22 @@ public final class Reactor: @unchecked Sendable {
             if !state.wakePending { signalWakeUp(&state) }
             return true
         }
+    }
+
+    /// Runs `body` on the IO thread and waits for its result (any thread; on the IO thread it runs inline).
+    /// - Returns: nil, without running `body`, when the reactor is not running (not started, or shutting down).
+    public func executeAndWait<Result: Sendable>(_ body: @escaping @Sendable () -> Result) -> Result? {
+        if isInLoop { return body() }
+        let result = Lock<Result?>(nil)
+        let done = Semaphore()
+        let accepted = execute {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        guard accepted else { return nil }
+        done.wait()
+        return result.withLock { $0 }
     }
 
     /// Writes the eventfd once and marks the wake-up pending. Caller holds `shared` with the lifecycle at
@@ -462,17 +478,5 @@ public final class Reactor: @unchecked Sendable {
         }
         table[slot].registered = wanted
         return true
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, negative durations as 0, saturating at `Reactor.distantFuture` (~292 years): wrapping
-    /// turned `.seconds(Int64.max)` into a small number, a timer that fired at once (testHugeDelayNeverFires).
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        if seconds < 0 || (seconds == 0 && attoseconds < 0) { return 0 }
-        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow || whole >= Reactor.distantFuture { return Reactor.distantFuture }
-        return min(whole + UInt64(attoseconds / 1_000_000_000), Reactor.distantFuture)
     }
 }

@@ -104,11 +104,7 @@ enum Posix {
     }
 
     /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.
-    static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
+    static func monotonicNanoseconds() -> UInt64 { SystemClock.monotonicNanoseconds() }
 
     /// Raises the `RLIMIT_NOFILE` soft limit to the hard limit; returns the new soft limit.
     @discardableResult

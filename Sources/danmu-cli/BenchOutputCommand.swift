@@ -1,5 +1,6 @@
 import DanmuClient
 import DanmuCodecs
+import EventLoop
 import Glibc
 
 /// `danmu-cli bench-output`: measures the output path alone — the same `EventPrinter` → `OutputSink` code
@@ -41,15 +42,15 @@ enum BenchOutputCommand: CLICommand {
         let printer = EventPrinter(format: format, kinds: nil, sink: sink)
         let sinkOnly = arguments.has("sink-only")
         var line = JSONWriter()
-        writeJSONLine(room: 1, receivedAt: Posix.realtimeNanoseconds(), event: event, into: &line)
+        writeJSONLine(room: 1, receivedAt: SystemClock.realtimeNanoseconds(), event: event, into: &line)
         let preformatted = line.bytes
-        let started = Posix.monotonicNanoseconds()
-        let wallClock = Posix.realtimeNanoseconds()
-        var handles: [pthread_t] = []
+        let started = SystemClock.monotonicNanoseconds()
+        let wallClock = SystemClock.realtimeNanoseconds()
+        var handles: [PosixThread] = []
         for index in 0..<threads {
             let share = total / threads + (index < total % threads ? 1 : 0)
             handles.append(
-                Thread.start {
+                PosixThread.startOrExit(name: "bench-producer") {
                     if sinkOnly {
                         preformatted.withUnsafeBytes { bytes in
                             for _ in 0..<share { sink.append(bytes) }
@@ -63,9 +64,9 @@ enum BenchOutputCommand: CLICommand {
                     }
                 })
         }
-        handles.forEach(Thread.join)
+        handles.forEach { $0.join() }
         let written = sink.close()
-        let seconds = Double(Posix.monotonicNanoseconds() - started) / 1e9
+        let seconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
         var json = SummaryJSON()
         json.add("events", sinkOnly ? total : printer.eventsWritten)
         json.add("threads", threads)

@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// A pthread mutex with one condition variable whose timed waits use `CLOCK_MONOTONIC` (the Synchronization
@@ -49,29 +50,16 @@ final class ConditionLock: @unchecked Sendable {
     }
 }
 
-/// A pthread running a closure. The CLI's own threads (sink, signal waiter) are few and long-lived.
-enum Thread {
-    private final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    /// Starts a joinable thread; returns its handle for `join`.
-    static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { raw in
-                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-                box.body()
-                return nil
-            }, box)
-        precondition(result == 0, "pthread_create failed: \(Posix.describe(result))")
-        return thread
-    }
-
-    static func join(_ thread: pthread_t) {
-        pthread_join(thread, nil)
+extension PosixThread {
+    /// Starts one of the CLI's few long-lived threads (output, signals, benchmark producers). Without it the
+    /// command cannot run: a failure ends it with the reason (exit 1), never a trap.
+    @discardableResult
+    static func startOrExit(name: String, _ body: @escaping @Sendable () -> Void) -> PosixThread {
+        do {
+            return try PosixThread.spawn(name: name, body)
+        } catch {
+            StandardError.print("danmu-cli: cannot start the \(name) thread: \(error)")
+            exit(1)
+        }
     }
 }

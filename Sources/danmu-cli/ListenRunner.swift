@@ -1,4 +1,5 @@
 import DanmuClient
+import EventLoop
 import Glibc
 
 /// Runs a collector for `listen` and `demo`: events → `EventPrinter` → `OutputSink`; a status line and
@@ -18,7 +19,7 @@ struct ListenRunner {
     func run() -> Int32 { runWithTotals().status }
 
     func runWithTotals() -> (status: Int32, totals: Totals) {
-        let started = Posix.monotonicNanoseconds()
+        let started = SystemClock.monotonicNanoseconds()
         let stop = StopLatch()
         SignalWatcher.start { signal in stop.trigger(signal.signalName) }
         let status = StatusLine(enabled: options.status && Posix.isTerminal(STDERR_FILENO))
@@ -64,10 +65,10 @@ struct ListenRunner {
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
         while true {
-            var next = Posix.monotonicNanoseconds() + 1_000_000_000
+            var next = SystemClock.monotonicNanoseconds() + 1_000_000_000
             if let deadline { next = min(next, deadline) }
             if stop.wait(untilMonotonic: next) != nil { break }
-            if let deadline, Posix.monotonicNanoseconds() >= deadline { break }
+            if let deadline, SystemClock.monotonicNanoseconds() >= deadline { break }
             let statistics = collector.statistics()
             report(statistics, warnings: warnings)
             status.update(snapshot(statistics))
@@ -149,7 +150,7 @@ struct ListenRunner {
         json.add("bytes_written", sink.bytesWritten)
         json.add("write_batches", sink.writeBatches)
         if !sink.rotatedFiles.isEmpty { json.add("rotated_files", sink.rotatedFiles.count) }
-        json.add("seconds", Double(Posix.monotonicNanoseconds() - started) / 1e9)
+        json.add("seconds", Double(SystemClock.monotonicNanoseconds() - started) / 1e9)
         json.add("stopped_by", reason ?? "duration")
         var byKind: [String: Int] = [:]
         for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind, default: 0] += count } }

@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// Batches output lines from many threads and writes them from ONE sink thread with few `write(2)` calls.
@@ -31,7 +32,7 @@ final class OutputSink: @unchecked Sendable {
     private let maxDelayNanoseconds: UInt64
     private let onFailure: @Sendable (String) -> Void
     private let aroundWrite: (@Sendable (() -> Void) -> Void)?
-    private var thread: pthread_t? = nil
+    private var thread: PosixThread? = nil
 
     /// - Parameters:
     ///   - flushThreshold: pending bytes that wake the sink thread at once.
@@ -47,12 +48,11 @@ final class OutputSink: @unchecked Sendable {
         self.destination = destination
         self.flushThreshold = flushThreshold
         self.capacity = max(capacity, flushThreshold)
-        let (seconds, attoseconds) = maxDelay.components
-        self.maxDelayNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        self.maxDelayNanoseconds = maxDelay.nanoseconds
         self.onFailure = onFailure
         pending.reserveCapacity(flushThreshold * 2)
         spare.reserveCapacity(flushThreshold * 2)
-        thread = Thread.start { [self] in run() }
+        thread = PosixThread.startOrExit(name: "danmu-output") { [self] in run() }
     }
 
     /// Appends whole lines. Blocks only while more than `capacity` bytes are waiting to be written.
@@ -92,7 +92,7 @@ final class OutputSink: @unchecked Sendable {
         let joinable = thread
         thread = nil
         lock.unlock()
-        if let joinable { Thread.join(joinable) }
+        joinable?.join()
         return statistics()
     }
 
@@ -110,7 +110,7 @@ final class OutputSink: @unchecked Sendable {
             }
             if pending.count < flushThreshold && !closing {
                 // Let a small batch grow a little: one write per `maxDelay` instead of one per line.
-                let deadline = Posix.monotonicNanoseconds() + maxDelayNanoseconds
+                let deadline = SystemClock.monotonicNanoseconds() + maxDelayNanoseconds
                 while pending.count < flushThreshold && !closing {
                     if !lock.wait(untilMonotonic: deadline) { break }
                 }

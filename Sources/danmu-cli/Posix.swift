@@ -37,20 +37,6 @@ enum Posix {
     /// `isatty(3)`: decides the default output format and whether a status line is drawn.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
-    /// Monotonic nanoseconds (`CLOCK_MONOTONIC`), for rates and deadlines.
-    static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    /// Wall-clock nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
-    static func realtimeNanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     /// Reads a whole file (or standard input for "-") into memory.
     static func readFile(_ path: String) -> Result<[UInt8], FileError> {
         let fd: Int32

@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// SIGINT/SIGTERM handling with a dedicated `sigwait` thread.
@@ -24,7 +25,7 @@ enum SignalWatcher {
     /// Starts the watcher thread. `onStop` runs (on the watcher thread) for the first SIGINT/SIGTERM;
     /// later SIGTERMs are ignored, a later SIGINT ends the process immediately.
     static func start(onStop: @escaping @Sendable (Int32) -> Void) {
-        _ = Thread.start {
+        PosixThread.startOrExit(name: "danmu-signals") {
             var set = sigset_t()
             sigemptyset(&set)
             for signal in watched { sigaddset(&set, signal) }

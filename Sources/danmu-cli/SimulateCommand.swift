@@ -56,7 +56,7 @@ enum SimulateCommand: CLICommand {
     static func simulate(_ options: SimulateOptions) -> Int32 {
         let stop = StopLatch()
         SignalWatcher.start { signal in stop.trigger(signal.signalName) }
-        let started = Posix.monotonicNanoseconds()
+        let started = SystemClock.monotonicNanoseconds()
         let server: SimulatorServer
         switch SimulatorServer.start(options) {
         case .success(let running): server = running

@@ -1,5 +1,5 @@
+import EventLoop
 import Glibc
-import Synchronization
 
 /// A point-in-time view of a collector, in the CLI's own terms (adapted from the collector's statistics).
 struct StatusSnapshot {
@@ -17,16 +17,16 @@ struct StatusSnapshot {
 final class StatusLine: @unchecked Sendable {
     private let enabled: Bool
     // Guarded by `lock`: whether a line is currently drawn, and the previous sample for the rate.
-    private let lock = Mutex<(drawn: Bool, lastEvents: Int, lastTime: UInt64, text: String)>((false, 0, 0, ""))
+    private let lock = Lock<(drawn: Bool, lastEvents: Int, lastTime: UInt64, text: String)>((false, 0, 0, ""))
 
     init(enabled: Bool) {
         self.enabled = enabled
-        lock.withLock { $0.lastTime = Posix.monotonicNanoseconds() }
+        lock.withLock { $0.lastTime = SystemClock.monotonicNanoseconds() }
     }
 
     func update(_ snapshot: StatusSnapshot) {
         guard enabled else { return }
-        let now = Posix.monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         let line: String = lock.withLock { state in
             let seconds = Double(now &- state.lastTime) / 1e9
             let rate = seconds > 0 ? Double(snapshot.events - state.lastEvents) / seconds : 0
@@ -84,7 +84,7 @@ func grouped(_ value: Int) -> String {
 /// Warnings on stderr, each cause printed once (a room that keeps failing the same way does not flood the
 /// terminal); counts of repeats are kept for the summary.
 final class WarningLog: Sendable {
-    private let seen = Mutex<[String: Int]>([:])
+    private let seen = Lock<[String: Int]>([:])
     private let status: StatusLine?
 
     init(status: StatusLine?) { self.status = status }

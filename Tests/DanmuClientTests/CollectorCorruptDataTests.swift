@@ -43,19 +43,15 @@ private final class ScriptedServer: ListenerHandler, @unchecked Sendable {
 
 /// Starts `server` listening on a loopback port of `reactor`; returns the port.
 private func listen(_ server: ScriptedServer, on reactor: Reactor) throws -> UInt16 {
-    let gate = CollectorGate()
-    let result = Lock<Result<SocketAddress, SystemError>?>(nil)
-    reactor.execute {
+    let result: Result<SocketAddress, SystemError>? = reactor.executeAndWait {
         do throws(SystemError) {
             let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)
-            result.withLock { $0 = .success(reactor.localAddress(of: listener)!) }
+            return .success(reactor.localAddress(of: listener)!)
         } catch {
-            result.withLock { $0 = .failure(error) }
+            return .failure(error)
         }
-        gate.open()
     }
-    gate.wait()
-    return try XCTUnwrap(result.withLock { $0 }).get().port
+    return try XCTUnwrap(result).get().port
 }
 
 /// Damage only a worker can see (corrupt compression, malformed JSON) handled per room, and guest masking.

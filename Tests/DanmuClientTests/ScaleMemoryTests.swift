@@ -62,12 +62,12 @@ final class ScaleMemoryTests: XCTestCase {
         try serverReactor.start()
         defer { serverReactor.shutdown() }
         let server = QuietAuthServer(reactor: serverReactor)
-        let gate = CollectorGate()
+        let gate = Semaphore()
         let port = Lock<UInt16>(0)
         serverReactor.execute {
             let listener = try? serverReactor.listen(on: .loopback(port: 0), handler: server)
             port.withLock { $0 = listener.flatMap { serverReactor.localAddress(of: $0)?.port } ?? 0 }
-            gate.open()
+            gate.signal()
         }
         gate.wait()
         let serverPort = port.withLock { $0 }
