@@ -21,8 +21,6 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case json(String)
     /// A body was too short for its operation (op 3 needs 4 bytes).
     case shortBody(operation: UInt32, count: Int)
-    /// Compressed batch with an unknown protover.
-    case unknownProtover(UInt16)
 
     public var description: String {
         switch self {
@@ -37,7 +35,6 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .brotli(let why): return "brotli batch: \(why)"
         case .json(let why): return "JSON message: \(why)"
         case .shortBody(let op, let count): return "op \(op) body of \(count) bytes is too short"
-        case .unknownProtover(let v): return "unknown protover \(v) on a message packet"
         }
     }
 }

@@ -1,1 +1,0 @@
-// DanmuCodecs module. See ../shared/ARCHITECTURE.md.
