@@ -3,9 +3,9 @@ import DanmuCodecs
 /// Worker-side decoding of one received frame into typed events.
 ///
 /// - op 3 → `.popularity` (first 4 body bytes, big-endian); op 8 → `.authReply(code)`.
-/// - op 5 ver 0 (and 1) → one JSON message; ver 2 → zlib batch; ver 3 → brotli batch. A batch is a run of
-///   complete inner packets, each with its own 16-byte header; inner compressed packets are recursed into up to
-///   `maxNestingDepth` (real traffic nests once).
+/// - op 5 ver 0 (and 1) → one JSON message (an empty body is nothing, not a malformed message); ver 2 → zlib
+///   batch; ver 3 → brotli batch. A batch is a run of complete inner packets, each with its own 16-byte header;
+///   inner compressed packets are recursed into up to `maxNestingDepth` (real traffic nests once).
 /// - One received frame has one decompression budget, `maxDecompressedBytes`, shared by every zlib/brotli call
 ///   it causes, nested or side by side: each call may produce only what the earlier ones left. A per-call cap let
 ///   a frame nested 4 levels deep expand to 4× the cap, and a batch of n compressed siblings to n× (issue 17).
@@ -20,7 +20,7 @@ public struct MessageDecoder: Sendable {
     /// Counters since creation.
     public struct Statistics: Sendable, Equatable {
         public var frames = 0
-        /// JSON messages parsed (ver 0 bodies, outer or inner).
+        /// JSON messages parsed (non-empty ver 0 bodies, outer or inner).
         public var messages = 0
         /// Messages skipped because their JSON was malformed.
         public var malformedMessages = 0
@@ -86,6 +86,8 @@ public struct MessageDecoder: Sendable {
                                         budget: inout Int, into events: inout [DanmuEvent]) throws(ProtocolError) {
         switch protover {
         case 0, 1:
+            // An empty body carries no message; the JSON parser would call it malformed (issue 16).
+            guard !body.isEmpty else { return }
             statistics.messages += 1
             do throws(ProtocolError) {
                 try EventParser.parse(message: body, into: &events)

@@ -5,6 +5,7 @@ import XCTest
 /// One decompression budget per received frame (issue 17): the cap bounds the total output of every zlib/brotli
 /// call a frame causes, nested or side by side, not each call on its own. Before this, a frame nested 4 levels
 /// deep (or a batch of sibling compressed packets) could expand to 4× (or n×) `maxDecompressedBytes`.
+/// Also the empty ver-0 body (issue 16): nothing to parse, so not a malformed message.
 final class DecompressionBudgetTests: XCTestCase {
     private let cap = 1 << 20
 
@@ -84,5 +85,15 @@ final class DecompressionBudgetTests: XCTestCase {
         XCTAssertThrowsError(try decoder.decode(try frame(packet))) {
             XCTAssertEqual($0 as? ProtocolError, .nestingTooDeep(4))
         }
+    }
+
+    func testEmptyPlainBodyIsNotMalformed() throws {
+        var decoder = MessageDecoder()
+        XCTAssertEqual(try decoder.decode(try frame(message(0, []))), [])
+        let batch = message(0, []) + message(0, Array(#"{"cmd":"LIVE","roomid":1}"#.utf8)) + message(0, [])
+        XCTAssertEqual(try decoder.decode(try frame(message(2, Zlib.compress(batch)))).map(\.cmd), ["LIVE"])
+        XCTAssertEqual(decoder.statistics.malformedMessages, 0)
+        XCTAssertNil(decoder.statistics.lastMalformed)
+        XCTAssertEqual(decoder.statistics.messages, 1, "an empty body is not a JSON message")
     }
 }
