@@ -78,6 +78,13 @@ final class DecompressionBudgetTests: XCTestCase {
         XCTAssertEqual(try decoder.decode(one).map(\.cmd), ["PAD0", "PAD1"])
     }
 
+    func testDefaultsAreDepthFourAndSixteenMebibytes() {
+        // README: "It recurses into nested batches up to depth 4 and gives each received frame 16 MiB".
+        let decoder = MessageDecoder()
+        XCTAssertEqual(decoder.maxNestingDepth, 4)
+        XCTAssertEqual(decoder.maxDecompressedBytes, 16 << 20)
+    }
+
     func testDepthLimitIsKept() throws {
         var packet = message(0, Array(#"{"cmd":"X"}"#.utf8))
         for _ in 0..<5 { packet = message(2, Zlib.compress(packet)) }
