@@ -3,21 +3,24 @@ import DanmuCodecs
 /// Worker-side decoding of one received frame into typed events.
 ///
 /// - op 3 → `.popularity` (first 4 body bytes, big-endian); op 8 → `.authReply(code)`.
-/// - op 5 ver 0 (and 1) → one JSON message; ver 2 → zlib batch; ver 3 → brotli batch. A batch is a run of
-///   complete inner packets, each with its own 16-byte header; inner compressed packets are recursed into up to
-///   `maxNestingDepth` (real traffic nests once).
+/// - op 5 ver 0 (and 1) → one JSON message (an empty body is nothing, not a malformed message); ver 2 → zlib
+///   batch; ver 3 → brotli batch. A batch is a run of complete inner packets, each with its own 16-byte header;
+///   inner compressed packets are recursed into up to `maxNestingDepth` (real traffic nests once).
+/// - One received frame has one decompression budget, `maxDecompressedBytes`, shared by every zlib/brotli call
+///   it causes, nested or side by side: each call may produce only what the earlier ones left. A per-call cap let
+///   a frame nested 4 levels deep expand to 4× the cap, and a batch of n compressed siblings to n× (issue 17).
 /// - Unknown ops and unknown protovers on op 5 are skipped and counted, never fatal.
 ///
 /// Error policy (chosen, documented): a message whose JSON is malformed is **skipped and counted**
 /// (`statistics.malformedMessages`, `lastMalformed`) and the rest of its batch is still delivered — a
 /// reconnect would not repair the server's data. Damage that makes the rest of the frame unreadable
-/// (corrupt zlib/brotli, output over the cap, a truncated inner packet, nesting too deep, an op 3 body shorter
-/// than 4 bytes, an unparsable op 8) throws `ProtocolError`; the caller closes that connection only.
+/// (corrupt zlib/brotli, output over the frame's budget, a truncated inner packet, nesting too deep, an op 3 body
+/// shorter than 4 bytes, an unparsable op 8) throws `ProtocolError`; the caller closes that connection only.
 public struct MessageDecoder: Sendable {
     /// Counters since creation.
     public struct Statistics: Sendable, Equatable {
         public var frames = 0
-        /// JSON messages parsed (ver 0 bodies, outer or inner).
+        /// JSON messages parsed (non-empty ver 0 bodies, outer or inner).
         public var messages = 0
         /// Messages skipped because their JSON was malformed.
         public var malformedMessages = 0
@@ -25,14 +28,15 @@ public struct MessageDecoder: Sendable {
         public var unknownOperations = 0
         /// op 5 packets with a protover other than 0–3.
         public var unknownProtovers = 0
-        /// Bytes produced by zlib/brotli.
+        /// Bytes produced by zlib/brotli (at most `maxDecompressedBytes` per frame).
         public var decompressedBytes = 0
         public var lastMalformed: ProtocolError?
         public init() {}
     }
 
     public var maxNestingDepth: Int
-    /// Cap on the output of one decompression (a guard against zlib/brotli bombs).
+    /// Cap on the total output of all decompressions of one received frame (a guard against zlib/brotli bombs,
+    /// nested ones included).
     public var maxDecompressedBytes: Int
     public private(set) var statistics = Statistics()
 
@@ -45,10 +49,11 @@ public struct MessageDecoder: Sendable {
     public mutating func decode(_ frame: Frame, into events: inout [DanmuEvent]) throws(ProtocolError) {
         statistics.frames += 1
         var thrown: ProtocolError?
+        var budget = maxDecompressedBytes
         frame.body.withUnsafeBytes { body in
             do throws(ProtocolError) {
                 try decodePacket(operation: frame.header.operation, protover: frame.header.protover, body: body,
-                                 depth: 0, into: &events)
+                                 depth: 0, budget: &budget, into: &events)
             } catch { thrown = error }
         }
         if let thrown { throw thrown }
@@ -61,8 +66,9 @@ public struct MessageDecoder: Sendable {
         return events
     }
 
+    /// `budget`: what the frame may still decompress; every decompression below takes its output from it.
     private mutating func decodePacket(operation: UInt32, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
-                                       into events: inout [DanmuEvent]) throws(ProtocolError) {
+                                       budget: inout Int, into events: inout [DanmuEvent]) throws(ProtocolError) {
         switch Operation(operation) {
         case .heartbeatReply:
             guard body.count >= 4 else { throw .shortBody(operation: operation, count: body.count) }
@@ -70,16 +76,18 @@ public struct MessageDecoder: Sendable {
         case .authReply:
             events.append(.authReply(code: try MessageDecoder.authReplyCode(body)))
         case .message:
-            try decodeMessage(protover: protover, body: body, depth: depth, into: &events)
+            try decodeMessage(protover: protover, body: body, depth: depth, budget: &budget, into: &events)
         default:
             statistics.unknownOperations += 1
         }
     }
 
     private mutating func decodeMessage(protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
-                                        into events: inout [DanmuEvent]) throws(ProtocolError) {
+                                        budget: inout Int, into events: inout [DanmuEvent]) throws(ProtocolError) {
         switch protover {
         case 0, 1:
+            // An empty body carries no message; the JSON parser would call it malformed (issue 16).
+            guard !body.isEmpty else { return }
             statistics.messages += 1
             do throws(ProtocolError) {
                 try EventParser.parse(message: body, into: &events)
@@ -90,12 +98,15 @@ public struct MessageDecoder: Sendable {
         case 2, 3:
             guard depth < maxNestingDepth else { throw .nestingTooDeep(maxNestingDepth) }
             let inflated = protover == 2
-                ? try MessageDecoder.inflateZlib(body, limit: maxDecompressedBytes)
-                : try MessageDecoder.decodeBrotli(body, limit: maxDecompressedBytes)
+                ? try MessageDecoder.inflateZlib(body, limit: budget)
+                : try MessageDecoder.decodeBrotli(body, limit: budget)
+            budget -= inflated.count
             statistics.decompressedBytes += inflated.count
             var thrown: ProtocolError?
             inflated.withUnsafeBytes { batch in
-                do throws(ProtocolError) { try walkBatch(batch, depth: depth + 1, into: &events) } catch { thrown = error }
+                do throws(ProtocolError) {
+                    try walkBatch(batch, depth: depth + 1, budget: &budget, into: &events)
+                } catch { thrown = error }
             }
             if let thrown { throw thrown }
         default:
@@ -104,7 +115,7 @@ public struct MessageDecoder: Sendable {
     }
 
     /// Walks the inner packets of a decompressed batch by their declared lengths.
-    private mutating func walkBatch(_ batch: UnsafeRawBufferPointer, depth: Int,
+    private mutating func walkBatch(_ batch: UnsafeRawBufferPointer, depth: Int, budget: inout Int,
                                     into events: inout [DanmuEvent]) throws(ProtocolError) {
         var offset = 0
         while offset < batch.count {
@@ -119,7 +130,7 @@ public struct MessageDecoder: Sendable {
             }
             let body = UnsafeRawBufferPointer(rebasing: rest[PacketHeader.size..<Int(header.length)])
             try decodePacket(operation: header.operation, protover: header.protover, body: body, depth: depth,
-                             into: &events)
+                             budget: &budget, into: &events)
             offset += Int(header.length)
         }
     }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Smoke run of every fuzz target (CI keeps "fuzzed" true): build each with Fuzz/build.sh (zero warnings), replay
+# its committed seeds (and Fuzz/<name>/regressions/ if present), then fuzz for FUZZ_SMOKE_SECONDS (default 20).
+# Usage: Fuzz/smoke.sh [NAME...]        (default: every Fuzz/<name>/main.swift)
+#
+# New inputs go to a scratch corpus in a temporary directory (listed first, so libFuzzer writes there and the
+# committed seeds are only read). A crash, leak, timeout or OOM fails the run; its input is kept in
+# Fuzz/out/smoke-artifacts/ (git-ignored) and the end of the fuzzer's log is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SMOKE_SECONDS:-20}
+if [ $# -gt 0 ]; then
+    targets=("$@")
+else
+    targets=()
+    for main in Fuzz/*/main.swift; do targets+=("$(basename "$(dirname "$main")")"); done
+fi
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+artifacts=Fuzz/out/smoke-artifacts
+mkdir -p "$artifacts"
+# A trap would otherwise start the Swift backtracer, which can hang instead of letting libFuzzer report.
+export SWIFT_BACKTRACE=enable=no
+
+for name in "${targets[@]}"; do
+    start=$SECONDS
+    echo "-- fuzz $name: build"
+    Fuzz/build.sh "$name" 2>&1 | tee "$scratch/build.log"
+    if grep -E '(^|: )warning:' "$scratch/build.log" >/dev/null; then
+        echo "FAIL: building fuzz target $name printed warnings" >&2
+        exit 1
+    fi
+    options=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+             -artifact_prefix="$artifacts/$name-")
+    for dict in Fuzz/"$name"/*.dict; do [ -f "$dict" ] && options+=(-dict="$dict"); done
+    corpora=("$scratch/corpus-$name" "Fuzz/$name/seeds")
+    [ -d "Fuzz/$name/regressions" ] && corpora+=("Fuzz/$name/regressions")
+    mkdir -p "$scratch/corpus-$name"
+    echo "-- fuzz $name: ${seconds} s over ${corpora[*]:1}"
+    if ! Fuzz/out/"$name" "${options[@]}" "${corpora[@]}" >"$scratch/run.log" 2>&1; then
+        tail -n 60 "$scratch/run.log" >&2
+        echo "FAIL: fuzz target $name failed; input kept in $artifacts/" >&2
+        exit 1
+    fi
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|^INFO: seed corpus' "$scratch/run.log" || true
+    echo "-- fuzz $name: ok in $((SECONDS - start)) s"
+done
