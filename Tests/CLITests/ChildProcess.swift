@@ -197,13 +197,15 @@ struct ChildError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh directory under /tmp, removed with its files by `remove()`.
+/// A fresh directory under /tmp, removed with its files by `remove()`. Creating it throws when mkdtemp fails:
+/// there is no fallback directory, so `remove()` can only ever unlink files of the directory made here.
 struct TemporaryDirectory {
     let path: String
-    init() {
+    init() throws {
         var template = Array("/tmp/danmu-cli-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = made.map { String(cString: $0) } ?? "/tmp"
+        guard let made else { throw ChildError("mkdtemp /tmp/danmu-cli-test-XXXXXX: \(String(cString: strerror(errno)))") }
+        path = String(cString: made)
     }
     func file(_ name: String) -> String { path + "/" + name }
     func write(_ name: String, _ text: String) {
