@@ -1,6 +1,7 @@
 import DanmuSimulator
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -98,10 +99,11 @@ final class BackpressureTests: XCTestCase {
         var last: [Int64: UInt64] = [:]
         var received = 0
         var maxBuffered = 0
-        for await event in stream {
+        let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
+            event in
             guard case .danmaku(let danmaku) = event.event,
                   let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { continue }
+            else { return true }
             XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
             last[event.room] = id.seq
             received += 1
@@ -109,9 +111,10 @@ final class BackpressureTests: XCTestCase {
                 maxBuffered = max(maxBuffered, stream.buffer.count)
                 usleep(20_000)  // a slow consumer
             }
-            if received == 4 * messages { break }
+            return received < 4 * messages
         }
-        XCTAssertEqual(received, 4 * messages)
+        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(last.sorted { $0.key < $1.key })")
+        XCTAssertEqual(received, 4 * messages, "last seq per room: \(last.sorted { $0.key < $1.key })")
         let pauses = collector.statistics().rooms.reduce(0) { $0 + $1.readPauses }
         XCTAssertGreaterThan(pauses, 0, "the slow consumer never paused the sockets")
         // Bounded: the high mark plus what was already decoded in flight (4 rooms × a queue's worth).
