@@ -2,26 +2,6 @@ import Glibc
 import TestSupport
 import XCTest
 
-/// The built `danmu-cli` next to the test bundle: `/proc/self/exe` is the xctest runner in the build
-/// directory (`.build/<triple>/debug/danmuPackageTests.xctest`), and SwiftPM puts the executable beside it
-/// because CLITests depends on the danmu-cli target.
-func builtToolPath() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    if count > 0 {
-        let exe = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var directory = exe
-        while let slash = directory.lastIndex(of: "/") {
-            directory = String(directory[..<slash])
-            let candidate = directory + "/danmu-cli"
-            if access(candidate, X_OK) == 0 { return candidate }
-            if directory.hasSuffix("/.build") || directory.isEmpty { break }
-        }
-    }
-    // Fallback: the package's .build/debug under the repository root.
-    return TestFiles.repositoryRoot + "/.build/debug/danmu-cli"
-}
-
 /// How a child ended.
 enum Termination: Equatable, CustomStringConvertible {
     case exited(Int32)
