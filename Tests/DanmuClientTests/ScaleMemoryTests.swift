@@ -61,6 +61,9 @@ final class ScaleMemoryTests: XCTestCase {
         XCTAssertEqual(collector.statistics().roomsLive, 200 + rooms, "every room still live at the end")
         XCTAssertGreaterThan(perRoom, 1 << 10, "4,000 live rooms cost more than 1 KiB each: else the measurement is off")
         XCTAssertGreaterThan(serverPerConnection, 0, "the simulator's share must be measured, not read as 0")
-        XCTAssertLessThanOrEqual(perRoom, 3 << 10, "idle rooms must stay small (claim ~1.85 KiB, bound 3 KiB)")
+        // Under ThreadSanitizer its allocator and shadow memory cost ~8 KiB per room (8,039 bytes measured): the
+        // claim is checked by the plain build; the sanitizer run only catches a gross regression.
+        let bound = sanitizerSlowdown > 1 ? 12 << 10 : 3 << 10
+        XCTAssertLessThanOrEqual(perRoom, bound, "idle rooms must stay small (claim ~1.85 KiB, bound \(bound) bytes)")
     }
 }
