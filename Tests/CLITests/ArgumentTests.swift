@@ -64,7 +64,7 @@ final class ArgumentTests: XCTestCase {
     }
 
     func testRoomsFileCommentsAndBadLine() throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         directory.write("rooms.txt", "# my rooms\n1\n  2  # second\n\nx3\n")
         let (ended, _, err) = try ChildProcess.run(["listen", "--rooms-file", directory.file("rooms.txt")])

@@ -2,26 +2,6 @@ import Glibc
 import TestSupport
 import XCTest
 
-/// The built `danmu-cli` next to the test bundle: `/proc/self/exe` is the xctest runner in the build
-/// directory (`.build/<triple>/debug/danmuPackageTests.xctest`), and SwiftPM puts the executable beside it
-/// because CLITests depends on the danmu-cli target.
-func builtToolPath() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    if count > 0 {
-        let exe = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var directory = exe
-        while let slash = directory.lastIndex(of: "/") {
-            directory = String(directory[..<slash])
-            let candidate = directory + "/danmu-cli"
-            if access(candidate, X_OK) == 0 { return candidate }
-            if directory.hasSuffix("/.build") || directory.isEmpty { break }
-        }
-    }
-    // Fallback: the package's .build/debug under the repository root.
-    return TestFiles.repositoryRoot + "/.build/debug/danmu-cli"
-}
-
 /// How a child ended.
 enum Termination: Equatable, CustomStringConvertible {
     case exited(Int32)
@@ -197,13 +177,15 @@ struct ChildError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh directory under /tmp, removed with its files by `remove()`.
+/// A fresh directory under /tmp, removed with its files by `remove()`. Creating it throws when mkdtemp fails:
+/// there is no fallback directory, so `remove()` can only ever unlink files of the directory made here.
 struct TemporaryDirectory {
     let path: String
-    init() {
+    init() throws {
         var template = Array("/tmp/danmu-cli-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = made.map { String(cString: $0) } ?? "/tmp"
+        guard let made else { throw ChildError("mkdtemp /tmp/danmu-cli-test-XXXXXX: \(String(cString: strerror(errno)))") }
+        path = String(cString: made)
     }
     func file(_ name: String) -> String { path + "/" + name }
     func write(_ name: String, _ text: String) {

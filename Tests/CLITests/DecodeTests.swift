@@ -76,27 +76,34 @@ final class DecodeTests: XCTestCase {
     }
 
     /// All server→client captures back to back are one valid TCP stream (the op-3 echo bytes included); read
-    /// from standard input, it yields exactly the events of the files one by one.
+    /// from standard input, it yields exactly the events of the files one by one: the same lines, byte for byte,
+    /// in the same order.
     func testConcatenatedStreamFromStdin() throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var stream = Data()
-        var expected = 0
+        var expected: [Substring] = []
         for name in captureFiles() where name.contains("_s2c_") {
             stream.append(try Data(contentsOf: URL(fileURLWithPath: captures + "/" + name)))
-            let (_, out, _) = try ChildProcess.run(["decode", "--format", "jsonl", captures + "/" + name])
-            expected += parseJSONLines(out).count
+            let (fileEnded, out, err) = try ChildProcess.run(["decode", "--format", "jsonl", captures + "/" + name])
+            XCTAssertEqual(fileEnded, .exited(0), "\(name): \(err)")
+            expected += out.split(separator: "\n")
         }
         let path = directory.file("stream.bin")
         try stream.write(to: URL(fileURLWithPath: path))
         let (ended, out, err) = try ChildProcess.run(["decode", "--format", "jsonl", "-"], stdinPath: path)
         XCTAssertEqual(ended, .exited(0), err)
-        XCTAssertEqual(parseJSONLines(out).count, expected)
-        XCTAssertGreaterThan(expected, 15)
+        let lines = out.split(separator: "\n")
+        XCTAssertEqual(lines.count, expected.count)
+        for (index, (line, want)) in zip(lines, expected).enumerated() where line != want {
+            XCTFail("line \(index + 1) differs:\n  stdin: \(line)\n  files: \(want)")
+            break
+        }
+        XCTAssertGreaterThan(expected.count, 15)
     }
 
     func testDamagedStreamNamesByteOffset() throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let good = try Data(contentsOf: URL(fileURLWithPath: captures + "/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin"))
 

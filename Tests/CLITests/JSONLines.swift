@@ -27,12 +27,18 @@ func simulatorSequence(_ idStr: String) -> (room: Int64, seq: Int)? {
     return (room, seq)
 }
 
-/// Per room, the simulator sequence numbers of the danmaku lines, in output order.
-func danmakuSequences(_ lines: [[String: Any]]) -> [Int64: [Int]] {
+/// Per room, the simulator sequence numbers of the danmaku lines, in output order. A danmaku line without a
+/// simulator id_str, or filed under another room than its id names, is a test failure (never skipped).
+func danmakuSequences(_ lines: [[String: Any]], file: StaticString = #filePath, line: UInt = #line) -> [Int64: [Int]] {
     var result: [Int64: [Int]] = [:]
-    for line in lines where (line["kind"] as? String) == "danmaku" {
-        guard let id = line["id_str"] as? String, let (room, seq) = simulatorSequence(id) else { continue }
-        if let lineRoom = (line["room"] as? NSNumber)?.int64Value, lineRoom != room { continue }
+    for object in lines where (object["kind"] as? String) == "danmaku" {
+        guard let id = object["id_str"] as? String, let (room, seq) = simulatorSequence(id) else {
+            XCTFail("danmaku line without a simulator id_str: \(object)", file: file, line: line)
+            continue
+        }
+        let lineRoom = (object["room"] as? NSNumber)?.int64Value
+        XCTAssertEqual(lineRoom, room, "danmaku \(id) written under room \(lineRoom.map(String.init) ?? "nil")",
+                       file: file, line: line)
         result[room, default: []].append(seq)
     }
     return result

@@ -42,7 +42,7 @@ final class ListenTests: XCTestCase {
     }
 
     func checkCompleteRun(rooms: Int, rate: Int, protover: String) throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (simulator, port) = try startSimulator(["--rate", "\(rate)", "--duration", "2"], rooms: rooms)
         let listener = try ChildProcess([
@@ -87,7 +87,7 @@ final class ListenTests: XCTestCase {
     }
 
     func testSigtermMidStreamLosesNothingReceived() throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let rooms = 50
         let (simulator, port) = try startSimulator(["--rate", "50"], rooms: rooms)
@@ -113,34 +113,52 @@ final class ListenTests: XCTestCase {
         XCTAssertEqual(sent.count, rooms)
     }
 
+    /// Rotation by size: more than two files, none over 16 KiB or ending mid-line, and read in the order they
+    /// were written (FILE.YYYYMMDD-HHMMSS[-N], then FILE itself) they hold exactly what the simulator sent:
+    /// every room's sequence 1...sent, in order, nothing lost or repeated at a file boundary.
     func testOutputFileRotatesBySizeWithoutSplittingLines() throws {
-        let directory = TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (simulator, port) = try startSimulator(["--rate", "40", "--duration", "2"], rooms: 20)
         let output = directory.file("events.jsonl")
-        let listener = try ChildProcess([
-            "listen", "--server", "127.0.0.1:\(port)", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
-            "--output", output, "--rotate", "16K", "--duration", "3", "--summary",
-        ])
+        let listened: [Int64] = Array(1...10)
+        let listener = try ChildProcess(
+            ["listen", "--server", "127.0.0.1:\(port)"] + listened.map(String.init)
+                + ["--output", output, "--rotate", "16K", "--duration", "3", "--summary"])
         XCTAssertEqual(simulator.finish(seconds: 10), .exited(0), simulator.stderrText)
         XCTAssertEqual(listener.finish(seconds: 10), .exited(0), listener.stderrText)
-        let files = directory.list().filter { $0.hasPrefix("events.jsonl") }
+        let files = directory.list().filter { $0.hasPrefix("events.jsonl") }.sorted(by: rotationOrder)
         XCTAssertGreaterThan(files.count, 2, "rotation produced \(files)")
-        var total = 0
+        XCTAssertEqual(files.last, "events.jsonl", "the live file is the newest")
         var all: [[String: Any]] = []
         for name in files {
             let text = readText(directory.file(name))
             XCTAssertLessThanOrEqual(text.utf8.count, 16 << 10, "\(name) exceeds the rotation size")
             XCTAssertTrue(text.isEmpty || text.hasSuffix("\n"), "\(name) ends mid-line")
-            let lines = parseJSONLines(text)
-            total += lines.count
-            all += lines
+            all += parseJSONLines(text)
         }
         let summary = try XCTUnwrap(summaryObject(listener.stderrText), listener.stderrText)
-        XCTAssertEqual(intValue(summary["events"]), total)
-        for (room, sequence) in danmakuSequences(all) {
-            XCTAssertEqual(sequence.sorted(), Array(1...sequence.count), "room \(room): nothing lost across files")
+        XCTAssertEqual(intValue(summary["events"]), all.count)
+        let sent = sentTotals(simulator.stderrText)
+        XCTAssertEqual(Set(sent.keys), Set(listened), "simulator summary: \(simulator.stderrText.suffix(500))")
+        let received = danmakuSequences(all)
+        for room in listened {
+            let count = sent[room] ?? 0
+            XCTAssertGreaterThan(count, 0, "room \(room) sent nothing")
+            XCTAssertEqual(received[room] ?? [], Array(1...max(count, 1)),
+                           "room \(room): exactly 1...\(count) across the files, in order")
         }
+    }
+
+    /// Orders rotated files as they were written: FILE.YYYYMMDD-HHMMSS, FILE.YYYYMMDD-HHMMSS-N (N numerically),
+    /// and FILE (still open) last.
+    private func rotationOrder(_ a: String, _ b: String) -> Bool {
+        func key(_ name: String) -> (String, Int) {
+            let parts = name.split(separator: ".").last.map { $0.split(separator: "-") } ?? []
+            guard name != "events.jsonl", parts.count >= 2 else { return ("~", 0) }
+            return (parts[0] + "-" + parts[1], parts.count > 2 ? Int(parts[2]) ?? 0 : 0)
+        }
+        return key(a) < key(b)
     }
 
     func testEventsFilterKeepsOnlyRequestedKinds() throws {
@@ -156,11 +174,32 @@ final class ListenTests: XCTestCase {
         XCTAssertEqual(Set(lines.map { $0["kind"] as? String ?? "?" }), ["danmaku"])
     }
 
+    /// The offline demo (in-process simulator, 3 rooms) delivers what its simulator sent: its own summary's
+    /// "received" equals the danmaku lines it printed, every room's sequence is 1...n in order, and it received
+    /// what was sent except at most one danmaku per room written in the instant the listener stopped (2 msg/s
+    /// per room, so one more would mean a loss, not the shutdown race).
     func testDemoRunsOffline() throws {
-        let (ended, out, err) = try ChildProcess.run(["demo", "--duration", "2"], seconds: 15)
+        let (ended, out, err) = try ChildProcess.run(["demo", "--duration", "2", "--format", "jsonl"], seconds: 15)
         XCTAssertEqual(ended, .exited(0), err)
-        XCTAssertGreaterThan(out.split(separator: "\n").count, 3, out)
+        let lines = parseJSONLines(out)
+        XCTAssertGreaterThan(lines.count, 3, out)
         XCTAssertTrue(err.contains("simulator"), err)
+        let summary = try XCTUnwrap(
+            err.split(separator: "\n").last { $0.contains("the simulator sent") }.map(String.init), err)
+        func number(before marker: String) -> Int? {
+            guard let range = summary.range(of: marker) else { return nil }
+            return Int(summary[..<range.lowerBound].split(separator: " ").last ?? "")
+        }
+        let received = try XCTUnwrap(number(before: " danmaku ("), summary)
+        let sent = try XCTUnwrap(number(before: " danmaku. Next"), summary)
+        let sequences = danmakuSequences(lines)
+        XCTAssertEqual(sequences.values.reduce(0) { $0 + $1.count }, received, "printed danmaku = received: \(summary)")
+        XCTAssertEqual(Set(sequences.keys), [1, 2, 3], "every demo room delivered danmaku")
+        for (room, sequence) in sequences {
+            XCTAssertEqual(sequence, Array(1...max(sequence.count, 1)), "room \(room): contiguous from 1, in order")
+        }
+        XCTAssertGreaterThan(received, 0)
+        XCTAssertTrue((0...3).contains(sent - received), "received \(received) of \(sent) sent: \(summary)")
     }
 }
 

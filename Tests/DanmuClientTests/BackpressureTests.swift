@@ -1,6 +1,7 @@
 import DanmuSimulator
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -98,10 +99,11 @@ final class BackpressureTests: XCTestCase {
         var last: [Int64: UInt64] = [:]
         var received = 0
         var maxBuffered = 0
-        for try await event in stream {
+        let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
+            event in
             guard case .danmaku(let danmaku) = event.event,
                   let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { continue }
+            else { return true }
             XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
             last[event.room] = id.seq
             received += 1
@@ -109,13 +111,78 @@ final class BackpressureTests: XCTestCase {
                 maxBuffered = max(maxBuffered, stream.buffer.count)
                 usleep(20_000)  // a slow consumer
             }
-            if received == 4 * messages { break }
+            return received < 4 * messages
         }
-        XCTAssertEqual(received, 4 * messages)
+        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(last.sorted { $0.key < $1.key })")
+        XCTAssertEqual(received, 4 * messages, "last seq per room: \(last.sorted { $0.key < $1.key })")
         let pauses = collector.statistics().rooms.reduce(0) { $0 + $1.readPauses }
         XCTAssertGreaterThan(pauses, 0, "the slow consumer never paused the sockets")
         // Bounded: the high mark plus what was already decoded in flight (4 rooms × a queue's worth).
         XCTAssertLessThan(maxBuffered, 500 + 4 * 2_000)
+        collector.shutdown()
+    }
+
+    /// The stream watermark pauses EVERY room, not just busy ones: once all rooms are live and delivering, the
+    /// consumer stops taking events; the buffer passes streamHighWatermark and every room's socket reports
+    /// isReadingPaused at the same time. When the consumer takes events again, every room resumes and each
+    /// delivers exactly 1...N, in order.
+    func testStreamWatermarkPausesEverySocketAndResumesLosslessly() async throws {
+        let messages = 3_000
+        let rooms: [Int64] = [1, 2, 3, 4]
+        let simulator = try SimulatorHarness(
+            .init(rooms: .range(1...4), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly))
+        defer { simulator.close() }
+        var configuration = testCollectorConfiguration(server: simulator.server)
+        configuration.streamHighWatermark = 200
+        configuration.streamLowWatermark = 50
+        // Queues that never fill (the whole run is ~7 MB): every pause seen here is the stream's.
+        configuration.queueHighWatermark = 1 << 30
+        configuration.queueLowWatermark = 1 << 29
+        configuration.globalByteCap = 1 << 31
+        let collector = try DanmuCollector(configuration: configuration)
+        let stream = collector.events
+        try collector.start()
+        collector.add(rooms: 1...4)
+
+        var last: [Int64: UInt64] = [:]
+        var received = 0
+        var stalled = false
+        var everyRoomPaused = false
+        var pausedSnapshot = ""
+        let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
+            event in
+            guard case .danmaku(let danmaku) = event.event,
+                  let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+            else { return true }
+            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
+            last[event.room] = id.seq
+            received += 1
+            // Once every room has delivered, stop consuming until every socket is paused (or 30 s pass).
+            if !stalled && rooms.allSatisfy({ (last[$0] ?? 0) >= 20 }) {
+                stalled = true
+                everyRoomPaused = pollUntil(timeout: .seconds(30), interval: .milliseconds(5)) {
+                    let statistics = collector.statistics()
+                    return rooms.allSatisfy { statistics[room: $0]?.isReadingPaused == true }
+                }
+                let statistics = collector.statistics()
+                pausedSnapshot = rooms.map { "\($0): paused \(statistics[room: $0]?.isReadingPaused ?? false)" }
+                    .joined(separator: ", ") + "; buffered \(stream.buffer.count)"
+            }
+            return received < rooms.count * messages
+        }
+        XCTAssertFalse(outcome.timedOut, "\(outcome): last seq per room \(last.sorted { $0.key < $1.key })")
+        XCTAssertTrue(stalled, "the rooms never all delivered: \(last)")
+        XCTAssertTrue(everyRoomPaused, "not every socket paused while the consumer stalled: \(pausedSnapshot)")
+        for room in rooms { XCTAssertEqual(last[room], UInt64(messages), "room \(room): 1...\(messages) delivered") }
+        XCTAssertTrue(pollUntil(timeout: .seconds(10), interval: .milliseconds(10)) {
+            let statistics = collector.statistics()
+            return rooms.allSatisfy { statistics[room: $0]?.isReadingPaused == false }
+        }, "every room resumes after the consumer caught up: \(collector.statistics().rooms)")
+        let statistics = collector.statistics()
+        for room in rooms {
+            XCTAssertGreaterThanOrEqual(statistics[room: room]?.readPauses ?? 0, 1, "room \(room) was paused")
+            XCTAssertEqual(statistics[room: room]?.reconnects, 0, "room \(room): pausing is not a failure")
+        }
         collector.shutdown()
     }
 

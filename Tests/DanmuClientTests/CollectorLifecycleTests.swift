@@ -1,6 +1,7 @@
 import DanmuSimulator
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -131,9 +132,10 @@ final class CollectorEventStreamTests: XCTestCase {
     func testEventsReadAfterShutdownEndAtOnce() async throws {
         let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
         collector.shutdown()
-        var count = 0
-        for try await _ in collector.events { count += 1 }
-        XCTAssertEqual(count, 0)
+        let outcome = try await iterate(collector.events, deadline: .seconds(10), onDeadline: {}) { _ in true }
+        XCTAssertFalse(outcome.timedOut, "the stream of a shut-down collector must end at once: \(outcome)")
+        XCTAssertTrue(outcome.sequenceEnded, "\(outcome)")
+        XCTAssertEqual(outcome.elements, 0)
     }
 
     func testStreamDeliversEveryRoomInOrderAndEndsAfterShutdown() async throws {
@@ -145,15 +147,25 @@ final class CollectorEventStreamTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...3)
         var seqs: [Int64: [UInt64]] = [:]
-        var iterator = events.makeAsyncIterator()
-        while seqs.values.reduce(0, { $0 + $1.count }) < 600, let event = try await iterator.next() {
+        var total = 0
+        let outcome = try await iterate(events, deadline: .seconds(60), onDeadline: { collector.shutdown() }) {
+            event in
             if case .danmaku(let danmaku) = event.event, let id = danmaku.idStr.flatMap(SimulatedMessageID.init) {
                 seqs[event.room, default: []].append(id.seq)
+                total += 1
             }
+            return total < 600
         }
+        XCTAssertFalse(outcome.timedOut, "\(outcome); danmaku per room: \(seqs.mapValues(\.count))")
         for room in Int64(1)...3 { XCTAssertEqual(seqs[room], Array(1...200), "room \(room)") }
         collector.shutdown()
-        // After shutdown the sequence ends (possibly after a few heartbeat replies still buffered).
-        while try await iterator.next() != nil {}
+        // After shutdown the sequence ends (possibly after a few heartbeat replies still buffered), promptly.
+        var extraDanmaku = 0
+        let end = try await iterate(events, deadline: .seconds(10), onDeadline: {}) { event in
+            if case .danmaku = event.event { extraDanmaku += 1 }
+            return true
+        }
+        XCTAssertTrue(end.sequenceEnded && !end.timedOut, "the stream did not end after shutdown: \(end)")
+        XCTAssertEqual(extraDanmaku, 0, "danmaku beyond the 200 per room sent")
     }
 }

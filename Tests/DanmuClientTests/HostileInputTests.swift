@@ -25,19 +25,50 @@ final class HostileInputTests: XCTestCase {
         Packet.encode(operation: 5, protover: protover, sequence: 0, body: body)
     }
 
+    /// 2,000 rounds of random bytes, every other one behind a plausible header whose length is exactly the
+    /// chunk. Each round ends in an error, in frames, or in bytes held back waiting for more; a chunk with an
+    /// exact plausible header must frame exactly one packet (or fail), never wait. All three outcomes must occur,
+    /// so the error path, the body decoders and the waiting path are each exercised.
     func testRandomBytesNeverCrash() {
         var random = SplitMixRandom(seed: 42)
+        var errors = 0
+        var framedRounds = 0
+        var waiting = 0
+        var undecided: [String] = []
         for round in 0..<2000 {
             let count = Int(random.next() % 300)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            if round % 2 == 0, bytes.count >= 16 {
+            let plausible = round % 2 == 0 && bytes.count >= 16
+            if plausible {
                 // Make the header plausible so the body decoders get exercised too.
                 let header = PacketHeader(length: UInt32(bytes.count), protover: UInt16(random.next() % 4),
                                           operation: [3, 5, 8][Int(random.next() % 3)], sequence: 0)
                 bytes.replaceSubrange(0..<16, with: header.bytes)
             }
-            run([bytes])
+            var frames = FrameDecoder()
+            var messages = MessageDecoder()
+            var events: [DanmuEvent] = []
+            var framed: [Frame] = []
+            do throws(ProtocolError) {
+                framed = try frames.feed(bytes)
+                for frame in framed { try messages.decode(frame, into: &events) }
+            } catch {
+                errors += 1
+                continue
+            }
+            if plausible && (framed.count != 1 || frames.bufferedByteCount != 0) {
+                undecided.append("round \(round): \(framed.count) frames, \(frames.bufferedByteCount) bytes waiting")
+            }
+            if frames.bufferedByteCount > 0 {
+                waiting += 1
+            } else if !framed.isEmpty {
+                framedRounds += 1
+            }
         }
+        XCTAssertEqual(undecided.count, 0, "an exact plausible header must frame one packet: \(undecided.prefix(3))")
+        XCTAssertGreaterThan(errors, 100, "random bytes must mostly be rejected")
+        XCTAssertGreaterThan(framedRounds, 100, "plausible headers must reach the body decoders")
+        XCTAssertGreaterThan(waiting, 0, "short chunks must be held back")
     }
 
     func testAbsurdLengthIsRejectedImmediately() {

@@ -7,11 +7,16 @@ import XCTest
 /// Checks against the fixtures `Scripts/gen_json_fixtures.py` generated with Python's json module (the oracle), and
 /// against every committed Bilibili sample.
 final class JSONFixtureTests: XCTestCase {
-    /// Reads a committed fixture; skips the test when it is missing.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        guard let bytes = TestFiles.read(path) else { throw XCTSkip("cannot open \(path)") }
+    /// Reads a committed fixture; a missing one is a failure (it is committed, so CI must have it), never a skip.
+    static func readFile(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> [UInt8] {
+        guard let bytes = TestFiles.read(path) else {
+            XCTFail("missing fixture \(path)", file: file, line: line)
+            throw MissingFixture(path: path)
+        }
         return bytes
     }
+
+    struct MissingFixture: Error { var path: String }
 
     /// The event stream of the generator script's docstring, produced from our parse.
     static func events(_ node: JSONNode, into out: inout [String]) {

@@ -113,8 +113,28 @@ struct InnerMessage {
     var outerProtover: UInt16
     var body: [UInt8]
 
-    var cmd: String? { (try? parseJSON(body) as? [String: Any])?["cmd"] as? String }
-    var danmaku: DecodedDanmaku? { cmd == "DANMU_MSG" ? try? DecodedDanmaku(body: body) : nil }
+    /// The message's cmd; a body that is not a JSON object with a string "cmd" is a test failure (and nil).
+    var cmd: String? {
+        do {
+            if let cmd = try (parseJSON(body) as? [String: Any])?["cmd"] as? String { return cmd }
+            XCTFail("message without a string cmd: \(String(decoding: body.prefix(200), as: UTF8.self))")
+        } catch {
+            XCTFail("message is not JSON (\(error)): \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        return nil
+    }
+
+    /// The decoded danmaku when this is a DANMU_MSG; a DANMU_MSG that does not decode is a test failure (and nil),
+    /// never silently dropped from the sequence a test checks.
+    var danmaku: DecodedDanmaku? {
+        guard cmd == "DANMU_MSG" else { return nil }
+        do {
+            return try DecodedDanmaku(body: body)
+        } catch {
+            XCTFail("malformed DANMU_MSG (\(error)): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            return nil
+        }
+    }
 
     static func open(_ frame: Frame) throws -> [InnerMessage] {
         switch frame.header.protover {

@@ -59,8 +59,6 @@ final class RegressionTests: XCTestCase {
         }
     }
 
-    /// A reset arriving while reading is paused raises EPOLLHUP|EPOLLERR, which epoll reports even with EPOLLIN
-
     /// A connection's bytes and a timer become ready in the same epoll batch, the timer first. The timer must run
     /// after the read, so a timeout never judges a connection whose bytes were already waiting (an auth timeout
     /// under load closed rooms whose AUTH_REPLY and first batch had arrived, losing that batch).
@@ -86,6 +84,8 @@ final class RegressionTests: XCTestCase {
             XCTAssertEqual(seenAtTimeout.withLock { $0 }, 3, "the timer ran before bytes that were already waiting")
         }
     }
+
+    /// A reset arriving while reading is paused raises EPOLLHUP|EPOLLERR, which epoll reports even with EPOLLIN
     /// off: the connection must close, not wake the loop on every turn.
     func testHUPClosesInsteadOfSpinning() throws {
         try withReactor { reactor in
@@ -111,6 +111,13 @@ final class RegressionTests: XCTestCase {
             let turns = try onLoop(reactor) { reactor.turnCount } - turnsBefore
             XCTAssertLessThan(turns, 10, "the loop spun \(turns) times on a hung-up socket")
             XCTAssertLessThanOrEqual(server.snapshot.closes.count, 1)
+            // A paused socket leaves epoll (nothing can spin); the reset must still close it, at the latest when
+            // reading resumes, exactly once.
+            try onLoop(reactor) { reactor.resumeReading(serverID) }
+            XCTAssertTrue(waitUntil { server.snapshot.closes.count == 1 },
+                          "closes: \(server.snapshot.closes): the reset connection was never closed")
+            sleepMilliseconds(20)
+            XCTAssertEqual(server.snapshot.closes.count, 1, "closed exactly once: \(server.snapshot.closes)")
         }
     }
 

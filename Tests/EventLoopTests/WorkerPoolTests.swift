@@ -109,9 +109,17 @@ final class WorkerPoolTests: XCTestCase {
         // 1,000 is not above the cap; 1,001 is: queue 2 must pause although its own backlog is tiny.
         XCTAssertFalse(queues[2].enqueue(cost: 100) {})
         XCTAssertTrue(queues[2].enqueue(cost: 1) {})
+        // While the pool is over its cap, every queue's next job pauses it, whatever its own backlog.
+        XCTAssertTrue(queues[0].enqueue(cost: 1) {}, "queue 0 must pause above the global cap")
+        XCTAssertTrue(queues[1].enqueue(cost: 1) {}, "queue 1 must pause above the global cap")
+        sleepMilliseconds(20)
+        XCTAssertEqual(released.load(ordering: .relaxed), 0, "nothing is released while the first job blocks")
         gate.signal()
         XCTAssertTrue(waitUntil { queues.allSatisfy { $0.pendingCost == 0 } })
-        XCTAssertTrue(waitUntil { released.load(ordering: .relaxed) == 1 })
+        // Each of the three paused queues is released, exactly once.
+        XCTAssertTrue(waitUntil { released.load(ordering: .relaxed) == 3 }, "released: \(released.load(ordering: .relaxed))")
+        sleepMilliseconds(20)
+        XCTAssertEqual(released.load(ordering: .relaxed), 3, "onDrained must run once per paused queue")
     }
 
     func testShutdownFinishesQueuedJobs() {

@@ -1,3 +1,0 @@
-import XCTest
-@testable import DanmuCodecs
-final class DanmuCodecsPlaceholderTests: XCTestCase { func testModuleLinks() {} }
