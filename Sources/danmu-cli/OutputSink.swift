@@ -17,22 +17,23 @@ final class OutputSink: @unchecked Sendable {
         var failure: String? = nil
     }
 
-    private let lock = ConditionLock()
-    // Guarded by `lock`:
-    private var pending: [UInt8] = []
-    private var spare: [UInt8] = []
-    private var closing = false
-    private var writing = false
-    private var stats = Statistics()
-    private var waitingProducers = 0
+    private struct State {
+        var pending: [UInt8] = []
+        /// The writer's other buffer while it is not writing (reused capacity).
+        var spare: [UInt8] = []
+        var closing = false
+        var stats = Statistics()
+        var thread: PosixThread? = nil
+    }
 
+    /// Guards the buffers, the flags and the statistics; producers wait on it for room, the writer for data.
+    private let lock = ConditionLock(State())
     private let destination: OutputDestination
     private let flushThreshold: Int
     private let capacity: Int
     private let maxDelayNanoseconds: UInt64
     private let onFailure: @Sendable (String) -> Void
     private let aroundWrite: (@Sendable (() -> Void) -> Void)?
-    private var thread: PosixThread? = nil
 
     /// - Parameters:
     ///   - flushThreshold: pending bytes that wake the sink thread at once.
@@ -50,32 +51,31 @@ final class OutputSink: @unchecked Sendable {
         self.capacity = max(capacity, flushThreshold)
         self.maxDelayNanoseconds = maxDelay.nanoseconds
         self.onFailure = onFailure
-        pending.reserveCapacity(flushThreshold * 2)
-        spare.reserveCapacity(flushThreshold * 2)
-        thread = PosixThread.startOrExit(name: "danmu-output") { [self] in run() }
+        lock.withLock { state in
+            state.pending.reserveCapacity(flushThreshold * 2)
+            state.spare.reserveCapacity(flushThreshold * 2)
+        }
+        let thread = PosixThread.startOrExit(name: "danmu-output") { [self] in run() }
+        lock.withLock { $0.thread = thread }
     }
 
     /// Appends whole lines. Blocks only while more than `capacity` bytes are waiting to be written.
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        lock.lock()
-        while pending.count >= capacity && stats.failure == nil && !closing {
-            waitingProducers += 1
-            lock.wait()
-            waitingProducers -= 1
-        }
-        if stats.failure != nil {
+        let capacity = self.capacity
+        let flushThreshold = self.flushThreshold
+        let wake = lock.withLock(
+            waitingUntil: { $0.pending.count < capacity || $0.stats.failure != nil || $0.closing }
+        ) { state, _ -> Bool in
             // Output is gone (closed pipe, full disk): drop instead of blocking the collector forever; the
             // failure was reported once and the CLI is stopping.
-            lock.unlock()
-            return
+            guard state.stats.failure == nil else { return false }
+            let before = state.pending.count
+            state.pending.append(contentsOf: bytes)
+            // Wake the sink when it may be asleep without a deadline (the buffer was empty) or when a full batch
+            // is ready; in between it is already counting down `maxDelay`.
+            return before == 0 || (before < flushThreshold && state.pending.count >= flushThreshold)
         }
-        let before = pending.count
-        pending.append(contentsOf: bytes)
-        // Wake the sink when it may be asleep without a deadline (the buffer was empty) or when a full batch
-        // is ready; in between it is already counting down `maxDelay`.
-        let wake = before == 0 || (before < flushThreshold && pending.count >= flushThreshold)
-        lock.unlock()
         if wake { lock.broadcast() }
     }
 
@@ -86,67 +86,66 @@ final class OutputSink: @unchecked Sendable {
     /// Writes what is pending, stops the sink thread and returns the totals. Idempotent.
     @discardableResult
     func close() -> Statistics {
-        lock.lock()
-        closing = true
+        let joinable: PosixThread? = lock.withLock { state in
+            state.closing = true
+            defer { state.thread = nil }
+            return state.thread
+        }
         lock.broadcast()
-        let joinable = thread
-        thread = nil
-        lock.unlock()
         joinable?.join()
         return statistics()
     }
 
     func statistics() -> Statistics {
-        lock.withLock { stats }
+        lock.withLock { $0.stats }
     }
 
     private func run() {
-        lock.lock()
+        let flushThreshold = self.flushThreshold
         while true {
-            if pending.isEmpty {
-                if closing { break }
-                lock.wait()
-                continue
+            let hasData = lock.withLock(waitingUntil: { !$0.pending.isEmpty || $0.closing }) { state, _ in
+                !state.pending.isEmpty
             }
-            if pending.count < flushThreshold && !closing {
-                // Let a small batch grow a little: one write per `maxDelay` instead of one per line.
-                let deadline = SystemClock.monotonicNanoseconds() + maxDelayNanoseconds
-                while pending.count < flushThreshold && !closing {
-                    if !lock.wait(untilMonotonic: deadline) { break }
-                }
+            guard hasData else { return }  // closing, and everything was written
+            // Let a small batch grow a little: one write per `maxDelay` instead of one per line.
+            let deadline = SystemClock.monotonicNanoseconds() + maxDelayNanoseconds
+            var (batch, producersWaited) = lock.withLock(
+                waitingUntil: { $0.pending.count >= flushThreshold || $0.closing }, deadline: deadline
+            ) { state, _ -> ([UInt8], Bool) in
+                let full = state.pending.count >= capacity
+                swap(&state.pending, &state.spare)
+                // Moved out, not copied: `state.spare` lets go of the buffer, so `batch` owns it alone.
+                let batch = state.spare
+                state.spare = []
+                return (batch, full)
             }
-            swap(&pending, &spare)
-            writing = true
-            if waitingProducers > 0 { lock.broadcast() }
-            lock.unlock()
+            if producersWaited { lock.broadcast() }
 
             var failure: String? = nil
             if let aroundWrite {
                 // Interactive: the status line on the same terminal is erased first and redrawn after.
-                aroundWrite { failure = spare.withUnsafeBytes { destination.write($0) } }
+                aroundWrite { failure = batch.withUnsafeBytes { destination.write($0) } }
             } else {
-                failure = spare.withUnsafeBytes { destination.write($0) }
+                failure = batch.withUnsafeBytes { destination.write($0) }
             }
-            let written = spare.count
-            spare.removeAll(keepingCapacity: true)
+            let written = batch.count
+            batch.removeAll(keepingCapacity: true)
 
-            lock.lock()
-            writing = false
-            stats.writeBatches += 1
-            stats.rotatedFiles = destination.rotatedFiles
-            if let failure {
-                if stats.failure == nil {
-                    stats.failure = failure
-                    lock.unlock()
-                    onFailure(failure)
-                    lock.lock()
+            let firstFailure: String? = lock.withLock { state in
+                state.spare = batch
+                state.stats.writeBatches += 1
+                state.stats.rotatedFiles = destination.rotatedFiles
+                guard let failure else {
+                    state.stats.bytesWritten += written
+                    return nil
                 }
-                pending.removeAll()
-            } else {
-                stats.bytesWritten += written
+                state.pending.removeAll()
+                guard state.stats.failure == nil else { return nil }
+                state.stats.failure = failure
+                return failure
             }
             lock.broadcast()
+            if let firstFailure { onFailure(firstFailure) }
         }
-        lock.unlock()
     }
 }

@@ -46,26 +46,21 @@ enum SignalWatcher {
 }
 
 /// A one-shot "stop now" latch the main thread waits on, with a timeout for periodic work (status line).
-final class StopLatch: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var reason: String? = nil  // guarded by lock
+final class StopLatch: Sendable {
+    /// The first reason given; nil until triggered.
+    private let reason = ConditionLock<String?>(nil)
 
     /// Records the first reason; later calls are ignored.
     func trigger(_ why: String) {
-        lock.withLock { if reason == nil { reason = why } }
-        lock.broadcast()
+        reason.withLock { if $0 == nil { $0 = why } }
+        reason.broadcast()
     }
 
-    var triggeredReason: String? { lock.withLock { reason } }
+    var triggeredReason: String? { reason.withLock { $0 } }
 
     /// Waits until triggered or until the monotonic deadline; returns the reason if triggered.
     func wait(untilMonotonic deadline: UInt64) -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        while reason == nil {
-            if !lock.wait(untilMonotonic: deadline) { break }
-        }
-        return reason
+        reason.withLock(waitingUntil: { $0 != nil }, deadline: deadline) { value, _ in value }
     }
 }
 
