@@ -60,8 +60,23 @@ final class EventPrinter: Sendable {
     }
 }
 
-/// The collector calls this on its workers: one room's events in order, rooms in parallel.
+/// The collector calls this on its workers: one room's events in order, rooms in parallel; one batch (one read)
+/// becomes one buffer and one sink append.
 extension EventPrinter: DanmuHandler {
+    func handle(batch: [RoomEvent]) {
+        seen.add(batch.count, ordering: .relaxed)
+        var writer = JSONWriter(capacity: 640 * batch.count)
+        var count = 0
+        for event in batch {
+            if let kinds, !kinds.contains(event.event.kind) { continue }
+            append(room: event.room, receivedAt: event.receivedAt, event: event.event, to: &writer)
+            count += 1
+        }
+        guard count > 0 else { return }
+        writer.bytes.withUnsafeBytes { sink.append($0) }
+        written.add(count, ordering: .relaxed)
+    }
+
     func handle(_ event: RoomEvent) {
         print(room: event.room, receivedAt: event.receivedAt, event: event.event)
     }

@@ -92,7 +92,7 @@ final class BackpressureTests: XCTestCase {
         configuration.streamHighWatermark = 500
         configuration.streamLowWatermark = 100
         let collector = try DanmuCollector(configuration: configuration)
-        let stream = collector.events
+        let stream = collector.makeEventStream()
         try collector.start()
         collector.add(rooms: 1...4)
 
@@ -140,7 +140,7 @@ final class BackpressureTests: XCTestCase {
         configuration.queueLowWatermark = 1 << 29
         configuration.globalByteCap = 1 << 31
         let collector = try DanmuCollector(configuration: configuration)
-        let stream = collector.events
+        let stream = collector.makeEventStream()
         try collector.start()
         collector.add(rooms: 1...4)
 

@@ -27,7 +27,7 @@ final class SequenceRecorder: DanmuHandler {
         self.pause = pause
     }
 
-    func danmaku(_ danmaku: Danmaku, room: Int64) {
+    func danmaku(room: Int64, _ danmaku: Danmaku) {
         guard let idStr = danmaku.idStr, let id = SimulatedMessageID(idStr: idStr) else {
             otherEvents.add(1, ordering: .relaxed)
             return
@@ -137,7 +137,7 @@ final class CollectorHarnessTests: XCTestCase {
         func feed(_ seq: UInt64) {
             var danmaku = Danmaku()
             danmaku.idStr = SimulatedMessageID(room: 5, seq: seq, sentAtNs: 1).description
-            recorder.danmaku(danmaku, room: 5)
+            recorder.danmaku(room: 5, danmaku)
         }
         feed(1)
         feed(2)

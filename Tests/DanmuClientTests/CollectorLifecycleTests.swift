@@ -132,7 +132,7 @@ final class CollectorEventStreamTests: XCTestCase {
     func testEventsReadAfterShutdownEndAtOnce() async throws {
         let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
         collector.shutdown()
-        let outcome = try await iterate(collector.events, deadline: .seconds(10), onDeadline: {}) { _ in true }
+        let outcome = try await iterate(collector.makeEventStream(), deadline: .seconds(10), onDeadline: {}) { _ in true }
         XCTAssertFalse(outcome.timedOut, "the stream of a shut-down collector must end at once: \(outcome)")
         XCTAssertTrue(outcome.sequenceEnded, "\(outcome)")
         XCTAssertEqual(outcome.elements, 0)
@@ -143,7 +143,7 @@ final class CollectorEventStreamTests: XCTestCase {
             .init(rooms: .range(1...3), ratePerRoom: 0, messageLimitPerRoom: 200, batchSize: 7, mix: danmakuOnly))
         defer { simulator.close() }
         let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
-        let events = collector.events
+        let events = collector.makeEventStream()
         try collector.start()
         collector.add(rooms: 1...3)
         var seqs: [Int64: [UInt64]] = [:]

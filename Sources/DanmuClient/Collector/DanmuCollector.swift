@@ -121,8 +121,10 @@ public final class DanmuCollector: Sendable {
     }
 
     /// Every room's events as one `AsyncSequence`; see `RoomEventStream` for the (lossless, backpressured)
-    /// policy. Events are buffered for it only from the first time this property is read.
-    public var events: RoomEventStream {
+    /// policy. Buffering starts with the first call: from then on every event waits for a consumer (and the
+    /// sockets pause when too many wait), so call it when you are about to iterate. Later calls return the same
+    /// stream.
+    public func makeEventStream() -> RoomEventStream {
         RoomEventStream(buffer: core.eventStream())
     }
 

@@ -1,4 +1,4 @@
-/// One event of one room, as delivered to handlers and to `DanmuCollector.events`.
+/// One event of one room, as delivered to handlers and to `DanmuCollector.makeEventStream()`.
 public struct RoomEvent: Sendable {
     /// The (long) room id the event came from.
     public var room: Int64
@@ -24,32 +24,40 @@ public struct RoomEvent: Sendable {
 /// `workers` if handlers may block; `Configuration.onSlowHandler` names each room whose handler holds a worker
 /// longer than `slowHandlerThreshold`.
 ///
-/// Every method has a default: implement `handle(_:)` to see everything, or only the typed methods you need.
-/// The default `handle(_:)` dispatches to the typed methods and sends every other kind to `other(_:)`.
+/// Every method has a default: implement `handle(batch:)` or `handle(_:)` to see everything, or only the typed
+/// methods you need. The default `handle(batch:)` calls `handle(_:)` for each event; the default `handle(_:)`
+/// dispatches to the typed methods and sends every other kind to `other(_:)`. Arguments come in one order
+/// everywhere: the room, then the event (as in `DanmuHandlers`' closures).
 public protocol DanmuHandler: Sendable {
+    /// The events of one read of one room, in order (one call per batch: format them into one buffer, take a
+    /// lock once). Never empty.
+    func handle(batch: [RoomEvent])
     func handle(_ event: RoomEvent)
-    func danmaku(_ danmaku: Danmaku, room: Int64)
-    func gift(_ gift: Gift, room: Int64)
-    func superChat(_ superChat: SuperChat, room: Int64)
-    func guardBuy(_ guardBuy: GuardBuy, room: Int64)
+    func danmaku(room: Int64, _ danmaku: Danmaku)
+    func gift(room: Int64, _ gift: Gift)
+    func superChat(room: Int64, _ superChat: SuperChat)
+    func guardBuy(room: Int64, _ guardBuy: GuardBuy)
     /// Any event that has no typed method above.
     func other(_ event: RoomEvent)
 }
 
 extension DanmuHandler {
+    public func handle(batch: [RoomEvent]) {
+        for event in batch { handle(event) }
+    }
     public func handle(_ event: RoomEvent) {
         switch event.event {
-        case .danmaku(let danmaku): self.danmaku(danmaku, room: event.room)
-        case .gift(let gift): self.gift(gift, room: event.room)
-        case .superChat(let superChat): self.superChat(superChat, room: event.room)
-        case .guardBuy(let guardBuy): self.guardBuy(guardBuy, room: event.room)
+        case .danmaku(let danmaku): self.danmaku(room: event.room, danmaku)
+        case .gift(let gift): self.gift(room: event.room, gift)
+        case .superChat(let superChat): self.superChat(room: event.room, superChat)
+        case .guardBuy(let guardBuy): self.guardBuy(room: event.room, guardBuy)
         default: other(event)
         }
     }
-    public func danmaku(_ danmaku: Danmaku, room: Int64) {}
-    public func gift(_ gift: Gift, room: Int64) {}
-    public func superChat(_ superChat: SuperChat, room: Int64) {}
-    public func guardBuy(_ guardBuy: GuardBuy, room: Int64) {}
+    public func danmaku(room: Int64, _ danmaku: Danmaku) {}
+    public func gift(room: Int64, _ gift: Gift) {}
+    public func superChat(room: Int64, _ superChat: SuperChat) {}
+    public func guardBuy(room: Int64, _ guardBuy: GuardBuy) {}
     public func other(_ event: RoomEvent) {}
 }
 
@@ -95,5 +103,6 @@ public struct DanmuHandlers: DanmuHandler {
 
 /// The handler used before `setHandler` is called: drops events (they are still counted).
 struct DiscardingHandler: DanmuHandler {
+    func handle(batch: [RoomEvent]) {}
     func handle(_ event: RoomEvent) {}
 }

@@ -1,6 +1,6 @@
 import EventLoop
 
-/// The collector's events as an `AsyncSequence` (`for try await event in collector.events { … }`).
+/// The collector's events as an `AsyncSequence` (`for try await event in collector.makeEventStream() { … }`).
 ///
 /// Policy — lossless, with backpressure instead of a drop rule: events wait in a buffer until the consumer
 /// takes them. When more than `highWatermark` events are waiting, the collector pauses reading on **every**

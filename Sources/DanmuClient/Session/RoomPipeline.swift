@@ -41,11 +41,9 @@ final class RoomPipeline: @unchecked Sendable {
         var kinds: [(String, Int)] = []
         var masked = false
         var events: [RoomEvent] = []
-        if stream != nil { events.reserveCapacity(decoded.count) }
+        events.reserveCapacity(decoded.count)
         for event in decoded {
-            let roomEvent = RoomEvent(room: room, receivedAt: receivedAt, event: event)
-            handler.handle(roomEvent)
-            if stream != nil { events.append(roomEvent) }
+            events.append(RoomEvent(room: room, receivedAt: receivedAt, event: event))
             let kind = event.kindName
             if let index = kinds.firstIndex(where: { $0.0 == kind }) {
                 kinds[index].1 += 1
@@ -54,6 +52,8 @@ final class RoomPipeline: @unchecked Sendable {
             }
             if !masked { masked = event.revealsMaskedMode }
         }
+        // One call per read: a handler formats the batch into one buffer and takes its lock once.
+        handler.handle(batch: events)
         stream?.push(events)
         counters.update { statistics in
             for (kind, count) in kinds { statistics.eventsByKind[kind, default: 0] += count }
