@@ -96,6 +96,11 @@ struct RoomStateMachine {
         case closed(RoomFailure)
         /// The bytes received were not valid protocol: close and reconnect.
         case protocolError(String)
+        /// The session stopped reading the connection (backpressure: room queue or event stream full). From now on
+        /// the server's silence is ours: the auth timeout and the watchdog are suspended until `.readingResumed`.
+        case readingPaused
+        /// The session reads the connection again; the auth timeout or the watchdog starts afresh from now.
+        case readingResumed
         /// The wake-up deadline passed.
         case timer
         /// The user removed the room.
@@ -128,6 +133,8 @@ struct RoomStateMachine {
     private var deadline: Int64 = 0
     private var nextHeartbeat: Int64 = 0
     private var liveSince: Int64 = 0
+    /// The current connection is not being read (backpressure): nothing it does not say may be held against it.
+    private(set) var isReadingPaused = false
     private var failuresSinceResolve = 0
     private var mustRefresh = false
     private var hasEndpoint = false
@@ -191,6 +198,20 @@ struct RoomStateMachine {
         case (.connecting, .protocolError(let why)), (.authenticating, .protocolError(let why)),
             (.live, .protocolError(let why)):
             return fail(.protocolError(why), now: now, timing: timing, closeConnection: true)
+        case (.authenticating, .readingPaused), (.live, .readingPaused):
+            guard !isReadingPaused else { return [] }
+            isReadingPaused = true
+            // Issue 17, bug 4: a paused socket's AUTH_REPLY stays unread, so the auth timeout fired and the room was
+            // recorded as an auth failure (token refresh, doubled backoff, possibly give-up). While paused there is
+            // no auth deadline; live rooms keep only their heartbeats (the watchdog is checked on resume).
+            return phase == .authenticating ? [.cancelTimer] : [arm(liveDeadline(timing: timing))]
+        case (.authenticating, .readingResumed), (.live, .readingResumed):
+            guard isReadingPaused else { return [] }
+            isReadingPaused = false
+            // Fresh, not the remainder: the bytes the server sent while we were not reading are still unread.
+            lastActivity = now
+            if phase == .authenticating { return [arm(now + timing.authTimeout.nanoseconds)] }
+            return [arm(liveDeadline(timing: timing))]
         case (_, .timer):
             return timerFired(now: now, timing: timing)
         default:
@@ -208,7 +229,7 @@ struct RoomStateMachine {
         case .backingOff where now >= deadline:
             return beginAttempt(now: now, timing: timing, isRetry: true)
         case .live:
-            if now - lastActivity >= timing.watchdogTimeout.nanoseconds {
+            if !isReadingPaused && now - lastActivity >= timing.watchdogTimeout.nanoseconds {
                 return fail(.watchdog, now: now, timing: timing, closeConnection: true)
             }
             var actions: [Action] = []
@@ -228,9 +249,10 @@ struct RoomStateMachine {
         }
     }
 
-    /// The live wake-up: the next heartbeat or the moment the watchdog would bite, whichever is first.
+    /// The live wake-up: the next heartbeat or the moment the watchdog would bite, whichever is first (only the
+    /// heartbeat while reading is paused).
     private func liveDeadline(timing: RoomTiming) -> Int64 {
-        min(nextHeartbeat, lastActivity + timing.watchdogTimeout.nanoseconds)
+        isReadingPaused ? nextHeartbeat : min(nextHeartbeat, lastActivity + timing.watchdogTimeout.nanoseconds)
     }
 
     private mutating func arm(_ at: Int64) -> Action {
@@ -253,6 +275,7 @@ struct RoomStateMachine {
 
     private mutating func connect(now: Int64, timing: RoomTiming) -> [Action] {
         phase = .connecting
+        isReadingPaused = false  // a new connection starts being read
         return [.connect(hostIndex: hostIndex), arm(now + timing.connectTimeout.nanoseconds)]
     }
 
@@ -261,6 +284,7 @@ struct RoomStateMachine {
         -> [Action]
     {
         var actions: [Action] = closeConnection ? [.close, .failed(failure)] : [.failed(failure)]
+        isReadingPaused = false
         if phase == .live && now - liveSince >= timing.backoff.healthyAfter.nanoseconds {
             backoff.reset()
         }

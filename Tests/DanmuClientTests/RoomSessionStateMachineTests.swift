@@ -269,6 +269,72 @@ final class RoomSessionStateMachineTests: XCTestCase {
         XCTAssertTrue(buckets.allSatisfy { $0 >= 60 }, "\(buckets)")
     }
 
+    /// Issue 17, bug 4: a paused socket's unread AUTH_REPLY is not the server's silence.
+    func testPausedWhileAuthenticatingIsNotAnAuthTimeout() {
+        var room = ManualRoom(resolution: true)
+        room.send(.start)
+        room.send(.resolved(hostCount: 1))
+        room.send(.connected)
+        room.advance(by: .seconds(2))
+        XCTAssertEqual(room.send(.readingPaused), [.cancelTimer])
+        room.advance(by: .seconds(60))  // twelve auth timeouts
+        XCTAssertEqual(room.machine.phase, .authenticating)
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 0)
+        XCTAssertEqual(room.count(.close), 0)
+        // After the resume the timeout counts again, from the resume (not the 3 s that were left).
+        room.send(.readingResumed)
+        room.advance(by: .milliseconds(4_900))
+        XCTAssertEqual(room.machine.phase, .authenticating)
+        room.advance(by: .milliseconds(200))
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 1)
+        XCTAssertEqual(room.machine.phase, .backingOff)
+    }
+
+    func testPausedAuthenticatingRoomGoesLiveWhenTheReplyIsRead() {
+        var room = ManualRoom()
+        room.send(.start)
+        room.send(.connected)
+        room.send(.readingPaused)
+        room.advance(by: .seconds(30))
+        room.send(.readingResumed)
+        room.send(.authReply(code: 0))
+        XCTAssertEqual(room.machine.phase, .live)
+        XCTAssertEqual(room.machine.consecutiveFailures, 0)
+    }
+
+    /// The watchdog is quiet while our own backpressure keeps the socket unread, heartbeats go on (the server
+    /// keeps the connection), and after the resume the watchdog bites again on real silence.
+    func testWatchdogQuietWhilePausedAndWorksAgainAfterResume() {
+        var room = ManualRoom()
+        room.goLive()
+        room.advance(by: .seconds(10), traffic: true)
+        room.send(.readingPaused)
+        let beatsBefore = room.count(.sendHeartbeat)
+        room.advance(by: .seconds(300))  // no traffic: we are not reading
+        XCTAssertEqual(room.machine.phase, .live)
+        XCTAssertEqual(room.count(.failed(.watchdog)), 0)
+        XCTAssertGreaterThanOrEqual(room.count(.sendHeartbeat) - beatsBefore, 9, "heartbeats stop while paused")
+        room.send(.readingResumed)
+        room.advance(by: .seconds(69))
+        XCTAssertEqual(room.machine.phase, .live, "the watchdog counts from the resume")
+        room.advance(by: .milliseconds(1_500))
+        XCTAssertEqual(room.count(.failed(.watchdog)), 1)
+        XCTAssertEqual(room.machine.phase, .backingOff)
+    }
+
+    func testNewConnectionAfterAPausedOneIsJudgedAgain() {
+        var room = ManualRoom()
+        room.goLive()
+        room.send(.readingPaused)
+        room.send(.closed(.closedByPeer))
+        room.advance(by: .seconds(2))
+        XCTAssertEqual(room.machine.phase, .connecting)
+        XCTAssertFalse(room.machine.isReadingPaused)
+        room.send(.connected)
+        room.advance(by: .milliseconds(5_100))
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 1)
+    }
+
     func testLateAuthReplyAfterTimeoutIsIgnored() {
         var room = ManualRoom()
         room.send(.start)
