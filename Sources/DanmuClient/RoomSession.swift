@@ -125,7 +125,6 @@ final class RoomSession: ConnectionHandler {
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
         let now = RoomClock.monotonicNanos()
-        machine.lastActivity = now
         let receivedAt = RoomClock.unixNanos()
         var batch: [Frame] = []
         var cost = 0
@@ -150,6 +149,8 @@ final class RoomSession: ConnectionHandler {
         } else if let authCode {
             feed(.authReply(code: authCode))
         }
+        // After the reply was fed: frames that came in the same read as AUTH_REPLY count as delivered.
+        machine.bytesRead(now: now, frames: batch.count - (authCode == nil ? 0 : 1))
     }
 
     func connection(_ id: ConnectionID, didClose reason: CloseReason) {

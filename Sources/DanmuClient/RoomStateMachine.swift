@@ -125,14 +125,16 @@ struct RoomStateMachine {
     }
 
     private(set) var phase: RoomPhase = .idle
-    /// Monotonic time (ns) of the last byte received; the session updates it on every read.
-    var lastActivity: Int64 = 0
+    /// Monotonic time (ns) of the last byte received (`bytesRead`), or of the resume after a pause.
+    private(set) var lastActivity: Int64 = 0
     private(set) var hostIndex = 0
     private(set) var hostCount = 1
     private var backoff: Backoff
     private var deadline: Int64 = 0
     private var nextHeartbeat: Int64 = 0
     private var liveSince: Int64 = 0
+    /// The live connection received a frame after its AUTH_REPLY (a message or a heartbeat reply).
+    private var deliveredSinceLive = false
     /// The current connection is not being read (backpressure): nothing it does not say may be held against it.
     private(set) var isReadingPaused = false
     private var failuresSinceResolve = 0
@@ -153,6 +155,14 @@ struct RoomStateMachine {
     }
 
     var consecutiveFailures: Int { backoff.failures }
+
+    /// Bytes arrived on the current connection: `frames` complete frames besides its AUTH_REPLY. No actions, so a
+    /// read costs no timer update (the watchdog is checked when the timer fires). Call it after feeding the
+    /// read's `.authReply`, so that frames in the same read as the reply count as delivered.
+    mutating func bytesRead(now: Int64, frames: Int) {
+        lastActivity = now
+        if frames > 0 && phase == .live { deliveredSinceLive = true }
+    }
 
     mutating func handle(_ input: Input, now: Int64, timing: RoomTiming) -> [Action] {
         switch (phase, input) {
@@ -187,6 +197,7 @@ struct RoomStateMachine {
             }
             phase = .live
             liveSince = now
+            deliveredSinceLive = false
             failuresSinceResolve = 0
             lastActivity = now
             // PROTOCOL.md §8: one heartbeat right after AUTH_REPLY; the periodic ones start at a phase derived
@@ -285,7 +296,13 @@ struct RoomStateMachine {
     {
         var actions: [Action] = closeConnection ? [.close, .failed(failure)] : [.failed(failure)]
         isReadingPaused = false
-        if phase == .live && now - liveSince >= timing.backoff.healthyAfter.nanoseconds {
+        // Issue 17, bug 6: only a connection live for 60 s used to count as healthy, so a server that closes every
+        // connection after ~20 s of good traffic drove each room's pause to the 60 s cap (46 % of the danmaku
+        // received). Now a connection that authenticated, delivered data and outlived `healthyAfter` does not
+        // escalate: the count starts over and the pause is the first, jittered step. Everything else escalates:
+        // connect and auth failures, and a close just after auth or with nothing received after AUTH_REPLY, which
+        // keeps a server that accepts, authenticates and drops us at once from being hammered in a tight loop.
+        if phase == .live && deliveredSinceLive && now - liveSince >= timing.backoff.healthyAfter.nanoseconds {
             backoff.reset()
         }
         if failure.isAuthFailure {
