@@ -214,7 +214,7 @@ struct RoomStateMachine {
             isReadingPaused = true
             // Issue 17, bug 4: a paused socket's AUTH_REPLY stays unread, so the auth timeout fired and the room was
             // recorded as an auth failure (token refresh, doubled backoff, possibly give-up). While paused there is
-            // no auth deadline; live rooms keep only their heartbeats (the watchdog is checked on resume).
+            // no auth deadline; a live room keeps its heartbeats (the server keeps the socket) but no watchdog.
             return phase == .authenticating ? [.cancelTimer] : [arm(liveDeadline(timing: timing))]
         case (.authenticating, .readingResumed), (.live, .readingResumed):
             guard isReadingPaused else { return [] }
