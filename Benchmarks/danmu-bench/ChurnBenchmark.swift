@@ -39,7 +39,8 @@ func runChurnBenchmark(rooms: Int, rate: Double, closeAfter: Int, seconds: Doubl
         let meanBackingOff = backingOff.isEmpty ? 0 : backingOff.reduce(0, +) / Double(backingOff.count)
         let note = "\(received) of \(Int(broadcast.rounded())) broadcast; simulator wrote \(serverResult.messagesSent)"
         progress("churn: coverage \(format(coverage)) % (\(note)); \(statistics.reconnects) reconnects, "
-                 + "\(statistics.errors) errors; rooms in backoff: mean \(format(meanBackingOff)), max \(maxBackingOff)")
+                 + "\(statistics.errors) errors; rooms in backoff: mean \(format(meanBackingOff)), "
+                 + "max \(maxBackingOff)")
         let label = "churn.\(rooms)"
         return [
             BenchmarkFigure(name: "\(label).coverage", value: coverage, unit: "%", note: note),
