@@ -87,10 +87,11 @@ for scenario in selected {
                                                                 seconds: steadySeconds)))
     case "churn":
         // Full: 1,000 rooms × 2 msg/s, each connection closed after 40 messages (~20 s), for 120 s. Quick: 200 rooms
-        // × 10 msg/s closed after 30 (~3 s: above BackoffPolicy.healthyAfter), for 10 s.
+        // × 20 msg/s closed after 50 (~2.5 s, above BackoffPolicy.healthyAfter), for 12 s: four to five closes per
+        // room, enough for an escalating backoff to show.
         report.scenarios.append(("churn", runChurnBenchmark(rooms: roomCounts?.first ?? (quick ? 200 : 1_000),
-                                                            rate: quick ? 10 : 2, closeAfter: quick ? 30 : 40,
-                                                            seconds: seconds ?? (quick ? 10 : 120))))
+                                                            rate: quick ? 20 : 2, closeAfter: quick ? 50 : 40,
+                                                            seconds: seconds ?? (quick ? 12 : 120))))
     case "codecs":
         progress("codecs")
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
