@@ -11,11 +11,17 @@ final class SimulatorProcess {
         var compression = "brotli"
         var limitPerRoom: Int?
         var batch = 10
+        /// The `closeAfter` fault on every connection of every room (the churn scenario).
+        var closeAfter: Int?
+        /// Danmaku only (every message a danmaku) instead of the realistic mix.
+        var danmakuOnly = false
 
         var arguments: [String] {
             var args = ["serve-simulator", "--rooms", String(rooms), "--rate", String(rate),
                         "--compression", compression, "--batch", String(batch)]
             if let limitPerRoom { args += ["--limit", String(limitPerRoom)] }
+            if let closeAfter { args += ["--close-after", String(closeAfter)] }
+            if danmakuOnly { args += ["--mix", "danmaku"] }
             return args
         }
     }
@@ -60,9 +66,11 @@ final class SimulatorProcess {
     }
 }
 
-/// The child side: `serve-simulator --rooms N --rate R --compression none|zlib|brotli [--limit M] [--batch B]`.
+/// The child side: `serve-simulator --rooms N --rate R --compression none|zlib|brotli [--limit M] [--batch B]
+/// [--close-after N] [--mix danmaku]`.
 func serveSimulator(_ arguments: [String]) -> Never {
-    var rooms = 1_000, batch = 10, limit: Int? = nil
+    var rooms = 1_000, batch = 10, limit: Int? = nil, closeAfter: Int? = nil
+    var mix = MessageMix.realistic
     var rate = 1.0
     var compression = Compression.brotli
     var index = 0
@@ -73,6 +81,8 @@ func serveSimulator(_ arguments: [String]) -> Never {
         case "--rate": rate = Double(value) ?? rate
         case "--batch": batch = Int(value) ?? batch
         case "--limit": limit = Int(value)
+        case "--close-after": closeAfter = Int(value)
+        case "--mix": mix = value == "danmaku" ? .danmakuOnly : .realistic
         case "--compression": compression = Compression(rawValue: value) ?? compression
         default: break
         }
@@ -89,7 +99,8 @@ func serveSimulator(_ arguments: [String]) -> Never {
         try reactor.start()
         let configuration = Simulator.Configuration(
             rooms: .range(1...Int64(max(1, rooms))), ratePerRoom: rate, messageLimitPerRoom: limit,
-            compression: .always(compression), batchSize: batch)
+            compression: .always(compression), batchSize: batch, mix: mix,
+            faults: closeAfter.map { [FaultRule(.closeAfter(messages: $0), rooms: .all)] } ?? [])
         let simulator = Simulator(reactor: reactor, configuration: configuration)
         let address = try simulator.start()
         writeLine("port \(address.port)", to: 1)

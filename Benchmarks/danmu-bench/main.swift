@@ -5,12 +5,12 @@ import Glibc
 //
 //   swift run -c release danmu-bench [--quick] [--rooms 1000,5000,10000] [--runs N] [--seconds S]
 //                                    [--json FILE] [--svg FILE] [scenario...]
-//   scenarios: scale throughput latency codecs loop threads   (default: all);
+//   scenarios: scale throughput latency churn codecs loop threads   (default: all);
 //   codecs = inflate brotli json protocol, each also selectable alone
 
 let usage = """
     usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
-    scenarios: scale, throughput, latency, codecs (= inflate brotli json protocol), loop, threads (default: all)
+    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads (default: all)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -23,7 +23,7 @@ var seconds: Double? = nil
 var jsonPath = "bench-results.json"
 var svgPath = "bench-chart.svg"
 var selected: [String] = []
-let known = ["scale", "throughput", "latency", "codecs", "loop", "threads"]
+let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -85,6 +85,13 @@ for scenario in selected {
     case "latency":
         report.scenarios.append(("latency", runLatencyBenchmark(rooms: quick ? 200 : 1_000, rate: 10,
                                                                 seconds: steadySeconds)))
+    case "churn":
+        // Full: 1,000 rooms × 2 msg/s, each connection closed after 40 messages (~20 s), for 120 s. Quick: 200 rooms
+        // × 20 msg/s closed after 50 (~2.5 s, above BackoffPolicy.healthyAfter), for 12 s: four to five closes per
+        // room, enough for an escalating backoff to show.
+        report.scenarios.append(("churn", runChurnBenchmark(rooms: roomCounts?.first ?? (quick ? 200 : 1_000),
+                                                            rate: quick ? 20 : 2, closeAfter: quick ? 50 : 40,
+                                                            seconds: seconds ?? (quick ? 12 : 120))))
     case "codecs":
         progress("codecs")
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))

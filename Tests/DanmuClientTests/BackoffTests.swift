@@ -33,6 +33,21 @@ final class BackoffTests: XCTestCase {
         XCTAssertLessThanOrEqual(backoff.nextDelay(policy: policy), 100_000_000)
     }
 
+    /// Issue 17, bug 6: after a good connection (counter reset) the default policy waits the first step, 250-500 ms,
+    /// and a connection counts as good after 2 s, not a minute.
+    func testDefaultPolicyReconnectsWithinHalfASecondAfterAGoodConnection() {
+        let defaults = BackoffPolicy()
+        XCTAssertEqual(defaults.healthyAfter, .seconds(2))
+        for seed in 0..<100 as Range<UInt64> {
+            var backoff = Backoff(seed: seed)
+            for _ in 0..<20 { _ = backoff.nextDelay(policy: defaults) }
+            backoff.reset()
+            let delay = backoff.nextDelay(policy: defaults)
+            XCTAssertLessThanOrEqual(delay, 500_000_000)
+            XCTAssertGreaterThanOrEqual(delay, 250_000_000)
+        }
+    }
+
     func testWeightedFailureWaitsLonger() {
         var plain = Backoff(seed: 3)
         var weighted = Backoff(seed: 3)

@@ -17,7 +17,7 @@ private struct ManualRoom {
 
     static var fastTiming: RoomTiming {
         var timing = RoomTiming()
-        timing.backoff = BackoffPolicy(initial: .seconds(1), maximum: .seconds(8), jitter: 0, healthyAfter: .seconds(60))
+        timing.backoff = BackoffPolicy(initial: .seconds(1), maximum: .seconds(8), jitter: 0)  // healthy after 2 s
         return timing
     }
 
@@ -42,7 +42,7 @@ private struct ManualRoom {
         while now < end {
             let next = min(end, now + step.nanoseconds, timer ?? Int64.max)
             now = next
-            if traffic { machine.lastActivity = now }
+            if traffic { machine.bytesRead(now: now, frames: 1) }
             if let deadline = timer, deadline <= now {
                 timer = nil
                 send(.timer)
@@ -134,12 +134,18 @@ final class RoomSessionStateMachineTests: XCTestCase {
         XCTAssertEqual(room.count(.close), 0)
     }
 
+    /// Five hosts, so that "re-resolve after max(3, hosts) failures" differs from "after 3": every host is tried
+    /// once before the token and host list are fetched again.
     func testConnectTimeoutRotatesHostsAndRefreshesAfterSeveralFailures() {
         var room = ManualRoom(resolution: true)
         room.send(.start)
-        room.send(.resolved(hostCount: 3))
+        room.send(.resolved(hostCount: 5))
         var hosts: [Int] = []
-        for _ in 0..<3 {
+        for attempt in 0..<5 {
+            guard room.machine.phase == .connecting, room.timer != nil else {
+                XCTFail("attempt \(attempt): \(room.machine.phase) before every host was tried")
+                break
+            }
             if case .connect(let index)? = room.log.last(where: { if case .connect = $0 { true } else { false } }) {
                 hosts.append(index)
             }
@@ -151,8 +157,8 @@ final class RoomSessionStateMachineTests: XCTestCase {
             room.now = room.timer!
             room.send(.timer)  // backoff over
         }
-        XCTAssertEqual(hosts, [0, 1, 2], "each failure moves to the next host")
-        XCTAssertEqual(room.machine.phase, .resolving, "three failed connects re-fetch token and hosts")
+        XCTAssertEqual(hosts, [0, 1, 2, 3, 4], "each failure moves to the next host")
+        XCTAssertEqual(room.machine.phase, .resolving, "max(3, 5) failed connects re-fetch token and hosts")
     }
 
     func testBackoffGrowsCapsAndResetsAfterHealthyPeriod() {
@@ -174,16 +180,101 @@ final class RoomSessionStateMachineTests: XCTestCase {
         XCTAssertEqual(room.timer! - room.now, 1_000_000_000, "a healthy connection resets the backoff")
     }
 
-    func testShortLivedConnectionDoesNotResetBackoff() {
+    func testConnectionClosedJustAfterAuthDoesNotResetBackoff() {
         var room = ManualRoom()
         room.send(.start)
         room.send(.closed(.connectFailed("refused")))
         room.advance(by: .seconds(2))
         room.send(.connected)
         room.send(.authReply(code: 0))
-        room.advance(by: .seconds(5), traffic: true)
+        room.advance(by: .seconds(1), traffic: true)  // data, but live for less than healthyAfter (2 s)
         room.send(.closed(.closedByPeer))
         XCTAssertEqual(room.timer! - room.now, 2_000_000_000)
+    }
+
+    /// Issue 17, bug 6: a server that closes every connection after ~20 s of good traffic. Each close is followed
+    /// by the first step, not a pause doubling up to the cap.
+    func testChurnAfterGoodTrafficReconnectsAtTheFirstStep() {
+        var room = ManualRoom()
+        room.send(.start)
+        var delays: [Int64] = []
+        for _ in 0..<10 {
+            room.send(.connected)
+            room.send(.authReply(code: 0))
+            room.advance(by: .seconds(20), traffic: true)
+            room.send(.closed(.closedByPeer))
+            delays.append(room.timer! - room.now)
+            room.advance(by: .seconds(9))
+            XCTAssertEqual(room.machine.phase, .connecting)
+        }
+        XCTAssertEqual(delays, Array(repeating: 1_000_000_000, count: 10))
+        XCTAssertEqual(room.machine.consecutiveFailures, 1)
+    }
+
+    /// The jitter stays on the short step: rooms dropped together do not come back in the same instant.
+    func testFirstStepAfterAGoodConnectionIsJitteredAndAtMostHalfASecond() {
+        var delays = Set<Int64>()
+        for id in 1...200 {
+            var room = ManualRoom(room: Int64(id), timing: RoomTiming())
+            room.goLive()
+            room.advance(by: .seconds(20), traffic: true)
+            room.send(.closed(.closedByPeer))
+            let delay = room.timer! - room.now
+            XCTAssertLessThanOrEqual(delay, 500_000_000)
+            XCTAssertGreaterThanOrEqual(delay, 250_000_000)
+            delays.insert(delay / 1_000_000)
+        }
+        XCTAssertGreaterThan(delays.count, 100, "\(delays.count) distinct milliseconds in [250, 500]")
+    }
+
+    /// The guard: a server that accepts, authenticates, sends one message and closes at once is not a good
+    /// connection; the room backs off to the cap as if refused.
+    func testTightLoopOfOneMessageConnectionsStillEscalates() {
+        var room = ManualRoom()
+        room.send(.start)
+        var delays: [Int64] = []
+        for _ in 0..<6 {
+            room.send(.connected)
+            room.send(.authReply(code: 0))
+            room.now += 10_000_000
+            room.machine.bytesRead(now: room.now, frames: 1)
+            room.now += 10_000_000
+            room.send(.closed(.closedByPeer))
+            delays.append(room.timer! - room.now)
+            room.advance(by: .seconds(9))
+        }
+        XCTAssertEqual(delays.map { $0 / 1_000_000_000 }, [1, 2, 4, 8, 8, 8])
+    }
+
+    /// Authenticated and live for long, but nothing after AUTH_REPLY (not even a heartbeat reply): escalates.
+    func testLiveConnectionThatDeliveredNothingEscalates() {
+        var room = ManualRoom()
+        room.send(.start)
+        var delays: [Int64] = []
+        for _ in 0..<4 {
+            room.send(.connected)
+            room.send(.authReply(code: 0))
+            room.advance(by: .seconds(30))
+            room.send(.closed(.closedByPeer))
+            delays.append(room.timer! - room.now)
+            room.advance(by: .seconds(9))
+        }
+        XCTAssertEqual(delays.map { $0 / 1_000_000_000 }, [1, 2, 4, 8])
+    }
+
+    /// Messages that arrive in the same read as AUTH_REPLY count as delivered (the session reports the read after
+    /// feeding the reply).
+    func testFramesReadWithTheAuthReplyCountAsDelivered() {
+        var room = ManualRoom()
+        room.send(.start)
+        room.send(.closed(.connectFailed("refused")))
+        room.advance(by: .seconds(2))
+        room.send(.connected)
+        room.send(.authReply(code: 0))
+        room.machine.bytesRead(now: room.now, frames: 3)
+        room.now += Duration.seconds(3).nanoseconds  // no further reads, no timer due yet
+        room.send(.closed(.closedByPeer))
+        XCTAssertEqual(room.timer! - room.now, 1_000_000_000)
     }
 
     func testProtocolErrorClosesAndReconnects() {
@@ -249,7 +340,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
         room.goLive()
         room.log.removeAll()
         room.now += Duration.seconds(65).nanoseconds  // the loop was stuck; bytes were waiting
-        room.machine.lastActivity = room.now
+        room.machine.bytesRead(now: room.now, frames: 1)
         room.send(.timer)
         XCTAssertEqual(room.count(.sendHeartbeat), 1)
         XCTAssertGreaterThanOrEqual(room.timer! - room.now, 1)
@@ -267,6 +358,72 @@ final class RoomSessionStateMachineTests: XCTestCase {
             buckets[Int(min(9, offset / 3_000_000_000))] += 1
         }
         XCTAssertTrue(buckets.allSatisfy { $0 >= 60 }, "\(buckets)")
+    }
+
+    /// Issue 17, bug 4: a paused socket's unread AUTH_REPLY is not the server's silence.
+    func testPausedWhileAuthenticatingIsNotAnAuthTimeout() {
+        var room = ManualRoom(resolution: true)
+        room.send(.start)
+        room.send(.resolved(hostCount: 1))
+        room.send(.connected)
+        room.advance(by: .seconds(2))
+        XCTAssertEqual(room.send(.readingPaused), [.cancelTimer])
+        room.advance(by: .seconds(60))  // twelve auth timeouts
+        XCTAssertEqual(room.machine.phase, .authenticating)
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 0)
+        XCTAssertEqual(room.count(.close), 0)
+        // After the resume the timeout counts again, from the resume (not the 3 s that were left).
+        room.send(.readingResumed)
+        room.advance(by: .milliseconds(4_900))
+        XCTAssertEqual(room.machine.phase, .authenticating)
+        room.advance(by: .milliseconds(200))
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 1)
+        XCTAssertEqual(room.machine.phase, .backingOff)
+    }
+
+    func testPausedAuthenticatingRoomGoesLiveWhenTheReplyIsRead() {
+        var room = ManualRoom()
+        room.send(.start)
+        room.send(.connected)
+        room.send(.readingPaused)
+        room.advance(by: .seconds(30))
+        room.send(.readingResumed)
+        room.send(.authReply(code: 0))
+        XCTAssertEqual(room.machine.phase, .live)
+        XCTAssertEqual(room.machine.consecutiveFailures, 0)
+    }
+
+    /// The watchdog is quiet while our own backpressure keeps the socket unread, heartbeats go on (the server
+    /// keeps the connection), and after the resume the watchdog bites again on real silence.
+    func testWatchdogQuietWhilePausedAndWorksAgainAfterResume() {
+        var room = ManualRoom()
+        room.goLive()
+        room.advance(by: .seconds(10), traffic: true)
+        room.send(.readingPaused)
+        let beatsBefore = room.count(.sendHeartbeat)
+        room.advance(by: .seconds(300))  // no traffic: we are not reading
+        XCTAssertEqual(room.machine.phase, .live)
+        XCTAssertEqual(room.count(.failed(.watchdog)), 0)
+        XCTAssertGreaterThanOrEqual(room.count(.sendHeartbeat) - beatsBefore, 9, "heartbeats stop while paused")
+        room.send(.readingResumed)
+        room.advance(by: .seconds(69))
+        XCTAssertEqual(room.machine.phase, .live, "the watchdog counts from the resume")
+        room.advance(by: .milliseconds(1_500))
+        XCTAssertEqual(room.count(.failed(.watchdog)), 1)
+        XCTAssertEqual(room.machine.phase, .backingOff)
+    }
+
+    func testNewConnectionAfterAPausedOneIsJudgedAgain() {
+        var room = ManualRoom()
+        room.goLive()
+        room.send(.readingPaused)
+        room.send(.closed(.closedByPeer))
+        room.advance(by: .seconds(2))
+        XCTAssertEqual(room.machine.phase, .connecting)
+        XCTAssertFalse(room.machine.isReadingPaused)
+        room.send(.connected)
+        room.advance(by: .milliseconds(5_100))
+        XCTAssertEqual(room.count(.failed(.authTimeout)), 1)
     }
 
     func testLateAuthReplyAfterTimeoutIsIgnored() {

@@ -19,6 +19,9 @@ public struct RoomStatistics: Sendable, Equatable {
     public var errors: Int
     /// Protocol errors (bad header, absurd length, corrupt compression, bad JSON), a subset of `errors`.
     public var protocolErrors: Int
+    /// Auth failures (no AUTH_REPLY in time, a rejecting code, closed before AUTH_REPLY), a subset of `errors`:
+    /// each one refreshes the token before the next try. Backpressure must never add to it.
+    public var authFailures: Int
     public var lastError: RoomFailure?
     /// Messages skipped because their JSON was malformed (`MessageDecoder`'s policy: skip and count; the rest
     /// of the batch is delivered and the connection kept, since reconnecting would not repair the server's data).
@@ -53,6 +56,7 @@ public struct CollectorStatistics: Sendable {
     public var reconnects: Int { rooms.reduce(0) { $0 + $1.reconnects } }
     public var errors: Int { rooms.reduce(0) { $0 + $1.errors } }
     public var protocolErrors: Int { rooms.reduce(0) { $0 + $1.protocolErrors } }
+    public var authFailures: Int { rooms.reduce(0) { $0 + $1.authFailures } }
     public var malformedMessages: Int { rooms.reduce(0) { $0 + $1.malformedMessages } }
 
     /// The statistics of one room, if it is registered.
@@ -71,8 +75,8 @@ final class RoomCounters: Sendable {
         state = Lock(
             RoomStatistics(
                 room: room, phase: .idle, bytesReceived: 0, framesReceived: 0, eventsByKind: [:], connections: 0,
-                reconnects: 0, errors: 0, protocolErrors: 0, lastError: nil, malformedMessages: 0, maskedModeSeen: false,
-                lastMessageAt: nil, readPauses: 0, isReadingPaused: false, queuedBytes: 0))
+                reconnects: 0, errors: 0, protocolErrors: 0, authFailures: 0, lastError: nil, malformedMessages: 0,
+                maskedModeSeen: false, lastMessageAt: nil, readPauses: 0, isReadingPaused: false, queuedBytes: 0))
     }
 
     /// The room's serial queue, read for `queuedBytes` (set once the session exists). Guarded by its Lock.
@@ -105,6 +109,7 @@ final class RoomCounters: Sendable {
             $0.errors += 1
             $0.lastError = failure
             if case .protocolError = failure { $0.protocolErrors += 1 }
+            if failure.isAuthFailure { $0.authFailures += 1 }
         }
     }
 }

@@ -3,7 +3,9 @@
 /// Exponential with jitter and a cap: the n-th consecutive failure waits about `initial × multiplier^(n-1)`,
 /// never more than `maximum`, and a random part (`jitter`, a fraction of the delay) is removed so that ten
 /// thousand rooms dropped by the same server hiccup do not all come back in the same millisecond.
-/// The counter resets once a connection has stayed live for `healthyAfter`.
+/// A good connection (authenticated, delivered data, live at least `healthyAfter`) resets the counter: after it the
+/// room waits only the first step. Everything else counts, so the pause grows across failures that come before or
+/// just after auth.
 public struct BackoffPolicy: Sendable, Equatable {
     /// Delay after the first failure.
     public var initial: Duration
@@ -14,7 +16,12 @@ public struct BackoffPolicy: Sendable, Equatable {
     /// Fraction of each delay that is randomized, 0 (none) … 1 (full jitter). The delay lies in
     /// `[d × (1 − jitter), d]`.
     public var jitter: Double
-    /// A connection live at least this long counts as healthy: the next failure starts again at `initial`.
+    /// A connection that authenticated, received data after AUTH_REPLY and stayed live at least this long was a
+    /// good one: its end does not escalate, the next pause is the first step (`initial`, jittered). A shorter one
+    /// counts as a failure, the guard against a server that accepts, authenticates, sends a message and closes in
+    /// a tight loop: such a room backs off to `maximum` as if refused. 2 s: far below any server's idea of a
+    /// session (the live server keeps one for minutes; issue 17 measured churn after ~20 s), far above a
+    /// close-on-accept loop (milliseconds).
     public var healthyAfter: Duration
 
     public init(
@@ -22,7 +29,7 @@ public struct BackoffPolicy: Sendable, Equatable {
         maximum: Duration = .seconds(60),
         multiplier: Double = 2,
         jitter: Double = 0.5,
-        healthyAfter: Duration = .seconds(60)
+        healthyAfter: Duration = .seconds(2)
     ) {
         self.initial = initial
         self.maximum = maximum

@@ -69,10 +69,19 @@ final class RoomSession: ConnectionHandler {
         feed(.protocolError(error.description))
     }
 
-    /// Re-evaluates whether this room's socket should be read (queue full, stream full, shutting down).
+    /// Re-evaluates whether this room's socket should be read (queue full, stream full, shutting down), and tells
+    /// the state machine, which must not judge the server by a silence that is ours.
+    ///
+    /// Backpressure pauses only a live connection. Issue 17, bug 4: a socket paused while authenticating left its
+    /// AUTH_REPLY unread and the room collected "no AUTH_REPLY in time" failures (token refresh, doubled backoff).
+    /// Suspending the auth timeout alone would not do: we send no heartbeat before AUTH_REPLY, so a handshake
+    /// paused for a minute is closed by the server, again an auth failure. Reading until AUTH_REPLY is sound
+    /// because the server sends nothing before it: the extra intake is what arrives in the same reads (at most
+    /// `maxReadsPerEvent` × the receive buffer per connection, once), and the room pauses the moment it is live.
     func applyReadState() {
         guard let connection else { return }
-        let pause = queueFull || core.streamPressure || quiesced
+        let pressured = queueFull || core.streamPressure
+        let pause = quiesced || (pressured && machine.phase == .live)
         guard pause != readingPaused else { return }
         readingPaused = pause
         if pause {
@@ -85,6 +94,7 @@ final class RoomSession: ConnectionHandler {
             core.reactor.resumeReading(connection)
             counters.update { $0.isReadingPaused = false }
         }
+        feed(pause ? .readingPaused : .readingResumed)
     }
 
     /// Shutdown, first step: no more reads, timers or reconnects; the connection stays open until `close()`.
@@ -115,7 +125,6 @@ final class RoomSession: ConnectionHandler {
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
         let now = RoomClock.monotonicNanos()
-        machine.lastActivity = now
         let receivedAt = RoomClock.unixNanos()
         var batch: [Frame] = []
         var cost = 0
@@ -140,6 +149,8 @@ final class RoomSession: ConnectionHandler {
         } else if let authCode {
             feed(.authReply(code: authCode))
         }
+        // After the reply was fed: frames that came in the same read as AUTH_REPLY count as delivered.
+        machine.bytesRead(now: now, frames: batch.count - (authCode == nil ? 0 : 1))
     }
 
     func connection(_ id: ConnectionID, didClose reason: CloseReason) {
@@ -179,10 +190,6 @@ final class RoomSession: ConnectionHandler {
         while let current = next {
             next = nil
             let now = RoomClock.monotonicNanos()
-            if current == .timer && readingPaused {
-                // Silence we caused ourselves (backpressure) is not the server's: keep the watchdog quiet.
-                machine.lastActivity = now
-            }
             for action in machine.handle(current, now: now, timing: core.timing) {
                 perform(action, now: now)
             }
@@ -193,6 +200,8 @@ final class RoomSession: ConnectionHandler {
             publishedPhase = machine.phase
             let phase = publishedPhase
             counters.update { $0.phase = phase }
+            // A room that just went live under pressure pauses now (it was read while authenticating).
+            applyReadState()
         }
     }
 

@@ -96,6 +96,11 @@ struct RoomStateMachine {
         case closed(RoomFailure)
         /// The bytes received were not valid protocol: close and reconnect.
         case protocolError(String)
+        /// The session stopped reading the connection (backpressure: room queue or event stream full). From now on
+        /// the server's silence is ours: the auth timeout and the watchdog are suspended until `.readingResumed`.
+        case readingPaused
+        /// The session reads the connection again; the auth timeout or the watchdog starts afresh from now.
+        case readingResumed
         /// The wake-up deadline passed.
         case timer
         /// The user removed the room.
@@ -120,14 +125,18 @@ struct RoomStateMachine {
     }
 
     private(set) var phase: RoomPhase = .idle
-    /// Monotonic time (ns) of the last byte received; the session updates it on every read.
-    var lastActivity: Int64 = 0
+    /// Monotonic time (ns) of the last byte received (`bytesRead`), or of the resume after a pause.
+    private(set) var lastActivity: Int64 = 0
     private(set) var hostIndex = 0
     private(set) var hostCount = 1
     private var backoff: Backoff
     private var deadline: Int64 = 0
     private var nextHeartbeat: Int64 = 0
     private var liveSince: Int64 = 0
+    /// The live connection received a frame after its AUTH_REPLY (a message or a heartbeat reply).
+    private var deliveredSinceLive = false
+    /// The current connection is not being read (backpressure): nothing it does not say may be held against it.
+    private(set) var isReadingPaused = false
     private var failuresSinceResolve = 0
     private var mustRefresh = false
     private var hasEndpoint = false
@@ -146,6 +155,14 @@ struct RoomStateMachine {
     }
 
     var consecutiveFailures: Int { backoff.failures }
+
+    /// Bytes arrived on the current connection: `frames` complete frames besides its AUTH_REPLY. No actions, so a
+    /// read costs no timer update (the watchdog is checked when the timer fires). Call it after feeding the
+    /// read's `.authReply`, so that frames in the same read as the reply count as delivered.
+    mutating func bytesRead(now: Int64, frames: Int) {
+        lastActivity = now
+        if frames > 0 && phase == .live { deliveredSinceLive = true }
+    }
 
     mutating func handle(_ input: Input, now: Int64, timing: RoomTiming) -> [Action] {
         switch (phase, input) {
@@ -180,6 +197,7 @@ struct RoomStateMachine {
             }
             phase = .live
             liveSince = now
+            deliveredSinceLive = false
             failuresSinceResolve = 0
             lastActivity = now
             // PROTOCOL.md §8: one heartbeat right after AUTH_REPLY; the periodic ones start at a phase derived
@@ -191,6 +209,20 @@ struct RoomStateMachine {
         case (.connecting, .protocolError(let why)), (.authenticating, .protocolError(let why)),
             (.live, .protocolError(let why)):
             return fail(.protocolError(why), now: now, timing: timing, closeConnection: true)
+        case (.authenticating, .readingPaused), (.live, .readingPaused):
+            guard !isReadingPaused else { return [] }
+            isReadingPaused = true
+            // Issue 17, bug 4: a paused socket's AUTH_REPLY stays unread, so the auth timeout fired and the room was
+            // recorded as an auth failure (token refresh, doubled backoff, possibly give-up). While paused there is
+            // no auth deadline; a live room keeps its heartbeats (the server keeps the socket) but no watchdog.
+            return phase == .authenticating ? [.cancelTimer] : [arm(liveDeadline(timing: timing))]
+        case (.authenticating, .readingResumed), (.live, .readingResumed):
+            guard isReadingPaused else { return [] }
+            isReadingPaused = false
+            // Fresh, not the remainder: the bytes the server sent while we were not reading are still unread.
+            lastActivity = now
+            if phase == .authenticating { return [arm(now + timing.authTimeout.nanoseconds)] }
+            return [arm(liveDeadline(timing: timing))]
         case (_, .timer):
             return timerFired(now: now, timing: timing)
         default:
@@ -208,7 +240,7 @@ struct RoomStateMachine {
         case .backingOff where now >= deadline:
             return beginAttempt(now: now, timing: timing, isRetry: true)
         case .live:
-            if now - lastActivity >= timing.watchdogTimeout.nanoseconds {
+            if !isReadingPaused && now - lastActivity >= timing.watchdogTimeout.nanoseconds {
                 return fail(.watchdog, now: now, timing: timing, closeConnection: true)
             }
             var actions: [Action] = []
@@ -228,9 +260,10 @@ struct RoomStateMachine {
         }
     }
 
-    /// The live wake-up: the next heartbeat or the moment the watchdog would bite, whichever is first.
+    /// The live wake-up: the next heartbeat or the moment the watchdog would bite, whichever is first (only the
+    /// heartbeat while reading is paused).
     private func liveDeadline(timing: RoomTiming) -> Int64 {
-        min(nextHeartbeat, lastActivity + timing.watchdogTimeout.nanoseconds)
+        isReadingPaused ? nextHeartbeat : min(nextHeartbeat, lastActivity + timing.watchdogTimeout.nanoseconds)
     }
 
     private mutating func arm(_ at: Int64) -> Action {
@@ -253,6 +286,7 @@ struct RoomStateMachine {
 
     private mutating func connect(now: Int64, timing: RoomTiming) -> [Action] {
         phase = .connecting
+        isReadingPaused = false  // a new connection starts being read
         return [.connect(hostIndex: hostIndex), arm(now + timing.connectTimeout.nanoseconds)]
     }
 
@@ -261,7 +295,14 @@ struct RoomStateMachine {
         -> [Action]
     {
         var actions: [Action] = closeConnection ? [.close, .failed(failure)] : [.failed(failure)]
-        if phase == .live && now - liveSince >= timing.backoff.healthyAfter.nanoseconds {
+        isReadingPaused = false
+        // Issue 17, bug 6: only a connection live for 60 s used to count as healthy, so a server that closes every
+        // connection after ~20 s of good traffic drove each room's pause to the 60 s cap (46 % of the danmaku
+        // received). Now a connection that authenticated, delivered data and outlived `healthyAfter` does not
+        // escalate: the count starts over and the pause is the first, jittered step. Everything else escalates:
+        // connect and auth failures, and a close just after auth or with nothing received after AUTH_REPLY, which
+        // keeps a server that accepts, authenticates and drops us at once from being hammered in a tight loop.
+        if phase == .live && deliveredSinceLive && now - liveSince >= timing.backoff.healthyAfter.nanoseconds {
             backoff.reset()
         }
         if failure.isAuthFailure {
