@@ -18,7 +18,7 @@ final class PausedRoomAuthTests: XCTestCase {
         // Short enough that a paused handshake fails several times within the observation window below.
         configuration.timing.authTimeout = .milliseconds(1_000 * sanitizerSlowdown)
         let collector = try DanmuCollector(configuration: configuration)
-        let stream = collector.events  // requested, never read: the stream fills and every socket pauses
+        let stream = collector.makeEventStream()  // requested, never read: the stream fills and every socket pauses
         try collector.start()
         defer { collector.shutdown() }
         collector.add(room: 1)

@@ -252,7 +252,8 @@ final class RoomSession: ConnectionHandler {
         inConnectCall = true
         defer { inConnectCall = false }
         do throws(SystemError) {
-            let id = try core.reactor.connect(to: address, timeout: core.timing.connectTimeout, handler: self)
+            // No reactor timer: the state machine already armed the room's one timer for the connect timeout.
+            let id = try core.reactor.connect(to: address, timeout: nil, handler: self)
             if connection == nil && machine.phase == .connecting { connection = id }
         } catch {
             deferred = .closed(.connectFailed(error.description))
