@@ -18,16 +18,10 @@ func runLoopBenchmark(quick: Bool) -> [BenchmarkFigure] {
 
 enum LoopBench {
     /// Runs `body` on the reactor's IO thread and waits for it (polling: no Dispatch, no Foundation).
-    static func onLoop<T>(_ reactor: Reactor, _ body: @escaping () -> T) -> T {
-        let slot = LoopSlot<T>()
-        slot.body = body
-        let accepted = reactor.execute {
-            slot.result = slot.body!()
-            slot.done.store(true, ordering: .releasing)
-        }
-        precondition(accepted)
-        while !slot.done.load(ordering: .acquiring) { usleep(50) }
-        return slot.result!
+    /// Runs `body` on the loop and waits (the reactor is running for the whole benchmark).
+    static func onLoop<T: Sendable>(_ reactor: Reactor, _ body: @escaping @Sendable () -> T) -> T {
+        guard let result = reactor.executeAndWait(body) else { preconditionFailure("the reactor stopped") }
+        return result
     }
 
     static func waitFor(timeoutSeconds: Double, _ condition: () -> Bool) -> Bool {
@@ -274,9 +268,3 @@ enum LoopBench {
     }
 }
 
-/// Carries a body to the loop and its result back (the benchmark's main thread polls `done`).
-final class LoopSlot<T>: @unchecked Sendable {
-    var body: (() -> T)?
-    var result: T?
-    let done = Atomic<Bool>(false)
-}

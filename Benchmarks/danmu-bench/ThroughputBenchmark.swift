@@ -3,7 +3,7 @@ import Glibc
 
 /// A room's events the throughput handler counts (everything but connection control).
 private func chatEvents(_ room: RoomStatistics) -> Int {
-    room.events - (room.eventsByKind["popularity"] ?? 0) - (room.eventsByKind["auth_reply"] ?? 0)
+    room.events - (room.eventsByKind[.popularity] ?? 0) - (room.eventsByKind[.authReply] ?? 0)
 }
 
 /// Progress lines for a run that missed events: the collector's reconnects and errors, then every room that did

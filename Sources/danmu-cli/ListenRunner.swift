@@ -87,7 +87,7 @@ struct ListenRunner {
                     warnings: warnings.totalWarnings))
         }
         let totals = Totals(
-            events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind["danmaku"] ?? 0) })
+            events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind[.danmaku] ?? 0) })
         if let failure = written.failure, !failure.hasSuffix(Posix.describe(EPIPE)) { return (1, totals) }
         return (0, totals)
     }
@@ -153,7 +153,7 @@ struct ListenRunner {
         json.add("seconds", Double(SystemClock.monotonicNanoseconds() - started) / 1e9)
         json.add("stopped_by", reason ?? "duration")
         var byKind: [String: Int] = [:]
-        for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind, default: 0] += count } }
+        for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind.rawValue, default: 0] += count } }
         json.add("by_kind", object: byKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         return json.text
     }

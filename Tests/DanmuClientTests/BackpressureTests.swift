@@ -223,10 +223,10 @@ final class BackpressureTests: XCTestCase {
         let statistics = try XCTUnwrap(collector.statistics()[room: 1])
         XCTAssertGreaterThan(delivered, 9 + 10, "queued frames were not delivered during shutdown")
         XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(delivered)))
-        XCTAssertEqual(statistics.eventsByKind["danmaku"], delivered)
+        XCTAssertEqual(statistics.eventsByKind[.danmaku], delivered)
         XCTAssertGreaterThanOrEqual(statistics.framesReceived, framesRead)
         // One message per op-5 frame: every frame read (minus AUTH_REPLY and heartbeat replies) was delivered.
-        let controlFrames = (statistics.eventsByKind["auth_reply"] ?? 0) + (statistics.eventsByKind["popularity"] ?? 0)
+        let controlFrames = (statistics.eventsByKind[.authReply] ?? 0) + (statistics.eventsByKind[.popularity] ?? 0)
         XCTAssertEqual(delivered, statistics.framesReceived - controlFrames)
         XCTAssertEqual(recorder.violations, 0)
     }

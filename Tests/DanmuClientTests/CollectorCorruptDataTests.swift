@@ -100,7 +100,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         try collector.start()
         collector.add(room: 9)
         XCTAssertTrue(waitUntil { collector.statistics()[room: 9]?.maskedModeSeen == true })
-        XCTAssertEqual(collector.statistics()[room: 9]?.eventsByKind["login_notice"], 1)
+        XCTAssertEqual(collector.statistics()[room: 9]?.eventsByKind[.loginNotice], 1)
         collector.shutdown()
     }
 

@@ -34,8 +34,8 @@ final class ReadmeUsageTests: XCTestCase {
         defer { simulator.close() }
         let statistics = try printLiveChat(rooms: [1, 2, 3], seconds: 1, server: simulator.server)
         XCTAssertEqual(statistics.roomsLive, 3)
-        XCTAssertGreaterThan(statistics.rooms.reduce(0) { $0 + ($1.eventsByKind["danmaku"] ?? 0) }, 0)
-        XCTAssertGreaterThan(statistics.rooms.reduce(0) { $0 + ($1.eventsByKind["gift"] ?? 0) }, 0)
+        XCTAssertGreaterThan(statistics.rooms.reduce(0) { $0 + ($1.eventsByKind[.danmaku] ?? 0) }, 0)
+        XCTAssertGreaterThan(statistics.rooms.reduce(0) { $0 + ($1.eventsByKind[.gift] ?? 0) }, 0)
         XCTAssertEqual(statistics.errors, 0)
     }
 }

@@ -42,7 +42,7 @@ final class ScaleRoomsTests: XCTestCase {
         XCTAssertEqual(recorder.violations, 0)
         for room in Int64(1)...1_100 {
             XCTAssertEqual(recorder.seqs(room), Array(1...UInt64(perRoom)), "room \(room)")
-            XCTAssertEqual(statistics[room: room]?.eventsByKind["danmaku"], perRoom)
+            XCTAssertEqual(statistics[room: room]?.eventsByKind[.danmaku], perRoom)
         }
         XCTAssertEqual(simulator.simulator.statistics().connectionsOpen, 1_100)
 

@@ -10,7 +10,7 @@ public struct RoomStatistics: Sendable, Equatable {
     /// Outer packets split from those bytes.
     public var framesReceived: Int
     /// Events delivered to the handler, by `EventKind` name ("danmaku", "gift", …).
-    public var eventsByKind: [String: Int]
+    public var eventsByKind: [EventKind: Int]
     /// Successful TCP connects.
     public var connections: Int
     /// Attempts started after a failure.
@@ -114,18 +114,10 @@ final class RoomCounters: Sendable {
     }
 }
 
-/// Clocks read directly (vDSO, no syscall): the state machine's monotonic nanoseconds and the wall clock
-/// stamped on events.
+/// The session's clocks, from EventLoop's `SystemClock`: the state machine's monotonic nanoseconds (signed, as
+/// it subtracts them) and the wall clock stamped on events.
 enum RoomClock {
-    static func monotonicNanos() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
+    static func monotonicNanos() -> Int64 { Int64(SystemClock.monotonicNanoseconds()) }
 
-    static func unixNanos() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
+    static func unixNanos() -> Int64 { SystemClock.realtimeNanoseconds() }
 }

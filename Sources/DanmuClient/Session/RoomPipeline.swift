@@ -38,13 +38,13 @@ final class RoomPipeline: @unchecked Sendable {
     private func deliver(_ decoded: [DanmuEvent], receivedAt: Int64) {
         let handler = core.currentHandler
         let stream = core.currentStream
-        var kinds: [(String, Int)] = []
+        var kinds: [(EventKind, Int)] = []
         var masked = false
         var events: [RoomEvent] = []
         events.reserveCapacity(decoded.count)
         for event in decoded {
             events.append(RoomEvent(room: room, receivedAt: receivedAt, event: event))
-            let kind = event.kindName
+            let kind = event.kind
             if let index = kinds.firstIndex(where: { $0.0 == kind }) {
                 kinds[index].1 += 1
             } else {
@@ -63,9 +63,6 @@ final class RoomPipeline: @unchecked Sendable {
 }
 
 extension DanmuEvent {
-    /// The stable kind name used as the statistics key.
-    var kindName: String { kind.rawValue }
-
     /// Guest mode (PROTOCOL.md §7): the server announced it (LOG_IN_NOTICE) or a name arrived masked.
     var revealsMaskedMode: Bool {
         switch self {
