@@ -119,7 +119,10 @@ final class WebSocketFrameTests: XCTestCase {
         encoder.encodeClose(WebSocketClose(code: .normalClosure, reason: "done"), into: &bytes)
         XCTAssertEqual(
             try decodeAllSplits(bytes),
-            [.ping([9]), .pong([]), .message(.binary, [1, 2, 3, 4]), .close(WebSocketClose(code: .normalClosure, reason: "done"))])
+            [
+                .ping([9]), .pong([]), .message(.binary, [1, 2, 3, 4]),
+                .close(WebSocketClose(code: .normalClosure, reason: "done")),
+            ])
     }
 
     private func assertRejected(

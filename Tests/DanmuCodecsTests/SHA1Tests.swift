@@ -53,7 +53,8 @@ final class SHA1Tests: XCTestCase {
         guard let file = fopen(path, "w") else { return XCTFail("cannot write \(path)") }
         fputs(text, file)
         fclose(file)
-        let script = "import hashlib,sys\nfor l in open(sys.argv[1]): print(hashlib.sha1(bytes.fromhex(l.strip())).hexdigest())"
+        let script =
+            "import hashlib,sys\nfor l in open(sys.argv[1]): print(hashlib.sha1(bytes.fromhex(l.strip())).hexdigest())"
         let output = try runCommand(["timeout", "60", "python3", "-c", script, path])
         let expected = output.split(separator: "\n").map(String.init)
         XCTAssertEqual(expected.count, inputs.count)
@@ -66,7 +67,9 @@ final class SHA1Tests: XCTestCase {
 /// Runs `arguments` (looked up in PATH) and returns its standard output; throws when it cannot start or fails.
 private func runCommand(_ arguments: [String]) throws -> String {
     struct CommandFailed: Error { var status: Int32 }
-    let quoted = arguments.map { "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }.joined(separator: " ")
+    let quoted = arguments.map {
+        "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }.joined(separator: " ")
     guard let pipe = popen(quoted, "r") else { throw CommandFailed(status: -1) }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)

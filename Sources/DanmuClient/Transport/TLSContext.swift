@@ -50,7 +50,8 @@ public final class TLSContext: @unchecked Sendable {  // the SSL_CTX is only rea
     }
 
     /// A server context (the simulator's wss endpoint, tests): a PEM certificate chain and its private key.
-    public init(library given: TLSLibrary? = nil, certificateChainFile: String, privateKeyFile: String) throws(TLSError) {
+    public init(library given: TLSLibrary? = nil, certificateChainFile: String, privateKeyFile: String) throws(TLSError)
+    {
         let library: TLSLibrary
         if let given { library = given } else { library = try TLSLibrary.shared() }
         self.library = library

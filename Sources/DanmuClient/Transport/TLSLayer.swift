@@ -38,7 +38,8 @@ public final class TLSLayer {
         precondition(!context.isServer, "a client TLSLayer needs a client TLSContext")
         try self.init(context: context)
         let lib = library
-        // SSL_set_tlsext_host_name is a macro: SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, name).
+        // SSL_set_tlsext_host_name is a macro:
+        // SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, name).
         // RFC 6066 §3 forbids IP literals in SNI.
         if !Self.isIPLiteral(serverName) {
             let ok = serverName.withCString { name in
@@ -183,8 +184,12 @@ public final class TLSLayer {
             switch code {
             case TLSLibrary.SSL_ERROR_WANT_READ, TLSLibrary.SSL_ERROR_WANT_WRITE: return
             case TLSLibrary.SSL_ERROR_ZERO_RETURN:
+                // Answer the peer's close_notify with ours (drained into `outgoing` by the caller): a server
+                // such as Python's asyncio otherwise waits for it until its shutdown timeout.
                 state = .closed
                 output.closed = true
+                library.ERR_clear_error()
+                _ = library.SSL_shutdown(ssl)
                 return
             default:
                 throw TLSError(.protocolFailure(library.errorQueueText("SSL_read failed (SSL error \(code))")))

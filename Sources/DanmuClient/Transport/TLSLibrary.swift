@@ -27,7 +27,8 @@ public struct TLSError: Error, Equatable, Sendable, CustomStringConvertible {
             "tls: cannot load libssl.so.3 (install the Debian/Ubuntu package 'libssl3'): \(detail)"
         case .symbolMissing(let name): "tls: libssl.so.3 lacks \(name) (OpenSSL 3.0 or later is needed)"
         case .caFileUnusable(let path, let detail): "tls: cannot use CA file \(path): \(detail)"
-        case .certificateRejected(let code, let detail): "tls: server certificate rejected: \(detail) (X509 error \(code))"
+        case .certificateRejected(let code, let detail):
+            "tls: server certificate rejected: \(detail) (X509 error \(code))"
         case .protocolFailure(let detail): "tls: \(detail)"
         case .setupFailed(let call): "tls: \(call) failed"
         }

@@ -78,15 +78,19 @@ public struct WebSocketFrameEncoder {
             output.append(UInt8(truncatingIfNeeded: count))
         } else {
             output.append(maskBit | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: count >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                output.append(UInt8(truncatingIfNeeded: count >> shift))
+            }
         }
         guard masks else {
             output.append(contentsOf: payload)
             return
         }
         let key = UInt32(truncatingIfNeeded: random.next())
-        let keyBytes = [UInt8(key >> 24), UInt8(truncatingIfNeeded: key >> 16), UInt8(truncatingIfNeeded: key >> 8),
-                        UInt8(truncatingIfNeeded: key)]
+        let keyBytes = [
+            UInt8(key >> 24), UInt8(truncatingIfNeeded: key >> 16), UInt8(truncatingIfNeeded: key >> 8),
+            UInt8(truncatingIfNeeded: key),
+        ]
         output.append(contentsOf: keyBytes)
         let start = output.count
         output.append(contentsOf: payload)

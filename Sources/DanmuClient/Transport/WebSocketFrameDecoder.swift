@@ -191,7 +191,9 @@ public struct WebSocketFrameDecoder {
             if length >> 63 != 0 { throw WebSocketError(.invalidLength) }
             if length <= 0xFFFF { throw WebSocketError(.nonMinimalLength) }
         }
-        if length > UInt64(limits.maxFrameSize) { throw WebSocketError(.frameTooLarge(length, limit: limits.maxFrameSize)) }
+        if length > UInt64(limits.maxFrameSize) {
+            throw WebSocketError(.frameTooLarge(length, limit: limits.maxFrameSize))
+        }
         let size = Int(length)
         if !opcode.isControl, message.count + size > limits.maxMessageSize {
             throw WebSocketError(.messageTooLarge(message.count + size, limit: limits.maxMessageSize))

@@ -32,7 +32,9 @@ public struct WebSocketHandshake: Sendable {
         var nonce: [UInt8] = []
         for _ in 0..<2 {
             let word = random.next()
-            for shift in stride(from: 0, to: 64, by: 8) { nonce.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                nonce.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
         }
         key = Base64.encode(nonce)
     }
