@@ -9,10 +9,12 @@ final class ReferenceServer {
     let port: UInt16
     private var exited = false
 
-    /// Skips the test when `python3 -c "import <module>"` fails (the reference library is not installed).
+    /// Fails the test (never skips: CI must not pass without its reference) when `python3 -c "import <module>"`
+    /// fails; `Scripts/ensure-test-deps.sh` installs it.
     static func requirePython(module: String) throws {
         if system("python3 -c 'import \(module)' >/dev/null 2>&1") != 0 {
-            throw XCTSkip("python3 module \(module) is not installed (pip install \(module))")
+            throw MissingTestDependency(
+                description: "python3 module \(module) is not installed: run Scripts/ensure-test-deps.sh")
         }
     }
 
@@ -126,7 +128,9 @@ struct TestCertificates {
     var untrustedKey: String { directory + "/other.key" }
 
     init() throws {
-        if system("command -v openssl >/dev/null 2>&1") != 0 { throw XCTSkip("the openssl CLI is not installed") }
+        if system("command -v openssl >/dev/null 2>&1") != 0 {
+            throw MissingTestDependency(description: "the openssl CLI is not installed: run Scripts/ensure-test-deps.sh")
+        }
         directory = String(cString: mkdtemp(strdup("/tmp/danmu-tls-XXXXXX")))
         let script = TestFiles.repositoryRoot + "/Scripts/make_test_certificates.sh"
         guard system("'\(script)' '\(directory)' >/dev/null") == 0 else {
@@ -135,4 +139,9 @@ struct TestCertificates {
     }
 
     func remove() { _ = system("rm -rf '\(directory)'") }
+}
+
+/// A reference component a test needs is absent: a failure naming the setup script, never a skip.
+struct MissingTestDependency: Error, CustomStringConvertible {
+    var description: String
 }
