@@ -123,8 +123,7 @@ public struct MessageDecoder: Sendable {
             guard let header = PacketHeader(parsing: rest) else {
                 throw .truncatedBatch(declared: PacketHeader.size, available: rest.count)
             }
-            if header.length < UInt32(PacketHeader.size) { throw .lengthTooSmall(header.length) }
-            if header.headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(header.headerLength) }
+            try header.validate(maxLength: nil)
             guard Int(header.length) <= rest.count else {
                 throw .truncatedBatch(declared: Int(header.length), available: rest.count)
             }
