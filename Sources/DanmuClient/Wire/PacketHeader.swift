@@ -87,7 +87,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
     }
 
     @inline(__always)
-    static func append32(_ value: UInt32, to out: inout [UInt8]) {
+    public static func append32(_ value: UInt32, to out: inout [UInt8]) {
         out.append(UInt8(truncatingIfNeeded: value >> 24))
         out.append(UInt8(truncatingIfNeeded: value >> 16))
         out.append(UInt8(truncatingIfNeeded: value >> 8))
