@@ -28,8 +28,8 @@ let package = Package(
             ],
             path: "Benchmarks/danmu-bench"
         ),
-        // Helpers shared by the test targets and danmu-bench (fixture files, PRNG, SHA-256, hex, fds). Glibc + stdlib only.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets and danmu-bench (fixture files, PRNG, SHA-256, hex, fds). Glibc, stdlib, EventLoop.
+        .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
         .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs", "TestSupport"]),
         .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator", "TestSupport"]),
