@@ -29,7 +29,13 @@ final class CollectorThreadsTests: XCTestCase {
     private func started(expecting expected: [String: Int], by body: () throws -> DanmuCollector) throws -> (
         DanmuCollector, [String: Int]
     ) {
-        let before = counts()
+        // Threads of earlier tests may still be exiting: start from two equal readings in a row (every 100 ms, ≤ 3 s).
+        var before = counts()
+        _ = pollUntil(timeout: .seconds(3), interval: .milliseconds(100)) {
+            let now = counts()
+            defer { before = now }
+            return now == before
+        }
         let collector = try body()
         var delta: [String: Int] = [:]
         let names = ["danmu-io", "danmu-worker-N", "danmu-resolver"]

@@ -22,7 +22,13 @@ final class WorkerPoolClaimsTests: XCTestCase {
     func testDefaultPoolStartsCoresMinusOneThreadsAtLeastOne() {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let expected = max(1, cores - 1)
-        let before = threadNames().count { $0.hasPrefix("danmu-worker-") }
+        // Workers of earlier tests may still be exiting: start from two equal readings in a row (every 100 ms, ≤ 3 s).
+        var before = threadNames().count { $0.hasPrefix("danmu-worker-") }
+        _ = pollUntil(timeout: .seconds(3), interval: .milliseconds(100)) {
+            let now = threadNames().count { $0.hasPrefix("danmu-worker-") }
+            defer { before = now }
+            return now == before
+        }
         let pool = WorkerPool()
         defer { pool.shutdown() }
         XCTAssertEqual(pool.threadCount, expected, "\(cores) cores")
