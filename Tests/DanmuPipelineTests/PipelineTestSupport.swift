@@ -18,24 +18,35 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
 
 /// Runs `python3 -c script arguments…`; returns the exit status and what it printed (stdout and stderr).
 func runPython(_ script: String, _ arguments: [String]) -> (status: Int32, output: String) {
-    let outputPath = "/tmp/danmu-python-\(getpid())-\(SystemClock.monotonicNanoseconds()).out"
+    runProcess(["python3", "-c", script] + arguments)
+}
+
+/// Runs `argv` (looked up in PATH) to completion; returns the exit status (-1 if it did not exit) and its
+/// stdout + stderr.
+func runProcess(_ arguments: [String]) -> (status: Int32, output: String) {
+    let outputPath = "/tmp/danmu-process-\(getpid())-\(SystemClock.monotonicNanoseconds()).out"
     defer { unlink(outputPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = (["python3", "-c", script] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var child: pid_t = 0
-    let spawned = posix_spawnp(&child, "python3", &actions, nil, argv, environ)
-    guard spawned == 0 else { return (-1, "posix_spawnp python3: \(String(cString: strerror(spawned)))") }
+    guard let child = spawn(arguments, output: outputPath) else { return (-1, "cannot start \(arguments[0])") }
     var status: Int32 = 0
     while waitpid(child, &status, 0) < 0 && errno == EINTR {}
     let output = TestFiles.read(outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let exited = (status & 0x7f) == 0
     return (exited ? (status >> 8) & 0xff : -1, output)
+}
+
+/// Starts `argv` with stdin from /dev/null and stdout + stderr to `output`; nil when it cannot start.
+func spawn(_ arguments: [String], output: String) -> pid_t? {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var child: pid_t = 0
+    guard posix_spawnp(&child, arguments[0], &actions, nil, argv, environ) == 0 else { return nil }
+    return child
 }
 
 /// A simulator on its own reactor, stopped by `close()` (as DanmuClientTests' `SimulatorHarness`, which lives in
