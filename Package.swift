@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "DanmuSimulator", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient"]),
         // Stages (filter, anonymize, dedupe, sample), sinks (JSON Lines, SQLite via dlopen) and their backlog.
         .target(name: "DanmuPipeline", dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient"]),
-        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator"]),
+        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator", "DanmuPipeline"]),
         .executableTarget(
             name: "danmu-bench",
             dependencies: [

@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// `danmu-cli listen --sink …` through the built binary against `danmu-cli simulate`: the SQLite and JSON Lines
+/// sinks get every danmaku the simulator sent, once, in order per room (read back with Python's sqlite3 and
+/// by parsing the file); bad sink specs and unopenable paths are exit 2 with a clear message.
+final class ListenSinkTests: XCTestCase {
+    /// As `ListenTests.startSimulator` (XCTest on Linux cannot make a second test case instance to share it).
+    private func startSimulator(_ extra: [String], rooms: Int) throws -> (ChildProcess, UInt16) {
+        let simulator = try ChildProcess(
+            ["simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--summary"] + extra)
+        XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
+        let line = simulator.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
+        let port = line.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+        return (simulator, try XCTUnwrap(port, "no port in \(line)"))
+    }
+
+    private func sentTotals(_ stderr: String) -> [Int64: Int] {
+        guard let summary = summaryObject(stderr), let sent = summary["sent"] as? [String: Any] else { return [:] }
+        var totals: [Int64: Int] = [:]
+        for (room, count) in sent { if let id = Int64(room), let n = intValue(count) { totals[id] = n } }
+        return totals
+    }
+
+    func testListenIntoSQLiteAndJSONLinesSinks() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let rooms = 10
+        let (simulator, port) = try startSimulator(["--rate", "20", "--duration", "2"], rooms: rooms)
+        let db = directory.file("danmu.db"), jsonl = directory.file("danmu.jsonl")
+        let listener = try ChildProcess([
+            "listen", "--server", "127.0.0.1:\(port)", "--summary", "--no-status",
+            "--sink", "sqlite:\(db)", "--sink", "jsonl:\(jsonl)", "--filter", "kind=danmaku", "--dedupe",
+        ] + (1...rooms).map(String.init))
+        XCTAssertEqual(simulator.finish(seconds: 30), .exited(0), simulator.stderrText)
+        let sent = sentTotals(simulator.stderrText)
+        let expected = sent.values.reduce(0, +)
+        XCTAssertGreaterThan(expected, 0)
+        let caughtUp = listener.pump(seconds: 30) { _ in
+            (try? String(contentsOfFile: jsonl, encoding: .utf8))?.split(separator: "\n").count ?? 0 >= expected
+        }
+        XCTAssertTrue(caughtUp, "the jsonl sink has fewer lines than the \(expected) danmaku sent")
+        listener.send(SIGTERM)
+        XCTAssertEqual(listener.finish(seconds: 20), .exited(0), listener.stderrText)
+        XCTAssertTrue(listener.stdoutText.isEmpty, "with --sink and no --output, nothing goes to stdout")
+
+        let lines = parseJSONLines(try String(contentsOfFile: jsonl, encoding: .utf8))
+        XCTAssertTrue(lines.allSatisfy { ($0["kind"] as? String) == "danmaku" }, "--filter kind=danmaku")
+        let fromFile = danmakuSequences(lines)
+        for (room, count) in sent {
+            XCTAssertEqual(fromFile[room] ?? [], Array(1...count), "jsonl room \(room)")
+        }
+
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = """
+            import sqlite3, sys, json, collections
+            seqs = collections.defaultdict(list)
+            for room, id_str in sqlite3.connect(sys.argv[1]).execute("SELECT room, id_str FROM events ORDER BY id"):
+                seqs[room].append(int(id_str.split("-")[2]))
+            print(json.dumps(seqs))
+            """
+        python.arguments = ["python3", "-c", script, db]
+        let pipe = Pipe()
+        python.standardOutput = pipe
+        try python.run()
+        python.waitUntilExit()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let fromDB = try XCTUnwrap(JSONSerialization.jsonObject(with: output) as? [String: [Int]])
+        for (room, count) in sent {
+            XCTAssertEqual(fromDB["\(room)"] ?? [], Array(1...count), "sqlite room \(room)")
+        }
+
+        let summary = try XCTUnwrap(summaryObject(listener.stderrText), listener.stderrText)
+        let sinks = try XCTUnwrap(summary["sinks"] as? [[String: Any]])
+        XCTAssertEqual(sinks.count, 2)
+        for sink in sinks {
+            XCTAssertEqual(intValue(sink["written"] as Any), expected, "\(sink)")
+            XCTAssertEqual(intValue(sink["failures"] as Any), 0)
+            XCTAssertEqual(intValue(sink["backlog_bytes"] as Any), 0)
+        }
+    }
+
+    func testBadSinkSpecsAndPathsExitTwoAtStart() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        directory.write("short.key", "tooshort")
+        for (arguments, message) in [
+            (["--sink", "mongodb://x"], "--sink must be jsonl:PATH, sqlite:PATH or redis://"),
+            (["--sink", "sqlite:/nonexistent-dir/x.db"], "/nonexistent-dir/x.db"),
+            (["--sink", "jsonl:/nonexistent-dir/x.jsonl"], "/nonexistent-dir/x.jsonl"),
+            (["--sink", "redis://example.com"], "IPv4"),
+            (["--sink", "redis://127.0.0.1?maxlen=x"], "maxlen"),
+            (["--sink", "jsonl:\(directory.file("a"))", "--filter", "colour=red"], "--filter key"),
+            (["--dedupe"], "give at least one --sink"),
+            (["--sink", "jsonl:\(directory.file("b"))", "--anonymize-key-file", directory.file("short.key")],
+             "at least 16 bytes"),
+        ] {
+            let (ended, _, stderr) = try ChildProcess.run(["listen", "--server", "127.0.0.1:1", "1"] + arguments)
+            XCTAssertEqual(ended, Termination.exited(2), "\(arguments): \(stderr)")
+            XCTAssertTrue(stderr.contains(message), "\(arguments): \(stderr)")
+        }
+    }
+}
