@@ -27,7 +27,8 @@ let package = Package(
         .executableTarget(
             name: "danmu-bench",
             dependencies: [
-                "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "TestSupport",
+                "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "DanmuPipeline",
+                "TestSupport",
             ],
             path: "Benchmarks/danmu-bench"
         ),

@@ -19,6 +19,10 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
     private var commit: SQLiteLibrary.Statement?
     private var rollback: SQLiteLibrary.Statement?
 
+    /// The schema's migrations as SQL text, in order (docs/sqlite.md); for tools and baselines that build the same
+    /// tables.
+    public static var migrationSQL: [String] { SQLiteSchema.migrations }
+
     /// The schema version this code writes (`PRAGMA user_version`).
     public static var schemaVersion: Int64 { Int64(SQLiteSchema.migrations.count) }
 
