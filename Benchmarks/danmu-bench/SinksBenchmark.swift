@@ -20,8 +20,9 @@ private func sinkRows(_ count: Int) -> [SinkRecord] {
         d.idStr = "sim-\(i % 100 + 1)-\(i / 100 + 1)-\(i)"
         d.sendTimeMs = 1_700_000_000_000 + Int64(i)
         d.userHash = "8d3a1f0c"
-        let event = RoomEvent(room: Int64(i % 100 + 1), receivedAt: 1_700_000_000_000_000_000 + Int64(i) * 1000,
-                              event: .danmaku(d))
+        let event = RoomEvent(
+            room: Int64(i % 100 + 1), receivedAt: 1_700_000_000_000_000_000 + Int64(i) * 1000,
+            event: .danmaku(d))
         return SinkRecord(event, writer: &writer)
     }
 }
@@ -68,6 +69,7 @@ private let pythonBaseline = """
     rows = [tuple(r) for r in json.load(open(rows_path))]
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA cache_size=-65536"); db.execute("PRAGMA wal_autocheckpoint=16384")
     db.executescript(open(schema_path).read())
     sql = ("INSERT OR IGNORE INTO events (room, received_at, kind, cmd, id_str, uid, uname, text, json)"
            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -120,14 +122,17 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
             return figures
         }
     }
-    figures.append(BenchmarkFigure(name: "sqlite_rows_per_second", value: median(ours), unit: "rows/s",
-                                   note: "SinkRunner + SQLiteSink, WAL, synchronous=NORMAL, batches ≤ 4096"))
+    figures.append(
+        BenchmarkFigure(
+            name: "sqlite_rows_per_second", value: median(ours), unit: "rows/s",
+            note: "SinkRunner + SQLiteSink, WAL, synchronous=NORMAL, batches ≤ 4096"))
 
     // SQLite, Python executemany of the same rows.
     var json = "["
     for (index, r) in rows.enumerated() {
         if index > 0 { json += "," }
-        json += "[\(r.room),\(r.receivedAt / 1_000_000),\(jsonString(r.kind)),\(jsonString(r.cmd)),"
+        json +=
+            "[\(r.room),\(r.receivedAt / 1_000_000),\(jsonString(r.kind)),\(jsonString(r.cmd)),"
             + "\(jsonString(r.idStr)),\(r.uid.map(String.init) ?? "null"),\(jsonString(r.uname)),"
             + "\(jsonString(r.text)),\(jsonString(String(decoding: r.json, as: UTF8.self)))]"
     }
@@ -144,10 +149,14 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
         python.append(rate)
     }
     if !python.isEmpty {
-        figures.append(BenchmarkFigure(name: "sqlite_python_executemany_rows_per_second", value: median(python),
-                                       unit: "rows/s", note: "python3 sqlite3, same rows, schema, pragmas, batches"))
-        figures.append(BenchmarkFigure(name: "sqlite_ratio_vs_python", value: median(ours) / median(python),
-                                       unit: "×", note: "target ≥ 2"))
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_python_executemany_rows_per_second", value: median(python),
+                unit: "rows/s", note: "python3 sqlite3, same rows, schema, pragmas, batches"))
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_ratio_vs_python", value: median(ours) / median(python),
+                unit: "×", note: "target ≥ 2"))
     }
     figures += runRedisSinkBenchmark(rows: Array(rows.prefix(quick ? 50_000 : 200_000)), runs: runs, dir: dir)
     return figures
@@ -159,8 +168,9 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, dir: String) -
         return []
     }
     let port = 20_000 + Int(getpid() % 20_000)
-    _ = shell("redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
-              + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
+    _ = shell(
+        "redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
+            + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
     defer { _ = shell("redis-cli -p \(port) shutdown nosave") }
     for _ in 0..<100 where shell("redis-cli -p \(port) ping").output.contains("PONG") == false { usleep(20_000) }
     guard let reactor = try? Reactor(), (try? reactor.start()) != nil else { return [] }
@@ -191,17 +201,21 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, dir: String) -
         ours.append(Double(rows.count) / seconds)
     }
     guard !ours.isEmpty else { return [] }
-    var figures = [BenchmarkFigure(name: "redis_xadd_per_second", value: median(ours), unit: "XADD/s",
-                                   note: "RedisSink, one connection, MULTI/EXEC batches ≤ 4096")]
+    var figures = [
+        BenchmarkFigure(
+            name: "redis_xadd_per_second", value: median(ours), unit: "XADD/s",
+            note: "RedisSink, one connection, MULTI/EXEC batches ≤ 4096")
+    ]
     guard shell("command -v redis-benchmark").status == 0 else { return figures }
     let payload = String(repeating: "x", count: rows.map(\.json.count).reduce(0, +) / rows.count)
     var reference: [Double] = []
     for _ in 0..<runs {
-        let result = shell("redis-benchmark -p \(port) -n \(rows.count) -P 512 -c 1 -q"
-                           + " XADD refstream '*' room 42 kind danmaku id_str sim-42-1-123456789 json \(payload)")
+        let result = shell(
+            "redis-benchmark -p \(port) -n \(rows.count) -P 512 -c 1 -q"
+                + " XADD refstream '*' room 42 kind danmaku id_str sim-42-1-123456789 json \(payload)")
         // "XADD refstream * …: 123456.79 requests per second, p50=…"
         guard let tail = result.output.split(separator: ":").dropFirst().last,
-              let rate = Double(tail.split(separator: " ").first ?? "")
+            let rate = Double(tail.split(separator: " ").first ?? "")
         else {
             progress("sinks: redis-benchmark output not understood: \(result.output.suffix(200))")
             break
@@ -209,10 +223,14 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, dir: String) -
         reference.append(rate)
     }
     if !reference.isEmpty {
-        figures.append(BenchmarkFigure(name: "redis_benchmark_xadd_per_second", value: median(reference),
-                                       unit: "XADD/s", note: "redis-benchmark -P 512 -c 1, same fields and size"))
-        figures.append(BenchmarkFigure(name: "redis_ratio_vs_redis_benchmark", value: median(ours) / median(reference),
-                                       unit: "×", note: "target ≥ 0.7"))
+        figures.append(
+            BenchmarkFigure(
+                name: "redis_benchmark_xadd_per_second", value: median(reference),
+                unit: "XADD/s", note: "redis-benchmark -P 512 -c 1, same fields and size"))
+        figures.append(
+            BenchmarkFigure(
+                name: "redis_ratio_vs_redis_benchmark", value: median(ours) / median(reference),
+                unit: "×", note: "target ≥ 0.7"))
     }
     return figures
 }

@@ -61,7 +61,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         check(split.0 == whole.0, "values differ when split at \(cut)")
         // A line-length error may come one feed earlier or later; any other error must agree.
         if whole.1 != .lineTooLong && split.1 != .lineTooLong {
-            check(split.1 == whole.1, "errors differ when split at \(cut): \(String(describing: whole.1)) vs \(String(describing: split.1))")
+            check(
+                split.1 == whole.1,
+                "errors differ when split at \(cut): \(String(describing: whole.1)) vs \(String(describing: split.1))")
         }
     }
     for value in whole.0 {

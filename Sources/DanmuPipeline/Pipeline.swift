@@ -30,7 +30,10 @@ public final class Pipeline: DanmuHandler {
 
     public func handle(batch: [RoomEvent]) {
         let passed = process(batch)
-        counters.withLock { $0.received += batch.count; $0.passed += passed.count }
+        counters.withLock {
+            $0.received += batch.count
+            $0.passed += passed.count
+        }
         guard !passed.isEmpty else { return }
         if !sinks.isEmpty {
             var writer = JSONWriter()

@@ -52,7 +52,8 @@ struct PipelineOptions {
                     throw UsageError("--sink: \(error.description)")
                 }
             } else {
-                throw UsageError("--sink must be jsonl:PATH, sqlite:PATH or redis://HOST[:PORT][/DB][?…], got \(quoted(spec))")
+                throw UsageError(
+                    "--sink must be jsonl:PATH, sqlite:PATH or redis://HOST[:PORT][/DB][?…], got \(quoted(spec))")
             }
         }
         for expression in arguments.all("filter") {
@@ -62,7 +63,8 @@ struct PipelineOptions {
         options.dedupe = arguments.has("dedupe")
         options.spoolDirectory = arguments.string("spool-dir")
         if !options.isActive && (options.hasFilter || options.anonymizeKeyFile != nil || options.dedupe) {
-            throw UsageError("--filter, --anonymize-key-file and --dedupe act on --sink outputs: give at least one --sink")
+            throw UsageError(
+                "--filter, --anonymize-key-file and --dedupe act on --sink outputs: give at least one --sink")
         }
         return options
     }
@@ -85,7 +87,9 @@ struct PipelineOptions {
         case "uid":
             var uids = Set<Int64>()
             for item in items {
-                guard let uid = Int64(item) else { throw UsageError("--filter uid must be integers, got \(quoted(item))") }
+                guard let uid = Int64(item) else {
+                    throw UsageError("--filter uid must be integers, got \(quoted(item))")
+                }
                 uids.insert(uid)
             }
             filter.uids = filter.uids.map { $0.intersection(uids) } ?? uids

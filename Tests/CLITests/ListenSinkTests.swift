@@ -27,11 +27,13 @@ final class ListenSinkTests: XCTestCase {
         defer { directory.remove() }
         let rooms = 10
         let (simulator, port) = try startSimulator(["--rate", "20", "--duration", "2"], rooms: rooms)
-        let db = directory.file("danmu.db"), jsonl = directory.file("danmu.jsonl")
-        let listener = try ChildProcess([
-            "listen", "--server", "127.0.0.1:\(port)", "--summary", "--no-status",
-            "--sink", "sqlite:\(db)", "--sink", "jsonl:\(jsonl)", "--filter", "kind=danmaku", "--dedupe",
-        ] + (1...rooms).map(String.init))
+        let db = directory.file("danmu.db")
+        let jsonl = directory.file("danmu.jsonl")
+        let listener = try ChildProcess(
+            [
+                "listen", "--server", "127.0.0.1:\(port)", "--summary", "--no-status",
+                "--sink", "sqlite:\(db)", "--sink", "jsonl:\(jsonl)", "--filter", "kind=danmaku", "--dedupe",
+            ] + (1...rooms).map(String.init))
         XCTAssertEqual(simulator.finish(seconds: 30), .exited(0), simulator.stderrText)
         let sent = sentTotals(simulator.stderrText)
         let expected = sent.values.reduce(0, +)
@@ -93,8 +95,10 @@ final class ListenSinkTests: XCTestCase {
             (["--sink", "redis://127.0.0.1?maxlen=x"], "maxlen"),
             (["--sink", "jsonl:\(directory.file("a"))", "--filter", "colour=red"], "--filter key"),
             (["--dedupe"], "give at least one --sink"),
-            (["--sink", "jsonl:\(directory.file("b"))", "--anonymize-key-file", directory.file("short.key")],
-             "at least 16 bytes"),
+            (
+                ["--sink", "jsonl:\(directory.file("b"))", "--anonymize-key-file", directory.file("short.key")],
+                "at least 16 bytes"
+            ),
         ] {
             let (ended, _, stderr) = try ChildProcess.run(["listen", "--server", "127.0.0.1:1", "1"] + arguments)
             XCTAssertEqual(ended, Termination.exited(2), "\(arguments): \(stderr)")

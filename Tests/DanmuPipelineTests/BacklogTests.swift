@@ -18,8 +18,10 @@ final class BacklogTests: XCTestCase {
         return c
     }
 
-    private func assertExactlyOnceInOrder(_ records: [SinkRecord], rooms: Int, perRoom: Int,
-                                          file: StaticString = #filePath, line: UInt = #line) {
+    private func assertExactlyOnceInOrder(
+        _ records: [SinkRecord], rooms: Int, perRoom: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var seqs: [Int64: [Int]] = [:]
         for r in records {
             let seq = Int(r.idStr!.split(separator: "-").last!)!
@@ -27,8 +29,9 @@ final class BacklogTests: XCTestCase {
         }
         XCTAssertEqual(records.count, rooms * perRoom, "every record once", file: file, line: line)
         for room in 1...rooms {
-            XCTAssertEqual(seqs[Int64(room)], Array(1...perRoom), "room \(room) in order, no gap or repeat",
-                           file: file, line: line)
+            XCTAssertEqual(
+                seqs[Int64(room)], Array(1...perRoom), "room \(room) in order, no gap or repeat",
+                file: file, line: line)
         }
     }
 
@@ -36,7 +39,8 @@ final class BacklogTests: XCTestCase {
         try withTemporaryDirectory { dir in
             let sink = RecordingSink(down: true)
             let runner = try SinkRunner(sink: sink, configuration: configuration(spool: dir + "/recording.spool"))
-            let rooms = 4, perRoom = 500
+            let rooms = 4
+            let perRoom = 500
             for seq in stride(from: 1, through: perRoom, by: 10) {
                 for room in 1...rooms {
                     runner.submit((seq..<seq + 10).map { record(room: Int64(room), seq: $0) })

@@ -5,7 +5,8 @@ import XCTest
 /// The RESP2 reader: every split of the stream, nesting without recursion, limits and hostile replies.
 final class RESPReaderTests: XCTestCase {
     private let stream = Array(
-        "+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nhe\r\nl\r\n$-1\r\n*-1\r\n*0\r\n*3\r\n:1\r\n*2\r\n$1\r\na\r\n+b\r\n$0\r\n\r\n".utf8)
+        "+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nhe\r\nl\r\n$-1\r\n*-1\r\n*0\r\n*3\r\n:1\r\n*2\r\n$1\r\na\r\n+b\r\n$0\r\n\r\n"
+            .utf8)
     private let expected: [RESPValue] = [
         .simpleString("OK"), .error("ERR wrong"), .integer(-42), .bulkString(Array("he\r\nl".utf8)),
         .bulkString(nil), .array(nil), .array([]),
@@ -44,7 +45,10 @@ final class RESPReaderTests: XCTestCase {
         let closed = Array(String(repeating: "*1\r\n", count: 10_000).utf8) + Array(":7\r\n".utf8)
         var value = try! readAll([closed[...]], limits: limits)[0]
         var depth = 0
-        while case .array(let items?) = value { value = items[0]; depth += 1 }
+        while case .array(let items?) = value {
+            value = items[0]
+            depth += 1
+        }
         XCTAssertEqual(depth, 10_000)
         XCTAssertEqual(value, .integer(7))
     }
@@ -64,10 +68,13 @@ final class RESPReaderTests: XCTestCase {
         XCTAssertThrowsError(try readAll([Array("!oops\r\n".utf8)[...]])) {
             XCTAssertEqual($0 as? RESPError, .unknownType(UInt8(ascii: "!")))
         }
-        XCTAssertThrowsError(try readAll([Array("$3\r\nabcXY".utf8)[...]])) { XCTAssertEqual($0 as? RESPError, .missingCRLF) }
+        XCTAssertThrowsError(try readAll([Array("$3\r\nabcXY".utf8)[...]])) {
+            XCTAssertEqual($0 as? RESPError, .missingCRLF)
+        }
         var limits = RESPReader.Limits()
         limits.maxLineLength = 16
-        XCTAssertThrowsError(try readAll([Array(("+" + String(repeating: "x", count: 40)).utf8)[...]], limits: limits)) {
+        XCTAssertThrowsError(try readAll([Array(("+" + String(repeating: "x", count: 40)).utf8)[...]], limits: limits))
+        {
             XCTAssertEqual($0 as? RESPError, .lineTooLong)
         }
     }
@@ -81,7 +88,8 @@ final class RESPReaderTests: XCTestCase {
 
 final class RedisURLTests: XCTestCase {
     func testFullURL() throws {
-        let url = try RedisURL(parsing: "redis://danmu:p%40ss@127.0.0.1:6380/3?stream=all&room_stream=room:&maxlen=500&publish=live")
+        let url = try RedisURL(
+            parsing: "redis://danmu:p%40ss@127.0.0.1:6380/3?stream=all&room_stream=room:&maxlen=500&publish=live")
         XCTAssertEqual(url.user, "danmu")
         XCTAssertEqual(url.password, "p@ss")
         XCTAssertEqual(url.host, "127.0.0.1")

@@ -14,7 +14,8 @@ final class RedisServerProcess {
 
     init(password: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         guard runProcess(["sh", "-c", "command -v redis-server && command -v redis-cli"]).status == 0 else {
-            XCTFail("redis-server / redis-cli are not installed: run Scripts/ensure-test-deps.sh", file: file, line: line)
+            XCTFail(
+                "redis-server / redis-cli are not installed: run Scripts/ensure-test-deps.sh", file: file, line: line)
             throw XCTSkip("no redis-server (a failure was recorded)")
         }
         var template = Array("/tmp/danmu-redis-XXXXXX".utf8CString)

@@ -111,7 +111,10 @@ final class RedisSinkTests: XCTestCase {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(listener, $0, length); _ = getsockname(listener, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(listener, $0, length)
+                _ = getsockname(listener, $0, &length)
+            }
         }
         listen(listener, 4)
         let port = UInt16(bigEndian: address.sin_port)
@@ -126,7 +129,8 @@ final class RedisSinkTests: XCTestCase {
                 close(client)
             }
         }
-        let sink = RedisSink(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), reactor: reactor, replyTimeout: .seconds(5))
+        let sink = RedisSink(
+            url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), reactor: reactor, replyTimeout: .seconds(5))
         for expected in ["bulk string", "nested"] {
             XCTAssertThrowsError(try sink.write([record(room: 1, seq: 1)])) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(error)")

@@ -12,12 +12,14 @@ final class SQLiteSinkTests: XCTestCase {
     /// Every danmaku the simulator sent is in the database exactly once, in order per room (the `id_str`
     /// sequence `sim-<room>-<seq>-<ns>`), with the schema's pragmas and indexes as docs/sqlite.md states.
     func testEveryDanmakuOnceInOrderPerRoomReadBackWithPython() throws {
-        let rooms = 20, perRoom = 300
+        let rooms = 20
+        let perRoom = 300
         try withTemporaryDirectory { dir in
             let path = dir + "/danmu.db"
             let simulator = try PipelineSimulator(
-                .init(rooms: .range(1...Int64(rooms)), ratePerRoom: 0, messageLimitPerRoom: perRoom, batchSize: 10,
-                      mix: MessageMix(weights: [.danmaku: 1])))
+                .init(
+                    rooms: .range(1...Int64(rooms)), ratePerRoom: 0, messageLimitPerRoom: perRoom, batchSize: 10,
+                    mix: MessageMix(weights: [.danmaku: 1])))
             defer { simulator.close() }
             var c = SinkConfiguration()
             c.spoolPath = dir + "/danmu.db.spool"
@@ -27,8 +29,9 @@ final class SQLiteSinkTests: XCTestCase {
             collector.setHandler(pipeline)
             try collector.start()
             for room in 1...rooms { collector.add(room: Int64(room)) }
-            XCTAssertTrue(waitFor(timeout: .seconds(60)) { runner.statistics.written == rooms * perRoom },
-                          "\(runner.statistics)")
+            XCTAssertTrue(
+                waitFor(timeout: .seconds(60)) { runner.statistics.written == rooms * perRoom },
+                "\(runner.statistics)")
             collector.shutdown()
             pipeline.close()
             XCTAssertGreaterThan(runner.statistics.batches, 0)
@@ -72,10 +75,14 @@ final class SQLiteSinkTests: XCTestCase {
             let path = dir + "/counts.db"
             let sink = try SQLiteSink(path: path)
             var batch = (1...5).map { record(room: 7, seq: $0) }
-            batch.append(SinkRecord(room: 7, receivedAt: 9_000_000, kind: "popularity", cmd: "HEARTBEAT_REPLY",
-                                    count: 1234, json: Array("{\"kind\":\"popularity\"}".utf8)))
-            batch.append(SinkRecord(room: 7, receivedAt: 9_500_000, kind: "watched_change", cmd: "WATCHED_CHANGE",
-                                    count: 55, json: Array("{\"kind\":\"watched_change\"}".utf8)))
+            batch.append(
+                SinkRecord(
+                    room: 7, receivedAt: 9_000_000, kind: "popularity", cmd: "HEARTBEAT_REPLY",
+                    count: 1234, json: Array("{\"kind\":\"popularity\"}".utf8)))
+            batch.append(
+                SinkRecord(
+                    room: 7, receivedAt: 9_500_000, kind: "watched_change", cmd: "WATCHED_CHANGE",
+                    count: 55, json: Array("{\"kind\":\"watched_change\"}".utf8)))
             try sink.write(batch)
             try sink.write(Array(batch[0..<5]))  // a replay of already-committed danmaku
             sink.close()
@@ -104,7 +111,8 @@ final class SQLiteSinkTests: XCTestCase {
     func testNewerSchemaIsRefused() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/future.db"
-            let made = runPython("import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version = 99')", [path])
+            let made = runPython(
+                "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version = 99')", [path])
             XCTAssertEqual(made.status, 0, made.output)
             XCTAssertThrowsError(try SQLiteSink(path: path)) { error in
                 XCTAssertTrue("\(error)".contains("schema version 99"), "\(error)")

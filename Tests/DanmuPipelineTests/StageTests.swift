@@ -77,7 +77,8 @@ final class StageTests: XCTestCase {
     func testSampleKeepsOneInNPerRoomAcrossBatches() {
         let sample = SampleStage(every: 3)
         let a = sample.process((0..<4).map { danmakuEvent(room: 1, seq: $0) })
-        let b = sample.process((4..<7).map { danmakuEvent(room: 1, seq: $0) } + [RoomEvent(room: 1, receivedAt: 0, event: .popularity(1))])
+        let b = sample.process(
+            (4..<7).map { danmakuEvent(room: 1, seq: $0) } + [RoomEvent(room: 1, receivedAt: 0, event: .popularity(1))])
         XCTAssertEqual((a + b).compactMap { danmaku($0)?.idStr }, ["id-1-0", "id-1-3", "id-1-6"])
         XCTAssertEqual(b.count, 2, "the heartbeat is not a sampled kind and passes")
     }

@@ -115,7 +115,8 @@ final class SpoolFile {
         for record in records {
             payload.removeAll(keepingCapacity: true)
             record.encode(into: &payload)
-            let length = UInt32(payload.count), crc = CRC32.checksum(payload)
+            let length = UInt32(payload.count)
+            let crc = CRC32.checksum(payload)
             for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))) }
             for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))) }
             out.append(contentsOf: payload)

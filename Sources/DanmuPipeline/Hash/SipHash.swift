@@ -7,7 +7,8 @@ struct SipHash24 {
     /// `key` must be 16 bytes: k0 = bytes 0–7, k1 = bytes 8–15, little-endian (as the reference code reads it).
     init(key: [UInt8]) {
         precondition(key.count == 16, "SipHash-2-4 takes a 16-byte key")
-        let k0 = Self.littleEndian(key, 0), k1 = Self.littleEndian(key, 8)
+        let k0 = Self.littleEndian(key, 0)
+        let k1 = Self.littleEndian(key, 8)
         v0 = k0 ^ 0x736f_6d65_7073_6575
         v1 = k1 ^ 0x646f_7261_6e64_6f6d
         v2 = k0 ^ 0x6c79_6765_6e65_7261
@@ -45,10 +46,20 @@ struct SipHash24 {
 
     @inline(__always)
     private mutating func round() {
-        v0 &+= v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-        v2 &+= v3; v3 = rotl(v3, 16); v3 ^= v2
-        v0 &+= v3; v3 = rotl(v3, 21); v3 ^= v0
-        v2 &+= v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+        v0 &+= v1
+        v1 = rotl(v1, 13)
+        v1 ^= v0
+        v0 = rotl(v0, 32)
+        v2 &+= v3
+        v3 = rotl(v3, 16)
+        v3 ^= v2
+        v0 &+= v3
+        v3 = rotl(v3, 21)
+        v3 ^= v0
+        v2 &+= v1
+        v1 = rotl(v1, 17)
+        v1 ^= v2
+        v2 = rotl(v2, 32)
     }
 
     @inline(__always)

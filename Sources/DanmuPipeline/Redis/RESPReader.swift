@@ -119,7 +119,8 @@ public struct RESPReader: Sendable {
                     return .bulkString(nil)
                 }
                 guard length >= 0, length <= limits.maxBulkLength else { throw .bulkTooLong(Int(clamping: length)) }
-                let start = lineEnd + 2, end = start + Int(length)
+                let start = lineEnd + 2
+                let end = start + Int(length)
                 guard end + 2 <= buffer.count else { return nil }
                 guard buffer[end] == 13, buffer[end + 1] == 10 else { throw .missingCRLF }
                 position = end + 2
@@ -181,13 +182,16 @@ enum RESPCommand {
     static func append(_ arguments: [[UInt8]], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "*"))
         out.append(contentsOf: String(arguments.count).utf8)
-        out.append(13); out.append(10)
+        out.append(13)
+        out.append(10)
         for argument in arguments {
             out.append(UInt8(ascii: "$"))
             out.append(contentsOf: String(argument.count).utf8)
-            out.append(13); out.append(10)
+            out.append(13)
+            out.append(10)
             out.append(contentsOf: argument)
-            out.append(13); out.append(10)
+            out.append(13)
+            out.append(10)
         }
     }
 

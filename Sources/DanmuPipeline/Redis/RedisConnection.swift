@@ -80,10 +80,12 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
         }
         guard queued else { throw .unavailable("the reactor is not running") }
         let deadline = SystemClock.monotonicNanoseconds() + timeout.nanoseconds
-        let outcome = state.withLock(waitingUntil: { s in
-            if case .waiting = s.outcome { return false }
-            return true
-        }, deadline: deadline) { s, _ in s.outcome }
+        let outcome = state.withLock(
+            waitingUntil: { s in
+                if case .waiting = s.outcome { return false }
+                return true
+            }, deadline: deadline
+        ) { s, _ in s.outcome }
         switch outcome {
         case .done(let values): return values
         case .failed(let why): throw .unavailable(why)
@@ -145,7 +147,9 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
         connectionID = nil
         state.withLock { s in
             s.closed = true
-            if case .waiting = s.outcome { s.outcome = .failed("connection to \(url.host):\(url.port) closed: \(reason)") }
+            if case .waiting = s.outcome {
+                s.outcome = .failed("connection to \(url.host):\(url.port) closed: \(reason)")
+            }
         }
         state.broadcast()
     }

@@ -58,7 +58,9 @@ public final class RedisSink: Sink, @unchecked Sendable {
             fields += [Array("json".utf8), record.json]
             for key in streams(for: record) {
                 var command: [[UInt8]] = [Array("XADD".utf8), Array(key.utf8)]
-                if url.maxLength > 0 { command += [Array("MAXLEN".utf8), [UInt8(ascii: "~")], Array(String(url.maxLength).utf8)] }
+                if url.maxLength > 0 {
+                    command += [Array("MAXLEN".utf8), [UInt8(ascii: "~")], Array(String(url.maxLength).utf8)]
+                }
                 command.append([UInt8(ascii: "*")])
                 RESPCommand.append(command + fields, to: &out)
                 queued += 1

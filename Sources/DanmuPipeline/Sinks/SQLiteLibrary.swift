@@ -21,13 +21,16 @@ final class SQLiteLibrary: @unchecked Sendable {
     static let transient = -1
 
     // int sqlite3_open_v2(const char *filename, sqlite3 **ppDb, int flags, const char *zVfs);
-    let open_v2: @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<Database?>?, Int32, UnsafePointer<CChar>?) -> Int32
+    let open_v2:
+        @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<Database?>?, Int32, UnsafePointer<CChar>?) -> Int32
     // int sqlite3_close_v2(sqlite3*);
     let close_v2: @convention(c) (Database?) -> Int32
     // int sqlite3_exec(sqlite3*, const char *sql, int (*callback)(void*,int,char**,char**), void *, char **errmsg);
     let exec: @convention(c) (Database?, UnsafePointer<CChar>?, OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
     // int sqlite3_prepare_v2(sqlite3 *db, const char *zSql, int nByte, sqlite3_stmt **ppStmt, const char **pzTail);
-    let prepare_v2: @convention(c) (Database?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Statement?>?, OpaquePointer?) -> Int32
+    let prepare_v2:
+        @convention(c) (Database?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Statement?>?, OpaquePointer?) ->
+            Int32
     // int sqlite3_step(sqlite3_stmt*); int sqlite3_reset(sqlite3_stmt*); int sqlite3_finalize(sqlite3_stmt*);
     let step: @convention(c) (Statement?) -> Int32
     let reset: @convention(c) (Statement?) -> Int32

@@ -101,10 +101,20 @@ extension SinkRecord {
         out.append(contentsOf: value.utf8)
     }
     private static func put(optional value: String?, _ out: inout [UInt8]) {
-        if let value { out.append(1); put(value, &out) } else { out.append(0) }
+        if let value {
+            out.append(1)
+            put(value, &out)
+        } else {
+            out.append(0)
+        }
     }
     private static func put(optional value: Int64?, _ out: inout [UInt8]) {
-        if let value { out.append(1); put(value, &out) } else { out.append(0) }
+        if let value {
+            out.append(1)
+            put(value, &out)
+        } else {
+            out.append(0)
+        }
     }
 }
 

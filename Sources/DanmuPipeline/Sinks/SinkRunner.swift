@@ -117,9 +117,10 @@ public final class SinkRunner: @unchecked Sendable {
         let bytes = records.reduce(0) { $0 + $1.footprint }
         let budget = configuration.memoryBudgetBytes
         var warning: String?
-        state.withLock(
-            waitingUntil: { s in self.spool != nil || s.closing || s.queuedBytes == 0 || s.queuedBytes + bytes <= budget }
-        ) { s, _ in
+        let hasRoom: (State) -> Bool = { s in
+            self.spool != nil || s.closing || s.queuedBytes == 0 || s.queuedBytes + bytes <= budget
+        }
+        state.withLock(waitingUntil: hasRoom) { s, _ in
             s.statistics.submitted += records.count
             if s.closing {
                 s.statistics.dropped += records.count
@@ -131,7 +132,8 @@ public final class SinkRunner: @unchecked Sendable {
                     s.statistics.dropped += records.count
                     if !s.warnedDrop {
                         s.warnedDrop = true
-                        warning = "\(name): the backlog reached its limit of \(limit) bytes; dropping new records (counted)"
+                        warning =
+                            "\(name): the backlog reached its limit of \(limit) bytes; dropping new records (counted)"
                     }
                     return
                 }
@@ -236,7 +238,8 @@ public final class SinkRunner: @unchecked Sendable {
     private func takeBatch(maxBatch: Int) -> ([SinkRecord], Source)? {
         if configuration.maxDelay > .zero {
             let deadline = SystemClock.monotonicNanoseconds() + configuration.maxDelay.nanoseconds
-            state.withLock(waitingUntil: { s in s.queuedCount >= maxBatch || s.closing }, deadline: deadline) { _, _ in }
+            let full: (State) -> Bool = { s in s.queuedCount >= maxBatch || s.closing }
+            state.withLock(waitingUntil: full, deadline: deadline) { _, _ in }
         }
         var result: ([SinkRecord], Source)?
         var warning: String?
@@ -310,7 +313,8 @@ public final class SinkRunner: @unchecked Sendable {
                 do {
                     try spool.closeWithPrepended(front)
                     s.statistics.spooled += front.count
-                    warning = "\(name): still failing at close; \(spool.pendingRecords + front.count) record(s) left in \(spool.path) for the next run"
+                    let left = spool.pendingRecords + front.count
+                    warning = "\(name): still failing at close; \(left) record(s) left in \(spool.path) for the next run"
                 } catch {
                     s.statistics.dropped += front.count
                     warning = "\(name): cannot spool at close (\(error)); \(front.count) record(s) dropped"
@@ -325,6 +329,7 @@ public final class SinkRunner: @unchecked Sendable {
 
     private func sleep(_ duration: Duration) {
         let deadline = SystemClock.monotonicNanoseconds() + duration.nanoseconds
-        state.withLock(waitingUntil: { _ in SystemClock.monotonicNanoseconds() >= deadline }, deadline: deadline) { _, _ in }
+        let elapsed: (State) -> Bool = { _ in SystemClock.monotonicNanoseconds() >= deadline }
+        state.withLock(waitingUntil: elapsed, deadline: deadline) { _, _ in }
     }
 }

@@ -14,12 +14,15 @@ public struct AnonymizeStage: PipelineStage {
 
     /// `key`: 16 bytes or more (`--anonymize-key-file`); longer keys are folded to 16 with SipHash itself.
     public init(key: [UInt8]) throws(PipelineError) {
-        guard key.count >= 16 else { throw .invalidConfiguration("an anonymize key needs at least 16 bytes, got \(key.count)") }
+        guard key.count >= 16 else {
+            throw .invalidConfiguration("an anonymize key needs at least 16 bytes, got \(key.count)")
+        }
         if key.count == 16 {
             hasher = SipHash24(key: key)
         } else {
             let fold = SipHash24(key: Array(key[0..<16]))
-            let a = fold.hash(key), b = fold.hash(key + [1])
+            let a = fold.hash(key)
+            let b = fold.hash(key + [1])
             hasher = SipHash24(key: Self.bytes(a) + Self.bytes(b))
         }
     }

@@ -76,19 +76,33 @@ enum EventFields {
             e.replyToUname = e.replyToUname.map(name)
             event = .danmaku(e)
         case .gift(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .gift(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .gift(e)
         case .combo(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .combo(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .combo(e)
         case .superChat(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .superChat(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .superChat(e)
         case .guardBuy(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .guardBuy(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .guardBuy(e)
         case .userToast(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .userToast(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .userToast(e)
         case .interact(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .interact(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .interact(e)
         case .likeClick(var e):
-            e.uid = uid(e.uid); e.uname = name(e.uname); event = .likeClick(e)
+            e.uid = uid(e.uid)
+            e.uname = name(e.uname)
+            event = .likeClick(e)
         default:
             break
         }
