@@ -53,8 +53,8 @@ final class ListenSinkTests: XCTestCase {
             XCTAssertEqual(fromFile[room] ?? [], Array(1...count), "jsonl room \(room)")
         }
 
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // ChildProcess, not Foundation's Process: Process starts dispatch threads that leave SIGUSR1 unblocked,
+        // and a later test in the same process (RegressionTests' signalfd test) raises SIGUSR1.
         let script = """
             import sqlite3, sys, json, collections
             seqs = collections.defaultdict(list)
@@ -62,12 +62,9 @@ final class ListenSinkTests: XCTestCase {
                 seqs[room].append(int(id_str.split("-")[2]))
             print(json.dumps(seqs))
             """
-        python.arguments = ["python3", "-c", script, db]
-        let pipe = Pipe()
-        python.standardOutput = pipe
-        try python.run()
-        python.waitUntilExit()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let python = try ChildProcess(["-c", script, db], tool: "/usr/bin/python3")
+        XCTAssertEqual(python.finish(seconds: 30), .exited(0), python.stderrText)
+        let output = Data(python.stdout)
         let fromDB = try XCTUnwrap(JSONSerialization.jsonObject(with: output) as? [String: [Int]])
         for (room, count) in sent {
             XCTAssertEqual(fromDB["\(room)"] ?? [], Array(1...count), "sqlite room \(room)")

@@ -28,6 +28,7 @@ final class RedisSinkTests: XCTestCase {
         c.spoolPath = spool
         c.retryInitial = .milliseconds(20)
         c.retryMax = .milliseconds(200)
+        c.closeTimeout = .milliseconds(500)
         let sink = RedisSink(url: try RedisURL(parsing: url), reactor: reactor, replyTimeout: .seconds(5))
         return try SinkRunner(sink: sink, configuration: c)
     }
@@ -70,6 +71,7 @@ final class RedisSinkTests: XCTestCase {
         XCTAssertTrue(waitFor { wrong.statistics.failures > 0 })
         XCTAssertTrue(wrong.statistics.lastError?.contains("handshake") ?? false, "\(wrong.statistics)")
         XCTAssertEqual(wrong.statistics.written, 0)
+        wrong.close()
     }
 
     /// SIGKILL redis-server while records flow, restart it a second later on the same port and data directory:
