@@ -166,4 +166,25 @@ final class BacklogTests: XCTestCase {
         runner.close()
         XCTAssertEqual(sink.records.map(\.idStr), (1...200).map { "id-1-\($0)" })
     }
+
+    /// While the sink is down, records are on disk even below the memory budget: the first failure moves the
+    /// failed batch and the memory queue to the spool, so a SIGKILL then loses none of them.
+    func testFirstFailureSpillsTheQueueToTheSpool() throws {
+        try withTemporaryDirectory { dir in
+            let spool = dir + "/spill.spool"
+            let sink = RecordingSink(down: true)
+            let runner = try SinkRunner(sink: sink, configuration: configuration(spool: spool, budget: 1 << 30))
+            runner.submit((1...100).map { record(room: 1, seq: $0) })
+            XCTAssertTrue(waitFor { runner.statistics.spooled == 100 }, "\(runner.statistics)")
+            runner.submit((101...150).map { record(room: 1, seq: $0) })
+            XCTAssertEqual(runner.statistics.spooled, 150, "later records go behind them")
+            // What a SIGKILL now would leave: a second spool reader sees all 150, in order.
+            let (records, _) = try SpoolFile(path: spool).read(limit: 1000)
+            XCTAssertEqual(records.map(\.idStr), (1...150).map { "id-1-\($0)" })
+            sink.isDown = false
+            XCTAssertTrue(waitFor { runner.statistics.written == 150 }, "\(runner.statistics)")
+            runner.close()
+            XCTAssertEqual(sink.records.map(\.idStr), (1...150).map { "id-1-\($0)" })
+        }
+    }
 }

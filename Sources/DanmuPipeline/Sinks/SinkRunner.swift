@@ -182,25 +182,24 @@ public final class SinkRunner: @unchecked Sendable {
 
     private func run() {
         var closeDeadline: UInt64?
-        while true {
+        var delay = configuration.retryInitial
+        batches: while true {
             guard let (batch, source) = nextBatch() else { break }
-            var delay = configuration.retryInitial
-            var written = false
-            while !written {
+            while true {
                 do {
                     try sink.write(batch)
-                    written = true
+                    break
                 } catch {
-                    let closing = state.withLock { s -> Bool in
+                    let (closing, spilled) = state.withLock { s -> (Bool, Bool) in
                         s.statistics.failures += 1
                         s.statistics.lastError = "\(error)"
-                        return s.closing
+                        return (s.closing, spillOnFailure(batch, source, &s))
                     }
                     if closing {
                         let now = SystemClock.monotonicNanoseconds()
                         if closeDeadline == nil { closeDeadline = now + configuration.closeTimeout.nanoseconds }
                         if now >= closeDeadline! {
-                            giveUp(inFlight: batch, source: source)
+                            giveUp(inFlight: spilled ? [] : batch, source: spilled ? .spool(end: 0) : source)
                             sink.close()
                             finish()
                             return
@@ -208,12 +207,34 @@ public final class SinkRunner: @unchecked Sendable {
                     }
                     sleep(delay)
                     delay = min(delay * 2, configuration.retryMax)
+                    // The same records now come back, first, from the spool.
+                    if spilled { continue batches }
                 }
             }
+            delay = configuration.retryInitial
             acknowledge(batch.count, source: source)
         }
         sink.close()
         finish()
+    }
+
+    /// The first failure of a sink with an empty spool moves the failed batch and the whole memory queue to the
+    /// spool (they are older than anything after them, so order holds): while the sink is down, records live on
+    /// disk, and a SIGKILL of the process loses none of them. True when it did.
+    private func spillOnFailure(_ batch: [SinkRecord], _ source: Source, _ s: inout State) -> Bool {
+        guard let spool, case .memory = source, !s.spooling else { return false }
+        let front = batch + s.queue[s.head...]
+        do {
+            try spool.append(front)
+        } catch {
+            return false
+        }
+        s.statistics.spooled += front.count
+        s.spooling = true
+        s.queue.removeAll()
+        s.head = 0
+        s.queuedBytes = 0
+        return true
     }
 
     private func finish() {
