@@ -117,7 +117,20 @@ final class ListenSinkTests: XCTestCase {
         }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let redisPort = 30_000 + Int(getpid() % 20_000)
+        // A port the kernel hands out for an ephemeral bind, then released: free, unlike a guessed number.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(probe, $0, length)
+                _ = getsockname(probe, $0, &length)
+            }
+        }
+        close(probe)
+        let redisPort = Int(UInt16(bigEndian: address.sin_port))
         let rooms = 5
         let (simulator, port) = try startSimulator(["--rate", "20", "--duration", "60"], rooms: rooms)
         defer { simulator.send(SIGTERM); _ = simulator.finish(seconds: 10) }
@@ -136,14 +149,21 @@ final class ListenSinkTests: XCTestCase {
         XCTAssertEqual(first.finish(seconds: 10), .signaled(SIGKILL))
         XCTAssertGreaterThan(spoolBytes(), 20_000)
 
-        let started = try sh(
-            "redis-server --port \(redisPort) --bind 127.0.0.1 --save '' --appendonly no --dir \(directory.path)"
-                + " --daemonize yes --pidfile \(directory.path)/redis.pid --logfile \(directory.path)/redis.log")
-        XCTAssertEqual(started.0, .exited(0), started.1)
-        defer { _ = try? sh("redis-cli -p \(redisPort) shutdown nosave") }
-        for _ in 0..<100 where (try sh("redis-cli -p \(redisPort) ping")).1.contains("PONG") == false {
-            usleep(20_000)
+        let redis = try ChildProcess(
+            [
+                "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                directory.path,
+            ], tool: "/usr/bin/redis-server")
+        defer {
+            redis.send(SIGTERM)
+            _ = redis.finish(seconds: 10)
         }
+        var ready = false
+        for _ in 0..<200 where !ready {
+            ready = try sh("redis-cli -p \(redisPort) ping").1.contains("PONG")
+            if !ready { usleep(20_000) }
+        }
+        XCTAssertTrue(ready, "redis-server did not answer on \(redisPort): \(redis.stdoutText)")
         let second = try ChildProcess(arguments + ["--duration", "3", "--summary"])
         XCTAssertEqual(second.finish(seconds: 30), .exited(0), second.stderrText)
         let summary = try XCTUnwrap(summaryObject(second.stderrText), second.stderrText)

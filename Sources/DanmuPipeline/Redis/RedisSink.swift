@@ -4,9 +4,10 @@ import EventLoop
 /// and/or a per-room stream, and/or `PUBLISH channel json`, over one connection on the reactor.
 ///
 /// Exactly once across a lost connection: each batch is one `MULTI … EXEC` that also sets
-/// `danmu:sink:<target>:last-batch` to the batch's token (SipHash of its records). A batch whose reply never
-/// came is "in doubt"; before it is sent again the sink reads that key, and a match means Redis already
-/// applied it. A connection that drops is reopened on the next write; the runner's retry backoff paces the
+/// `danmu:sink:<target>:last-batch` to a token naming the batch's last record (SipHash of its room, time and
+/// JSON). A batch whose reply never came is "in doubt"; before the next write the sink reads that key and skips
+/// the records up to that one, which Redis already applied (the retry starts with the same records, whatever
+/// batch boundaries the spool gives it). A connection that drops is reopened on the next write; the runner's retry backoff paces the
 /// attempts and its spool keeps what arrives meanwhile. (After a `SIGKILL` of the process, the in-doubt batch
 /// is replayed from the spool with the same check on the first write; a batch split differently on replay
 /// is at-least-once.)
@@ -34,18 +35,25 @@ public final class RedisSink: Sink, @unchecked Sendable {
 
     public var name: String { "redis://\(url.host):\(url.port)/\(url.database)" }
 
-    public func write(_ batch: [SinkRecord]) throws(PipelineError) {
+    public func write(_ whole: [SinkRecord]) throws(PipelineError) {
         let connection = try connected()
-        let token = self.token(of: batch)
+        var batch = whole[...]
         if inDoubt {
+            // The last write's EXEC reply never came: Redis may have applied it. The key names the last record
+            // Redis applied; if it is in this batch (a retry starts with the records of the one in doubt, perhaps
+            // with more behind them when they came back from the spool), everything up to it is already there.
             var get: [UInt8] = []
             RESPCommand.append(["GET", tokenKey], to: &get)
             let reply = try send(connection, get, replies: 1)
-            if case .bulkString(let value?) = reply[0], value == Array(token.utf8) {
-                inDoubt = false
-                return
+            if case .bulkString(let value?) = reply[0],
+                let applied = batch.lastIndex(where: { Array(token(of: $0).utf8) == value })
+            {
+                batch = batch[(applied + 1)...]
             }
+            inDoubt = false
+            if batch.isEmpty { return }
         }
+        let lastToken = token(of: batch.last!)
         var out: [UInt8] = []
         out.reserveCapacity(batch.count * 256)
         RESPCommand.append(["MULTI"], to: &out)
@@ -70,7 +78,7 @@ public final class RedisSink: Sink, @unchecked Sendable {
                 queued += 1
             }
         }
-        RESPCommand.append(["SET", tokenKey, token], to: &out)
+        RESPCommand.append(["SET", tokenKey, lastToken], to: &out)
         RESPCommand.append(["EXEC"], to: &out)
         inDoubt = true
         let replies = try send(connection, out, replies: queued + 3)
@@ -94,12 +102,10 @@ public final class RedisSink: Sink, @unchecked Sendable {
         return keys
     }
 
-    private func token(of batch: [SinkRecord]) -> String {
-        var bytes: [UInt8] = Array(String(batch.count).utf8)
-        for record in batch {
-            bytes.append(0)
-            bytes += record.json
-        }
+    /// Names one record: SipHash of its room, receive time and JSON.
+    private func token(of record: SinkRecord) -> String {
+        var bytes: [UInt8] = Array("\(record.room):\(record.receivedAt):".utf8)
+        bytes += record.json
         return AnonymizeStage.hex(tokenHasher.hash(bytes))
     }
 
