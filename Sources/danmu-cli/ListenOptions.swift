@@ -67,6 +67,8 @@ struct ListenOptions {
     var workers: Int? = nil
     var summary = false
     var status = true
+    /// --sink, --filter, --anonymize-key-file, --dedupe, --spool-dir.
+    var pipeline = PipelineOptions()
 
     static let specs: [OptionSpec] = [
         OptionSpec(name: "rooms-file", valueName: "FILE", help: "read room ids from FILE (one per line, # comments)"),
@@ -92,7 +94,7 @@ struct ListenOptions {
         OptionSpec(name: "workers", valueName: "N", help: "decoding worker threads (default: cores - 1, at least 1)"),
         OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
         OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-    ]
+    ] + PipelineOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -145,6 +147,7 @@ struct ListenOptions {
         options.workers = try arguments.int("workers", in: 1...256)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
+        options.pipeline = try PipelineOptions.from(arguments)
         return options
     }
 
