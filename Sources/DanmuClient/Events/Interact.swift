@@ -90,7 +90,8 @@ extension Interact: EventKindCodec {
             case 5: interact.msgType = PB.int(field)
             case 6: interact.roomID = PB.int(field)
             case 7: interact.timestamp = PB.int(field)
-            case 9: interact.medal = PB.medal(field, name: 3, level: 2, roomID: 12, targetID: 1)
+            case 9: interact.medal = PB.medal(
+                field, name: 3, level: 2, roomID: 12, targetID: 1, lighted: 8, guardLevel: 9)
             default: break
             }
         }

@@ -38,7 +38,19 @@ extension EventKindCodec {
         return Medal(
             name: name, level: level, anchorRoomID: int(node["anchor_roomid"]), anchorUID: int(node["target_id"]),
             anchorName: string(node["anchor_uname"]), guardLevel: Int(int(node["guard_level"])),
-            isLighted: (node["is_lighted"]?.int64Lenient ?? 1) != 0, color: int(node["medal_color"]))
+            isLighted: (node["is_lighted"]?.int64Lenient ?? 0) != 0, color: medalColor(node["medal_color"]))
+    }
+
+    /// `medal_color`: a number (`6067854`) or a CSS hex string (`"#1a544b"`); 0 when neither.
+    /// A JSON medal without `is_lighted` is not lighted (older and partial objects omit it for dimmed medals).
+    static func medalColor(_ node: JSONNode?) -> Int64 {
+        guard let node else { return 0 }
+        if let text = node.string {
+            var hex = Substring(text)
+            if hex.hasPrefix("#") { hex = hex.dropFirst() }
+            return hex.isEmpty ? 0 : Int64(hex, radix: 16) ?? 0
+        }
+        return int(node)
     }
 }
 

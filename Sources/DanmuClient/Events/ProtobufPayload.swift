@@ -41,20 +41,28 @@ enum ProtobufPayload {
     }
 
     /// An embedded medal message; the field numbers differ between messages, so the caller names them.
+    /// `lighted` absent means lighted (proto3 omits a default, and the web page treats a missing flag as 1).
     /// nil when absent or empty (no name, level 0).
-    static func medal(_ field: ProtobufField, name: Int, level: Int, roomID: Int, targetID: Int) -> Medal? {
+    static func medal(
+        _ field: ProtobufField, name: Int, level: Int, roomID: Int, targetID: Int, lighted: Int, guardLevel: Int
+    ) -> Medal? {
         guard let fields = bytes(field).flatMap(collect) else { return nil }
         var medalName = "", medalLevel = 0, anchorRoomID: Int64 = 0, anchorUID: Int64 = 0
+        var isLighted = true, medalGuard = 0
         for field in fields {
             switch field.number {
             case name: medalName = text(field)
             case level: medalLevel = Int(int(field))
             case roomID: anchorRoomID = int(field)
             case targetID: anchorUID = int(field)
+            case lighted: isLighted = int(field) != 0
+            case guardLevel: medalGuard = Int(int(field))
             default: break
             }
         }
         if medalName.isEmpty && medalLevel == 0 { return nil }
-        return Medal(name: medalName, level: medalLevel, anchorRoomID: anchorRoomID, anchorUID: anchorUID)
+        return Medal(
+            name: medalName, level: medalLevel, anchorRoomID: anchorRoomID, anchorUID: anchorUID,
+            guardLevel: medalGuard, isLighted: isLighted)
     }
 }
