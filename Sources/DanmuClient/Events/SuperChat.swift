@@ -1,6 +1,8 @@
 import DanmuCodecs
 
-/// `SUPER_CHAT_MESSAGE` / `SUPER_CHAT_MESSAGE_JPN` (ids arrive as strings in `_JPN`), PROTOCOL.md §13.2.
+/// `SUPER_CHAT_MESSAGE`, PROTOCOL.md §13.2. `SUPER_CHAT_MESSAGE_JPN` is the same Super Chat again (same id,
+/// ids as strings, plus a Japanese translation that `SUPER_CHAT_MESSAGE` also carries as `message_trans`): it is
+/// dropped as a duplicate — no event, not `.unknown` — so each Super Chat is one `super_chat` event.
 public struct SuperChat: Sendable, Equatable {
     public var cmd: String = "SUPER_CHAT_MESSAGE"
     /// The SC id that `SUPER_CHAT_MESSAGE_DELETE` refers to.
@@ -34,6 +36,14 @@ extension SuperChat: EventKindCodec {
     static var kind: EventKind { .superChat }
     static let commands = ["SUPER_CHAT_MESSAGE", "SUPER_CHAT_MESSAGE_JPN"]
     var event: DanmuEvent { .superChat(self) }
+
+    /// `SUPER_CHAT_MESSAGE_JPN` is claimed (so it is not `.unknown`) but yields no event: see `SuperChat`.
+    static func parse(_ message: EventMessage, into events: inout [DanmuEvent]) -> Bool {
+        if message.cmd == "SUPER_CHAT_MESSAGE_JPN" { return true }
+        guard let sc = parse(message) else { return false }
+        events.append(.superChat(sc))
+        return true
+    }
 
     static func parse(_ message: EventMessage) -> SuperChat? {
         guard let data = message.data else { return nil }
