@@ -18,6 +18,10 @@ public struct GuardBuy: Sendable, Equatable {
 }
 
 /// `USER_TOAST_MSG` / `USER_TOAST_MSG_V2`: the guard-purchase celebration (duplicates GUARD_BUY with more detail).
+/// Each purchase arrives as `USER_TOAST_MSG_V2` twice, with `option.source` 0 and again with 2; the source-2 copy
+/// is dropped (no event, not `.unknown`), as blivedm's sample handler does (`if message.source != 2`), so one
+/// purchase is one event. Source 0 is the one kept because it is the one every V2 purchase has; an absent
+/// `option.source` counts as 0.
 public struct UserToast: Sendable, Equatable {
     public var cmd: String = "USER_TOAST_MSG"
     public var uid: Int64 = 0
@@ -74,6 +78,14 @@ extension UserToast: EventKindCodec {
     static var kind: EventKind { .userToast }
     static let commands = ["USER_TOAST_MSG", "USER_TOAST_MSG_V2"]
     var event: DanmuEvent { .userToast(self) }
+
+    /// A `USER_TOAST_MSG_V2` with `option.source` 2 is handled with no event: see `UserToast`.
+    static func parse(_ message: EventMessage, into events: inout [DanmuEvent]) -> Bool {
+        if message.cmd == "USER_TOAST_MSG_V2", int(message.data?["option"]?["source"]) == 2 { return true }
+        guard let toast = parse(message) else { return false }
+        events.append(.userToast(toast))
+        return true
+    }
 
     static func parse(_ message: EventMessage) -> UserToast? {
         guard let data = message.data else { return nil }
