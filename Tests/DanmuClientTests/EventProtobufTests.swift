@@ -39,7 +39,7 @@ final class EventProtobufTests: XCTestCase {
             + ProtoWriter.bytes(6, Array("牌子".utf8))
         let message = ProtoWriter.varint(1, 123_456) + ProtoWriter.bytes(2, Array("送礼人".utf8)) + ProtoWriter.varint(5, 3)
             + ProtoWriter.bytes(8, medal) + ProtoWriter.bytes(10, gift(31036, "小花花", num: 2, price: 100))
-            + ProtoWriter.bytes(10, gift(31039, "牛哇牛哇", num: 1, price: 1000))
+            + ProtoWriter.bytes(10, gift(31039, "牛哇牛哇", num: 1, price: 1000)) + ProtoWriter.varint(11, 1)
         let json = #"{"cmd":"SEND_GIFT_V2","data":{"pb":"\#(Base64.encode(message))"}}"#
         var events: [DanmuEvent] = []
         try EventParser.parse(message: Array(json.utf8), into: &events)

@@ -38,4 +38,25 @@ final class FieldFidelityTests: XCTestCase {
         // USER_TOAST_MSG (v1, the USER_TOAST_MSG.bac-doc.json sample) is unaffected.
         XCTAssertEqual(try SampleTests.events("USER_TOAST_MSG.bac-doc.json").map(\.kind), [.userToast])
     }
+
+    /// No real SEND_GIFT_V2 body in Fixtures/ or ../shared/fixtures: built from the field numbers (top-level
+    /// 11 switch; gift 12 batch_combo_id, 29 receive_user_info{1 uname, 2 uid}), values from the
+    /// SEND_GIFT.bac-doc.json sample.
+    func testSendGiftV2SwitchBatchComboIDAndReceiver() throws {
+        let batch = "batch:gift:combo_id:510149209:36047134:31036:1673622464.8445"
+        let receiver = ProtoWriter.bytes(1, Array("主播".utf8)) + ProtoWriter.varint(2, 36_047_134)
+        let gift = ProtoWriter.varint(1, 31036) + ProtoWriter.bytes(2, Array("小花花".utf8))
+            + ProtoWriter.varint(3, 1) + ProtoWriter.bytes(12, Array(batch.utf8)) + ProtoWriter.bytes(29, receiver)
+        func message(switch on: UInt64?) -> String {
+            let pb = ProtoWriter.varint(1, 510_149_209) + ProtoWriter.bytes(10, gift)
+                + (on.map { ProtoWriter.varint(11, $0) } ?? [])
+            return #"{"cmd":"SEND_GIFT_V2","data":{"pb":"\#(Base64.encode(pb))"}}"#
+        }
+        guard case .gift(let g) = try parse(message(switch: 1)).first else { return XCTFail() }
+        XCTAssertEqual(g.batchComboID, batch)
+        XCTAssertEqual(g.receiverUID, 36_047_134)
+        // switch false or absent: the web page ignores the message, so danmu delivers nothing (not .unknown).
+        XCTAssertEqual(try parse(message(switch: 0)), [])
+        XCTAssertEqual(try parse(message(switch: nil)), [])
+    }
 }

@@ -40,6 +40,7 @@ final class MedalFidelityTests: XCTestCase {
             let gift = ProtoWriter.varint(1, 31036) + ProtoWriter.bytes(2, Array("小花花".utf8))
                 + ProtoWriter.varint(3, 1)
             let pb = ProtoWriter.varint(1, 123_456) + ProtoWriter.bytes(8, medal) + ProtoWriter.bytes(10, gift)
+                + ProtoWriter.varint(11, 1)
             return #"{"cmd":"SEND_GIFT_V2","data":{"pb":"\#(Base64.encode(pb))"}}"#
         }
         guard case .gift(let dimmed) = try parse(message(ProtoWriter.varint(11, 0) + ProtoWriter.varint(12, 3))).first,

@@ -81,11 +81,13 @@ extension Gift: EventKindCodec {
     }
 
     /// `SEND_GIFT_V2` carries one sender and any number of gifts: one event per gift. No gift (or a payload
-    /// that does not decode) means no event, so the message arrives as `.unknown`.
+    /// that does not decode) means no event, so the message arrives as `.unknown`. A payload whose top-level
+    /// `switch` (field 11) is not true is handled with no event: the web page only handles V2 when it is true,
+    /// and danmu delivers exactly the gifts the page shows.
     static func parse(_ message: EventMessage, into events: inout [DanmuEvent]) -> Bool {
         if message.cmd == "SEND_GIFT_V2" {
-            guard let gifts = message.data.flatMap(parseProtobuf), !gifts.isEmpty else { return false }
-            events.append(contentsOf: gifts.map(DanmuEvent.gift))
+            guard let (gifts, enabled) = message.data.flatMap(parseProtobuf), !gifts.isEmpty else { return false }
+            if enabled { events.append(contentsOf: gifts.map(DanmuEvent.gift)) }
             return true
         }
         guard let gift = parse(message) else { return false }
@@ -94,13 +96,15 @@ extension Gift: EventKindCodec {
     }
 
     /// `SEND_GIFT_V2` (SendGiftBroadcast) in `data.pb`: 1 uid, 2 uname, 5 guard_level, 8 medal_info, 9 blind_gift,
-    /// 10 repeated gift{1 id, 2 name, 3 num, 5 price, 7 total_coin, 8 coin_type, 9 tid, 10 timestamp, 18 action}.
-    static func parseProtobuf(_ data: JSONNode) -> [Gift]? {
+    /// 10 repeated gift{1 id, 2 name, 3 num, 5 price, 7 total_coin, 8 coin_type, 9 tid, 10 timestamp,
+    /// 12 batch_combo_id, 18 action, 29 receive_user_info{uname, uid}}, 11 switch. The gifts and `switch`.
+    static func parseProtobuf(_ data: JSONNode) -> (gifts: [Gift], enabled: Bool)? {
         typealias PB = ProtobufPayload
         guard let fields = PB.decode(data["pb"]) else { return nil }
         var sender = Gift()
         sender.cmd = "SEND_GIFT_V2"
         var giftMessages: [ArraySlice<UInt8>] = []
+        var enabled = false
         for field in fields {
             switch field.number {
             case 1: sender.uid = PB.int(field)
@@ -113,6 +117,7 @@ extension Gift: EventKindCodec {
                     for inner in blind where inner.number == 3 { sender.blindGiftName = PB.text(inner) }
                 }
             case 10: if let bytes = PB.bytes(field) { giftMessages.append(bytes) }
+            case 11: enabled = PB.int(field) != 0
             default: break
             }
         }
@@ -132,13 +137,27 @@ extension Gift: EventKindCodec {
                     let tid = PB.text(field)
                     gift.tid = tid.isEmpty ? String(PB.int(field)) : tid
                 case 10: gift.timestamp = PB.int(field)
+                case 12:
+                    let batch = PB.text(field)
+                    gift.batchComboID = batch.isEmpty ? nil : batch
                 case 18: gift.action = PB.text(field)
+                case 29: gift.receiverUID = PB.bytes(field).flatMap(receiverUID)
                 default: break
                 }
             }
             gifts.append(gift)
         }
-        return gifts
+        return (gifts, enabled)
+    }
+
+    /// ReceiveUserInfo: a string uname and a varint uid; the uid is its (only) varint field, whichever number
+    /// the published stubs give it (they list uname before uid). nil when there is none.
+    private static func receiverUID(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        guard let fields = ProtobufPayload.collect(bytes) else { return nil }
+        for field in fields {
+            if case .varint = field.value { return ProtobufPayload.int(field) }
+        }
+        return nil
     }
 
     func writeJSONFields(into w: inout JSONWriter) {
