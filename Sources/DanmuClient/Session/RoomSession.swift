@@ -3,6 +3,11 @@ import EventLoop
 /// One room on the IO thread: glues its `RoomStateMachine` to the reactor (sockets and one timer) and hands
 /// the frames it reads to the room's serial queue.
 ///
+/// It does not know which transport carries it: each connection owns a `TransportStack` (tcp, ws or wss, chosen
+/// by `TransportChoice`); the session writes what the stack gives it, feeds the packet bytes the stack returns
+/// to its `FrameDecoder`, and tells the state machine `.connected` only once the stack is ready (at once for
+/// TCP; after the 101 for ws/wss, whose handshake the machine judges with `handshakeTimeout`).
+///
 /// Loop-confined (not `Sendable`): every method runs on the reactor's thread. It is the `ConnectionHandler` of
 /// each of its connections in turn; reports about a connection it has already abandoned are ignored by
 /// comparing connection ids. Memory when idle-live: this object, the machine, an empty `FrameDecoder` (no
@@ -16,6 +21,17 @@ final class RoomSession: ConnectionHandler {
     private var frames: FrameDecoder
     private var endpoint: SessionEndpoint?
     private var connection: ConnectionID?
+    /// The layers of the current connection (a fresh stack per connection).
+    private var stack = TransportStack.tcp()
+    private var transport: TransportChoice
+    /// The current connection's TLS session cache key (server name and port); nil unless wss.
+    private var tlsKey: String?
+    /// What the current connection's transport handshake waits for (nil: none, or done).
+    private var handshakeStage: String?
+    /// The current wss connection already stored its TLS session for the next connect.
+    private var tlsSessionStored = false
+    /// The phase before the input being handled (`perform` sees the phase after it).
+    private var phaseBeforeInput = RoomPhase.idle
     /// Numbers connections so a worker's late protocol-error report names the one it is about.
     private var connectionNumber: UInt32 = 0
     private var timer: TimerID?
@@ -35,6 +51,8 @@ final class RoomSession: ConnectionHandler {
         self.pipeline = pipeline
         machine = RoomStateMachine(room: room, resolutionEnabled: endpoint == nil, timing: core.timing)
         frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
+        transport = TransportChoice(
+            core.configuration.transport, fallbackAfter: core.configuration.autoFallbackAfterFailures)
     }
 
     var counters: RoomCounters { pipeline.counters }
@@ -51,7 +69,7 @@ final class RoomSession: ConnectionHandler {
         switch result {
         case .success(let endpoint):
             self.endpoint = endpoint
-            feed(.resolved(hostCount: endpoint.addresses.count))
+            feed(.resolved(hostCount: endpoint.hosts.count))
         case .failure(let error):
             feed(.resolveFailed(error.message, permanent: error.permanent))
         }
@@ -104,10 +122,15 @@ final class RoomSession: ConnectionHandler {
         applyReadState()
     }
 
-    /// Shutdown, last step.
+    /// Shutdown, last step (and the state machine's `.close`): a WebSocket close and TLS close_notify first,
+    /// written best effort (the reactor tries the write at once), then the socket.
     func closeConnection() {
         if let current = connection {
             connection = nil
+            if stack.kind != .tcp {
+                let goodbye = stack.close()
+                if !goodbye.isEmpty { core.reactor.write(current, goodbye) }
+            }
             core.reactor.close(current)
         }
     }
@@ -119,11 +142,63 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.connections += 1 }
         readingPaused = false
         applyReadState()
-        feed(.connected)
+        guard stack.kind != .tcp else {
+            feed(.connected)
+            return
+        }
+        let output: TransportStack.Output
+        do throws(TransportError) {
+            output = try stack.start()
+        } catch {
+            return failTransport(error.description)
+        }
+        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        handshakeStage = stack.kind == .wss ? "TLS handshake" : "WebSocket upgrade"
+        feed(.handshaking(stage: handshakeStage!))
     }
 
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
+        guard stack.kind != .tcp else { return deliver(bytes, socketBytes: bytes.count) }
+        let output: TransportStack.Output
+        do throws(TransportError) {
+            output = try stack.feed(bytes)
+        } catch {
+            let goodbye = stack.failureBytes(for: error)
+            if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
+            return failTransport(error.description)
+        }
+        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        if handshakeStage == "TLS handshake", let tls = stack.tlsLayer, tls.state != .handshaking {
+            if tls.isSessionReused { counters.update { $0.tlsResumptions += 1 } }
+            handshakeStage = "WebSocket upgrade"
+            feed(.handshaking(stage: handshakeStage!))
+        }
+        if output.ready {
+            handshakeStage = nil
+            feed(.connected)  // sends AUTH through the stack
+        }
+        guard id == connection else { return }
+        output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
+        // TLS 1.3 tickets come after the handshake, with the first records: by the first packet (AUTH_REPLY) the
+        // session is worth keeping for the next connect to this host.
+        if !tlsSessionStored, !output.packetBytes.isEmpty, let key = tlsKey, let tls = stack.tlsLayer {
+            tlsSessionStored = true
+            core.storeTLSSession(tls.session, for: key)
+        }
+        if let closed = output.closed, id == connection {
+            // The server ended the stream at the WebSocket or TLS layer: the echo is written, then the socket goes.
+            connection = nil
+            core.reactor.closeAfterFlush(id)
+            readingPaused = false
+            counters.update { $0.isReadingPaused = false }
+            feed(.closed(peerClosedFailure(detail: Self.describe(closed))))
+        }
+    }
+
+    /// The packet bytes of one read (for TCP the socket bytes themselves): cut into frames, enqueued, AUTH_REPLY
+    /// told to the state machine. `socketBytes` is what the read took from the socket (the statistics' bytes).
+    private func deliver(_ bytes: UnsafeRawBufferPointer, socketBytes: Int) {
         let now = RoomClock.monotonicNanos()
         let receivedAt = RoomClock.unixNanos()
         var batch: [Frame] = []
@@ -142,7 +217,7 @@ final class RoomSession: ConnectionHandler {
             failure = error
         }
         // Frames cut before a bad header are still delivered; the connection then goes.
-        counters.received(bytes: bytes.count, frames: batch.count, at: receivedAt)
+        counters.received(bytes: socketBytes, frames: batch.count, at: receivedAt)
         enqueue(batch, cost: cost, receivedAt: receivedAt)
         if let failure {
             feed(.protocolError(failure.description))
@@ -160,6 +235,8 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.isReadingPaused = false }
         let failure: RoomFailure
         switch (machine.phase, reason) {
+        case (.connecting, _) where handshakeStage != nil:
+            failure = .transportFailed("connection \(Self.describe(reason)) during the \(handshakeStage!)")
         case (.connecting, .connectTimeout): failure = .connectTimeout
         case (.connecting, .error(let error)): failure = .connectFailed(error.description)
         case (.connecting, _): failure = .connectFailed("\(reason)")
@@ -169,6 +246,42 @@ final class RoomSession: ConnectionHandler {
         default: failure = .closedByPeer
         }
         feed(.closed(failure))
+    }
+
+    /// A failure of the transport layers (handshake, framing, TLS): the connection goes at once, after the bytes
+    /// already written (a close frame naming the error, an alert), and the room reconnects with the reason.
+    private func failTransport(_ why: String) {
+        guard let current = connection else { return }
+        connection = nil
+        core.reactor.closeAfterFlush(current)
+        readingPaused = false
+        counters.update { $0.isReadingPaused = false }
+        feed(.closed(.transportFailed(why)))
+    }
+
+    /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase.
+    private func peerClosedFailure(detail: String) -> RoomFailure {
+        switch machine.phase {
+        case .connecting: return .transportFailed("\(detail) during the \(handshakeStage ?? "handshake")")
+        case .authenticating: return .closedBeforeAuth
+        default: return .closedByPeer
+        }
+    }
+
+    private static func describe(_ closed: TransportStack.Closed) -> String {
+        switch closed {
+        case .tls: return "TLS close_notify"
+        case .webSocket(let close):
+            let code = close.code.map { "\($0)" } ?? "no code"
+            return close.reason.isEmpty ? "WebSocket close (\(code))" : "WebSocket close (\(code) \(close.reason))"
+        }
+    }
+
+    private static func describe(_ reason: CloseReason) -> String {
+        switch reason {
+        case .error(let error): return "failed (\(error))"
+        default: return "closed (\(reason))"
+        }
     }
 
     /// Whether `id` is this session's current connection (adopting it if the reactor reported it from inside
@@ -190,6 +303,7 @@ final class RoomSession: ConnectionHandler {
         while let current = next {
             next = nil
             let now = RoomClock.monotonicNanos()
+            phaseBeforeInput = machine.phase
             for action in machine.handle(current, now: now, timing: core.timing) {
                 perform(action, now: now)
             }
@@ -200,6 +314,7 @@ final class RoomSession: ConnectionHandler {
             publishedPhase = machine.phase
             let phase = publishedPhase
             counters.update { $0.phase = phase }
+            if phase == .live { transport.wentLive() }
             // A room that just went live under pressure pauses now (it was read while authenticating).
             applyReadState()
         }
@@ -216,10 +331,10 @@ final class RoomSession: ConnectionHandler {
             let body = AuthBody(
                 uid: endpoint.uid, roomID: endpoint.roomID ?? room, protover: core.configuration.protover,
                 key: endpoint.token, buvid: endpoint.buvid)
-            core.reactor.write(connection, Packet.auth(body))
+            writePackets(Packet.auth(body), on: connection)
         case .sendHeartbeat:
             guard let connection else { return }
-            core.reactor.write(connection, CollectorCore.heartbeatPacket)
+            writePackets(CollectorCore.heartbeatPacket, on: connection)
         case .close:
             closeConnection()
             readingPaused = false
@@ -236,17 +351,32 @@ final class RoomSession: ConnectionHandler {
             cancelTimer()
         case .failed(let failure):
             counters.record(failure)
+            let beforeLive = phaseBeforeInput == .connecting || phaseBeforeInput == .authenticating
+            if beforeLive, transport.attemptFailedBeforeLive() {
+                counters.update { $0.transportFallbacks += 1 }
+            }
         case .reconnecting:
             counters.update { $0.reconnects += 1 }
         }
     }
 
     private func connect(hostIndex: Int) {
-        guard let endpoint, !endpoint.addresses.isEmpty else {
+        guard let endpoint, !endpoint.hosts.isEmpty else {
             deferred = .closed(.connectFailed("no server address"))
             return
         }
-        let address = endpoint.addresses[hostIndex % endpoint.addresses.count]
+        let host = endpoint.hosts[hostIndex % endpoint.hosts.count]
+        let kind = transport.current
+        do throws(TransportError) {
+            (stack, tlsKey) = try core.makeTransportStack(kind, server: host.server)
+        } catch {
+            deferred = .closed(.transportFailed(error.description))
+            return
+        }
+        handshakeStage = nil
+        tlsSessionStored = false
+        counters.update { $0.transport = kind }
+        let address = host.address(for: kind)
         connectionNumber &+= 1
         frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
         inConnectCall = true
@@ -257,6 +387,20 @@ final class RoomSession: ConnectionHandler {
             if connection == nil && machine.phase == .connecting { connection = id }
         } catch {
             deferred = .closed(.connectFailed(error.description))
+        }
+    }
+
+    /// Writes packets (AUTH, heartbeats) through the stack: as they are for TCP, one WebSocket message else.
+    private func writePackets(_ packets: [UInt8], on id: ConnectionID) {
+        guard stack.kind != .tcp else { return core.reactor.write(id, packets) }
+        do throws(TransportError) {
+            let bytes = try stack.wrap(packets)
+            if !bytes.isEmpty { core.reactor.write(id, bytes) }
+        } catch {
+            // Inside `perform`: close now, report after the current actions.
+            connection = nil
+            core.reactor.close(id)
+            deferred = .closed(.transportFailed(error.description))
         }
     }
 
