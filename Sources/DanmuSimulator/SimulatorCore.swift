@@ -1,3 +1,4 @@
+import DanmuClient
 import EventLoop
 
 /// The simulator's loop-confined state: listener, room table, connections, the one tick timer and its send wheel.
@@ -22,6 +23,12 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     private(set) var lifecycle = Lifecycle.idle
     private var listener: ListenerID?
+    private var webSocketListener: ListenerID?
+    private var secureListener: ListenerID?
+    private var tlsContext: TLSContext?
+    /// ws/wss connections accepted so far (numbers them for `handshakeFaults`).
+    private var webSocketConnections = 0
+    private(set) var addresses: SimulatorAddresses?
     private var tickTimer: TimerID?
     private var tinyTimer: TimerID?
     var rooms: [Int64: Room] = [:]
@@ -51,13 +58,30 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
                                startNanoseconds: 0)
     }
 
-    func start() -> Result<SocketAddress, SimulatorError> {
+    func start() -> Result<SimulatorAddresses, SimulatorError> {
         reactor.assertInLoop()
         guard lifecycle == .idle else { return .failure(.alreadyStarted) }
+        if configuration.secureWebSocketListen != nil {
+            guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else {
+                return .failure(.tls("a wss endpoint needs a certificate and a key file"))
+            }
+            do throws(TLSError) {
+                tlsContext = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
+            } catch {
+                return .failure(.tls(error.description))
+            }
+        }
         let id: ListenerID
         do throws(SystemError) {
             id = try reactor.listen(on: configuration.listen, handler: self)
+            if let address = configuration.webSocketListen {
+                webSocketListener = try reactor.listen(on: address, handler: self)
+            }
+            if let address = configuration.secureWebSocketListen {
+                secureListener = try reactor.listen(on: address, handler: self)
+            }
         } catch {
+            for other in [webSocketListener, secureListener].compactMap({ $0 }) { reactor.stopListening(other) }
             return .failure(.listen(error))
         }
         lifecycle = .running
@@ -66,7 +90,12 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         tickTimer = reactor.schedule(after: configuration.tickInterval, repeating: configuration.tickInterval) {
             self.tick()  // strong: the core lives until stop() cancels this timer
         }
-        return .success(reactor.localAddress(of: id) ?? configuration.listen)
+        let bound = SimulatorAddresses(
+            tcp: reactor.localAddress(of: id) ?? configuration.listen,
+            ws: webSocketListener.flatMap { reactor.localAddress(of: $0) },
+            wss: secureListener.flatMap { reactor.localAddress(of: $0) })
+        addresses = bound
+        return .success(bound)
     }
 
     func stop() {
@@ -76,7 +105,9 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
             return
         }
         lifecycle = .stopped
-        if let listener { reactor.stopListening(listener) }
+        for id in [listener, webSocketListener, secureListener].compactMap({ $0 }) { reactor.stopListening(id) }
+        webSocketListener = nil
+        secureListener = nil
         if let tickTimer { reactor.cancel(tickTimer) }
         if let tinyTimer { reactor.cancel(tinyTimer) }
         listener = nil
@@ -96,7 +127,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
         -> any ConnectionHandler {
-        let client = ClientConnection(id: connection, core: self)
+        let client = ClientConnection(id: connection, core: self, transport: makeTransport(for: listener))
         connections[connection] = client
         authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
         store.update {
@@ -104,6 +135,22 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
             $0.connectionsOpen += 1
         }
         return client
+    }
+
+    /// TCP for the main listener; the WebSocket layers (over TLS for wss) for the others.
+    private func makeTransport(for listener: ListenerID) -> ServerTransport {
+        let secure = listener == secureListener
+        guard listener == webSocketListener || secure else { return .tcp }
+        webSocketConnections += 1
+        var fault: ServerTransport.HandshakeFault?
+        for rule in configuration.handshakeFaults where webSocketConnections <= rule.firstConnections {
+            fault = rule.fault == .stallUpgrade ? .stall : .badAccept
+        }
+        var tls: TLSLayer?
+        if secure, let tlsContext {
+            tls = try? TLSLayer(serverContext: tlsContext)
+        }
+        return ServerTransport(kind: secure ? .wss : .ws, tls: tls, fault: fault)
     }
 
     func connectionDidClose(_ client: ClientConnection) {
