@@ -22,6 +22,9 @@ final class ClientConnection: ConnectionHandler {
     var nextDue: UInt64 = 0
     /// The stall fault fired: no more output of any kind, input ignored, socket kept open.
     var stalled = false
+    /// A WebSocket frame fault due after the current write (`SendPath`).
+    var pendingFaultFrame: WebSocketFrameFault?
+    var isWebSocket: Bool { transport.kind != .tcp }
     /// closeAfterFlush was requested.
     private(set) var closing = false
     /// Flood mode: the room reached its message limit.
@@ -184,6 +187,13 @@ final class ClientConnection: ConnectionHandler {
     func send(_ packets: [UInt8]) {
         guard state != .closed, !packets.isEmpty else { return }
         sendRaw(transport.wrap(packets))
+    }
+
+    /// Writes a raw WebSocket frame (a fault), encrypted for wss.
+    /// `endsConnection`: no close frame of ours may follow it (the fault frame is the last word).
+    func sendRawFrame(_ frame: [UInt8], endsConnection: Bool) {
+        sendRaw(transport.wrapRaw(frame))
+        if endsConnection { transport.markWebSocketClosed() }
     }
 
     /// Writes socket bytes (already framed and encrypted).

@@ -140,6 +140,9 @@ struct ServerTransport {
     /// Raw frame bytes (faults that write a bad frame), encrypted for wss.
     func wrapRaw(_ frame: [UInt8]) -> [UInt8] { encrypt(frame) }
 
+    /// A fault wrote the last frame: `close()` adds no close frame after it (only close_notify for wss).
+    mutating func markWebSocketClosed() { isOpen = false }
+
     /// Bytes to write before closing: a close frame (ws/wss, once open) and close_notify (wss).
     mutating func close(_ code: WebSocketCloseCode = .goingAway, reason: String = "") -> [UInt8] {
         var bytes: [UInt8] = []

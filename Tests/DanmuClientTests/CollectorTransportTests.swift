@@ -6,43 +6,44 @@ import XCTest
 
 @testable import DanmuClient
 
+/// A simulator serving TCP, ws and (with certificates) wss.
+final class SimulatorEndpoints {
+    let reactor: Reactor
+    let simulator: Simulator
+    let addresses: SimulatorAddresses
+
+    init(_ base: Simulator.Configuration, certificates: TestCertificates?) throws {
+        var configuration = base
+        configuration.webSocketListen = .loopback(port: 0)
+        if let certificates {
+            configuration.secureWebSocketListen = .loopback(port: 0)
+            configuration.tlsCertificateFile = certificates.serverCertificate
+            configuration.tlsKeyFile = certificates.serverKey
+        }
+        reactor = try Reactor()
+        try reactor.start()
+        simulator = Simulator(reactor: reactor, configuration: configuration)
+        addresses = try simulator.startEndpoints()
+    }
+
+    /// `localhost` (in the test certificate) with the three ports.
+    func server(host: String = "localhost") -> DanmuCollector.Configuration.Server {
+        .init(host: host, port: addresses.tcp.port, wsPort: addresses.ws?.port ?? 1, wssPort: addresses.wss?.port ?? 1)
+    }
+
+    func close() {
+        simulator.stop()
+        reactor.shutdown()
+    }
+}
+
+
 /// The collector against the simulator's ws and wss endpoints, end to end on loopback: every room's sequence
 /// complete and in order like the TCP tests; certificate checks; handshake faults judged and counted for the
 /// room they hit; TLS session resumption across reconnects.
 final class CollectorTransportTests: XCTestCase {
-    /// A simulator serving TCP, ws and (with certificates) wss.
-    private final class Endpoints {
-        let reactor: Reactor
-        let simulator: Simulator
-        let addresses: SimulatorAddresses
-
-        init(_ base: Simulator.Configuration, certificates: TestCertificates?) throws {
-            var configuration = base
-            configuration.webSocketListen = .loopback(port: 0)
-            if let certificates {
-                configuration.secureWebSocketListen = .loopback(port: 0)
-                configuration.tlsCertificateFile = certificates.serverCertificate
-                configuration.tlsKeyFile = certificates.serverKey
-            }
-            reactor = try Reactor()
-            try reactor.start()
-            simulator = Simulator(reactor: reactor, configuration: configuration)
-            addresses = try simulator.startEndpoints()
-        }
-
-        /// `localhost` (in the test certificate) with the three ports.
-        func server(host: String = "localhost") -> DanmuCollector.Configuration.Server {
-            .init(host: host, port: addresses.tcp.port, wsPort: addresses.ws?.port ?? 1, wssPort: addresses.wss?.port ?? 1)
-        }
-
-        func close() {
-            simulator.stop()
-            reactor.shutdown()
-        }
-    }
-
     private func configuration(
-        _ endpoints: Endpoints, transport: DanmuCollector.Configuration.Transport, certificates: TestCertificates?,
+        _ endpoints: SimulatorEndpoints, transport: DanmuCollector.Configuration.Transport, certificates: TestCertificates?,
         host: String = "localhost"
     ) -> DanmuCollector.Configuration {
         var configuration = testCollectorConfiguration(server: endpoints.server(host: host))
@@ -58,7 +59,7 @@ final class CollectorTransportTests: XCTestCase {
         defer { certificates?.remove() }
         let perRoom = 200
         let rooms = Int64(1)...20
-        let endpoints = try Endpoints(
+        let endpoints = try SimulatorEndpoints(
             .init(rooms: .range(rooms), ratePerRoom: 400, messageLimitPerRoom: perRoom, batchSize: 5, mix: danmakuOnly),
             certificates: certificates)
         defer { endpoints.close() }
@@ -91,7 +92,7 @@ final class CollectorTransportTests: XCTestCase {
     func testWSSWithWrongHostNameFailsWithTheVerificationReasonAndIsCounted() throws {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
-        let endpoints = try Endpoints(.init(rooms: .range(1...2), ratePerRoom: 50, mix: danmakuOnly), certificates: certificates)
+        let endpoints = try SimulatorEndpoints(.init(rooms: .range(1...2), ratePerRoom: 50, mix: danmakuOnly), certificates: certificates)
         defer { endpoints.close() }
         var settings = configuration(endpoints, transport: .wss, certificates: certificates)
         settings.tls.serverName = "wrong.example"
@@ -116,7 +117,7 @@ final class CollectorTransportTests: XCTestCase {
     func testTLSSessionResumedAcrossReconnects() throws {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
-        let endpoints = try Endpoints(
+        let endpoints = try SimulatorEndpoints(
             .init(rooms: .range(1...1), ratePerRoom: 200, messageLimitPerRoom: 15, mix: danmakuOnly,
                   faults: [FaultRule(.closeAfter(messages: 5), rooms: .all)]),
             certificates: certificates)
@@ -159,7 +160,7 @@ final class CollectorTransportTests: XCTestCase {
         var simulated = Simulator.Configuration(
             rooms: .range(rooms), ratePerRoom: 200, messageLimitPerRoom: perRoom, mix: danmakuOnly)
         simulated.handshakeFaults = [HandshakeFaultRule(fault, firstConnections: 1)]
-        let endpoints = try Endpoints(simulated, certificates: nil)
+        let endpoints = try SimulatorEndpoints(simulated, certificates: nil)
         defer { endpoints.close() }
         let recorder = SequenceRecorder()
         var settings = configuration(endpoints, transport: .ws, certificates: nil)
@@ -192,5 +193,58 @@ final class CollectorTransportTests: XCTestCase {
                 return XCTFail("\(error)")
             }
         }
+    }
+}
+
+/// Frame-level faults of the simulator's ws endpoint after some messages: each bad frame reconnects only the
+/// room it was sent to, with the framing reason counted; a ping storm is answered and costs nothing.
+final class CollectorWebSocketFaultTests: XCTestCase {
+    func testBadFramesReconnectTheirRoomWithTheReasonAndPingStormsAreHarmless() throws {
+        let perRoom = 40
+        let rooms = Int64(1)...10
+        // Room k (1…5) gets fault k-1 on its first connection, after 10 messages; rooms 6…10 are clean.
+        let kinds = WebSocketFrameFault.allCases
+        let faults = kinds.enumerated().map { index, fault in
+            FaultRule(.webSocketFrame(fault, afterMessages: 10), rooms: .rooms([Int64(index) + 1]), firstConnections: 1)
+        }
+        let endpoints = try SimulatorEndpoints(
+            .init(rooms: .range(rooms), ratePerRoom: 200, messageLimitPerRoom: perRoom, batchSize: 2, mix: danmakuOnly,
+                  faults: faults),
+            certificates: nil)
+        defer { endpoints.close() }
+        var settings = testCollectorConfiguration(server: endpoints.server())
+        settings.transport = .ws
+        let recorder = SequenceRecorder()
+        let collector = try DanmuCollector(configuration: settings)
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(rooms: rooms)
+        let done = waitUntil(timeout: .seconds(30)) { rooms.allSatisfy { recorder.seqs($0).last == UInt64(perRoom) } }
+        let statistics = collector.statistics()
+        collector.shutdown()
+        XCTAssertTrue(done, errorSummary(statistics))
+        XCTAssertEqual(recorder.violations, 0)
+        let expected: [WebSocketFrameFault: String] = [
+            .oversize: "exceeds the", .masked: "masked frame from the server", .badClose: "invalid close code 1005",
+        ]
+        for (index, fault) in kinds.enumerated() {
+            let room = try XCTUnwrap(statistics[room: Int64(index) + 1])
+            XCTAssertEqual(recorder.seqs(room.room), Array(1...UInt64(perRoom)), "\(fault): every message once, in order")
+            switch fault {
+            case .pingStorm:
+                XCTAssertEqual(room.errors, 0, "\(fault): \(String(describing: room.lastError))")
+            case .closeMidMessage:
+                XCTAssertEqual(room.errors, 1, "\(fault)")
+                XCTAssertEqual(room.lastError, .closedByPeer, "\(fault)")
+            default:
+                XCTAssertEqual(room.transportErrors, 1, "\(fault)")
+                guard case .transportFailed(let why)? = room.lastError else {
+                    XCTFail("\(fault): \(String(describing: room.lastError))")
+                    continue
+                }
+                XCTAssertTrue(why.contains(expected[fault]!), "\(fault): \(why)")
+            }
+        }
+        for room in Int64(6)...10 { XCTAssertEqual(statistics[room: room]?.errors, 0, "room \(room) untouched") }
     }
 }

@@ -160,15 +160,16 @@ final class RoomSession: ConnectionHandler {
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
         guard stack.kind != .tcp else { return deliver(bytes, socketBytes: bytes.count) }
-        let output: TransportStack.Output
-        do throws(TransportError) {
-            output = try stack.feed(bytes)
-        } catch {
-            let goodbye = stack.failureBytes(for: error)
-            if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
-            return failTransport(error.description)
-        }
+        let (output, failure) = stack.feedKeepingOutput(bytes)
         if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        if let failure {
+            // The messages ahead of the bad frame were valid: delivered, like TCP's packets before a bad header.
+            if machine.phase != .connecting { output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) } }
+            guard id == connection else { return }
+            let goodbye = stack.failureBytes(for: failure)
+            if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
+            return failTransport(failure.description)
+        }
         if handshakeStage == "TLS handshake", let tls = stack.tlsLayer, tls.state != .handshaking {
             if tls.isSessionReused { counters.update { $0.tlsResumptions += 1 } }
             handshakeStage = "WebSocket upgrade"
