@@ -183,6 +183,52 @@ final class CollectorTransportTests: XCTestCase {
         XCTAssertEqual(statistics.transportErrors, 1)
     }
 
+    /// `auto`: a host that refuses raw TCP sends the room to wss after `autoFallbackAfterFailures` refusals, where
+    /// it collects everything; the statistics say wss and count the fallback. A host whose TCP works stays TCP.
+    func testAutoFallsBackToWSSWhenTCPIsRefusedAndStaysOnTCPOtherwise() throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let perRoom = 30
+        let endpoints = try SimulatorEndpoints(
+            .init(rooms: .range(1...2), ratePerRoom: 200, messageLimitPerRoom: perRoom, mix: danmakuOnly),
+            certificates: certificates)
+        defer { endpoints.close() }
+        // A loopback port nobody listens on: bound, read, closed.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                _ = bind(probe, pointer, length)
+                _ = getsockname(probe, pointer, &length)
+            }
+        }
+        close(probe)
+        let refusedPort = UInt16(bigEndian: address.sin_port)
+
+        for (tcpPort, expected) in [(refusedPort, TransportStack.Kind.wss), (endpoints.addresses.tcp.port, .tcp)] {
+            var settings = configuration(endpoints, transport: .auto, certificates: certificates)
+            settings.server?.port = tcpPort
+            settings.autoFallbackAfterFailures = 2
+            let recorder = SequenceRecorder()
+            let collector = try DanmuCollector(configuration: settings)
+            collector.setHandler(recorder)
+            try collector.start()
+            let room: Int64 = expected == .wss ? 1 : 2
+            collector.add(room: room)
+            let done = waitUntil { recorder.seqs(room).last == UInt64(perRoom) }
+            let statistics = try XCTUnwrap(collector.statistics()[room: room])
+            collector.shutdown()
+            XCTAssertTrue(done, "\(expected): \(String(describing: statistics.lastError))")
+            XCTAssertEqual(recorder.seqs(room), Array(1...UInt64(perRoom)))
+            XCTAssertEqual(statistics.transport, expected)
+            XCTAssertEqual(statistics.transportFallbacks, expected == .wss ? 1 : 0)
+            XCTAssertEqual(statistics.errors, expected == .wss ? 2 : 0, "two refused TCP connects, then wss")
+        }
+    }
+
     /// A wss collector on a machine whose CA file does not exist: `init` says so (not every room later).
     func testUnusableCAFileFailsAtInit() {
         var settings = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: 1))
