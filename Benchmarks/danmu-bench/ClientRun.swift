@@ -38,9 +38,17 @@ struct ClientRun {
     let collector: DanmuCollector
     let tally: EventTally
 
-    init(port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil) throws {
+    init(
+        port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil,
+        transport: (DanmuCollector.Configuration.Transport, server: DanmuCollector.Configuration.Server, caFile: String?)? = nil
+    ) throws {
         var configuration = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: port), workers: workers)
         configuration.protover = 3
+        if let transport {
+            configuration.transport = transport.0
+            configuration.server = transport.server
+            if let caFile = transport.caFile { configuration.tls.verification = .caFile(caFile) }
+        }
         collector = try DanmuCollector(configuration: configuration)
         self.tally = tally
         collector.setHandler(tally.handler)
