@@ -33,6 +33,13 @@ final class EventTally: Sendable {
     func takeLatencies() -> [UInt64] { latencies.withLock { samples in defer { samples = [] }; return samples } }
 }
 
+/// A transport other than the default TCP to 127.0.0.1: which, the server with its ws/wss ports, the CA to trust.
+struct ClientTransport {
+    var kind: DanmuCollector.Configuration.Transport
+    var server: DanmuCollector.Configuration.Server
+    var caFile: String?
+}
+
 /// A collector pointed at a simulator process, with the readings every scenario takes around it.
 struct ClientRun {
     let collector: DanmuCollector
@@ -40,12 +47,12 @@ struct ClientRun {
 
     init(
         port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil,
-        transport: (DanmuCollector.Configuration.Transport, server: DanmuCollector.Configuration.Server, caFile: String?)? = nil
+        transport: ClientTransport? = nil
     ) throws {
         var configuration = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: port), workers: workers)
         configuration.protover = 3
         if let transport {
-            configuration.transport = transport.0
+            configuration.transport = transport.kind
             configuration.server = transport.server
             if let caFile = transport.caFile { configuration.tls.verification = .caFile(caFile) }
         }

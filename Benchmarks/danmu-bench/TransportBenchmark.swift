@@ -13,7 +13,9 @@ func runTransportBenchmark(idleRooms: Int, floodRooms: Int, floodPerRoom: Int) -
     defer { _ = system("rm -rf '\(directory)'") }
     let script = TestFiles.repositoryRoot + "/Scripts/make_test_certificates.sh"
     guard system("'\(script)' '\(directory)' >/dev/null 2>&1") == 0 else {
-        return [BenchmarkFigure(name: "transports", value: .nan, unit: "", note: "failed: no openssl to make certificates")]
+        return [
+            BenchmarkFigure(name: "transports", value: .nan, unit: "", note: "failed: no openssl to make certificates")
+        ]
     }
     var figures: [BenchmarkFigure] = []
     for kind in [DanmuCollector.Configuration.Transport.tcp, .ws, .wss] {
@@ -39,7 +41,8 @@ private func client(
     let fixed = DanmuCollector.Configuration.Server(
         host: "localhost", port: server.port, wsPort: server.wsPort, wssPort: server.wssPort)
     return try ClientRun(
-        port: server.port, rooms: rooms, tally: tally, transport: (kind, server: fixed, caFile: certificates + "/ca.pem"))
+        port: server.port, rooms: rooms, tally: tally,
+        transport: ClientTransport(kind: kind, server: fixed, caFile: certificates + "/ca.pem"))
 }
 
 private func idleRun(_ kind: DanmuCollector.Configuration.Transport, rooms: Int, certificates: String)

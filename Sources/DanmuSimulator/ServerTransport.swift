@@ -83,7 +83,8 @@ struct ServerTransport {
                     stalled = true
                     return output
                 case .badAccept:
-                    output.outgoing += encrypt(request.switchingProtocols(acceptOverride: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+                    output.outgoing += encrypt(
+                        request.switchingProtocols(acceptOverride: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
                 case nil:
                     output.outgoing += encrypt(request.switchingProtocols())
                 }

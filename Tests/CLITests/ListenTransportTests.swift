@@ -23,7 +23,8 @@ final class ListenTransportTests: XCTestCase {
         let process = try ChildProcess(
             [
                 "simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--summary", "--ws-port", "0",
-                "--wss-port", "0", "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
+                "--wss-port", "0", "--tls-cert", certificates + "/server.pem", "--tls-key",
+                certificates + "/server.key",
             ] + extra)
         let ready = process.pump(seconds: 10) { $0.stdoutText.split(separator: "\n").count >= 3 }
         XCTAssertTrue(ready, "simulator did not print its addresses: \(process.stderrText)")
@@ -88,7 +89,8 @@ final class ListenTransportTests: XCTestCase {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let certificates = try makeCertificates(directory)
-        let simulator = try startSimulator(rooms: 2, certificates: certificates, extra: ["--rate", "20", "--mix", "danmaku"])
+        let simulator = try startSimulator(
+            rooms: 2, certificates: certificates, extra: ["--rate", "20", "--mix", "danmaku"])
         let listener = try ChildProcess([
             "listen", "--server", "127.0.0.1:\(simulator.wss)", "--transport", "wss", "--insecure", "--format",
             "jsonl", "1", "2",

@@ -37,13 +37,13 @@ final class SimulatorEndpoints {
     }
 }
 
-
 /// The collector against the simulator's ws and wss endpoints, end to end on loopback: every room's sequence
 /// complete and in order like the TCP tests; certificate checks; handshake faults judged and counted for the
 /// room they hit; TLS session resumption across reconnects.
 final class CollectorTransportTests: XCTestCase {
     private func configuration(
-        _ endpoints: SimulatorEndpoints, transport: DanmuCollector.Configuration.Transport, certificates: TestCertificates?,
+        _ endpoints: SimulatorEndpoints, transport: DanmuCollector.Configuration.Transport,
+        certificates: TestCertificates?,
         host: String = "localhost"
     ) -> DanmuCollector.Configuration {
         var configuration = testCollectorConfiguration(server: endpoints.server(host: host))
@@ -92,7 +92,8 @@ final class CollectorTransportTests: XCTestCase {
     func testWSSWithWrongHostNameFailsWithTheVerificationReasonAndIsCounted() throws {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
-        let endpoints = try SimulatorEndpoints(.init(rooms: .range(1...2), ratePerRoom: 50, mix: danmakuOnly), certificates: certificates)
+        let endpoints = try SimulatorEndpoints(
+            .init(rooms: .range(1...2), ratePerRoom: 50, mix: danmakuOnly), certificates: certificates)
         defer { endpoints.close() }
         var settings = configuration(endpoints, transport: .wss, certificates: certificates)
         settings.tls.serverName = "wrong.example"
@@ -104,7 +105,9 @@ final class CollectorTransportTests: XCTestCase {
         XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.transportErrors ?? 0) >= 2 })
         let room = try XCTUnwrap(collector.statistics()[room: 1])
         collector.shutdown()
-        guard case .transportFailed(let why)? = room.lastError else { return XCTFail("\(String(describing: room.lastError))") }
+        guard case .transportFailed(let why)? = room.lastError else {
+            return XCTFail("\(String(describing: room.lastError))")
+        }
         XCTAssertTrue(why.contains("certificate rejected") && why.lowercased().contains("hostname mismatch"), why)
         XCTAssertEqual(room.authFailures, 0, "a refused certificate is not an auth failure")
         XCTAssertGreaterThanOrEqual(room.reconnects, 1)
@@ -118,8 +121,9 @@ final class CollectorTransportTests: XCTestCase {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
         let endpoints = try SimulatorEndpoints(
-            .init(rooms: .range(1...1), ratePerRoom: 200, messageLimitPerRoom: 15, mix: danmakuOnly,
-                  faults: [FaultRule(.closeAfter(messages: 5), rooms: .all)]),
+            .init(
+                rooms: .range(1...1), ratePerRoom: 200, messageLimitPerRoom: 15, mix: danmakuOnly,
+                faults: [FaultRule(.closeAfter(messages: 5), rooms: .all)]),
             certificates: certificates)
         defer { endpoints.close() }
         let recorder = SequenceRecorder()
@@ -254,8 +258,9 @@ final class CollectorWebSocketFaultTests: XCTestCase {
             FaultRule(.webSocketFrame(fault, afterMessages: 10), rooms: .rooms([Int64(index) + 1]), firstConnections: 1)
         }
         let endpoints = try SimulatorEndpoints(
-            .init(rooms: .range(rooms), ratePerRoom: 200, messageLimitPerRoom: perRoom, batchSize: 2, mix: danmakuOnly,
-                  faults: faults),
+            .init(
+                rooms: .range(rooms), ratePerRoom: 200, messageLimitPerRoom: perRoom, batchSize: 2, mix: danmakuOnly,
+                faults: faults),
             certificates: nil)
         defer { endpoints.close() }
         var settings = testCollectorConfiguration(server: endpoints.server())
@@ -275,7 +280,8 @@ final class CollectorWebSocketFaultTests: XCTestCase {
         ]
         for (index, fault) in kinds.enumerated() {
             let room = try XCTUnwrap(statistics[room: Int64(index) + 1])
-            XCTAssertEqual(recorder.seqs(room.room), Array(1...UInt64(perRoom)), "\(fault): every message once, in order")
+            XCTAssertEqual(
+                recorder.seqs(room.room), Array(1...UInt64(perRoom)), "\(fault): every message once, in order")
             switch fault {
             case .pingStorm:
                 XCTAssertEqual(room.errors, 0, "\(fault): \(String(describing: room.lastError))")

@@ -26,7 +26,8 @@ final class WebSocketUpgradeRequestTests: XCTestCase {
             XCTAssertEqual(parsed.header("user-agent"), "Mozilla/5.0")
             XCTAssertEqual(parsed.header("origin"), "https://live.bilibili.com")
             var client = WebSocketHandshakeParser(expectedAccept: handshake.expectedAccept)
-            XCTAssertEqual(try client.feed(parsed.switchingProtocols()), .done(bytesConsumed: parsed.switchingProtocols().count))
+            XCTAssertEqual(
+                try client.feed(parsed.switchingProtocols()), .done(bytesConsumed: parsed.switchingProtocols().count))
         }
     }
 

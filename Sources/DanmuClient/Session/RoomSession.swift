@@ -164,7 +164,9 @@ final class RoomSession: ConnectionHandler {
         if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
         if let failure {
             // The messages ahead of the bad frame were valid: delivered, like TCP's packets before a bad header.
-            if machine.phase != .connecting { output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) } }
+            if machine.phase != .connecting {
+                output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
+            }
             guard id == connection else { return }
             let goodbye = stack.failureBytes(for: failure)
             if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
