@@ -95,13 +95,13 @@ final class ClientConnection: ConnectionHandler {
         guard state != .closed, !stalled, !closing else { return }
         switch state {
         case .awaitingAuth:
-            guard frame.header.operation == ServerPackets.Operation.auth else {
+            guard frame.header.operation == Operation.auth.rawValue else {
                 rejectAuth(room: nil)  // the first packet must be AUTH
                 return
             }
             authenticate(frame.body)
         case .live:
-            guard frame.header.operation == ServerPackets.Operation.heartbeat else { return }  // others: ignored
+            guard frame.header.operation == Operation.heartbeat.rawValue else { return }  // others: ignored
             answerHeartbeat(frame.body)
         case .silent, .closed:
             return

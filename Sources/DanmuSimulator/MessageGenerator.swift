@@ -1,3 +1,5 @@
+import DanmuClient
+
 /// How op-5 messages are packed on the wire.
 public enum Compression: String, Sendable, CaseIterable {
     /// Every message is its own ver 0 packet (a "batch" is then several packets in one write).
@@ -48,8 +50,7 @@ struct MessageGenerator: Sendable {
         for kind in SampleKind.allCases {
             guard let body = kind.staticBody else { continue }
             var packet: [UInt8] = []
-            ServerPackets.appendPacket(operation: ServerPackets.Operation.message, protover: 0, sequence: 0,
-                                       body: Array(body.utf8), to: &packet)
+            Packet.append(.message, protover: 0, sequence: 0, body: Array(body.utf8), to: &packet)
             packets[kind] = packet
         }
         self.cycle = mix.cycle().map { packets[$0] }
@@ -67,11 +68,10 @@ struct MessageGenerator: Sendable {
             } else {
                 stream.lastSeq += 1
                 danmaku += 1
-                let start = ServerPackets.beginPacket(protover: 0, operation: ServerPackets.Operation.message,
-                                                      sequence: 0, in: &out)
+                let start = Packet.begin(.message, protover: 0, sequence: 0, in: &out)
                 template.append(room: stream.room, seq: stream.lastSeq, monotonicNs: monotonicNs, unixMs: unixMs,
                                 into: &out)
-                ServerPackets.finishPacket(startingAt: start, in: &out)
+                Packet.finish(startingAt: start, in: &out)
             }
             stream.cyclePosition += 1
             if stream.cyclePosition == cycle.count { stream.cyclePosition = 0 }
@@ -93,10 +93,7 @@ struct MessageGenerator: Sendable {
             let danmaku = appendMessages(count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs,
                                          into: &scratch)
             let compressed = BatchCompressor.compress(scratch, compression)
-            ServerPackets.appendHeader(length: UInt32(ServerPackets.headerSize + compressed.count),
-                                       protover: compression == .zlib ? 2 : 3,
-                                       operation: ServerPackets.Operation.message, sequence: 0, to: &out)
-            out.append(contentsOf: compressed)
+            Packet.append(.message, protover: compression == .zlib ? 2 : 3, sequence: 0, body: compressed, to: &out)
             return danmaku
         }
     }

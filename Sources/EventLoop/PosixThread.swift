@@ -19,7 +19,7 @@ public struct PosixThread: @unchecked Sendable {
     /// Starts a joinable thread named `name` (15 bytes at most are kept) running `body`.
     ///
     /// The thread blocks the asynchronous signals (SIGINT, SIGTERM, SIGPIPE, ...) so that they go to the program's
-    /// own threads, where `Reactor.watchSignals` can turn them into signalfd events.
+    /// own threads (danmu-cli takes them with `sigwait` on a thread of its own).
     public static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> PosixThread {
         let start = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
         var handle = pthread_t()

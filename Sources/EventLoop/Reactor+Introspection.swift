@@ -2,11 +2,10 @@ import Glibc
 
 /// Introspection for tests and benchmarks (loop thread only).
 extension Reactor {
-    /// Every fd the reactor owns right now: epoll, eventfd, timerfd, signalfd, listeners and connections.
+    /// Every fd the reactor owns right now: epoll, eventfd, timerfd, listeners and connections.
     func ownedFileDescriptors() -> [Int32] {
         assertInLoop()
         var fds = [selector.fd, eventFD, timerFD]
-        if signalFD >= 0 { fds.append(signalFD) }
         for entry in table where entry.kind != .free { fds.append(entry.fd) }
         return fds
     }

@@ -69,35 +69,4 @@ extension Reactor {
             if stopRequested { return }
         }
     }
-
-    // MARK: Signals
-
-    /// Turns `signals` (e.g. `[SIGINT, SIGTERM]`) into calls of `handler` on the IO thread, through a signalfd.
-    ///
-    /// Blocks the signals on the calling thread: call it from the main thread before starting other threads of
-    /// your own (threads inherit the mask; the reactor's and the pool's threads block them already). Any thread.
-    public func watchSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) throws(SystemError) {
-        let fd = try SignalFd.signalfd(signals)
-        let accepted = execute { [self] in
-            if signalFD >= 0 { Posix.close(signalFD) }
-            signalFD = fd
-            signalHandler = handler
-            do {
-                try selector.register(fd, token: Reactor.signalFDToken, interest: .readable)
-            } catch {
-                preconditionFailure("epoll_ctl(signalfd) failed: \(error)")
-            }
-        }
-        if !accepted {
-            Posix.close(fd)
-            throw SystemError(.shutdown, operation: "watchSignals")
-        }
-    }
-
-    func deliverSignals() {
-        while let signal = try? SignalFd.read(signalFD) {
-            signalHandler?(signal)
-            if signalFD < 0 { return }
-        }
-    }
 }

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Lifecycle: `init` (idle) → `start()` (starting, then running on its own pthread) → `shutdown()` (shutting down:
 /// runs the tasks already accepted, delivers `didClose(.closedLocally)` to every open connection, closes every fd it
-/// owns) → closed. Everything except `execute`, `shutdown`, `isInLoop`, `now` and `watchSignals` is loop-confined:
+/// owns) → closed. Everything except `execute`, `executeAndWait`, `shutdown`, `isInLoop` and `now` is loop-confined:
 /// call it from a callback or wrap it in `execute { }` (it traps when called from another thread).
 ///
 /// How it works: level-triggered epoll with a flat registration table indexed by slot; each registration's epoll
@@ -50,7 +50,6 @@ public final class Reactor: @unchecked Sendable {
 
     static let eventFDToken: UInt64 = 0xFFFF_FFFF
     static let timerFDToken: UInt64 = 0xFFFF_FFFE
-    static let signalFDToken: UInt64 = 0xFFFF_FFFD
 
     public let configuration: Configuration
 
@@ -85,8 +84,6 @@ public final class Reactor: @unchecked Sendable {
     var stopRequested = false
     /// False once shutdown begins: connect/listen then throw `.shutdown`.
     var acceptingWork = true
-    var signalFD: Int32 = -1
-    var signalHandler: (@Sendable (Int32) -> Void)?
     /// Loop statistics, for tests and benchmarks.
     var counters = Counters()
 
@@ -346,8 +343,6 @@ public final class Reactor: @unchecked Sendable {
                     woken = true
                 case Reactor.timerFDToken:
                     timersDue = true
-                case Reactor.signalFDToken:
-                    deliverSignals()
                 default:
                     handleEvent(readiness)
                 }
@@ -384,9 +379,6 @@ public final class Reactor: @unchecked Sendable {
             }
         }
         timers.removeAll()
-        signalHandler = nil
-        if signalFD >= 0 { Posix.close(signalFD) }
-        signalFD = -1
         Posix.close(timerFD)
         selector.close()
         // `.closed` and the eventfd's close under one lock: every eventfd write happens under this lock while the

@@ -120,7 +120,7 @@ enum Posix {
     }
 }
 
-/// eventfd(2), timerfd_create(2) and signalfd(2) under their C names.
+/// eventfd(2) and timerfd_create(2) under their C names.
 enum EventFd {
     static func eventfd() throws(SystemError) -> Int32 {
         try blockingSyscall("eventfd") { CDanmuSystem.eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
@@ -160,29 +160,5 @@ enum TimerFd {
         _ = try blockingSyscall("timerfd_settime") {
             CDanmuSystem.timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME), &spec, nil)
         }
-    }
-}
-
-enum SignalFd {
-    /// Blocks `signals` on the calling thread and returns a signalfd that reports them.
-    static func signalfd(_ signals: [Int32]) throws(SystemError) -> Int32 {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        let error = pthread_sigmask(SIG_BLOCK, &set, nil)
-        if error != 0 { throw SystemError(Errno(rawValue: error), operation: "pthread_sigmask") }
-        return try blockingSyscall("signalfd") {
-            CDanmuSystem.signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        }
-    }
-
-    /// Reads one pending `signalfd_siginfo`; returns the signal number, or nil when none is pending.
-    static func read(_ fd: Int32) throws(SystemError) -> Int32? {
-        var info = signalfd_siginfo()
-        let size = MemoryLayout<signalfd_siginfo>.size
-        if case .done(let count) = try syscall("signalfd read", { Glibc.read(fd, &info, size) }), count == size {
-            return Int32(bitPattern: info.ssi_signo)
-        }
-        return nil
     }
 }

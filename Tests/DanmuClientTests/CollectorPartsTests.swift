@@ -7,17 +7,42 @@ import XCTest
 /// The collector's small pure parts: the AUTH_REPLY code reader and the event stream's buffer.
 final class CollectorPartsTests: XCTestCase {
     func testAuthReplyCodeParsesWhatServersSend() {
-        XCTAssertEqual(AuthReplyCode.parse(Array(#"{"code":0}"#.utf8)), 0)
-        XCTAssertEqual(AuthReplyCode.parse(Array(#"{"code": -101}"#.utf8)), -101)
-        XCTAssertEqual(AuthReplyCode.parse(Array(#"{"msg":"x","code" : 7 }"#.utf8)), 7)
+        XCTAssertEqual(AuthReply.code(Array(#"{"code":0}"#.utf8)), 0)
+        XCTAssertEqual(AuthReply.code(Array(#"{"code": -101}"#.utf8)), -101)
+        XCTAssertEqual(AuthReply.code(Array(#"{"msg":"x","code" : 7 }"#.utf8)), 7)
     }
 
     func testAuthReplyCodeRejectsGarbage() {
-        XCTAssertNil(AuthReplyCode.parse([]))
-        XCTAssertNil(AuthReplyCode.parse(Array("HTTP/0.9 403".utf8)))
-        XCTAssertNil(AuthReplyCode.parse(Array(#"{"code":}"#.utf8)))
-        XCTAssertNil(AuthReplyCode.parse(Array(#"{"code""#.utf8)))
-        XCTAssertNil(AuthReplyCode.parse(Array(#"{"cod":0}"#.utf8)))
+        XCTAssertNil(AuthReply.code([]))
+        XCTAssertNil(AuthReply.code(Array("HTTP/0.9 403".utf8)))
+        XCTAssertNil(AuthReply.code(Array(#"{"code":}"#.utf8)))
+        XCTAssertNil(AuthReply.code(Array(#"{"code""#.utf8)))
+        XCTAssertNil(AuthReply.code(Array(#"{"cod":0}"#.utf8)))
+        // The old byte scanner read these as codes: a "code" inside a string, and a body that is not JSON.
+        XCTAssertNil(AuthReply.code(Array(#"{"msg":""code":0"}"#.utf8)))
+        XCTAssertNil(AuthReply.code(Array(#"garbage "code":0"#.utf8)))
+    }
+
+    /// The reply is parsed once, when the frame is cut; the decoder's event carries that same code, and a body
+    /// without a code is a rejection to the session and a malformed message to the decoder (not a protocol error).
+    func testAuthReplyIsParsedOnceAndTravelsWithTheFrame() throws {
+        var frames = FrameDecoder(maxPacketLength: 1 << 20)
+        var cut: [Frame] = []
+        let bytes = Packet.authReply(code: -101) + Packet.encode(.authReply, body: Array(#"{"msg":"no"}"#.utf8))
+        let failure: ProtocolError? = bytes.withUnsafeBytes { buffer in
+            do throws(ProtocolError) {
+                try frames.feed(buffer) { cut.append($0) }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        XCTAssertNil(failure)
+        XCTAssertEqual(cut.map(\.authReplyCode), [-101, nil])
+        var decoder = MessageDecoder()
+        XCTAssertEqual(try decoder.decode(cut[0]), [.authReply(code: -101)])
+        XCTAssertEqual(try decoder.decode(cut[1]), [])
+        XCTAssertEqual(decoder.statistics.malformedMessages, 1)
     }
 
     private func event(_ room: Int64, _ n: Int) -> RoomEvent {

@@ -23,9 +23,9 @@ final class ServerPacketsTests: XCTestCase {
 
     func testBeginFinishPatchesLength() throws {
         var out: [UInt8] = [1, 2, 3]
-        let start = ServerPackets.beginPacket(protover: 0, operation: 5, sequence: 0, in: &out)
+        let start = Packet.begin(.message, protover: 0, sequence: 0, in: &out)
         out.append(contentsOf: Array("{}".utf8))
-        ServerPackets.finishPacket(startingAt: start, in: &out)
+        Packet.finish(startingAt: start, in: &out)
         let header = try XCTUnwrap(PacketHeader(parsing: Array(out[3...])))
         XCTAssertEqual(header, PacketHeader(length: 18, protover: 0, operation: 5, sequence: 0))
     }

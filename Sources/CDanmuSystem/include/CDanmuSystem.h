@@ -4,7 +4,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
-#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <netinet/tcp.h>

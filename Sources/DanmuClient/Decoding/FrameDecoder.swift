@@ -99,7 +99,7 @@ public struct FrameDecoder {
                     continue
                 }
             }
-            try validate(header)
+            try header.validate(maxLength: maxPacketLength)
             let length = Int(header.length)
             guard window.count >= length else { break }
             let body = Array(UnsafeRawBufferPointer(rebasing: window[PacketHeader.size..<length]))
@@ -111,11 +111,5 @@ public struct FrameDecoder {
             emit(Frame(header: header, body: body))
         }
         return offset
-    }
-
-    private func validate(_ header: PacketHeader) throws(ProtocolError) {
-        if header.length < UInt32(PacketHeader.size) { throw .lengthTooSmall(header.length) }
-        if header.headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(header.headerLength) }
-        if Int(header.length) > maxPacketLength { throw .lengthOverCap(header.length, cap: maxPacketLength) }
     }
 }

@@ -50,6 +50,16 @@ public struct MessageDecoder: Sendable {
         statistics.frames += 1
         var thrown: ProtocolError?
         var budget = maxDecompressedBytes
+        if frame.header.operation == Operation.authReply.rawValue {
+            // Parsed once, when the frame was cut: the session has already acted on it.
+            if let code = frame.authReplyCode {
+                events.append(.authReply(code: code))
+            } else {
+                statistics.malformedMessages += 1
+                statistics.lastMalformed = .json("auth reply without an integer code")
+            }
+            return
+        }
         frame.body.withUnsafeBytes { body in
             do throws(ProtocolError) {
                 try decodePacket(operation: frame.header.operation, protover: frame.header.protover, body: body,
@@ -74,7 +84,9 @@ public struct MessageDecoder: Sendable {
             guard body.count >= 4 else { throw .shortBody(operation: operation, count: body.count) }
             events.append(.popularity(PacketHeader.u32(body, 0)))
         case .authReply:
-            events.append(.authReply(code: try MessageDecoder.authReplyCode(body)))
+            // Inside a batch (servers never do this): the same one parse.
+            guard let code = AuthReply.code(body) else { throw .json("auth reply without an integer code") }
+            events.append(.authReply(code: code))
         case .message:
             try decodeMessage(protover: protover, body: body, depth: depth, budget: &budget, into: &events)
         default:
@@ -123,8 +135,7 @@ public struct MessageDecoder: Sendable {
             guard let header = PacketHeader(parsing: rest) else {
                 throw .truncatedBatch(declared: PacketHeader.size, available: rest.count)
             }
-            if header.length < UInt32(PacketHeader.size) { throw .lengthTooSmall(header.length) }
-            if header.headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(header.headerLength) }
+            try header.validate(maxLength: nil)
             guard Int(header.length) <= rest.count else {
                 throw .truncatedBatch(declared: Int(header.length), available: rest.count)
             }
@@ -133,15 +144,5 @@ public struct MessageDecoder: Sendable {
                              budget: &budget, into: &events)
             offset += Int(header.length)
         }
-    }
-
-    /// `{"code":0}` → 0. A body without a numeric `code` is an error (the server never sends one).
-    static func authReplyCode(_ body: UnsafeRawBufferPointer) throws(ProtocolError) -> Int {
-        let document: JSONDocument
-        do throws(JSONError) { document = try JSONDocument(parsing: body, maxDepth: 8) } catch {
-            throw .json("auth reply: \(error)")
-        }
-        guard let code = document.root["code"]?.int64Lenient else { throw .json("auth reply without code") }
-        return Int(truncatingIfNeeded: code)
     }
 }

@@ -6,16 +6,16 @@ import Glibc
 /// - stdout is a pipe carrying `curl -i` output (status line + headers + body), parsed here.
 /// - The cookie travels in a config file fed on stdin (`--config -`), so a SESSDATA never shows in `ps`.
 /// - `--max-time` / `--connect-timeout` bound every request; output beyond `maxResponseBytes` kills curl.
-public struct CurlHTTPClient: HTTPClient {
-    public var curlPath: String
-    public var maxResponseBytes: Int
+struct CurlHTTPClient: HTTPClient {
+    var curlPath: String
+    var maxResponseBytes: Int
 
-    public init(curlPath: String = "/usr/bin/curl", maxResponseBytes: Int = 8 << 20) {
+    init(curlPath: String = "/usr/bin/curl", maxResponseBytes: Int = 8 << 20) {
         self.curlPath = curlPath
         self.maxResponseBytes = maxResponseBytes
     }
 
-    public func get(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+    func get(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         var arguments = [
             "curl", "--silent", "--show-error", "--include", "--globoff", "--proto", "=http,https",
             "--max-time", String(max(1, request.timeoutSeconds)),

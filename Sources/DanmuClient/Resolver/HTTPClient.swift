@@ -1,22 +1,22 @@
 /// A blocking HTTP GET seam. The resolver talks to Bilibili's HTTP APIs through this so tests can
 /// point it at a loopback stub; production uses `CurlHTTPClient` (the system `curl` binary).
-public protocol HTTPClient: Sendable {
+protocol HTTPClient: Sendable {
     /// Performs one GET. Blocking: call from a non-loop thread.
     func get(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse
 }
 
 /// One GET request.
-public struct HTTPRequest: Sendable, Equatable {
-    public var url: String
+struct HTTPRequest: Sendable, Equatable {
+    var url: String
     /// Extra request headers (name, value), e.g. Referer/Origin.
-    public var headers: [HTTPHeader]
+    var headers: [HTTPHeader]
     /// The `Cookie` header value, kept off the command line (see `CurlHTTPClient`).
-    public var cookie: String?
-    public var userAgent: String
+    var cookie: String?
+    var userAgent: String
     /// Whole-request timeout in seconds.
-    public var timeoutSeconds: Int
+    var timeoutSeconds: Int
 
-    public init(url: String, headers: [HTTPHeader] = [], cookie: String? = nil, userAgent: String,
+    init(url: String, headers: [HTTPHeader] = [], cookie: String? = nil, userAgent: String,
                 timeoutSeconds: Int = 10) {
         self.url = url
         self.headers = headers
@@ -27,35 +27,35 @@ public struct HTTPRequest: Sendable, Equatable {
 }
 
 /// A header name/value pair.
-public struct HTTPHeader: Sendable, Equatable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
+struct HTTPHeader: Sendable, Equatable {
+    var name: String
+    var value: String
+    init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
 }
 
 /// A received answer: status, headers of the final response, body bytes.
-public struct HTTPResponse: Sendable, Equatable {
-    public var status: Int
-    public var headers: [HTTPHeader]
-    public var body: [UInt8]
+struct HTTPResponse: Sendable, Equatable {
+    var status: Int
+    var headers: [HTTPHeader]
+    var body: [UInt8]
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8]) {
+    init(status: Int, headers: [HTTPHeader] = [], body: [UInt8]) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// First header with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
+    func header(_ name: String) -> String? {
         let lower = name.lowercased()
         return headers.first { $0.name.lowercased() == lower }?.value
     }
 
     /// Values of every `Set-Cookie` header's first `name=value` pair, as (name, value).
-    public var setCookies: [(name: String, value: String)] {
+    var setCookies: [(name: String, value: String)] {
         headers.filter { $0.name.lowercased() == "set-cookie" }.compactMap { header in
             let pair = header.value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
             guard let eq = pair.firstIndex(of: "=") else { return nil }

@@ -6,20 +6,20 @@ import Glibc
 ///
 /// Each caller reserves the next free slot under the lock and then sleeps outside it, so callers are
 /// served in arrival order and the lock is never held while sleeping. Blocking: never call on the IO thread.
-public final class HTTPRequestPacer: Sendable {
-    public let minimumInterval: Duration
+final class HTTPRequestPacer: Sendable {
+    let minimumInterval: Duration
     private let clock = ContinuousClock()
     // Guarded by itself: the instant of the last reserved slot.
     private let lastSlot: Lock<ContinuousClock.Instant?> = Lock(nil)
     // Guarded by itself: a risk-control penalty; no slot is handed out before it.
     private let blockedUntil: Lock<ContinuousClock.Instant?> = Lock(nil)
 
-    public init(minimumInterval: Duration = .seconds(1)) {
+    init(minimumInterval: Duration = .seconds(1)) {
         self.minimumInterval = minimumInterval
     }
 
     /// Blocks until the caller may send its request.
-    public func waitForSlot() {
+    func waitForSlot() {
         let now = clock.now
         let penalty = blockedUntil.withLock { $0 }
         let slot: ContinuousClock.Instant = lastSlot.withLock { last in
@@ -33,7 +33,7 @@ public final class HTTPRequestPacer: Sendable {
     }
 
     /// Delays every following slot by `delay` from now (after a -352 / HTML answer).
-    public func penalise(for delay: Duration) {
+    func penalise(for delay: Duration) {
         let until = clock.now + delay
         blockedUntil.withLock { current in
             if current == nil || current! < until { current = until }

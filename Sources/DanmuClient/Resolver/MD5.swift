@@ -1,6 +1,6 @@
 /// MD5 (RFC 1321), written out because the module may not link a crypto library.
 /// Used only for WBI request signing (`w_rid`), never for security.
-public enum MD5 {
+enum MD5 {
     private static let shifts: [UInt32] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
         5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -21,7 +21,7 @@ public enum MD5 {
     ]
 
     /// The 16-byte digest of `bytes`.
-    public static func digest(_ bytes: [UInt8]) -> [UInt8] {
+    static func digest(_ bytes: [UInt8]) -> [UInt8] {
         var a0: UInt32 = 0x6745_2301
         var b0: UInt32 = 0xefcd_ab89
         var c0: UInt32 = 0x98ba_dcfe
@@ -73,10 +73,10 @@ public enum MD5 {
     }
 
     /// Lowercase hex of the digest of the UTF-8 bytes of `string`.
-    public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
+    static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
 
     /// Lowercase hex of the digest of `bytes`.
-    public static func hex(_ bytes: [UInt8]) -> String {
+    static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(32)

@@ -10,7 +10,7 @@ import Glibc
 /// `-352` and non-JSON answers drop the WBI keys, penalise the pacer and retry with exponential backoff.
 public final class RoomResolver: Sendable {
     public let configuration: Configuration
-    public let pacer: HTTPRequestPacer
+    let pacer: HTTPRequestPacer
     let http: any HTTPClient
     private let clock = ContinuousClock()
 
@@ -26,11 +26,17 @@ public final class RoomResolver: Sendable {
     // Guarded by itself; never held across an HTTP request.
     private let state = Lock(State())
 
+    /// A resolver that reaches the live site through the system `curl` binary, at most one request per
+    /// `configuration.minimumInterval`.
+    public convenience init(configuration: Configuration = .init()) {
+        self.init(configuration: configuration, http: CurlHTTPClient(), pacer: nil)
+    }
+
     /// - Parameters:
+    ///   - http: the HTTP transport (tests pass a loopback stub).
     ///   - pacer: share one pacer between resolvers to pace them together; default: a new one at
     ///     `configuration.minimumInterval`.
-    public init(configuration: Configuration = .init(), http: any HTTPClient = CurlHTTPClient(),
-                pacer: HTTPRequestPacer? = nil) {
+    init(configuration: Configuration, http: any HTTPClient, pacer: HTTPRequestPacer? = nil) {
         self.configuration = configuration
         self.http = http
         self.pacer = pacer ?? HTTPRequestPacer(minimumInterval: configuration.minimumInterval)

@@ -3,21 +3,21 @@
 /// `mixinKey` = the characters of `img_key + sub_key` picked in the order of `mixinTable`, first 32.
 /// A signed query = the params plus `wts` (unix seconds), sorted by key, values stripped of `!'()*`,
 /// percent-encoded like JS `encodeURIComponent`, joined with `&`; `w_rid` = md5(query + mixinKey).
-public struct WBISigner: Sendable, Equatable {
+struct WBISigner: Sendable, Equatable {
     /// The permutation published by BAC `docs/misc/sign/wbi.md`.
-    public static let mixinTable: [Int] = [
+    static let mixinTable: [Int] = [
         46, 47, 18, 2, 53, 8, 23, 32, 15, 50, 10, 31, 58, 3, 45, 35, 27, 43, 5, 49, 33, 9, 42, 19, 29, 28, 14, 39,
         12, 38, 41, 13, 37, 48, 7, 16, 24, 55, 40, 61, 26, 17, 0, 1, 60, 51, 30, 4, 22, 25, 54, 21, 56, 59, 6, 63,
         57, 62, 11, 36, 20, 34, 44, 52,
     ]
 
-    public let imgKey: String
-    public let subKey: String
-    public let mixinKey: String
+    let imgKey: String
+    let subKey: String
+    let mixinKey: String
 
     /// Builds a signer from the two 32-hex-char keys (file stems of `wbi_img.img_url` / `sub_url`).
     /// Returns nil when the concatenation is shorter than 64 characters (the table indexes up to 63).
-    public init?(imgKey: String, subKey: String) {
+    init?(imgKey: String, subKey: String) {
         let raw = Array((imgKey + subKey).utf8)
         guard raw.count >= 64 else { return nil }
         self.imgKey = imgKey
@@ -26,19 +26,19 @@ public struct WBISigner: Sendable, Equatable {
     }
 
     /// Builds a signer from the nav answer's URLs, e.g. `https://i0.hdslb.com/bfs/wbi/7cd0…077c.png`.
-    public init?(imgURL: String, subURL: String) {
+    init?(imgURL: String, subURL: String) {
         self.init(imgKey: WBISigner.stem(of: imgURL), subKey: WBISigner.stem(of: subURL))
     }
 
     /// The file name without directory and extension.
-    public static func stem(of url: String) -> String {
+    static func stem(of url: String) -> String {
         let name = url.split(separator: "/").last.map(String.init) ?? url
         if let dot = name.lastIndex(of: ".") { return String(name[..<dot]) }
         return name
     }
 
     /// The signed query string (`...&wts=...&w_rid=...`) for `params` at time `wts`.
-    public func signedQuery(_ params: [(String, String)], wts: Int64) -> String {
+    func signedQuery(_ params: [(String, String)], wts: Int64) -> String {
         var all = params
         all.append(("wts", String(wts)))
         all.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
@@ -55,7 +55,7 @@ public struct WBISigner: Sendable, Equatable {
     }
 
     /// JS `encodeURIComponent`: keeps `A–Z a–z 0–9 - _ . ! ~ * ' ( )`, %XX (uppercase) for every other UTF-8 byte.
-    public static func encodeURIComponent(_ value: String) -> String {
+    static func encodeURIComponent(_ value: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for byte in value.utf8 {

@@ -211,7 +211,7 @@ final class RoomSession: ConnectionHandler {
         do throws(ProtocolError) {
             try frames.feed(bytes) { frame in
                 if frame.header.operation == Operation.authReply.rawValue && authCode == nil {
-                    authCode = AuthReplyCode.parse(frame.body) ?? -1
+                    authCode = frame.authReplyCode ?? -1
                 }
                 cost += frame.wireLength
                 batch.append(frame)
@@ -422,40 +422,5 @@ final class RoomSession: ConnectionHandler {
             core.reactor.cancel(timer)
             self.timer = nil
         }
-    }
-}
-
-/// The `code` of an AUTH_REPLY (op 8) body `{"code":0}`, read without a JSON parser on the IO thread.
-enum AuthReplyCode {
-    /// nil when the body has no integer `code` member (treated as a rejection by the caller).
-    static func parse(_ body: [UInt8]) -> Int? {
-        let key = Array("\"code\"".utf8)
-        guard body.count >= key.count else { return nil }
-        var index = 0
-        while index + key.count <= body.count {
-            if body[index..<index + key.count].elementsEqual(key) { break }
-            index += 1
-        }
-        index += key.count
-        guard index <= body.count else { return nil }
-        func skipSpaces() { while index < body.count && (body[index] == 0x20 || body[index] == 0x09) { index += 1 } }
-        skipSpaces()
-        guard index < body.count, body[index] == UInt8(ascii: ":") else { return nil }
-        index += 1
-        skipSpaces()
-        var negative = false
-        if index < body.count && body[index] == UInt8(ascii: "-") {
-            negative = true
-            index += 1
-        }
-        var value = 0
-        var digits = 0
-        while index < body.count, (0x30...0x39).contains(body[index]), digits < 18 {
-            value = value * 10 + Int(body[index] - 0x30)
-            index += 1
-            digits += 1
-        }
-        guard digits > 0 else { return nil }
-        return negative ? -value : value
     }
 }

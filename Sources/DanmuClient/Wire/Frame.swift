@@ -3,10 +3,13 @@
 public struct Frame: Sendable, Equatable {
     public var header: PacketHeader
     public var body: [UInt8]
+    /// For an AUTH_REPLY (op 8): its `code`, parsed once when the frame was cut (nil: none, or no integer code).
+    public var authReplyCode: Int?
 
     public init(header: PacketHeader, body: [UInt8]) {
         self.header = header
         self.body = body
+        if header.operation == Operation.authReply.rawValue { authReplyCode = AuthReply.code(body) }
     }
 
     /// Total bytes this frame occupied on the wire (header + body).

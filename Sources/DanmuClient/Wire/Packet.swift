@@ -18,13 +18,38 @@ public enum Packet {
     }
 
     /// Appends one packet to `out` (the simulator builds batches this way without temporaries).
-    public static func append(operation: UInt32, protover: UInt16, sequence: UInt32, body: UnsafeRawBufferPointer,
+    public static func append(_ operation: Operation, protover: UInt16, sequence: UInt32, body: some Collection<UInt8>,
                               to out: inout [UInt8]) {
-        let header = PacketHeader(
-            length: UInt32(truncatingIfNeeded: PacketHeader.size + body.count), headerLength: 16,
-            protover: protover, operation: operation, sequence: sequence)
-        header.write(into: &out)
+        appendHeader(operation, protover: protover, sequence: sequence, bodyCount: body.count, to: &out)
         out.append(contentsOf: body)
+    }
+
+    /// Appends the header of a packet whose `bodyCount` body bytes the caller appends next.
+    public static func appendHeader(_ operation: Operation, protover: UInt16, sequence: UInt32, bodyCount: Int,
+                                    to out: inout [UInt8]) {
+        PacketHeader(
+            length: UInt32(truncatingIfNeeded: PacketHeader.size + bodyCount), headerLength: 16,
+            protover: protover, operation: operation.rawValue, sequence: sequence
+        ).write(into: &out)
+    }
+
+    /// Starts a packet whose body length is not known yet (the body is written straight into `out`); returns
+    /// the offset to pass to `finish(startingAt:in:)`.
+    public static func begin(_ operation: Operation, protover: UInt16, sequence: UInt32, in out: inout [UInt8])
+        -> Int
+    {
+        let start = out.count
+        appendHeader(operation, protover: protover, sequence: sequence, bodyCount: 0, to: &out)
+        return start
+    }
+
+    /// Writes the final length into a packet started with `begin`.
+    public static func finish(startingAt start: Int, in out: inout [UInt8]) {
+        let length = UInt32(truncatingIfNeeded: out.count - start)
+        out[start] = UInt8(truncatingIfNeeded: length >> 24)
+        out[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
+        out[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
+        out[start + 3] = UInt8(truncatingIfNeeded: length)
     }
 
     /// The op 7 AUTH packet (ver 1, seq 1) carrying `body` as JSON.

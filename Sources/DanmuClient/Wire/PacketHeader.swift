@@ -45,6 +45,15 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
         self = header
     }
 
+    /// The one validation of a received header, for the stream and for packets inside a batch: the length covers
+    /// the header and stays within `maxLength` (nil: no cap, a batch is bounded by its own size), and the header
+    /// length is 16.
+    public func validate(maxLength: Int?) throws(ProtocolError) {
+        if length < UInt32(PacketHeader.size) { throw .lengthTooSmall(length) }
+        if headerLength != UInt16(PacketHeader.size) { throw .badHeaderLength(headerLength) }
+        if let maxLength, Int(length) > maxLength { throw .lengthOverCap(length, cap: maxLength) }
+    }
+
     /// Appends the 16 big-endian header bytes to `out`.
     public func write(into out: inout [UInt8]) {
         PacketHeader.append32(length, to: &out)
@@ -78,7 +87,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
     }
 
     @inline(__always)
-    static func append32(_ value: UInt32, to out: inout [UInt8]) {
+    public static func append32(_ value: UInt32, to out: inout [UInt8]) {
         out.append(UInt8(truncatingIfNeeded: value >> 24))
         out.append(UInt8(truncatingIfNeeded: value >> 16))
         out.append(UInt8(truncatingIfNeeded: value >> 8))
