@@ -1,3 +1,4 @@
+import CDanmuSystem
 import DanmuClient
 import Glibc
 import TestSupport
@@ -55,6 +56,9 @@ private func idleRun(_ kind: DanmuCollector.Configuration.Transport, rooms: Int,
         let tally = EventTally()
         let run = try client(kind, server: server, rooms: rooms, tally: tally, certificates: certificates)
         sleepSeconds(0.2)
+        // The runs share this process: give back what the previous transport's run freed, or its pages (reused
+        // by this run without growing RSS) would make this run look free.
+        malloc_trim(0)
         let rssBefore = ProcessMetrics.residentBytes()
         let heapBefore = ProcessMetrics.heapBytes()
         let cpuBefore = ProcessMetrics.cpuSeconds()
@@ -70,7 +74,7 @@ private func idleRun(_ kind: DanmuCollector.Configuration.Transport, rooms: Int,
         return [
             BenchmarkFigure(
                 name: "\(label).connect_all", value: connect ?? .nan, unit: "s",
-                note: "\(statistics.roomsLive) live, \(statistics.errors) errors"),
+                note: "\(statistics.roomsLive) live, \(statistics.errors) errors\(causes(statistics))"),
             BenchmarkFigure(name: "\(label).connect_cpu", value: connectCPU, unit: "s", note: "client, all rooms"),
             BenchmarkFigure(name: "\(label).rss_per_room", value: rssPerRoom, unit: "B", note: "idle, live"),
             BenchmarkFigure(name: "\(label).heap_per_room", value: heapPerRoom, unit: "B", note: "mallinfo2 delta"),
@@ -115,4 +119,12 @@ private func floodRun(_ kind: DanmuCollector.Configuration.Transport, rooms: Int
     } catch {
         return [BenchmarkFigure(name: label, value: .nan, unit: "", note: "failed: \(error)")]
     }
+}
+
+/// The most frequent last errors, for a run that had any: "; closed … ×12".
+private func causes(_ statistics: CollectorStatistics) -> String {
+    var counts: [String: Int] = [:]
+    for room in statistics.rooms { if let error = room.lastError { counts["\(error)", default: 0] += 1 } }
+    let top = counts.sorted { $0.value > $1.value }.prefix(2).map { "\($0.key) ×\($0.value)" }
+    return top.isEmpty ? "" : "; " + top.joined(separator: "; ")
 }

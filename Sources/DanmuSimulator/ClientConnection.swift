@@ -65,7 +65,10 @@ final class ClientConnection: ConnectionHandler {
             core.reactor.closeAfterFlush(id)
             return
         }
-        if output.upgraded { core.store.update { $0.webSocketUpgrades &+= 1 } }
+        if output.upgraded {
+            core.store.update { $0.webSocketUpgrades &+= 1 }
+            core.armAuthDeadline(self)
+        }
         if !output.packetBytes.isEmpty { output.packetBytes.withUnsafeBytes { decode($0) } }
     }
 
@@ -160,6 +163,12 @@ final class ClientConnection: ConnectionHandler {
     /// Called by the core's tick when the AUTH deadline of this connection passed.
     func authDeadlinePassed() {
         guard state == .awaitingAuth else { return }
+        rejectAuth(room: nil)
+    }
+
+    /// ws/wss: the upgrade did not complete within `handshakeTimeout` of the accept.
+    func handshakeDeadlinePassed() {
+        guard state == .awaitingAuth, !transport.isOpen else { return }
         rejectAuth(room: nil)
     }
 

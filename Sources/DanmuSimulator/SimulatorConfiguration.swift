@@ -74,6 +74,9 @@ extension Simulator {
         /// Handshake faults of the ws/wss endpoints, for their first connections (counted over both endpoints
         /// since start): the room is not known before AUTH, so these cannot pick rooms.
         public var handshakeFaults: [HandshakeFaultRule] = []
+        /// ws/wss: the TLS handshake and upgrade must be done this long after the accept; `authTimeout` then
+        /// counts from the 101.
+        public var handshakeTimeout: Duration = .seconds(30)
 
         public init(listen: SocketAddress = .loopback(port: 0),
                     rooms: RoomSet = .range(1...100),

@@ -43,6 +43,11 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     /// Connections waiting for AUTH, in accept order (deadlines are monotonic: a FIFO, not a timer each).
     private var authQueue: [(connection: ClientConnection, deadline: UInt64)] = []
     private var authQueueHead = 0
+    /// ws/wss connections whose upgrade is not done yet, in accept order. Their AUTH deadline starts at the 101:
+    /// counted from the accept, a burst of 2,000 TLS handshakes on one loop thread took longer than the 5 s
+    /// and the simulator closed half of them before they could send AUTH.
+    private var handshakeQueue: [(connection: ClientConnection, deadline: UInt64)] = []
+    private var handshakeQueueHead = 0
     /// Reused buffers (loop thread only).
     var outBuffer: [UInt8] = []
     var scratch: [UInt8] = []
@@ -120,6 +125,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         tinyWriters.removeAll()
         authQueue.removeAll()
         authQueueHead = 0
+        handshakeQueue.removeAll()
+        handshakeQueueHead = 0
         wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1, startNanoseconds: 0)
     }
 
@@ -129,7 +136,11 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         -> any ConnectionHandler {
         let client = ClientConnection(id: connection, core: self, transport: makeTransport(for: listener))
         connections[connection] = client
-        authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
+        if client.isWebSocket {
+            handshakeQueue.append((client, reactor.now &+ configuration.handshakeTimeout.nanoseconds))
+        } else {
+            armAuthDeadline(client)
+        }
         store.update {
             $0.connectionsAccepted &+= 1
             $0.connectionsOpen += 1
@@ -200,15 +211,29 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         if !flooders.isEmpty { pumpFloodersForTick() }
     }
 
+    /// The first packet must be AUTH within `authTimeout` from now (TCP: the accept; ws/wss: the 101).
+    func armAuthDeadline(_ client: ClientConnection) {
+        authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
+    }
+
     private func expireAuthDeadlines(now: UInt64) {
-        while authQueueHead < authQueue.count, authQueue[authQueueHead].deadline <= now {
-            let client = authQueue[authQueueHead].connection
-            authQueueHead += 1
-            client.authDeadlinePassed()
+        Self.expire(&authQueue, head: &authQueueHead, now: now) { $0.authDeadlinePassed() }
+        Self.expire(&handshakeQueue, head: &handshakeQueueHead, now: now) { $0.handshakeDeadlinePassed() }
+    }
+
+    /// Pops the due entries of a deadline FIFO (deadlines only grow: one duration, monotonic clock).
+    private static func expire(
+        _ queue: inout [(connection: ClientConnection, deadline: UInt64)], head: inout Int, now: UInt64,
+        _ body: (ClientConnection) -> Void
+    ) {
+        while head < queue.count, queue[head].deadline <= now {
+            let client = queue[head].connection
+            head += 1
+            body(client)
         }
-        if authQueueHead > 1024, authQueueHead * 2 > authQueue.count {
-            authQueue.removeFirst(authQueueHead)
-            authQueueHead = 0
+        if head > 1024, head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
         }
     }
 
