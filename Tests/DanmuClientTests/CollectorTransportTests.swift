@@ -233,6 +233,29 @@ final class CollectorTransportTests: XCTestCase {
         }
     }
 
+    /// Python's `websockets` client (not our code) against the simulator's ws and wss endpoints: AUTH, heartbeat
+    /// reply, ping/pong, and 40 danmaku in order, each binary message holding whole packets.
+    func testPythonWebsocketsClientAgainstTheSimulatorOverWSAndWSS() throws {
+        try ReferenceServer.requirePython(module: "websockets")
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let endpoints = try SimulatorEndpoints(
+            .init(rooms: .range(1...2), ratePerRoom: 50, messageLimitPerRoom: 40, mix: danmakuOnly),
+            certificates: certificates)
+        defer { endpoints.close() }
+        let script = TestFiles.repositoryRoot + "/Scripts/ws_reference_client.py"
+        let output = certificates.directory + "/client.out"
+        let ws = "ws://localhost:\(endpoints.addresses.ws!.port)/sub"
+        let wss = "wss://localhost:\(endpoints.addresses.wss!.port)/sub"
+        for (room, arguments) in [(1, "'\(ws)' 1 40"), (2, "'\(wss)' 2 40 --ca '\(certificates.caFile)'")] {
+            let status = system("timeout 60 python3 '\(script)' \(arguments) > '\(output)' 2>&1")
+            let text = String(decoding: TestFiles.read(output) ?? [], as: UTF8.self)
+            XCTAssertEqual(status, 0, "room \(room): \(text)")
+            XCTAssertTrue(text.hasPrefix("OK 40 danmaku in order, heartbeat_reply=True"), text)
+        }
+        XCTAssertEqual(endpoints.simulator.statistics().webSocketUpgrades, 2)
+    }
+
     /// A wss collector on a machine whose CA file does not exist: `init` says so (not every room later).
     func testUnusableCAFileFailsAtInit() {
         var settings = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: 1))
