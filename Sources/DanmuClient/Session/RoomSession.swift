@@ -21,15 +21,10 @@ final class RoomSession: ConnectionHandler {
     private var frames: FrameDecoder
     private var endpoint: SessionEndpoint?
     private var connection: ConnectionID?
-    /// The layers of the current connection (a fresh stack per connection).
-    private var stack = TransportStack.tcp()
+    /// The WebSocket (and TLS) layers of the current connection, fresh per connection; nil for TCP, which has
+    /// none: a TCP room pays one pointer for transports, not a `TransportStack` value inline.
+    private var layers: ConnectionLayers?
     private var transport: TransportChoice
-    /// The current connection's TLS session cache key (server name and port); nil unless wss.
-    private var tlsKey: String?
-    /// What the current connection's transport handshake waits for (nil: none, or done).
-    private var handshakeStage: String?
-    /// The current wss connection already stored its TLS session for the next connect.
-    private var tlsSessionStored = false
     /// The phase before the input being handled (`perform` sees the phase after it).
     private var phaseBeforeInput = RoomPhase.idle
     /// Numbers connections so a worker's late protocol-error report names the one it is about.
@@ -127,8 +122,8 @@ final class RoomSession: ConnectionHandler {
     func closeConnection() {
         if let current = connection {
             connection = nil
-            if stack.kind != .tcp {
-                let goodbye = stack.close()
+            if let layers {
+                let goodbye = layers.stack.close()
                 if !goodbye.isEmpty { core.reactor.write(current, goodbye) }
             }
             core.reactor.close(current)
@@ -142,25 +137,26 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.connections += 1 }
         readingPaused = false
         applyReadState()
-        guard stack.kind != .tcp else {
+        guard let layers else {
             feed(.connected)
             return
         }
         let output: TransportStack.Output
         do throws(TransportError) {
-            output = try stack.start()
+            output = try layers.stack.start()
         } catch {
             return failTransport(error.description)
         }
         if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
-        handshakeStage = stack.kind == .wss ? "TLS handshake" : "WebSocket upgrade"
-        feed(.handshaking(stage: handshakeStage!))
+        let stage = layers.stack.kind == .wss ? "TLS handshake" : "WebSocket upgrade"
+        layers.handshakeStage = stage
+        feed(.handshaking(stage: stage))
     }
 
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
-        guard stack.kind != .tcp else { return deliver(bytes, socketBytes: bytes.count) }
-        let (output, failure) = stack.feedKeepingOutput(bytes)
+        guard let layers else { return deliver(bytes, socketBytes: bytes.count) }
+        let (output, failure) = layers.stack.feedKeepingOutput(bytes)
         if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
         if let failure {
             // The messages ahead of the bad frame were valid: delivered, like TCP's packets before a bad header.
@@ -168,25 +164,27 @@ final class RoomSession: ConnectionHandler {
                 output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
             }
             guard id == connection else { return }
-            let goodbye = stack.failureBytes(for: failure)
+            let goodbye = layers.stack.failureBytes(for: failure)
             if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
             return failTransport(failure.description)
         }
-        if handshakeStage == "TLS handshake", let tls = stack.tlsLayer, tls.state != .handshaking {
+        if layers.handshakeStage == "TLS handshake", let tls = layers.stack.tlsLayer, tls.state != .handshaking {
             if tls.isSessionReused { counters.update { $0.tlsResumptions += 1 } }
-            handshakeStage = "WebSocket upgrade"
-            feed(.handshaking(stage: handshakeStage!))
+            layers.handshakeStage = "WebSocket upgrade"
+            feed(.handshaking(stage: "WebSocket upgrade"))
         }
         if output.ready {
-            handshakeStage = nil
+            layers.handshakeStage = nil
             feed(.connected)  // sends AUTH through the stack
         }
         guard id == connection else { return }
         output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
         // TLS 1.3 tickets come after the handshake, with the first records: by the first packet (AUTH_REPLY) the
         // session is worth keeping for the next connect to this host.
-        if !tlsSessionStored, !output.packetBytes.isEmpty, let key = tlsKey, let tls = stack.tlsLayer {
-            tlsSessionStored = true
+        if !layers.tlsSessionStored, !output.packetBytes.isEmpty, let key = layers.tlsKey,
+            let tls = layers.stack.tlsLayer
+        {
+            layers.tlsSessionStored = true
             core.storeTLSSession(tls.session, for: key)
         }
         if let closed = output.closed, id == connection {
@@ -238,8 +236,8 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.isReadingPaused = false }
         let failure: RoomFailure
         switch (machine.phase, reason) {
-        case (.connecting, _) where handshakeStage != nil:
-            failure = .transportFailed("connection \(Self.describe(reason)) during the \(handshakeStage!)")
+        case (.connecting, _) where layers?.handshakeStage != nil:
+            failure = .transportFailed("connection \(Self.describe(reason)) during the \(layers!.handshakeStage!)")
         case (.connecting, .connectTimeout): failure = .connectTimeout
         case (.connecting, .error(let error)): failure = .connectFailed(error.description)
         case (.connecting, _): failure = .connectFailed("\(reason)")
@@ -265,7 +263,7 @@ final class RoomSession: ConnectionHandler {
     /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase.
     private func peerClosedFailure(detail: String) -> RoomFailure {
         switch machine.phase {
-        case .connecting: return .transportFailed("\(detail) during the \(handshakeStage ?? "handshake")")
+        case .connecting: return .transportFailed("\(detail) during the \(layers?.handshakeStage ?? "handshake")")
         case .authenticating: return .closedBeforeAuth
         default: return .closedByPeer
         }
@@ -371,13 +369,13 @@ final class RoomSession: ConnectionHandler {
         let host = endpoint.hosts[hostIndex % endpoint.hosts.count]
         let kind = transport.current
         do throws(TransportError) {
-            (stack, tlsKey) = try core.makeTransportStack(kind, server: host.server)
+            let (stack, tlsKey) = try core.makeTransportStack(kind, server: host.server)
+            layers = kind == .tcp ? nil : ConnectionLayers(stack: stack, tlsKey: tlsKey)
         } catch {
+            layers = nil
             deferred = .closed(.transportFailed(error.description))
             return
         }
-        handshakeStage = nil
-        tlsSessionStored = false
         counters.update { $0.transport = kind }
         let address = host.address(for: kind)
         connectionNumber &+= 1
@@ -395,9 +393,9 @@ final class RoomSession: ConnectionHandler {
 
     /// Writes packets (AUTH, heartbeats) through the stack: as they are for TCP, one WebSocket message else.
     private func writePackets(_ packets: [UInt8], on id: ConnectionID) {
-        guard stack.kind != .tcp else { return core.reactor.write(id, packets) }
+        guard let layers else { return core.reactor.write(id, packets) }
         do throws(TransportError) {
-            let bytes = try stack.wrap(packets)
+            let bytes = try layers.stack.wrap(packets)
             if !bytes.isEmpty { core.reactor.write(id, bytes) }
         } catch {
             // Inside `perform`: close now, report after the current actions.
@@ -422,5 +420,21 @@ final class RoomSession: ConnectionHandler {
             core.reactor.cancel(timer)
             self.timer = nil
         }
+    }
+}
+
+/// The transport state of one ws/wss connection of a `RoomSession` (loop-confined with it).
+final class ConnectionLayers {
+    var stack: TransportStack
+    /// The TLS session cache key (server name and port); nil for ws.
+    let tlsKey: String?
+    /// What the transport handshake waits for ("TLS handshake", "WebSocket upgrade"); nil once ready.
+    var handshakeStage: String?
+    /// The connection already stored its TLS session for the next connect to its host.
+    var tlsSessionStored = false
+
+    init(stack: TransportStack, tlsKey: String?) {
+        self.stack = stack
+        self.tlsKey = tlsKey
     }
 }
