@@ -85,13 +85,13 @@ public struct WebSocketUpgradeRequestParser: Sendable {
                 !line[colon...].contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 })
             else { throw WebSocketError(.malformedHeader(String(decoding: line, as: UTF8.self))) }
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces
+            let value = withoutOWS(String(decoding: line[(colon + 1)...], as: UTF8.self))
             headers.append((name, value))
         }
         func value(_ name: String) -> String? { headers.first { $0.name == name }?.value }
         guard headers.contains(where: { $0.name == "host" }) else { throw WebSocketError(.malformedHeader("Host")) }
         guard value("upgrade")?.lowercased() == "websocket" else { throw WebSocketError(.missingUpgrade) }
-        let connection = value("connection")?.lowercased().split(separator: ",").map { String($0).trimmingSpaces }
+        let connection = value("connection")?.lowercased().split(separator: ",").map { withoutOWS(String($0)) }
         guard connection?.contains("upgrade") == true else { throw WebSocketError(.missingConnectionUpgrade) }
         guard value("sec-websocket-version") == "13" else {
             throw WebSocketError(.malformedHeader("Sec-WebSocket-Version: \(value("sec-websocket-version") ?? "")"))
@@ -101,4 +101,12 @@ public struct WebSocketUpgradeRequestParser: Sendable {
         }
         return WebSocketUpgradeRequest(path: String(parts[1]), headers: headers, key: key)
     }
+}
+
+/// `text` without leading and trailing spaces and tabs (RFC 9110 §5.5 OWS around a field value).
+private func withoutOWS(_ text: String) -> String {
+    var scalars = Substring(text)
+    while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+    while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+    return String(scalars)
 }
