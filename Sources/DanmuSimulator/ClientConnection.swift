@@ -66,7 +66,11 @@ final class ClientConnection: ConnectionHandler {
             return
         }
         if output.upgraded {
-            core.store.update { $0.webSocketUpgrades &+= 1 }
+            let resumed = transport.isSessionReused
+            core.store.update {
+                $0.webSocketUpgrades &+= 1
+                if resumed { $0.tlsResumptions &+= 1 }
+            }
             core.armAuthDeadline(self)
         }
         if !output.packetBytes.isEmpty { output.packetBytes.withUnsafeBytes { decode($0) } }

@@ -51,6 +51,11 @@ struct ServerTransport {
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Output {
         var output = Output()
+        guard kind != .wss || tls != nil else {
+            // SSL_new failed at accept: never serve a wss port in plaintext.
+            output.failure = "no TLS session for this connection"
+            return output
+        }
         var plaintext: [UInt8]
         if let tls {
             do throws(TLSError) {
@@ -140,6 +145,9 @@ struct ServerTransport {
 
     /// Raw frame bytes (faults that write a bad frame), encrypted for wss.
     func wrapRaw(_ frame: [UInt8]) -> [UInt8] { encrypt(frame) }
+
+    /// wss: the client resumed an earlier TLS session.
+    var isSessionReused: Bool { tls?.isSessionReused ?? false }
 
     /// A fault wrote the last frame: `close()` adds no close frame after it (only close_notify for wss).
     mutating func markWebSocketClosed() { isOpen = false }

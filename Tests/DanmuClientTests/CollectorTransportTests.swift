@@ -138,6 +138,7 @@ final class CollectorTransportTests: XCTestCase {
         XCTAssertEqual(recorder.seqs(1), Array(1...15))
         XCTAssertGreaterThanOrEqual(room.connections, 3)
         XCTAssertGreaterThanOrEqual(room.tlsResumptions, room.connections - 1, "the 2nd and later connections resume")
+        XCTAssertGreaterThanOrEqual(endpoints.simulator.statistics().tlsResumptions, 1, "the server saw them too")
         XCTAssertEqual(room.transportErrors, 0, errorSummary(collector.statistics()))
     }
 
