@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "DanmuCodecs", targets: ["DanmuCodecs"]),
         .library(name: "DanmuClient", targets: ["DanmuClient"]),
         .library(name: "DanmuSimulator", targets: ["DanmuSimulator"]),
+        .library(name: "DanmuPipeline", targets: ["DanmuPipeline"]),
         .executable(name: "danmu-cli", targets: ["danmu-cli"]),
         .executable(name: "danmu-bench", targets: ["danmu-bench"]),
     ],
@@ -20,20 +21,25 @@ let package = Package(
         .target(name: "DanmuCodecs", dependencies: ["CBrotliDictionary"]),
         .target(name: "DanmuClient", dependencies: ["EventLoop", "DanmuCodecs"]),
         .target(name: "DanmuSimulator", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient"]),
-        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator"]),
+        // Stages (filter, anonymize, dedupe, sample), sinks (JSON Lines, SQLite via dlopen) and their backlog.
+        .target(name: "DanmuPipeline", dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient"]),
+        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator", "DanmuPipeline"]),
         .executableTarget(
             name: "danmu-bench",
             dependencies: [
-                "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "TestSupport",
+                "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "DanmuPipeline",
+                "TestSupport",
             ],
             path: "Benchmarks/danmu-bench"
         ),
-        // Helpers shared by the test targets and danmu-bench (fixture files, PRNG, SHA-256, hex, fds). Glibc + stdlib only.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets and danmu-bench (fixture files, PRNG, SHA-256, hex, fds). Glibc, stdlib, EventLoop.
+        .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
         .testTarget(name: "DanmuCodecsTests", dependencies: ["DanmuCodecs", "TestSupport"]),
         .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator", "TestSupport"]),
         .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient", "TestSupport"]),
+        .testTarget(
+            name: "DanmuPipelineTests", dependencies: ["DanmuPipeline", "DanmuClient", "DanmuCodecs", "DanmuSimulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["danmu-cli", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

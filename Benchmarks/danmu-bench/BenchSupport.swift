@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 import TestSupport
 
@@ -46,15 +47,5 @@ func measureMegabytesPerSecond(
     measureRate(runs: runs, budget: budget, unitsPerPass: bytesPerPass, batched: batched, pass) / 1e6
 }
 
-/// SplitMix64: a small seeded generator, so generated corpora are the same on every run.
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The benchmarks' seeded generator (EventLoop's SplitMix64), so generated corpora are the same on every run.
+typealias BenchRandom = SplitMix64

@@ -5,12 +5,12 @@ import Glibc
 //
 //   swift run -c release danmu-bench [--quick] [--rooms 1000,5000,10000] [--runs N] [--seconds S]
 //                                    [--json FILE] [--svg FILE] [scenario...]
-//   scenarios: scale throughput latency churn codecs loop threads   (default: all);
+//   scenarios: scale throughput latency churn codecs loop threads sinks   (default: all);
 //   codecs = inflate brotli json protocol, each also selectable alone
 
 let usage = """
     usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
-    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads (default: all);
+    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks (default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named)
     """
 
@@ -24,7 +24,7 @@ var seconds: Double? = nil
 var jsonPath = "bench-results.json"
 var svgPath = "bench-chart.svg"
 var selected: [String] = []
-let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads"]
+let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks"]
 /// Run only when named (not part of "all").
 let optIn = ["transports"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
@@ -104,6 +104,8 @@ for scenario in selected {
     case "codecs":
         progress("codecs")
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
+    case "sinks":
+        report.scenarios.append(("sinks", runSinksBenchmark(quick: quick, runs: runCount)))
     case "loop":
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))

@@ -14,10 +14,23 @@ enum ListenCommand: CLICommand {
         live status line when stderr is a terminal, each kind of warning once, and with --summary one JSON line
         of totals at exit. SIGINT/SIGTERM stop reading, flush everything received and exit 0; a second SIGINT
         exits at once (status 130).
+
+        With --sink (repeatable) events go to each sink instead of standard output (and still to --output if
+        given): jsonl:PATH, sqlite:PATH (docs/sqlite.md) or redis://[user:pass@]HOST[:PORT][/DB][?stream=KEY&
+        room_stream=PREFIX&maxlen=N&publish=CHANNEL]. Each sink batches, retries with backoff and keeps a
+        backlog file when it is down (--spool-dir); the backlog is replayed, in order, first on the next run.
+        --filter, --dedupe and --anonymize-key-file run, in that order, before the sinks (docs/pipeline.md).
         """
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
         let options = try ListenOptions.from(arguments, stdoutIsTerminal: Posix.isTerminal(STDOUT_FILENO))
-        return ListenRunner(options: options).run()
+        var opened: PipelineOptions.Opened?
+        if options.pipeline.isActive {
+            // Opened here, before the collector, so a bad path or a missing libsqlite3 is exit 2 at start.
+            opened = try options.pipeline.open(kinds: options.kinds) { message in
+                StandardError.print("danmu-cli listen: warning: \(message)")
+            }
+        }
+        return ListenRunner(options: options, pipeline: opened).run()
     }
 }

@@ -67,6 +67,8 @@ struct ListenOptions {
     var workers: Int? = nil
     var summary = false
     var status = true
+    /// --sink, --filter, --anonymize-key-file, --dedupe, --spool-dir.
+    var pipeline = PipelineOptions()
     var transport = DanmuCollector.Configuration.Transport.tcp
     /// wss/auto: the certificate check (system CA store, --ca-file, or --insecure).
     var verification = TLSVerification.systemTrustStore
@@ -104,7 +106,7 @@ struct ListenOptions {
         OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
         OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
         OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-    ]
+    ] + PipelineOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -158,6 +160,7 @@ struct ListenOptions {
         try parseTransport(arguments, into: &options)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
+        options.pipeline = try PipelineOptions.from(arguments)
         return options
     }
 

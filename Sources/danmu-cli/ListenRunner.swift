@@ -1,4 +1,5 @@
 import DanmuClient
+import DanmuPipeline
 import EventLoop
 import Glibc
 
@@ -7,6 +8,8 @@ import Glibc
 /// shutdown (stop reading, deliver everything received, flush) and the optional summary line.
 struct ListenRunner {
     var options: ListenOptions
+    /// The opened sinks and stages of --sink & co (nil without --sink).
+    var pipeline: PipelineOptions.Opened? = nil
     /// Called once the collector is running (demo prints its banner here).
     var onStarted: () -> Void = {}
 
@@ -49,14 +52,20 @@ struct ListenRunner {
             },
             aroundWrite: sharesTerminal ? aroundWrite : nil)
         let printer = EventPrinter(format: options.format, kinds: options.kinds, sink: sink)
+        // With --sink, events go to the sinks, and to the printer only when --output names a file too.
+        let stages = pipeline.map {
+            Pipeline(stages: $0.stages, sinks: $0.runners, next: options.outputPath != nil ? printer : nil)
+        }
 
         let collector: DanmuCollector
         do throws(CollectorError) {
             collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
-            collector.setHandler(printer)
+            if let stages { collector.setHandler(stages) } else { collector.setHandler(printer) }
             try collector.start()
         } catch {
             sink.close()
+            stages?.close()
+            pipeline?.reactor?.shutdown()
             StandardError.print("danmu-cli listen: \(error.description)")
             return (1, Totals())
         }
@@ -77,6 +86,9 @@ struct ListenRunner {
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.
         collector.shutdown()
+        // Then every pipeline sink drains (retrying a failing one up to its close timeout, then spooling).
+        stages?.close()
+        pipeline?.reactor?.shutdown()
         let written = sink.close()
         let statistics = collector.statistics()
         report(statistics, warnings: warnings)
@@ -84,7 +96,7 @@ struct ListenRunner {
             StandardError.print(
                 summary(
                     statistics, printer: printer, sink: written, started: started, reason: stop.triggeredReason,
-                    warnings: warnings.totalWarnings))
+                    warnings: warnings.totalWarnings, pipeline: stages))
         }
         let totals = Totals(
             events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind[.danmaku] ?? 0) })
@@ -143,12 +155,12 @@ struct ListenRunner {
 
     private func summary(
         _ statistics: CollectorStatistics, printer: EventPrinter, sink: OutputSink.Statistics, started: UInt64,
-        reason: String?, warnings: Int
+        reason: String?, warnings: Int, pipeline: Pipeline?
     ) -> String {
         var json = SummaryJSON()
         json.add("rooms", statistics.rooms.count)
         json.add("connected", statistics.rooms.count { $0.connections > 0 })
-        json.add("events", printer.eventsSeen)
+        json.add("events", pipeline?.counts.received ?? printer.eventsSeen)
         json.add("written", printer.eventsWritten)
         json.add("reconnects", statistics.reconnects)
         json.add("errors", statistics.errors)
@@ -169,6 +181,26 @@ struct ListenRunner {
         var byKind: [String: Int] = [:]
         for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind.rawValue, default: 0] += count } }
         json.add("by_kind", object: byKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        if let pipeline {
+            json.add("pipeline_passed", pipeline.counts.passed)
+            var sinks: [String] = []
+            for runner in pipeline.sinks {
+                let s = runner.statistics
+                var sinkJSON = SummaryJSON()
+                sinkJSON.add("name", runner.name)
+                sinkJSON.add("written", s.written)
+                sinkJSON.add("batches", s.batches)
+                sinkJSON.add("failures", s.failures)
+                sinkJSON.add("spooled", s.spooled)
+                sinkJSON.add("replayed", s.replayed)
+                sinkJSON.add("dropped", s.dropped)
+                sinkJSON.add("torn_records_skipped", s.tornRecordsSkipped)
+                sinkJSON.add("backlog_bytes", s.backlogBytes)
+                if let error = s.lastError { sinkJSON.add("last_error", error) }
+                sinks.append(sinkJSON.text)
+            }
+            json.add("sinks", raw: "[" + sinks.joined(separator: ",") + "]")
+        }
         return json.text
     }
 }

@@ -33,6 +33,9 @@ final class OutputDestination {
     private let policy: RotationPolicy
     private var size: Int = 0
     private var day: Int32
+    /// The wall clock daily rotation and rotated names read: `time(nil)`; a seam for the test that crosses
+    /// midnight without waiting for it.
+    private let now: () -> time_t
     /// Names of the files rotated away so far (for the summary and tests).
     private(set) var rotatedFiles: [String] = []
 
@@ -41,15 +44,19 @@ final class OutputDestination {
         fd = STDOUT_FILENO
         path = nil
         policy = .never
-        day = OutputDestination.localDay()
+        now = { time(nil) }
+        day = OutputDestination.localDay(now())
     }
 
     /// Opens `path` for appending (created 0644 if missing).
-    init(appendingTo path: String, rotation: RotationPolicy) throws(FileError) {
+    init(appendingTo path: String, rotation: RotationPolicy, now: @escaping () -> time_t = { time(nil) })
+        throws(FileError)
+    {
         self.path = path
         self.policy = rotation
         self.fd = -1
-        self.day = OutputDestination.localDay()
+        self.now = now
+        self.day = OutputDestination.localDay(now())
         try open()
     }
 
@@ -75,7 +82,7 @@ final class OutputDestination {
             case .never:
                 break
             case .daily:
-                let today = OutputDestination.localDay()
+                let today = OutputDestination.localDay(now())
                 if today != day && size > 0 {
                     if let failure = rotate() { return failure }
                 }
@@ -126,11 +133,12 @@ final class OutputDestination {
         guard let path else { return nil }
         Glibc.close(fd)
         fd = -1
-        var target = path + "." + OutputDestination.timestamp()
+        let stamp = OutputDestination.timestamp(now())
+        var target = path + "." + stamp
         var attempt = 1
         while access(target, F_OK) == 0 {
             attempt += 1
-            target = path + "." + OutputDestination.timestamp() + "-\(attempt)"
+            target = path + "." + stamp + "-\(attempt)"
         }
         if rename(path, target) != 0 {
             return "cannot rotate \(path) to \(target): \(Posix.describe(errno))"
@@ -140,15 +148,15 @@ final class OutputDestination {
         return nil
     }
 
-    private static func localDay() -> Int32 {
-        var now = time(nil)
+    private static func localDay(_ time: time_t) -> Int32 {
+        var now = time
         var parts = tm()
         localtime_r(&now, &parts)
         return parts.tm_year * 400 + parts.tm_yday
     }
 
-    private static func timestamp() -> String {
-        var now = time(nil)
+    private static func timestamp(_ time: time_t) -> String {
+        var now = time
         var parts = tm()
         localtime_r(&now, &parts)
         var buffer = [CChar](repeating: 0, count: 32)

@@ -1,17 +1,5 @@
-/// Deterministic SplitMix64 pseudo-random numbers, so randomised tests are reproducible from their seed.
-public struct SplitMixRandom: RandomNumberGenerator {
-    /// The generator's state; advanced by every `next()`.
-    public var state: UInt64
+import EventLoop
 
-    /// A generator that starts from `seed`.
-    public init(seed: UInt64) { state = seed }
-
-    /// The next 64 pseudo-random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic SplitMix64 pseudo-random numbers, so randomised tests are reproducible from their seed: EventLoop's
+/// generator under the name the tests use.
+public typealias SplitMixRandom = SplitMix64

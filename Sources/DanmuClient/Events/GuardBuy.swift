@@ -1,3 +1,5 @@
+import DanmuCodecs
+
 /// `GUARD_BUY`: someone bought a guard membership (PROTOCOL.md §13.3).
 public struct GuardBuy: Sendable, Equatable {
     public var uid: Int64 = 0
@@ -32,4 +34,78 @@ public struct UserToast: Sendable, Equatable {
     public var startTime: Int64 = 0
 
     public init() {}
+}
+
+extension GuardBuy: EventKindCodec {
+    static var kind: EventKind { .guardBuy }
+    static let commands = ["GUARD_BUY"]
+    var event: DanmuEvent { .guardBuy(self) }
+    var cmd: String { "GUARD_BUY" }
+
+    static func parse(_ message: EventMessage) -> GuardBuy? {
+        guard let data = message.data else { return nil }
+        var buy = GuardBuy()
+        buy.uid = int(data["uid"])
+        buy.uname = string(data["username"] ?? data["uname"])
+        buy.guardLevel = Int(int(data["guard_level"]))
+        buy.num = int(data["num"])
+        buy.price = int(data["price"])
+        buy.giftID = int(data["gift_id"])
+        buy.giftName = string(data["gift_name"])
+        buy.startTime = int(data["start_time"])
+        return buy
+    }
+
+    func writeJSONFields(into w: inout JSONWriter) {
+        w.key(static: "uid"); w.int(uid)
+        w.key(static: "uname"); w.string(uname)
+        w.key(static: "guard_level"); w.int(guardLevel)
+        w.key(static: "num"); w.int(num)
+        w.key(static: "price"); w.int(price)
+        w.key(static: "gift_id"); w.int(giftID)
+        w.key(static: "gift_name"); w.string(giftName)
+        w.key(static: "start_time"); w.int(startTime)
+    }
+
+    var textLine: String { "\(clean(uname)) bought \(clean(giftName)) x\(num) (\(price) gold)" }
+}
+
+extension UserToast: EventKindCodec {
+    static var kind: EventKind { .userToast }
+    static let commands = ["USER_TOAST_MSG", "USER_TOAST_MSG_V2"]
+    var event: DanmuEvent { .userToast(self) }
+
+    static func parse(_ message: EventMessage) -> UserToast? {
+        guard let data = message.data else { return nil }
+        var toast = UserToast()
+        toast.cmd = message.cmd
+        // V2 nests the same facts in sender_uinfo / guard_info / pay_info.
+        let sender = data["sender_uinfo"]
+        let guardInfo = data["guard_info"]
+        let pay = data["pay_info"]
+        toast.uid = int(data["uid"] ?? sender?["uid"])
+        toast.uname = string(data["username"] ?? sender?["base"]?["name"])
+        toast.guardLevel = Int(int(data["guard_level"] ?? guardInfo?["guard_level"]))
+        toast.num = int(data["num"] ?? pay?["num"])
+        toast.price = int(data["price"] ?? pay?["price"])
+        toast.unit = string(data["unit"] ?? pay?["unit"])
+        toast.roleName = string(data["role_name"] ?? guardInfo?["role_name"])
+        toast.toastMessage = string(data["toast_msg"] ?? data["toast"]?["msg"])
+        toast.startTime = int(data["start_time"] ?? guardInfo?["start_time"])
+        return toast
+    }
+
+    func writeJSONFields(into w: inout JSONWriter) {
+        w.key(static: "uid"); w.int(uid)
+        w.key(static: "uname"); w.string(uname)
+        w.key(static: "guard_level"); w.int(guardLevel)
+        w.key(static: "num"); w.int(num)
+        w.key(static: "price"); w.int(price)
+        w.key(static: "unit"); w.string(unit)
+        w.key(static: "role_name"); w.string(roleName)
+        w.key(static: "toast_msg"); w.string(toastMessage)
+        w.key(static: "start_time"); w.int(startTime)
+    }
+
+    var textLine: String { "\(clean(uname)) \(clean(roleName)) x\(num) \(clean(unit))" }
 }

@@ -1,3 +1,5 @@
+import DanmuCodecs
+
 /// `INTERACT_WORD` (JSON) / `INTERACT_WORD_V2` (protobuf in `data.pb`): enter, follow, share… (PROTOCOL.md §13.4).
 public struct Interact: Sendable, Equatable {
     /// What the user did, from `msg_type`.
@@ -54,30 +56,85 @@ public struct LikeClick: Sendable, Equatable {
     public init() {}
 }
 
-/// `LIKE_INFO_V3_UPDATE`: total likes.
-public struct LikeUpdate: Sendable, Equatable {
-    public var clickCount: Int64
-    public init(clickCount: Int64) { self.clickCount = clickCount }
+extension Interact: EventKindCodec {
+    static var kind: EventKind { .interact }
+    static let commands = ["INTERACT_WORD", "INTERACT_WORD_V2"]
+    var event: DanmuEvent { .interact(self) }
+
+    static func parse(_ message: EventMessage) -> Interact? {
+        guard let data = message.data else { return nil }
+        if message.cmd == "INTERACT_WORD_V2" { return parseProtobuf(data) }
+        var interact = Interact()
+        interact.msgType = int(data["msg_type"])
+        interact.action = Action(msgType: interact.msgType)
+        interact.uid = int(data["uid"])
+        interact.uname = string(data["uname"])
+        interact.isNameMasked = interact.uid == 0 || interact.uname.hasSuffix("***")
+        interact.medal = fansMedal(data["fans_medal"])
+        interact.timestamp = int(data["timestamp"])
+        interact.roomID = int(data["roomid"])
+        return interact
+    }
+
+    /// `INTERACT_WORD_V2` in `data.pb`: 1 uid · 2 uname · 5 msg_type · 6 room_id · 7 timestamp (s) · 9 fans_medal
+    /// · 22 uinfo. nil when the payload does not decode.
+    static func parseProtobuf(_ data: JSONNode) -> Interact? {
+        typealias PB = ProtobufPayload
+        guard let fields = PB.decode(data["pb"]) else { return nil }
+        var interact = Interact()
+        interact.cmd = "INTERACT_WORD_V2"
+        for field in fields {
+            switch field.number {
+            case 1: interact.uid = PB.int(field)
+            case 2: interact.uname = PB.text(field)
+            case 5: interact.msgType = PB.int(field)
+            case 6: interact.roomID = PB.int(field)
+            case 7: interact.timestamp = PB.int(field)
+            case 9: interact.medal = PB.medal(field, name: 3, level: 2, roomID: 12, targetID: 1)
+            default: break
+            }
+        }
+        interact.action = Action(msgType: interact.msgType)
+        interact.isNameMasked = interact.uid == 0 || interact.uname.hasSuffix("***")
+        return interact
+    }
+
+    func writeJSONFields(into w: inout JSONWriter) {
+        w.key(static: "action"); w.string(action.description)
+        w.key(static: "msg_type"); w.int(msgType)
+        w.key(static: "uid"); w.int(uid)
+        w.key(static: "uname"); w.string(uname)
+        w.key(static: "masked"); w.bool(isNameMasked)
+        w.key(static: "medal"); w.optional(medal)
+        w.key(static: "timestamp"); w.int(timestamp)
+        w.key(static: "roomid"); w.int(roomID)
+    }
+
+    var textLine: String { "\(medalTag(medal))\(clean(uname))\(isNameMasked ? " (masked)" : "") \(action)" }
 }
 
-/// `WATCHED_CHANGE`: cumulative "N人看过".
-public struct WatchedChange: Sendable, Equatable {
-    public var num: Int64
-    public var textSmall: String
-    public var textLarge: String
-    public init(num: Int64, textSmall: String = "", textLarge: String = "") {
-        self.num = num
-        self.textSmall = textSmall
-        self.textLarge = textLarge
-    }
-}
+extension LikeClick: EventKindCodec {
+    static var kind: EventKind { .likeClick }
+    static let commands = ["LIKE_INFO_V3_CLICK"]
+    var event: DanmuEvent { .likeClick(self) }
+    var cmd: String { "LIKE_INFO_V3_CLICK" }
 
-/// `ONLINE_RANK_COUNT`: high-energy user count (and the online count when given).
-public struct OnlineRankCount: Sendable, Equatable {
-    public var count: Int64
-    public var onlineCount: Int64?
-    public init(count: Int64, onlineCount: Int64? = nil) {
-        self.count = count
-        self.onlineCount = onlineCount
+    static func parse(_ message: EventMessage) -> LikeClick? {
+        guard let data = message.data else { return nil }
+        var like = LikeClick()
+        like.uid = int(data["uid"])
+        like.uname = string(data["uname"])
+        like.likeText = string(data["like_text"])
+        like.medal = fansMedal(data["fans_medal"])
+        return like
     }
+
+    func writeJSONFields(into w: inout JSONWriter) {
+        w.key(static: "uid"); w.int(uid)
+        w.key(static: "uname"); w.string(uname)
+        w.key(static: "like_text"); w.string(likeText)
+        w.key(static: "medal"); w.optional(medal)
+    }
+
+    var textLine: String { "\(clean(uname)) \(clean(likeText))" }
 }

@@ -1,3 +1,5 @@
+import EventLoop
+
 /// How long a room waits before reconnecting after a failure.
 ///
 /// Exponential with jitter and a cap: the n-th consecutive failure waits about `initial × multiplier^(n-1)`,
@@ -77,24 +79,6 @@ private func power(_ base: Double, _ exponent: Int) -> Double {
         remaining -= 1
     }
     return result
-}
-
-/// A tiny, fast, well-mixed PRNG (Steele, Lea, Flood 2014). Deterministic from its seed so tests can replay
-/// the exact jitter; not for anything secret.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 extension Duration {

@@ -1,3 +1,5 @@
+import EventLoop
+
 /// Where a room is in its life (ARCHITECTURE.md "Room life").
 public enum RoomPhase: String, Sendable, CaseIterable {
     /// Added, not started yet.

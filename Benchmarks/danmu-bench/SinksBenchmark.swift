@@ -1,0 +1,236 @@
+import DanmuClient
+import DanmuCodecs
+import DanmuPipeline
+import EventLoop
+import Glibc
+
+// `sinks`: rows/s into SQLite through SinkRunner + SQLiteSink (WAL, synchronous=NORMAL, a transaction per batch
+// of 4,096) against Python's sqlite3 `executemany` of the same rows into the same schema, same pragmas and
+// the same batch size, in the same run; XADD/s pipelined into a local redis-server through RedisSink against
+// `redis-benchmark -P 512` of an XADD with the same fields and payload size. Medians of `runs` runs.
+
+/// The rows: simulated danmaku in 100 rooms, encoded once (as the pipeline does on the workers).
+private func sinkRows(_ count: Int) -> [SinkRecord] {
+    var writer = JSONWriter()
+    return (0..<count).map { i in
+        var d = Danmaku()
+        d.text = "弹幕 message number \(i) 哈哈哈"
+        d.uid = Int64(10_000 + i % 5_000)
+        d.uname = "user\(i % 5_000)"
+        d.idStr = "sim-\(i % 100 + 1)-\(i / 100 + 1)-\(i)"
+        d.sendTimeMs = 1_700_000_000_000 + Int64(i)
+        d.userHash = "8d3a1f0c"
+        let event = RoomEvent(
+            room: Int64(i % 100 + 1), receivedAt: 1_700_000_000_000_000_000 + Int64(i) * 1000,
+            event: .danmaku(d))
+        return SinkRecord(event, writer: &writer)
+    }
+}
+
+/// `/bin/sh -c command`, stdout + stderr captured.
+private func shell(_ command: String) -> (status: Int32, output: String) {
+    let path = "/tmp/danmu-bench-sh-\(getpid()).out"
+    defer { unlink(path) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let words: [String] = ["/bin/sh", "-c", command]
+    let argv = words.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var child: pid_t = 0
+    guard posix_spawn(&child, "/bin/sh", &actions, nil, argv, environ) == 0 else { return (-1, "") }
+    var status: Int32 = 0
+    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+    var out: [UInt8] = []
+    let fd = open(path, O_RDONLY)
+    if fd >= 0 {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            out += chunk[0..<n]
+        }
+        close(fd)
+    }
+    return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
+}
+
+private func writeText(_ path: String, _ text: String) {
+    _ = writeFile(path, Array(text.utf8))
+}
+
+/// Python's sqlite3 baseline: the same rows from a JSON file, the same schema and pragmas, executemany per
+/// batch inside one transaction per batch; prints rows/s of the timed part (inserts and commits only).
+private let pythonBaseline = """
+    import sqlite3, sys, json, time
+    db_path, rows_path, schema_path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    rows = [tuple(r) for r in json.load(open(rows_path))]
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA cache_size=-65536"); db.execute("PRAGMA wal_autocheckpoint=16384")
+    db.executescript(open(schema_path).read())
+    sql = ("INSERT OR IGNORE INTO events (room, received_at, kind, cmd, id_str, uid, uname, text, json)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(sql, rows[i:i + batch])
+        db.execute("COMMIT")
+    print(len(rows) / (time.perf_counter() - start))
+    """
+
+private func jsonString(_ text: String?) -> String {
+    guard let text else { return "null" }
+    var writer = JSONWriter()
+    writer.string(text)
+    return String(decoding: writer.bytes, as: UTF8.self)
+}
+
+func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
+    let count = quick ? 50_000 : 400_000
+    progress("sinks: \(count) rows")
+    let rows = sinkRows(count)
+    var template = Array("/tmp/danmu-bench-sinks-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { return [] }
+    let dir = String(cString: made)
+    defer { _ = shell("rm -rf '\(dir)'") }
+    var figures: [BenchmarkFigure] = []
+
+    // SQLite, ours: the whole path a collector's batches take (submit → runner thread → one transaction per batch).
+    var ours: [Double] = []
+    for run in 0..<runs {
+        let path = "\(dir)/ours-\(run).db"
+        do {
+            var configuration = SinkConfiguration()
+            configuration.maxBatch = 4096
+            configuration.memoryBudgetBytes = 1 << 30
+            let runner = try SinkRunner(sink: SQLiteSink(path: path), configuration: configuration)
+            let start = SystemClock.monotonicNanoseconds()
+            var i = 0
+            while i < rows.count {
+                runner.submit(Array(rows[i..<min(i + 20, rows.count)]))  // reads of 20 events, as from a room
+                i += 20
+            }
+            runner.close()
+            let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
+            precondition(runner.statistics.written == count, "sqlite sink wrote \(runner.statistics.written)")
+            ours.append(Double(count) / seconds)
+        } catch {
+            progress("sinks: sqlite: \(error)")
+            return figures
+        }
+    }
+    figures.append(
+        BenchmarkFigure(
+            name: "sqlite_rows_per_second", value: median(ours), unit: "rows/s",
+            note: "SinkRunner + SQLiteSink, WAL, synchronous=NORMAL, batches ≤ 4096"))
+
+    // SQLite, Python executemany of the same rows.
+    var json = "["
+    for (index, r) in rows.enumerated() {
+        if index > 0 { json += "," }
+        json +=
+            "[\(r.room),\(r.receivedAt / 1_000_000),\(jsonString(r.kind)),\(jsonString(r.cmd)),"
+            + "\(jsonString(r.idStr)),\(r.uid.map(String.init) ?? "null"),\(jsonString(r.uname)),"
+            + "\(jsonString(r.text)),\(jsonString(String(decoding: r.json, as: UTF8.self)))]"
+    }
+    writeText("\(dir)/rows.json", json + "]")
+    writeText("\(dir)/schema.sql", SQLiteSink.migrationSQL.joined(separator: ";\n") + ";")
+    writeText("\(dir)/baseline.py", pythonBaseline)
+    var python: [Double] = []
+    for run in 0..<runs {
+        let result = shell("python3 \(dir)/baseline.py \(dir)/py-\(run).db \(dir)/rows.json \(dir)/schema.sql 4096")
+        guard result.status == 0, let rate = Double(result.output.split(separator: "\n").last ?? "") else {
+            progress("sinks: python baseline failed: \(result.output)")
+            break
+        }
+        python.append(rate)
+    }
+    if !python.isEmpty {
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_python_executemany_rows_per_second", value: median(python),
+                unit: "rows/s", note: "python3 sqlite3, same rows, schema, pragmas, batches"))
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_ratio_vs_python", value: median(ours) / median(python),
+                unit: "×", note: "target ≥ 2"))
+    }
+    figures += runRedisSinkBenchmark(rows: Array(rows.prefix(quick ? 50_000 : 200_000)), runs: runs, dir: dir)
+    return figures
+}
+
+private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, dir: String) -> [BenchmarkFigure] {
+    guard shell("command -v redis-server").status == 0 else {
+        progress("sinks: no redis-server (Scripts/ensure-test-deps.sh installs it); Redis figures skipped")
+        return []
+    }
+    let port = 20_000 + Int(getpid() % 20_000)
+    _ = shell(
+        "redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
+            + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
+    defer { _ = shell("redis-cli -p \(port) shutdown nosave") }
+    for _ in 0..<100 where shell("redis-cli -p \(port) ping").output.contains("PONG") == false { usleep(20_000) }
+    guard let reactor = try? Reactor(), (try? reactor.start()) != nil else { return [] }
+    defer { reactor.shutdown() }
+    var ours: [Double] = []
+    for run in 0..<runs {
+        _ = shell("redis-cli -p \(port) del bench-\(run)")
+        guard let url = try? RedisURL(parsing: "redis://127.0.0.1:\(port)?stream=bench-\(run)&maxlen=0") else { break }
+        var configuration = SinkConfiguration()
+        configuration.maxBatch = 4096
+        configuration.memoryBudgetBytes = 1 << 30
+        guard let runner = try? SinkRunner(sink: RedisSink(url: url, reactor: reactor), configuration: configuration)
+        else { break }
+        let start = SystemClock.monotonicNanoseconds()
+        var i = 0
+        while i < rows.count {
+            runner.submit(Array(rows[i..<min(i + 20, rows.count)]))
+            i += 20
+        }
+        runner.close()
+        let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
+        let length = shell("redis-cli -p \(port) xlen bench-\(run)").output
+        guard runner.statistics.written == rows.count, Int(length.split(separator: "\n").first ?? "") == rows.count
+        else {
+            progress("sinks: redis wrote \(runner.statistics.written), XLEN \(length)")
+            break
+        }
+        ours.append(Double(rows.count) / seconds)
+    }
+    guard !ours.isEmpty else { return [] }
+    var figures = [
+        BenchmarkFigure(
+            name: "redis_xadd_per_second", value: median(ours), unit: "XADD/s",
+            note: "RedisSink, one connection, MULTI/EXEC batches ≤ 4096")
+    ]
+    guard shell("command -v redis-benchmark").status == 0 else { return figures }
+    let payload = String(repeating: "x", count: rows.map(\.json.count).reduce(0, +) / rows.count)
+    var reference: [Double] = []
+    for _ in 0..<runs {
+        let result = shell(
+            "redis-benchmark -p \(port) -n \(rows.count) -P 512 -c 1 -q"
+                + " XADD refstream '*' room 42 kind danmaku id_str sim-42-1-123456789 json \(payload)")
+        // "XADD refstream * …: 123456.79 requests per second, p50=…"
+        guard let tail = result.output.split(separator: ":").dropFirst().last,
+            let rate = Double(tail.split(separator: " ").first ?? "")
+        else {
+            progress("sinks: redis-benchmark output not understood: \(result.output.suffix(200))")
+            break
+        }
+        reference.append(rate)
+    }
+    if !reference.isEmpty {
+        figures.append(
+            BenchmarkFigure(
+                name: "redis_benchmark_xadd_per_second", value: median(reference),
+                unit: "XADD/s", note: "redis-benchmark -P 512 -c 1, same fields and size"))
+        figures.append(
+            BenchmarkFigure(
+                name: "redis_ratio_vs_redis_benchmark", value: median(ours) / median(reference),
+                unit: "×", note: "target ≥ 0.7"))
+    }
+    return figures
+}

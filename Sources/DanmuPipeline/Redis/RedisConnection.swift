@@ -1,0 +1,165 @@
+import EventLoop
+
+/// One Redis connection on the reactor (no thread of its own): a FIFO of expected replies, fed by one
+/// `RESPReader`. `send(_:replies:timeout:)` is the blocking face for a sink's writer thread: it hands the
+/// bytes to the loop and waits until that many replies arrived, the connection closed, or the timeout.
+///
+/// Loop-confined: `connectionID`, `reader`, `handshakeReplies` and the handler callbacks run on the IO thread;
+/// `outcome` is guarded by its condition lock and is how the waiting thread learns the result.
+final class RedisConnection: ConnectionHandler, @unchecked Sendable {
+    enum Outcome: Sendable {
+        case waiting
+        case done([RESPValue])
+        case failed(String)
+    }
+
+    private struct Waiting: Sendable {
+        var expected = 0
+        var replies: [RESPValue] = []
+        var outcome = Outcome.waiting
+        var open = false
+        var closed = false
+    }
+
+    let url: RedisURL
+    private let reactor: Reactor
+    private let state = ConditionLock(Waiting())
+    // Loop-confined.
+    private var connectionID: ConnectionID?
+    private var reader = RESPReader()
+    private var handshakeReplies = 0
+
+    init(url: RedisURL, reactor: Reactor) {
+        self.url = url
+        self.reactor = reactor
+    }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Connects (on the loop) and queues AUTH / SELECT ahead of anything sent, so the first `send` can follow
+    /// at once; their replies are checked before any command's.
+    func open() throws(PipelineError) {
+        let result = reactor.executeAndWait { [self] () -> String? in
+            do {
+                connectionID = try reactor.connect(to: url.address, timeout: .seconds(5), handler: self)
+            } catch {
+                return "connect \(url.host):\(url.port): \(error)"
+            }
+            var handshake: [UInt8] = []
+            if let password = url.password {
+                RESPCommand.append(url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password], to: &handshake)
+                handshakeReplies += 1
+            }
+            if url.database != 0 {
+                RESPCommand.append(["SELECT", String(url.database)], to: &handshake)
+                handshakeReplies += 1
+            }
+            if !handshake.isEmpty { reactor.write(connectionID!, handshake) }
+            return nil
+        }
+        switch result {
+        case .none: throw .unavailable("the reactor is not running")
+        case .some(.some(let why)): throw .unavailable(why)
+        case .some(.none): return
+        }
+    }
+
+    /// Sends `bytes` (pipelined commands) and waits for `replies` replies, in order.
+    func send(_ bytes: [UInt8], replies: Int, timeout: Duration) throws(PipelineError) -> [RESPValue] {
+        let ready = state.withLock { s -> Bool in
+            guard !s.closed else { return false }
+            s.expected = replies
+            s.replies = []
+            s.replies.reserveCapacity(replies)
+            s.outcome = .waiting
+            return true
+        }
+        guard ready else { throw .unavailable("connection to \(url.host):\(url.port) is closed") }
+        let queued = reactor.execute { [self] in
+            if let connectionID { reactor.write(connectionID, bytes) }
+        }
+        guard queued else { throw .unavailable("the reactor is not running") }
+        let deadline = SystemClock.monotonicNanoseconds() + timeout.nanoseconds
+        let outcome = state.withLock(
+            waitingUntil: { s in
+                if case .waiting = s.outcome { return false }
+                return true
+            }, deadline: deadline
+        ) { s, _ in s.outcome }
+        switch outcome {
+        case .done(let values): return values
+        case .failed(let why): throw .unavailable(why)
+        case .waiting:
+            close()
+            throw .unavailable("no reply from \(url.host):\(url.port) within \(timeout)")
+        }
+    }
+
+    func close() {
+        _ = reactor.execute { [self] in
+            if let connectionID { reactor.close(connectionID) }
+        }
+    }
+
+    // MARK: ConnectionHandler (IO thread)
+
+    func connectionDidOpen(_ connection: ConnectionID) {
+        state.withLock { $0.open = true }
+    }
+
+    func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
+        reader.feed(bytes)
+        var values: [RESPValue] = []
+        do {
+            while let value = try reader.next() {
+                if handshakeReplies > 0 {
+                    handshakeReplies -= 1
+                    if case .error(let message) = value {
+                        fail("Redis refused the handshake (AUTH/SELECT): \(message)", connection)
+                        return
+                    }
+                    continue
+                }
+                values.append(value)
+            }
+        } catch {
+            fail("\(error) from \(url.host):\(url.port)", connection)
+            return
+        }
+        guard !values.isEmpty else { return }
+        var unexpected = false
+        state.withLock { s in
+            guard case .waiting = s.outcome, s.expected > 0 else {
+                unexpected = true
+                return
+            }
+            s.replies += values
+            if s.replies.count >= s.expected {
+                unexpected = s.replies.count > s.expected
+                s.outcome = .done(Array(s.replies.prefix(s.expected)))
+            }
+        }
+        state.broadcast()
+        if unexpected { fail("unexpected replies from \(url.host):\(url.port)", connection) }
+    }
+
+    func connection(_ connection: ConnectionID, didClose reason: CloseReason) {
+        connectionID = nil
+        state.withLock { s in
+            s.closed = true
+            if case .waiting = s.outcome {
+                s.outcome = .failed("connection to \(url.host):\(url.port) closed: \(reason)")
+            }
+        }
+        state.broadcast()
+    }
+
+    private func fail(_ why: String, _ connection: ConnectionID) {
+        state.withLock { s in
+            s.closed = true
+            s.outcome = .failed(why)
+        }
+        state.broadcast()
+        reactor.close(connection)
+    }
+}

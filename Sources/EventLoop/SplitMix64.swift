@@ -1,0 +1,21 @@
+/// A tiny, fast, well-mixed PRNG (Steele, Lea, Flood 2014): deterministic from its seed, so tests and benchmarks
+/// replay the exact jitter or corpus. Not for anything secret. The one copy every module uses (backoff jitter,
+/// heartbeat spread, WebSocket masks in tests, generated benchmark corpora).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's state; advanced by every `next()`.
+    public var state: UInt64
+
+    /// A generator that starts from `seed`.
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// The next 64 pseudo-random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
