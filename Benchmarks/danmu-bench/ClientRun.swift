@@ -33,14 +33,29 @@ final class EventTally: Sendable {
     func takeLatencies() -> [UInt64] { latencies.withLock { samples in defer { samples = [] }; return samples } }
 }
 
+/// A transport other than the default TCP to 127.0.0.1: which, the server with its ws/wss ports, the CA to trust.
+struct ClientTransport {
+    var kind: DanmuCollector.Configuration.Transport
+    var server: DanmuCollector.Configuration.Server
+    var caFile: String?
+}
+
 /// A collector pointed at a simulator process, with the readings every scenario takes around it.
 struct ClientRun {
     let collector: DanmuCollector
     let tally: EventTally
 
-    init(port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil) throws {
+    init(
+        port: UInt16, rooms: Int, tally: EventTally, workers: Int? = nil,
+        transport: ClientTransport? = nil
+    ) throws {
         var configuration = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: port), workers: workers)
         configuration.protover = 3
+        if let transport {
+            configuration.transport = transport.kind
+            configuration.server = transport.server
+            if let caFile = transport.caFile { configuration.tls.verification = .caFile(caFile) }
+        }
         collector = try DanmuCollector(configuration: configuration)
         self.tally = tally
         collector.setHandler(tally.handler)

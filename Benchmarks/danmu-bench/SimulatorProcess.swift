@@ -15,6 +15,10 @@ final class SimulatorProcess {
         var closeAfter: Int?
         /// Danmaku only (every message a danmaku) instead of the realistic mix.
         var danmakuOnly = false
+        /// Also serve ws and, with a certificate and key, wss (both on free ports).
+        var webSocket = false
+        var tlsCertificate: String?
+        var tlsKey: String?
 
         var arguments: [String] {
             var args = ["serve-simulator", "--rooms", String(rooms), "--rate", String(rate),
@@ -22,11 +26,16 @@ final class SimulatorProcess {
             if let limitPerRoom { args += ["--limit", String(limitPerRoom)] }
             if let closeAfter { args += ["--close-after", String(closeAfter)] }
             if danmakuOnly { args += ["--mix", "danmaku"] }
+            if webSocket { args += ["--ws", "yes"] }
+            if let tlsCertificate, let tlsKey { args += ["--tls-cert", tlsCertificate, "--tls-key", tlsKey] }
             return args
         }
     }
 
     let port: UInt16
+    /// The ws and wss ports, when asked for (0 otherwise).
+    private(set) var wsPort: UInt16 = 0
+    private(set) var wssPort: UInt16 = 0
     private let child: ChildProcess
     private let childrenCPUBefore: Double
 
@@ -38,6 +47,20 @@ final class SimulatorProcess {
             throw ChildProcessError(message: "the simulator process did not report its port")
         }
         self.port = port
+        if options.webSocket {
+            guard let line = child.readLine(), line.hasPrefix("ws "), let ws = UInt16(line.dropFirst(3)) else {
+                child.terminate()
+                throw ChildProcessError(message: "the simulator process did not report its ws port")
+            }
+            wsPort = ws
+        }
+        if options.tlsCertificate != nil {
+            guard let line = child.readLine(), line.hasPrefix("wss "), let wss = UInt16(line.dropFirst(4)) else {
+                child.terminate()
+                throw ChildProcessError(message: "the simulator process did not report its wss port")
+            }
+            wssPort = wss
+        }
     }
 
     /// What one room of the child simulator reported when it stopped (`room <id> <messages> <lastSeq> <auths>`).
@@ -73,6 +96,8 @@ func serveSimulator(_ arguments: [String]) -> Never {
     var mix = MessageMix.realistic
     var rate = 1.0
     var compression = Compression.brotli
+    var webSocket = false
+    var tlsCertificate: String?, tlsKey: String?
     var index = 0
     while index + 1 < arguments.count {
         let value = arguments[index + 1]
@@ -84,6 +109,9 @@ func serveSimulator(_ arguments: [String]) -> Never {
         case "--close-after": closeAfter = Int(value)
         case "--mix": mix = value == "danmaku" ? .danmakuOnly : .realistic
         case "--compression": compression = Compression(rawValue: value) ?? compression
+        case "--ws": webSocket = value == "yes"
+        case "--tls-cert": tlsCertificate = value
+        case "--tls-key": tlsKey = value
         default: break
         }
         index += 2
@@ -97,13 +125,21 @@ func serveSimulator(_ arguments: [String]) -> Never {
     do {
         let reactor = try Reactor()
         try reactor.start()
-        let configuration = Simulator.Configuration(
+        var configuration = Simulator.Configuration(
             rooms: .range(1...Int64(max(1, rooms))), ratePerRoom: rate, messageLimitPerRoom: limit,
             compression: .always(compression), batchSize: batch, mix: mix,
             faults: closeAfter.map { [FaultRule(.closeAfter(messages: $0), rooms: .all)] } ?? [])
+        if webSocket { configuration.webSocketListen = .loopback(port: 0) }
+        if tlsCertificate != nil {
+            configuration.secureWebSocketListen = .loopback(port: 0)
+            configuration.tlsCertificateFile = tlsCertificate
+            configuration.tlsKeyFile = tlsKey
+        }
         let simulator = Simulator(reactor: reactor, configuration: configuration)
-        let address = try simulator.start()
-        writeLine("port \(address.port)", to: 1)
+        let addresses = try simulator.startEndpoints()
+        writeLine("port \(addresses.tcp.port)", to: 1)
+        if let ws = addresses.ws { writeLine("ws \(ws.port)", to: 1) }
+        if let wss = addresses.wss { writeLine("wss \(wss.port)", to: 1) }
         var received: Int32 = 0
         sigwait(&signals, &received)
         let statistics = simulator.statistics()

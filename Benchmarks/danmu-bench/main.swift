@@ -10,7 +10,8 @@ import Glibc
 
 let usage = """
     usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
-    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks (default: all)
+    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks (default: all);
+    transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -24,6 +25,8 @@ var jsonPath = "bench-results.json"
 var svgPath = "bench-chart.svg"
 var selected: [String] = []
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks"]
+/// Run only when named (not part of "all").
+let optIn = ["transports"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -59,7 +62,9 @@ while !arguments.isEmpty {
         print(usage)
         exit(0)
     default:
-        guard known.contains(argument) || codecParts[argument] != nil else { fail("unknown scenario or option: \(argument)") }
+        guard known.contains(argument) || optIn.contains(argument) || codecParts[argument] != nil else {
+            fail("unknown scenario or option: \(argument)")
+        }
         selected.append(argument)
     }
 }
@@ -92,6 +97,10 @@ for scenario in selected {
         report.scenarios.append(("churn", runChurnBenchmark(rooms: roomCounts?.first ?? (quick ? 200 : 1_000),
                                                             rate: quick ? 20 : 2, closeAfter: quick ? 50 : 40,
                                                             seconds: seconds ?? (quick ? 12 : 120))))
+    case "transports":
+        report.scenarios.append(("transports", runTransportBenchmark(
+            idleRooms: roomCounts?.first ?? (quick ? 500 : 2_000), floodRooms: 20,
+            floodPerRoom: quick ? 2_000 : 20_000)))
     case "codecs":
         progress("codecs")
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))

@@ -1,5 +1,6 @@
-// libFuzzer target for the WebSocket parsers of untrusted bytes: WebSocketFrameDecoder (client and server role)
-// and WebSocketHandshakeParser. Built by `Fuzz/build.sh websocket`, run by Fuzz/smoke.sh.
+// libFuzzer target for the WebSocket parsers of untrusted bytes: WebSocketFrameDecoder (client and server role),
+// WebSocketHandshakeParser and the server's WebSocketUpgradeRequestParser. Built by `Fuzz/build.sh websocket`, run
+// by Fuzz/smoke.sh.
 //
 // Input layout: byte 0 = configuration (low nibble: how many chunk-size bytes follow; bit 4: server role;
 // bit 5: small limits (64-byte frames, 200-byte messages); bit 6: parse as an HTTP response head first),
@@ -9,7 +10,8 @@
 // - one-piece and chunked feeding give the same events and the same error (or none);
 // - every message respects the limits, every control payload is ≤ 125 bytes, close codes are valid on the wire;
 // - re-encoding the events (WebSocketFrameEncoder, masked iff the role expects masking) decodes to the same events;
-// - the handshake parser gives the same verdict and consumed count for one-piece and chunked input.
+// - the handshake parsers (response and request) give the same verdict and consumed count for one-piece and
+//   chunked input.
 import DanmuClient
 import Glibc
 
@@ -68,6 +70,28 @@ private func handshake(_ stream: [UInt8], chunks: [Int]) -> String {
     return "needMore"
 }
 
+/// The server side's parse of an upgrade request (the simulator's ws/wss endpoints).
+private func upgradeRequest(_ stream: [UInt8], chunks: [Int]) -> String {
+    var parser = WebSocketUpgradeRequestParser(maxHeaderBytes: 1024)
+    var offset = 0
+    var turn = 0
+    while offset < stream.count {
+        let size = chunks.isEmpty ? stream.count : min(chunks[turn % chunks.count], stream.count - offset)
+        turn += 1
+        let result = stream[offset..<offset + size].withUnsafeBytes { raw in
+            Result { () throws(WebSocketError) in try parser.feed(raw) }
+        }
+        switch result {
+        case .success(.done(let request, let consumed)):
+            return "done \(offset + consumed) \(request.path) \(request.key) \(request.headers.count)"
+        case .success(.needMore): break
+        case .failure(let error): return "error \(error)"
+        }
+        offset += size
+    }
+    return "needMore"
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
@@ -82,6 +106,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let whole = handshake(stream, chunks: [])
         let split = handshake(stream, chunks: chunks)
         check(whole == split, "handshake verdict differs: \(whole) vs \(split)")
+        let request = upgradeRequest(stream, chunks: [])
+        let splitRequest = upgradeRequest(stream, chunks: chunks)
+        check(request == splitRequest, "upgrade request verdict differs: \(request) vs \(splitRequest)")
         return 0
     }
 

@@ -7,6 +7,8 @@ final class ClientConnection: ConnectionHandler {
     enum State { case awaitingAuth, silent, live, closed }
 
     let id: ConnectionID
+    /// TCP, or the WebSocket (and TLS) layers of the ws/wss endpoints under the packets.
+    private var transport: ServerTransport
     // Strong on purpose: a connection may outlive a Simulator that was dropped without stop(); the cycle
     // core → connections → client → core is broken when the connection closes.
     let core: SimulatorCore
@@ -20,6 +22,9 @@ final class ClientConnection: ConnectionHandler {
     var nextDue: UInt64 = 0
     /// The stall fault fired: no more output of any kind, input ignored, socket kept open.
     var stalled = false
+    /// A WebSocket frame fault due after the current write (`SendPath`).
+    var pendingFaultFrame: WebSocketFrameFault?
+    var isWebSocket: Bool { transport.kind != .tcp }
     /// closeAfterFlush was requested.
     private(set) var closing = false
     /// Flood mode: the room reached its message limit.
@@ -32,9 +37,10 @@ final class ClientConnection: ConnectionHandler {
     private var tinyCounter = 0
     private var closeWhenTinyDrained = false
 
-    init(id: ConnectionID, core: SimulatorCore) {
+    init(id: ConnectionID, core: SimulatorCore, transport: ServerTransport = .tcp) {
         self.id = id
         self.core = core
+        self.transport = transport
     }
 
     var isSending: Bool { state == .live && !stalled && !closing }
@@ -50,6 +56,27 @@ final class ClientConnection: ConnectionHandler {
     func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         core.store.update { $0.bytesReceived &+= UInt64(bytes.count) }
         guard state != .closed, !stalled, !closing else { return }
+        guard transport.kind != .tcp else { return decode(bytes) }
+        let output = transport.feed(bytes)
+        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        if output.failure != nil || output.closed {
+            if state == .awaitingAuth, output.failure != nil { core.store.update { $0.authsFailed &+= 1 } }
+            closing = true
+            core.reactor.closeAfterFlush(id)
+            return
+        }
+        if output.upgraded {
+            let resumed = transport.isSessionReused
+            core.store.update {
+                $0.webSocketUpgrades &+= 1
+                if resumed { $0.tlsResumptions &+= 1 }
+            }
+            core.armAuthDeadline(self)
+        }
+        if !output.packetBytes.isEmpty { output.packetBytes.withUnsafeBytes { decode($0) } }
+    }
+
+    private func decode(_ bytes: UnsafeRawBufferPointer) {
         do throws(ProtocolError) {
             try decoder.feed(bytes) { frame in self.handle(frame) }
         } catch {
@@ -143,6 +170,12 @@ final class ClientConnection: ConnectionHandler {
         rejectAuth(room: nil)
     }
 
+    /// ws/wss: the upgrade did not complete within `handshakeTimeout` of the accept.
+    func handshakeDeadlinePassed() {
+        guard state == .awaitingAuth, !transport.isOpen else { return }
+        rejectAuth(room: nil)
+    }
+
     private func answerHeartbeat(_ body: [UInt8]) {
         if faults.noHeartbeatReply {
             core.recordFaults(room: room, count: 1)
@@ -163,7 +196,21 @@ final class ClientConnection: ConnectionHandler {
 
     // MARK: Output
 
-    func send(_ bytes: [UInt8]) {
+    /// Writes packets: as they are on TCP, as one WebSocket binary message on ws/wss.
+    func send(_ packets: [UInt8]) {
+        guard state != .closed, !packets.isEmpty else { return }
+        sendRaw(transport.wrap(packets))
+    }
+
+    /// Writes a raw WebSocket frame (a fault), encrypted for wss.
+    /// `endsConnection`: no close frame of ours may follow it (the fault frame is the last word).
+    func sendRawFrame(_ frame: [UInt8], endsConnection: Bool) {
+        sendRaw(transport.wrapRaw(frame))
+        if endsConnection { transport.markWebSocketClosed() }
+    }
+
+    /// Writes socket bytes (already framed and encrypted).
+    private func sendRaw(_ bytes: [UInt8]) {
         guard state != .closed, !bytes.isEmpty else { return }
         guard faults.tinyWrites else {
             core.reactor.write(id, bytes)
@@ -180,6 +227,8 @@ final class ClientConnection: ConnectionHandler {
 
     func closeAfterFlush() {
         guard state != .closed, !closing else { return }
+        // ws/wss: a close frame (1001 going away) and close_notify first, as a real server ends a stream.
+        sendRaw(transport.close())
         closing = true
         if hasTinyBytes {
             closeWhenTinyDrained = true

@@ -17,6 +17,36 @@ public enum Fault: Sendable, Equatable, Hashable {
     case noHeartbeatReply
     /// After `afterMessages` messages stop sending and stop answering anything, keep the socket open.
     case stall(afterMessages: Int)
+    /// ws/wss only (ignored on TCP): after `afterMessages` messages, write this bad WebSocket frame.
+    case webSocketFrame(WebSocketFrameFault, afterMessages: Int)
+}
+
+/// Bad or unusual frames the ws/wss endpoints can write after some messages.
+public enum WebSocketFrameFault: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// A binary frame header declaring 4 GiB: past any client's frame limit (client: close 1009, reconnect).
+    case oversize
+    /// A masked frame, which a server must never send (RFC 6455 §5.1; client: close 1002, reconnect).
+    case masked
+    /// A close frame with code 1005, reserved and never valid on the wire (§7.4.1).
+    case badClose
+    /// The first fragment of a binary message, then a close: the connection ends mid-message.
+    case closeMidMessage
+    /// 64 pings at once: the client must answer each and lose nothing.
+    case pingStorm
+
+    /// The frame bytes (unencrypted).
+    var bytes: [UInt8] {
+        switch self {
+        case .oversize: [0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0]
+        case .masked: [0x82, 0x81, 1, 2, 3, 4, 0x55]
+        case .badClose: [0x88, 2, 0x03, 0xED]
+        case .closeMidMessage: [0x02, 3, 0, 0, 0] + [0x88, 2, 0x03, 0xE9]
+        case .pingStorm: Array(repeating: [0x89, 1, 0x2A], count: 64).flatMap { $0 }
+        }
+    }
+
+    /// Whether the connection ends after this frame (the client must reconnect).
+    var endsConnection: Bool { self != .pingStorm }
 }
 
 /// Which rooms a fault applies to.
@@ -59,8 +89,17 @@ struct ActiveFaults: Equatable {
     var noAuthReply = false
     var noHeartbeatReply = false
     var stallAfter: Int?
+    var webSocketFrameAfter: (fault: WebSocketFrameFault, messages: Int)?
 
     static let none = ActiveFaults()
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.closeAfter == rhs.closeAfter && lhs.garbageAfter == rhs.garbageAfter && lhs.absurdAfter == rhs.absurdAfter
+            && lhs.tinyWrites == rhs.tinyWrites && lhs.noAuthReply == rhs.noAuthReply
+            && lhs.noHeartbeatReply == rhs.noHeartbeatReply && lhs.stallAfter == rhs.stallAfter
+            && lhs.webSocketFrameAfter?.fault == rhs.webSocketFrameAfter?.fault
+            && lhs.webSocketFrameAfter?.messages == rhs.webSocketFrameAfter?.messages
+    }
 
     var isEmpty: Bool { self == .none }
 
@@ -77,6 +116,8 @@ struct ActiveFaults: Equatable {
             case .noAuthReply: noAuthReply = true
             case .noHeartbeatReply: noHeartbeatReply = true
             case .stall(let n): stallAfter = min(stallAfter ?? .max, max(0, n))
+            case .webSocketFrame(let fault, let n):
+                if n < webSocketFrameAfter?.messages ?? .max { webSocketFrameAfter = (fault, max(0, n)) }
             }
         }
     }
@@ -88,7 +129,7 @@ struct ActiveFaults: Equatable {
     /// fires after exactly N messages.
     func messagesUntilNextFault(sent: Int) -> Int? {
         var limit: Int?
-        for n in [closeAfter, garbageAfter, absurdAfter, stallAfter] {
+        for n in [closeAfter, garbageAfter, absurdAfter, stallAfter, webSocketFrameAfter?.messages] {
             guard let n, n >= sent else { continue }
             limit = min(limit ?? .max, n - sent)
         }

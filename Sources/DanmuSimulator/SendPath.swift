@@ -74,7 +74,7 @@ extension SimulatorCore {
         var messages = 0
         var danmaku = 0
         var closeAfter = applyDueFaults(client, into: &out)
-        while remaining > 0, client.isSending, !closeAfter {
+        while remaining > 0, client.isSending, !closeAfter, client.pendingFaultFrame == nil {
             var batch = min(remaining, configuration.batchSize)
             if let limit = client.faults.messagesUntilNextFault(sent: client.messagesOnConnection) {
                 batch = min(batch, limit)
@@ -93,6 +93,12 @@ extension SimulatorCore {
             client.send(out)
             store.recordMessages(room: client.room, messages: messages, danmaku: danmaku,
                                  lastSeq: rooms[client.room]!.stream.lastSeq, bytes: bytes)
+        }
+        if let frame = client.pendingFaultFrame {
+            // After the messages before it, as one raw write: the fault sits exactly after N messages.
+            client.pendingFaultFrame = nil
+            client.sendRawFrame(frame.bytes, endsConnection: frame.endsConnection)
+            if frame.endsConnection { closeAfter = true }
         }
         if closeAfter { client.closeAfterFlush() }
         return bytes
@@ -118,6 +124,13 @@ extension SimulatorCore {
             client.stalled = true
             client.faults.stallAfter = nil
             fired += 1
+        }
+        if let due = client.faults.webSocketFrameAfter, due.messages == sent {
+            client.faults.webSocketFrameAfter = nil
+            if client.isWebSocket {
+                client.pendingFaultFrame = due.fault
+                fired += 1  // `sendMessages` stops generating: nothing may come between the N messages and it
+            }
         }
         if client.faults.closeAfter == sent {
             client.faults.closeAfter = nil

@@ -37,8 +37,15 @@ public final class Simulator: Sendable {
     /// Callable from any thread (blocks until the loop has done it).
     @discardableResult
     public func start() throws(SimulatorError) -> SocketAddress {
+        try startEndpoints().tcp
+    }
+
+    /// Starts listening on every configured endpoint (TCP, and ws / wss when configured); returns their bound
+    /// addresses. Callable from any thread.
+    @discardableResult
+    public func startEndpoints() throws(SimulatorError) -> SimulatorAddresses {
         let core = self.core
-        let result: Result<SocketAddress, SimulatorError> = reactor.executeAndWait { core.start() }
+        let result: Result<SimulatorAddresses, SimulatorError> = reactor.executeAndWait { core.start() }
             ?? .failure(.reactorStopped)
         return try result.get()
     }
@@ -68,12 +75,15 @@ public enum SimulatorError: Error, Equatable, Sendable, CustomStringConvertible 
     case alreadyStarted
     /// The reactor is shut down (its loop no longer runs tasks).
     case reactorStopped
+    /// The wss endpoint's certificate or key could not be used (or libssl is missing).
+    case tls(String)
 
     public var description: String {
         switch self {
         case .listen(let error): "simulator cannot listen: \(error)"
         case .alreadyStarted: "simulator was already started"
         case .reactorStopped: "the reactor is not running"
+        case .tls(let why): "simulator cannot serve wss: \(why)"
         }
     }
 }

@@ -64,6 +64,19 @@ extension Simulator {
         /// A connection with more than this many bytes queued (a slow reader) is skipped by the rate sender:
         /// messages are not generated for it, so sequence numbers stay contiguous.
         public var maxQueuedBytesPerConnection: Int
+        /// A ws endpoint (`ws://…/sub`) besides the TCP one; nil: none. Port 0 picks one.
+        public var webSocketListen: SocketAddress?
+        /// A wss endpoint (`wss://…/sub`); needs `tlsCertificateFile` and `tlsKeyFile`. Port 0 picks one.
+        public var secureWebSocketListen: SocketAddress?
+        /// PEM certificate chain and private key of the wss endpoint.
+        public var tlsCertificateFile: String?
+        public var tlsKeyFile: String?
+        /// Handshake faults of the ws/wss endpoints, for their first connections (counted over both endpoints
+        /// since start): the room is not known before AUTH, so these cannot pick rooms.
+        public var handshakeFaults: [HandshakeFaultRule] = []
+        /// ws/wss: the TLS handshake and upgrade must be done this long after the accept; `authTimeout` then
+        /// counts from the 101.
+        public var handshakeTimeout: Duration = .seconds(30)
 
         public init(listen: SocketAddress = .loopback(port: 0),
                     rooms: RoomSet = .range(1...100),
@@ -99,4 +112,29 @@ extension Simulator {
             self.maxQueuedBytesPerConnection = maxQueuedBytesPerConnection
         }
     }
+}
+
+/// A handshake misbehaviour of the ws/wss endpoints for their first `firstConnections` connections.
+public struct HandshakeFaultRule: Sendable, Equatable {
+    public enum Fault: Sendable, Equatable {
+        /// Never answer the upgrade request: the client's handshake timeout must judge it.
+        case stallUpgrade
+        /// Answer 101 with a wrong Sec-WebSocket-Accept.
+        case badAccept
+    }
+
+    public var fault: Fault
+    public var firstConnections: Int
+
+    public init(_ fault: Fault, firstConnections: Int) {
+        self.fault = fault
+        self.firstConnections = firstConnections
+    }
+}
+
+/// The endpoints a started simulator listens on.
+public struct SimulatorAddresses: Sendable, Equatable {
+    public var tcp: SocketAddress
+    public var ws: SocketAddress?
+    public var wss: SocketAddress?
 }

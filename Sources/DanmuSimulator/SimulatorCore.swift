@@ -1,3 +1,4 @@
+import DanmuClient
 import EventLoop
 
 /// The simulator's loop-confined state: listener, room table, connections, the one tick timer and its send wheel.
@@ -22,6 +23,12 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     private(set) var lifecycle = Lifecycle.idle
     private var listener: ListenerID?
+    private var webSocketListener: ListenerID?
+    private var secureListener: ListenerID?
+    private var tlsContext: TLSContext?
+    /// ws/wss connections accepted so far (numbers them for `handshakeFaults`).
+    private var webSocketConnections = 0
+    private(set) var addresses: SimulatorAddresses?
     private var tickTimer: TimerID?
     private var tinyTimer: TimerID?
     var rooms: [Int64: Room] = [:]
@@ -36,6 +43,11 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     /// Connections waiting for AUTH, in accept order (deadlines are monotonic: a FIFO, not a timer each).
     private var authQueue: [(connection: ClientConnection, deadline: UInt64)] = []
     private var authQueueHead = 0
+    /// ws/wss connections whose upgrade is not done yet, in accept order. Their AUTH deadline starts at the 101:
+    /// counted from the accept, a burst of 2,000 TLS handshakes on one loop thread took longer than the 5 s
+    /// and the simulator closed half of them before they could send AUTH.
+    private var handshakeQueue: [(connection: ClientConnection, deadline: UInt64)] = []
+    private var handshakeQueueHead = 0
     /// Reused buffers (loop thread only).
     var outBuffer: [UInt8] = []
     var scratch: [UInt8] = []
@@ -51,13 +63,30 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
                                startNanoseconds: 0)
     }
 
-    func start() -> Result<SocketAddress, SimulatorError> {
+    func start() -> Result<SimulatorAddresses, SimulatorError> {
         reactor.assertInLoop()
         guard lifecycle == .idle else { return .failure(.alreadyStarted) }
+        if configuration.secureWebSocketListen != nil {
+            guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else {
+                return .failure(.tls("a wss endpoint needs a certificate and a key file"))
+            }
+            do throws(TLSError) {
+                tlsContext = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
+            } catch {
+                return .failure(.tls(error.description))
+            }
+        }
         let id: ListenerID
         do throws(SystemError) {
             id = try reactor.listen(on: configuration.listen, handler: self)
+            if let address = configuration.webSocketListen {
+                webSocketListener = try reactor.listen(on: address, handler: self)
+            }
+            if let address = configuration.secureWebSocketListen {
+                secureListener = try reactor.listen(on: address, handler: self)
+            }
         } catch {
+            for other in [webSocketListener, secureListener].compactMap({ $0 }) { reactor.stopListening(other) }
             return .failure(.listen(error))
         }
         lifecycle = .running
@@ -66,7 +95,12 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         tickTimer = reactor.schedule(after: configuration.tickInterval, repeating: configuration.tickInterval) {
             self.tick()  // strong: the core lives until stop() cancels this timer
         }
-        return .success(reactor.localAddress(of: id) ?? configuration.listen)
+        let bound = SimulatorAddresses(
+            tcp: reactor.localAddress(of: id) ?? configuration.listen,
+            ws: webSocketListener.flatMap { reactor.localAddress(of: $0) },
+            wss: secureListener.flatMap { reactor.localAddress(of: $0) })
+        addresses = bound
+        return .success(bound)
     }
 
     func stop() {
@@ -76,7 +110,9 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
             return
         }
         lifecycle = .stopped
-        if let listener { reactor.stopListening(listener) }
+        for id in [listener, webSocketListener, secureListener].compactMap({ $0 }) { reactor.stopListening(id) }
+        webSocketListener = nil
+        secureListener = nil
         if let tickTimer { reactor.cancel(tickTimer) }
         if let tinyTimer { reactor.cancel(tinyTimer) }
         listener = nil
@@ -89,6 +125,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         tinyWriters.removeAll()
         authQueue.removeAll()
         authQueueHead = 0
+        handshakeQueue.removeAll()
+        handshakeQueueHead = 0
         wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1, startNanoseconds: 0)
     }
 
@@ -96,14 +134,34 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
         -> any ConnectionHandler {
-        let client = ClientConnection(id: connection, core: self)
+        let client = ClientConnection(id: connection, core: self, transport: makeTransport(for: listener))
         connections[connection] = client
-        authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
+        if client.isWebSocket {
+            handshakeQueue.append((client, reactor.now &+ configuration.handshakeTimeout.nanoseconds))
+        } else {
+            armAuthDeadline(client)
+        }
         store.update {
             $0.connectionsAccepted &+= 1
             $0.connectionsOpen += 1
         }
         return client
+    }
+
+    /// TCP for the main listener; the WebSocket layers (over TLS for wss) for the others.
+    private func makeTransport(for listener: ListenerID) -> ServerTransport {
+        let secure = listener == secureListener
+        guard listener == webSocketListener || secure else { return .tcp }
+        webSocketConnections += 1
+        var fault: ServerTransport.HandshakeFault?
+        for rule in configuration.handshakeFaults where webSocketConnections <= rule.firstConnections {
+            fault = rule.fault == .stallUpgrade ? .stall : .badAccept
+        }
+        var tls: TLSLayer?
+        if secure, let tlsContext {
+            tls = try? TLSLayer(serverContext: tlsContext)
+        }
+        return ServerTransport(kind: secure ? .wss : .ws, tls: tls, fault: fault)
     }
 
     func connectionDidClose(_ client: ClientConnection) {
@@ -153,15 +211,29 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         if !flooders.isEmpty { pumpFloodersForTick() }
     }
 
+    /// The first packet must be AUTH within `authTimeout` from now (TCP: the accept; ws/wss: the 101).
+    func armAuthDeadline(_ client: ClientConnection) {
+        authQueue.append((client, reactor.now &+ configuration.authTimeout.nanoseconds))
+    }
+
     private func expireAuthDeadlines(now: UInt64) {
-        while authQueueHead < authQueue.count, authQueue[authQueueHead].deadline <= now {
-            let client = authQueue[authQueueHead].connection
-            authQueueHead += 1
-            client.authDeadlinePassed()
+        Self.expire(&authQueue, head: &authQueueHead, now: now) { $0.authDeadlinePassed() }
+        Self.expire(&handshakeQueue, head: &handshakeQueueHead, now: now) { $0.handshakeDeadlinePassed() }
+    }
+
+    /// Pops the due entries of a deadline FIFO (deadlines only grow: one duration, monotonic clock).
+    private static func expire(
+        _ queue: inout [(connection: ClientConnection, deadline: UInt64)], head: inout Int, now: UInt64,
+        _ body: (ClientConnection) -> Void
+    ) {
+        while head < queue.count, queue[head].deadline <= now {
+            let client = queue[head].connection
+            head += 1
+            body(client)
         }
-        if authQueueHead > 1024, authQueueHead * 2 > authQueue.count {
-            authQueue.removeFirst(authQueueHead)
-            authQueueHead = 0
+        if head > 1024, head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
         }
     }
 

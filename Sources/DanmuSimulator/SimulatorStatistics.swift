@@ -28,6 +28,10 @@ public struct SimulatorStatistics: Sendable, Equatable {
     /// Per room, for every configured room and every room that a client authenticated for.
     public var rooms: [Int64: SimulatedRoomStatistics] = [:]
     public var connectionsAccepted: UInt64 = 0
+    /// ws and wss connections whose upgrade was answered with 101.
+    public var webSocketUpgrades: UInt64 = 0
+    /// wss connections whose TLS handshake resumed a session.
+    public var tlsResumptions: UInt64 = 0
     public var connectionsOpen: Int = 0
     public var authsOK: UInt64 = 0
     /// Every rejected connection: not AUTH first, timeout, bad JSON, unknown room, bad protover or key.

@@ -69,6 +69,11 @@ struct ListenOptions {
     var status = true
     /// --sink, --filter, --anonymize-key-file, --dedupe, --spool-dir.
     var pipeline = PipelineOptions()
+    var transport = DanmuCollector.Configuration.Transport.tcp
+    /// wss/auto: the certificate check (system CA store, --ca-file, or --insecure).
+    var verification = TLSVerification.systemTrustStore
+    /// auto with --server: the wss port (the --server port is TCP's then).
+    var wssPort: UInt16? = nil
 
     static let specs: [OptionSpec] = [
         OptionSpec(name: "rooms-file", valueName: "FILE", help: "read room ids from FILE (one per line, # comments)"),
@@ -92,6 +97,13 @@ struct ListenOptions {
         OptionSpec(
             name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
         OptionSpec(name: "workers", valueName: "N", help: "decoding worker threads (default: cores - 1, at least 1)"),
+        OptionSpec(
+            name: "transport", valueName: "tcp|ws|wss|auto",
+            help: "how to reach the server (default tcp; auto: tcp, then wss for rooms tcp fails); --server's port "
+                + "is the chosen transport's"),
+        OptionSpec(name: "ca-file", valueName: "FILE", help: "wss: trust only the CA certificates in FILE (PEM)"),
+        OptionSpec(name: "insecure", help: "wss: do not check the server's certificate at all (warned loudly)"),
+        OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
         OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
         OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
     ] + PipelineOptions.specs
@@ -145,10 +157,53 @@ struct ListenOptions {
         if format == nil, options.outputPath != nil { options.format = .jsonl }
         options.duration = try arguments.seconds("duration")
         options.workers = try arguments.int("workers", in: 1...256)
+        try parseTransport(arguments, into: &options)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)
         return options
+    }
+
+    /// --transport, --ca-file, --insecure, --wss-port: TLS options only where TLS is used, never both checks.
+    static func parseTransport(_ arguments: ParsedArguments, into options: inout ListenOptions) throws(UsageError) {
+        let choices = DanmuCollector.Configuration.Transport.allCases.map(\.rawValue)
+        if let text = try arguments.choice("transport", choices) {
+            options.transport = DanmuCollector.Configuration.Transport(rawValue: text)!
+        }
+        let usesTLS = options.transport == .wss || options.transport == .auto
+        let caFile = arguments.string("ca-file")
+        let insecure = arguments.has("insecure")
+        if (caFile != nil || insecure) && !usesTLS {
+            throw UsageError("--\(caFile != nil ? "ca-file" : "insecure") applies to --transport wss or auto only")
+        }
+        if let caFile {
+            guard !insecure else { throw UsageError("--ca-file and --insecure contradict each other: pick one") }
+            guard access(caFile, R_OK) == 0 else {
+                throw UsageError("--ca-file: cannot read \(caFile): \(Posix.describe(errno))")
+            }
+            options.verification = .caFile(caFile)
+        } else if insecure {
+            options.verification = .insecureNoVerification
+        }
+        if let port = try arguments.int("wss-port", in: 1...65535) {
+            guard options.transport == .auto, options.server != nil else {
+                throw UsageError("--wss-port applies to --server with --transport auto only")
+            }
+            options.wssPort = UInt16(port)
+        }
+    }
+
+    /// The fixed server of --server: its port is the chosen transport's (TCP's for auto, with --wss-port).
+    var fixedServer: DanmuCollector.Configuration.Server? {
+        guard let server else { return nil }
+        var fixed = DanmuCollector.Configuration.Server(host: server.host, port: server.port)
+        switch transport {
+        case .tcp: break
+        case .ws: fixed.wsPort = server.port
+        case .wss: fixed.wssPort = server.port
+        case .auto: fixed.wssPort = wssPort ?? 443
+        }
+        return fixed
     }
 
     static func roomID(_ text: String, origin: String) throws(UsageError) -> Int64 {

@@ -106,7 +106,16 @@ struct ListenRunner {
 
     private func collectorConfiguration(warnings: WarningLog) -> DanmuCollector.Configuration {
         var configuration = DanmuCollector.Configuration(
-            server: options.server.map { .init(host: $0.host, port: $0.port) }, workers: options.workers)
+            server: options.fixedServer, workers: options.workers)
+        configuration.transport = options.transport
+        configuration.tls.verification = options.verification
+        configuration.webSocket.cookie = options.cookie
+        if options.verification == .insecureNoVerification {
+            warnings.warn(
+                cause: "insecure",
+                "WARNING: --insecure: the server's certificate is NOT checked; anyone on the path can read and "
+                    + "alter the stream")
+        }
         configuration.protover = options.protover
         configuration.credentials = .init(uid: options.uid ?? 0, buvid: options.buvid ?? "", token: options.token ?? "")
         configuration.onSlowHandler = { room, seconds in
@@ -157,6 +166,11 @@ struct ListenRunner {
         json.add("errors", statistics.errors)
         json.add("protocol_errors", statistics.protocolErrors)
         json.add("malformed_messages", statistics.malformedMessages)
+        json.add("transport_errors", statistics.transportErrors)
+        json.add("tls_resumptions", statistics.tlsResumptions)
+        json.add(
+            "transports", object: statistics.roomsByTransport.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { ($0.key.rawValue, $0.value) })
         json.add("warnings", warnings)
         json.add("bytes_received", statistics.bytesReceived)
         json.add("bytes_written", sink.bytesWritten)

@@ -21,6 +21,11 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "fault", valueName: "FAULT", help: "inject a fault (repeatable), see below"),
         OptionSpec(
             name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
+        OptionSpec(name: "ws-port", valueName: "PORT", help: "also serve ws://HOST:PORT/sub (0: a free port, printed)"),
+        OptionSpec(
+            name: "wss-port", valueName: "PORT", help: "also serve wss://HOST:PORT/sub (needs --tls-cert, --tls-key)"),
+        OptionSpec(name: "tls-cert", valueName: "FILE", help: "PEM certificate chain of the wss endpoint"),
+        OptionSpec(name: "tls-key", valueName: "FILE", help: "PEM private key of the wss endpoint"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
     ]
     static var details: String {
@@ -50,6 +55,16 @@ enum SimulateCommand: CLICommand {
         }
         options.duration = try arguments.seconds("duration")
         options.summary = arguments.has("summary")
+        options.wsPort = try arguments.int("ws-port", in: 0...65535).map { UInt16($0) }
+        options.wssPort = try arguments.int("wss-port", in: 0...65535).map { UInt16($0) }
+        options.tlsCertificate = arguments.string("tls-cert")
+        options.tlsKey = arguments.string("tls-key")
+        if options.wssPort != nil, options.tlsCertificate == nil || options.tlsKey == nil {
+            throw UsageError("--wss-port needs --tls-cert FILE and --tls-key FILE")
+        }
+        if options.wssPort == nil, options.tlsCertificate != nil || options.tlsKey != nil {
+            throw UsageError("--tls-cert and --tls-key apply to --wss-port only")
+        }
         return simulate(options)
     }
 
@@ -66,6 +81,8 @@ enum SimulateCommand: CLICommand {
         }
         // Scripts and tests read this line to learn the port (with --listen HOST:0).
         _ = Posix.writeAll(STDOUT_FILENO, "listening on \(server.address)\n")
+        if let ws = server.addresses.ws { _ = Posix.writeAll(STDOUT_FILENO, "ws listening on ws://\(ws)/sub\n") }
+        if let wss = server.addresses.wss { _ = Posix.writeAll(STDOUT_FILENO, "wss listening on wss://\(wss)/sub\n") }
         let deadline = options.duration.map { started + UInt64($0 * 1e9) } ?? UInt64.max
         _ = stop.wait(untilMonotonic: deadline)
         let statistics = server.stop()
@@ -81,6 +98,7 @@ struct SimulatorServer {
     let reactor: Reactor
     let simulator: Simulator
     let address: SocketAddress
+    let addresses: SimulatorAddresses
 
     static func start(_ options: SimulateOptions) -> Result<SimulatorServer, UsageError> {
         let listen: SocketAddress
@@ -101,6 +119,10 @@ struct SimulatorServer {
         if let compression = Compression(rawValue: options.compression) {
             configuration.compression = .always(compression)
         }
+        configuration.webSocketListen = options.wsPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
+        configuration.secureWebSocketListen = options.wssPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
+        configuration.tlsCertificateFile = options.tlsCertificate
+        configuration.tlsKeyFile = options.tlsKey
         let reactor: Reactor
         do throws(SystemError) {
             reactor = try Reactor()
@@ -110,8 +132,9 @@ struct SimulatorServer {
         }
         let simulator = Simulator(reactor: reactor, configuration: configuration)
         do throws(SimulatorError) {
-            let address = try simulator.start()
-            return .success(SimulatorServer(reactor: reactor, simulator: simulator, address: address))
+            let addresses = try simulator.startEndpoints()
+            return .success(
+                SimulatorServer(reactor: reactor, simulator: simulator, address: addresses.tcp, addresses: addresses))
         } catch {
             reactor.shutdown()
             return .failure(UsageError("cannot listen on \(options.listen): \(error)"))
@@ -157,6 +180,10 @@ struct SimulateOptions {
     var faults: [FaultOption] = []
     var duration: Double? = nil
     var summary = false
+    var wsPort: UInt16? = nil
+    var wssPort: UInt16? = nil
+    var tlsCertificate: String? = nil
+    var tlsKey: String? = nil
 
     /// A fault as typed on the command line: `NAME[=N][,every=K][,first=C]`.
     struct FaultOption: Equatable {

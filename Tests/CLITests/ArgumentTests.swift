@@ -46,6 +46,17 @@ final class ArgumentTests: XCTestCase {
             (["listen", "1", "--duration"], "--duration needs a value"),
             (["listen", "1", "--summary=yes"], "--summary takes no value"),
             (["listen", "--rooms-file", "/nonexistent/rooms.txt"], "cannot open /nonexistent/rooms.txt"),
+            (["listen", "1", "--transport", "quic"], "--transport must be tcp, ws, wss or auto, got quic"),
+            (["listen", "1", "--ca-file", "/tmp/ca.pem"], "--ca-file applies to --transport wss or auto only"),
+            (["listen", "1", "--transport", "ws", "--insecure"], "--insecure applies to --transport wss or auto only"),
+            (["listen", "1", "--transport", "wss", "--ca-file", "/nonexistent/ca.pem"], "--ca-file: cannot read"),
+            (
+                ["listen", "1", "--transport", "wss", "--ca-file", "/x.pem", "--insecure"],
+                "--ca-file and --insecure contradict each other"
+            ),
+            (["listen", "1", "--wss-port", "443"], "--wss-port applies to --server with --transport auto only"),
+            (["simulate", "--listen", "127.0.0.1:0", "--wss-port", "0"], "--wss-port needs --tls-cert FILE"),
+            (["simulate", "--listen", "127.0.0.1:0", "--tls-key", "k.pem"], "apply to --wss-port only"),
             (["decode", "a", "b"], "at most one FILE"),
             (["simulate"], "--listen HOST:PORT is required"),
             (

@@ -436,3 +436,66 @@ final class RoomSessionStateMachineTests: XCTestCase {
         XCTAssertEqual(room.machine.phase, .backingOff)
     }
 }
+
+/// ws and wss: the socket connects, then the TLS handshake and the upgrade run before `.connected`.
+final class TransportHandshakeStateMachineTests: XCTestCase {
+    func testStalledHandshakeIsJudgedByTheHandshakeTimeoutNamingTheStage() {
+        var timing = ManualRoom.fastTiming
+        timing.connectTimeout = .seconds(10)
+        timing.handshakeTimeout = .seconds(4)
+        var room = ManualRoom(resolution: true, timing: timing)
+        room.send(.start)
+        room.send(.resolved(hostCount: 1))
+        room.advance(by: .seconds(1))
+        // The socket connected: the connect deadline (9 s away) is replaced by the handshake's (4 s).
+        let armed = room.send(.handshaking(stage: "TLS handshake"))
+        XCTAssertEqual(armed, [.setTimer(deadline: room.now + Duration.seconds(4).nanoseconds)])
+        room.advance(by: .seconds(2))
+        // The next stage renames the wait without extending it.
+        XCTAssertEqual(room.send(.handshaking(stage: "WebSocket upgrade")), [])
+        XCTAssertEqual(room.machine.phase, .connecting)
+        room.advance(by: .seconds(2))
+        XCTAssertEqual(room.machine.phase, .backingOff)
+        XCTAssertEqual(room.count(.failed(.handshakeTimeout("WebSocket upgrade"))), 1)
+        XCTAssertEqual(room.count(.close), 1)
+        XCTAssertEqual(room.count(.sendAuth), 0)
+        // Not an auth failure: the next attempt connects again without re-resolving.
+        room.advance(by: .seconds(3))
+        XCTAssertEqual(room.log.filter { $0 == .resolve(refresh: true) }.count, 0)
+        XCTAssertEqual(room.machine.phase, .connecting)
+    }
+
+    func testReadyTransportAuthenticatesAndTheNextConnectionStartsWithoutAStage() {
+        var timing = ManualRoom.fastTiming
+        timing.handshakeTimeout = .seconds(4)
+        timing.connectTimeout = .seconds(10)
+        var room = ManualRoom(timing: timing)
+        room.send(.start)
+        room.send(.handshaking(stage: "WebSocket upgrade"))
+        XCTAssertEqual(room.send(.connected).first, .sendAuth)
+        room.send(.closed(.closedBeforeAuth))
+        room.advance(by: .seconds(3))
+        XCTAssertEqual(room.machine.phase, .connecting)
+        // A TCP connect that never completes is a connect timeout, not a stale handshake stage.
+        room.advance(by: .seconds(10))
+        XCTAssertEqual(room.count(.failed(.connectTimeout)), 1)
+        XCTAssertEqual(room.count(.failed(.handshakeTimeout("WebSocket upgrade"))), 0)
+    }
+
+    func testAutoMovesToWSSAfterTheConfiguredFailuresBeforeLiveAndStays() {
+        var choice = TransportChoice(.auto, fallbackAfter: 2)
+        XCTAssertEqual(choice.current, .tcp)
+        XCTAssertFalse(choice.attemptFailedBeforeLive())
+        choice.wentLive()  // a success in between: the count starts over
+        XCTAssertFalse(choice.attemptFailedBeforeLive())
+        XCTAssertEqual(choice.current, .tcp)
+        XCTAssertTrue(choice.attemptFailedBeforeLive())
+        XCTAssertEqual(choice.current, .wss)
+        XCTAssertFalse(choice.attemptFailedBeforeLive())
+        choice.wentLive()
+        XCTAssertEqual(choice.current, .wss, "sticky")
+        var fixed = TransportChoice(.ws, fallbackAfter: 1)
+        XCTAssertFalse(fixed.attemptFailedBeforeLive())
+        XCTAssertEqual(fixed.current, .ws)
+    }
+}

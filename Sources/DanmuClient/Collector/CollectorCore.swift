@@ -18,6 +18,8 @@ final class CollectorCore: @unchecked Sendable {
     let resolverThread: CollectorResolverThread?
     /// With a fixed server, the one endpoint every session shares; nil when rooms are resolved.
     let fixedEndpoint: SessionEndpoint?
+    /// The one client SSL_CTX of every wss connection (nil unless the transport is wss or auto).
+    let tlsContext: TLSContext?
 
     // MARK: any thread (locked)
 
@@ -40,11 +42,15 @@ final class CollectorCore: @unchecked Sendable {
     /// Rooms already reported through `onSlowHandler` (once per room).
     private var slowRoomsReported: Set<Int64> = []
     private var slowHandlerTimer: TimerID?
+    /// The last TLS session per "server name:port", offered on the next connect there (resumption: no
+    /// certificate exchange). One per host, not per room: every room on a host resumes the same session.
+    private var tlsSessions: [String: TLSSession] = [:]
 
     init(
         configuration: DanmuCollector.Configuration, reactor: Reactor, pool: WorkerPool,
-        resolverThread: CollectorResolverThread?, fixedEndpoint: SessionEndpoint?
+        resolverThread: CollectorResolverThread?, fixedEndpoint: SessionEndpoint?, tlsContext: TLSContext?
     ) {
+        self.tlsContext = tlsContext
         self.configuration = configuration
         timing = configuration.timing
         self.reactor = reactor
@@ -156,6 +162,36 @@ final class CollectorCore: @unchecked Sendable {
             guard let self else { return }
             self.reactor.execute { self.sessions[room]?.resolved(result) }
         }
+    }
+
+    /// A new connection's layers for `kind` to `server`, and the TLS session key (wss only).
+    func makeTransportStack(_ kind: TransportStack.Kind, server: DanmuCollector.Configuration.Server)
+        throws(TransportError) -> (TransportStack, String?)
+    {
+        assertInLoop()
+        guard kind != .tcp else { return (.tcp(), nil) }
+        let options = configuration.webSocket
+        var random = SystemRandomNumberGenerator()
+        let handshake = WebSocketHandshake(
+            host: server.host, port: Int(server.port(for: kind)), secure: kind == .wss, path: options.path,
+            origin: options.origin, userAgent: options.userAgent, cookie: options.cookie, random: &random)
+        let layer = WebSocketLayer(handshake: handshake, limits: options.limits)
+        guard kind == .wss else { return (.ws(layer), nil) }
+        guard let tlsContext else { throw .tls(TLSError(.setupFailed("no TLS context (transport is not wss)"))) }
+        let name = configuration.tls.serverName ?? server.host
+        let key = "\(name):\(server.wssPort)"
+        do throws(TLSError) {
+            let tls = try TLSLayer(context: tlsContext, serverName: name, session: tlsSessions[key])
+            return (.wss(layer, over: tls), key)
+        } catch {
+            throw .tls(error)
+        }
+    }
+
+    func storeTLSSession(_ session: TLSSession?, for key: String) {
+        assertInLoop()
+        guard let session, session.isResumable else { return }
+        tlsSessions[key] = session
     }
 
     private func queueDrained(room: Int64) {

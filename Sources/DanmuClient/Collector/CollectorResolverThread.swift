@@ -1,19 +1,29 @@
 import EventLoop
 import Glibc
 
-/// A resolved room as a session uses it: socket addresses ready to connect to, and the AUTH identity.
+/// A resolved room as a session uses it: hosts looked up and ready to connect to, and the AUTH identity.
 /// With a fixed server every room shares one instance (no per-room copy).
 final class SessionEndpoint: Sendable {
+    /// One server: its name (SNI, certificate check, the upgrade's `Host`), its IPv4 address, its three ports.
+    struct Host: Sendable, Equatable {
+        let server: DanmuCollector.Configuration.Server
+        let ipv4: UInt32
+
+        func address(for kind: TransportStack.Kind) -> SocketAddress {
+            SocketAddress(ipv4: ipv4, port: server.port(for: kind))
+        }
+    }
+
     let roomID: Int64?
     let token: String
-    let addresses: [SocketAddress]
+    let hosts: [Host]
     let uid: Int64
     let buvid: String
 
-    init(roomID: Int64?, token: String, addresses: [SocketAddress], uid: Int64, buvid: String) {
+    init(roomID: Int64?, token: String, hosts: [Host], uid: Int64, buvid: String) {
         self.roomID = roomID
         self.token = token
-        self.addresses = addresses
+        self.hosts = hosts
         self.uid = uid
         self.buvid = buvid
     }
@@ -136,21 +146,22 @@ final class CollectorResolverThread: Sendable {
     private func resolve(_ room: Int64, refresh: Bool) -> Result<SessionEndpoint, RoomResolutionError> {
         do throws(RoomResolutionError) {
             let resolved = try resolver.resolveEndpoint(room: room, refresh: refresh)
-            var addresses: [SocketAddress] = []
+            var hosts: [SessionEndpoint.Host] = []
             var lastError: RoomResolutionError?
             for server in resolved.servers {
                 do throws(RoomResolutionError) {
-                    addresses.append(try HostLookup.address(host: server.host, port: server.port))
+                    let address = try HostLookup.address(host: server.host, port: server.port)
+                    hosts.append(SessionEndpoint.Host(server: server, ipv4: address.ipv4))
                 } catch {
                     lastError = error
                 }
             }
-            guard !addresses.isEmpty else {
+            guard !hosts.isEmpty else {
                 throw lastError ?? RoomResolutionError("resolver returned no servers for room \(room)")
             }
             return .success(
                 SessionEndpoint(
-                    roomID: resolved.roomID, token: resolved.token, addresses: addresses, uid: resolved.uid,
+                    roomID: resolved.roomID, token: resolved.token, hosts: hosts, uid: resolved.uid,
                     buvid: resolved.buvid))
         } catch {
             return .failure(error)
@@ -166,7 +177,9 @@ extension RoomResolver: RoomEndpointResolving {
             let endpoint = try resolve(room: room)
             return ResolvedRoom(
                 roomID: endpoint.roomID, token: endpoint.token ?? "",
-                servers: endpoint.hosts.map { .init(host: $0.host, port: $0.port) }, uid: endpoint.uid,
+                servers: endpoint.hosts.map {
+                    .init(host: $0.host, port: $0.port, wsPort: $0.wsPort, wssPort: $0.wssPort)
+                }, uid: endpoint.uid,
                 buvid: endpoint.buvid)
         } catch {
             if case .roomNotFound = error { throw RoomResolutionError(error.description, permanent: true) }

@@ -39,7 +39,8 @@ public final class DanmuCollector: Sendable {
             }
             let credentials = configuration.credentials
             fixed = SessionEndpoint(
-                roomID: nil, token: credentials.token, addresses: [address], uid: credentials.uid,
+                roomID: nil, token: credentials.token, hosts: [.init(server: server, ipv4: address.ipv4)],
+                uid: credentials.uid,
                 buvid: credentials.buvid)
         } else {
             // No fixed server: every room is resolved (token + hosts), by default through Bilibili's HTTP API.
@@ -51,10 +52,20 @@ public final class DanmuCollector: Sendable {
         } catch {
             throw .system(error)
         }
+        // One SSL_CTX for every wss connection, made here so that a missing libssl or an unreadable CA file is an
+        // error of `init`, not a reason every room fails with later.
+        var tlsContext: TLSContext?
+        if configuration.transport == .wss || configuration.transport == .auto {
+            do throws(TLSError) {
+                tlsContext = try TLSContext(verification: configuration.tls.verification)
+            } catch {
+                throw .tls(error)
+            }
+        }
         let pool = WorkerPool(threadCount: configuration.workers, globalByteCap: configuration.globalByteCap)
         core = CollectorCore(
             configuration: configuration, reactor: reactor, pool: pool, resolverThread: resolverThread,
-            fixedEndpoint: fixed)
+            fixedEndpoint: fixed, tlsContext: tlsContext)
     }
 
     /// Starts the IO thread (and the resolver thread); rooms added before now begin connecting.

@@ -6,12 +6,28 @@ extension DanmuCollector {
     public struct Configuration: Sendable {
         /// A fixed server `host:port` (an IPv4 literal or a host name): no resolution, every room connects
         /// there with `credentials.token` as its key. For tests, the simulator, benchmarks and private relays.
+        ///
+        /// `port` is the raw-TCP port; `wsPort` and `wssPort` are the host's `ws_port` and `wss_port` from
+        /// getDanmuInfo's `host_list` (PROTOCOL.md §3), used when `transport` is ws, wss or auto.
         public struct Server: Sendable, Equatable {
             public var host: String
             public var port: UInt16
-            public init(host: String, port: UInt16) {
+            public var wsPort: UInt16
+            public var wssPort: UInt16
+            public init(host: String, port: UInt16, wsPort: UInt16 = 2244, wssPort: UInt16 = 443) {
                 self.host = host
                 self.port = port
+                self.wsPort = wsPort
+                self.wssPort = wssPort
+            }
+
+            /// The port of `kind` on this host.
+            public func port(for kind: TransportStack.Kind) -> UInt16 {
+                switch kind {
+                case .tcp: port
+                case .ws: wsPort
+                case .wss: wssPort
+                }
             }
         }
 
@@ -27,6 +43,15 @@ extension DanmuCollector {
                 self.token = token
             }
         }
+
+        /// Which transport carries the packets (see `Transport`). Default: raw TCP, the cheapest.
+        public var transport = Transport.tcp
+        /// The HTTP upgrade of ws and wss: path, and the headers a browser sends.
+        public var webSocket = WebSocketOptions()
+        /// Certificate checking for wss (the system CA store by default).
+        public var tls = TLSOptions()
+        /// `auto`: after this many consecutive TCP failures before live, a room moves to wss for good.
+        public var autoFallbackAfterFailures = 2
 
         /// Worker threads decoding and calling handlers (default: cores − 1, at least 1).
         public var workers: Int
@@ -112,6 +137,8 @@ public enum CollectorError: Error, Sendable, Equatable, CustomStringConvertible 
     case alreadyStarted
     case shutDown
     case badServer(String)
+    /// wss (or auto) was asked for but TLS cannot be set up: libssl missing, CA file unusable.
+    case tls(TLSError)
 
     public var description: String {
         switch self {
@@ -119,6 +146,7 @@ public enum CollectorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .alreadyStarted: return "the collector was already started"
         case .shutDown: return "the collector was shut down"
         case .badServer(let why): return "bad server address: \(why)"
+        case .tls(let error): return error.description
         }
     }
 }

@@ -38,6 +38,15 @@ public struct RoomStatistics: Sendable, Equatable {
     public var isReadingPaused: Bool
     /// Bytes received and not yet decoded and delivered (the room's serial queue's pending cost).
     public var queuedBytes: Int
+    /// The transport of the current (or last) connection; nil before the first connect.
+    public var transport: TransportStack.Kind?
+    /// Transport failures (TLS or WebSocket handshake timed out, refused certificate, bad upgrade answer, bad
+    /// frame, …), a subset of `errors`.
+    public var transportErrors: Int = 0
+    /// wss connections whose TLS handshake resumed an earlier session (no certificate exchange).
+    public var tlsResumptions: Int = 0
+    /// `auto`: times the room moved from TCP to wss (0 or 1).
+    public var transportFallbacks: Int = 0
 
     public var events: Int { eventsByKind.values.reduce(0, +) }
 }
@@ -58,6 +67,14 @@ public struct CollectorStatistics: Sendable {
     public var protocolErrors: Int { rooms.reduce(0) { $0 + $1.protocolErrors } }
     public var authFailures: Int { rooms.reduce(0) { $0 + $1.authFailures } }
     public var malformedMessages: Int { rooms.reduce(0) { $0 + $1.malformedMessages } }
+    public var transportErrors: Int { rooms.reduce(0) { $0 + $1.transportErrors } }
+    public var tlsResumptions: Int { rooms.reduce(0) { $0 + $1.tlsResumptions } }
+    /// Rooms by the transport of their current connection.
+    public var roomsByTransport: [TransportStack.Kind: Int] {
+        var counts: [TransportStack.Kind: Int] = [:]
+        for room in rooms { if let kind = room.transport { counts[kind, default: 0] += 1 } }
+        return counts
+    }
 
     /// The statistics of one room, if it is registered.
     public subscript(room room: Int64) -> RoomStatistics? { rooms.first { $0.room == room } }
@@ -110,6 +127,10 @@ final class RoomCounters: Sendable {
             $0.lastError = failure
             if case .protocolError = failure { $0.protocolErrors += 1 }
             if failure.isAuthFailure { $0.authFailures += 1 }
+            switch failure {
+            case .handshakeTimeout, .transportFailed: $0.transportErrors += 1
+            default: break
+            }
         }
     }
 }

@@ -3,6 +3,11 @@ import EventLoop
 /// One room on the IO thread: glues its `RoomStateMachine` to the reactor (sockets and one timer) and hands
 /// the frames it reads to the room's serial queue.
 ///
+/// It does not know which transport carries it: each connection owns a `TransportStack` (tcp, ws or wss, chosen
+/// by `TransportChoice`); the session writes what the stack gives it, feeds the packet bytes the stack returns
+/// to its `FrameDecoder`, and tells the state machine `.connected` only once the stack is ready (at once for
+/// TCP; after the 101 for ws/wss, whose handshake the machine judges with `handshakeTimeout`).
+///
 /// Loop-confined (not `Sendable`): every method runs on the reactor's thread. It is the `ConnectionHandler` of
 /// each of its connections in turn; reports about a connection it has already abandoned are ignored by
 /// comparing connection ids. Memory when idle-live: this object, the machine, an empty `FrameDecoder` (no
@@ -16,6 +21,12 @@ final class RoomSession: ConnectionHandler {
     private var frames: FrameDecoder
     private var endpoint: SessionEndpoint?
     private var connection: ConnectionID?
+    /// The WebSocket (and TLS) layers of the current connection, fresh per connection; nil for TCP, which has
+    /// none: a TCP room pays one pointer for transports, not a `TransportStack` value inline.
+    private var layers: ConnectionLayers?
+    private var transport: TransportChoice
+    /// The phase before the input being handled (`perform` sees the phase after it).
+    private var phaseBeforeInput = RoomPhase.idle
     /// Numbers connections so a worker's late protocol-error report names the one it is about.
     private var connectionNumber: UInt32 = 0
     private var timer: TimerID?
@@ -35,6 +46,8 @@ final class RoomSession: ConnectionHandler {
         self.pipeline = pipeline
         machine = RoomStateMachine(room: room, resolutionEnabled: endpoint == nil, timing: core.timing)
         frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
+        transport = TransportChoice(
+            core.configuration.transport, fallbackAfter: core.configuration.autoFallbackAfterFailures)
     }
 
     var counters: RoomCounters { pipeline.counters }
@@ -51,7 +64,7 @@ final class RoomSession: ConnectionHandler {
         switch result {
         case .success(let endpoint):
             self.endpoint = endpoint
-            feed(.resolved(hostCount: endpoint.addresses.count))
+            feed(.resolved(hostCount: endpoint.hosts.count))
         case .failure(let error):
             feed(.resolveFailed(error.message, permanent: error.permanent))
         }
@@ -104,10 +117,15 @@ final class RoomSession: ConnectionHandler {
         applyReadState()
     }
 
-    /// Shutdown, last step.
+    /// Shutdown, last step (and the state machine's `.close`): a WebSocket close and TLS close_notify first,
+    /// written best effort (the reactor tries the write at once), then the socket.
     func closeConnection() {
         if let current = connection {
             connection = nil
+            if let layers {
+                let goodbye = layers.stack.close()
+                if !goodbye.isEmpty { core.reactor.write(current, goodbye) }
+            }
             core.reactor.close(current)
         }
     }
@@ -119,11 +137,69 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.connections += 1 }
         readingPaused = false
         applyReadState()
-        feed(.connected)
+        guard let layers else {
+            feed(.connected)
+            return
+        }
+        let output: TransportStack.Output
+        do throws(TransportError) {
+            output = try layers.stack.start()
+        } catch {
+            return failTransport(error.description)
+        }
+        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        let stage = layers.stack.kind == .wss ? "TLS handshake" : "WebSocket upgrade"
+        layers.handshakeStage = stage
+        feed(.handshaking(stage: stage))
     }
 
     func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
         guard id == connection else { return }
+        guard let layers else { return deliver(bytes, socketBytes: bytes.count) }
+        let (output, failure) = layers.stack.feedKeepingOutput(bytes)
+        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
+        if let failure {
+            // The messages ahead of the bad frame were valid: delivered, like TCP's packets before a bad header.
+            if machine.phase != .connecting {
+                output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
+            }
+            guard id == connection else { return }
+            let goodbye = layers.stack.failureBytes(for: failure)
+            if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
+            return failTransport(failure.description)
+        }
+        if layers.handshakeStage == "TLS handshake", let tls = layers.stack.tlsLayer, tls.state != .handshaking {
+            if tls.isSessionReused { counters.update { $0.tlsResumptions += 1 } }
+            layers.handshakeStage = "WebSocket upgrade"
+            feed(.handshaking(stage: "WebSocket upgrade"))
+        }
+        if output.ready {
+            layers.handshakeStage = nil
+            feed(.connected)  // sends AUTH through the stack
+        }
+        guard id == connection else { return }
+        output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
+        // TLS 1.3 tickets come after the handshake, with the first records: by the first packet (AUTH_REPLY) the
+        // session is worth keeping for the next connect to this host.
+        if !layers.tlsSessionStored, !output.packetBytes.isEmpty, let key = layers.tlsKey,
+            let tls = layers.stack.tlsLayer
+        {
+            layers.tlsSessionStored = true
+            core.storeTLSSession(tls.session, for: key)
+        }
+        if let closed = output.closed, id == connection {
+            // The server ended the stream at the WebSocket or TLS layer: the echo is written, then the socket goes.
+            connection = nil
+            core.reactor.closeAfterFlush(id)
+            readingPaused = false
+            counters.update { $0.isReadingPaused = false }
+            feed(.closed(peerClosedFailure(detail: Self.describe(closed))))
+        }
+    }
+
+    /// The packet bytes of one read (for TCP the socket bytes themselves): cut into frames, enqueued, AUTH_REPLY
+    /// told to the state machine. `socketBytes` is what the read took from the socket (the statistics' bytes).
+    private func deliver(_ bytes: UnsafeRawBufferPointer, socketBytes: Int) {
         let now = RoomClock.monotonicNanos()
         let receivedAt = RoomClock.unixNanos()
         var batch: [Frame] = []
@@ -142,7 +218,7 @@ final class RoomSession: ConnectionHandler {
             failure = error
         }
         // Frames cut before a bad header are still delivered; the connection then goes.
-        counters.received(bytes: bytes.count, frames: batch.count, at: receivedAt)
+        counters.received(bytes: socketBytes, frames: batch.count, at: receivedAt)
         enqueue(batch, cost: cost, receivedAt: receivedAt)
         if let failure {
             feed(.protocolError(failure.description))
@@ -160,6 +236,8 @@ final class RoomSession: ConnectionHandler {
         counters.update { $0.isReadingPaused = false }
         let failure: RoomFailure
         switch (machine.phase, reason) {
+        case (.connecting, _) where layers?.handshakeStage != nil:
+            failure = .transportFailed("connection \(Self.describe(reason)) during the \(layers!.handshakeStage!)")
         case (.connecting, .connectTimeout): failure = .connectTimeout
         case (.connecting, .error(let error)): failure = .connectFailed(error.description)
         case (.connecting, _): failure = .connectFailed("\(reason)")
@@ -169,6 +247,42 @@ final class RoomSession: ConnectionHandler {
         default: failure = .closedByPeer
         }
         feed(.closed(failure))
+    }
+
+    /// A failure of the transport layers (handshake, framing, TLS): the connection goes at once, after the bytes
+    /// already written (a close frame naming the error, an alert), and the room reconnects with the reason.
+    private func failTransport(_ why: String) {
+        guard let current = connection else { return }
+        connection = nil
+        core.reactor.closeAfterFlush(current)
+        readingPaused = false
+        counters.update { $0.isReadingPaused = false }
+        feed(.closed(.transportFailed(why)))
+    }
+
+    /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase.
+    private func peerClosedFailure(detail: String) -> RoomFailure {
+        switch machine.phase {
+        case .connecting: return .transportFailed("\(detail) during the \(layers?.handshakeStage ?? "handshake")")
+        case .authenticating: return .closedBeforeAuth
+        default: return .closedByPeer
+        }
+    }
+
+    private static func describe(_ closed: TransportStack.Closed) -> String {
+        switch closed {
+        case .tls: return "TLS close_notify"
+        case .webSocket(let close):
+            let code = close.code.map { "\($0)" } ?? "no code"
+            return close.reason.isEmpty ? "WebSocket close (\(code))" : "WebSocket close (\(code) \(close.reason))"
+        }
+    }
+
+    private static func describe(_ reason: CloseReason) -> String {
+        switch reason {
+        case .error(let error): return "failed (\(error))"
+        default: return "closed (\(reason))"
+        }
     }
 
     /// Whether `id` is this session's current connection (adopting it if the reactor reported it from inside
@@ -190,6 +304,7 @@ final class RoomSession: ConnectionHandler {
         while let current = next {
             next = nil
             let now = RoomClock.monotonicNanos()
+            phaseBeforeInput = machine.phase
             for action in machine.handle(current, now: now, timing: core.timing) {
                 perform(action, now: now)
             }
@@ -200,6 +315,7 @@ final class RoomSession: ConnectionHandler {
             publishedPhase = machine.phase
             let phase = publishedPhase
             counters.update { $0.phase = phase }
+            if phase == .live { transport.wentLive() }
             // A room that just went live under pressure pauses now (it was read while authenticating).
             applyReadState()
         }
@@ -216,10 +332,10 @@ final class RoomSession: ConnectionHandler {
             let body = AuthBody(
                 uid: endpoint.uid, roomID: endpoint.roomID ?? room, protover: core.configuration.protover,
                 key: endpoint.token, buvid: endpoint.buvid)
-            core.reactor.write(connection, Packet.auth(body))
+            writePackets(Packet.auth(body), on: connection)
         case .sendHeartbeat:
             guard let connection else { return }
-            core.reactor.write(connection, CollectorCore.heartbeatPacket)
+            writePackets(CollectorCore.heartbeatPacket, on: connection)
         case .close:
             closeConnection()
             readingPaused = false
@@ -236,17 +352,32 @@ final class RoomSession: ConnectionHandler {
             cancelTimer()
         case .failed(let failure):
             counters.record(failure)
+            let beforeLive = phaseBeforeInput == .connecting || phaseBeforeInput == .authenticating
+            if beforeLive, transport.attemptFailedBeforeLive() {
+                counters.update { $0.transportFallbacks += 1 }
+            }
         case .reconnecting:
             counters.update { $0.reconnects += 1 }
         }
     }
 
     private func connect(hostIndex: Int) {
-        guard let endpoint, !endpoint.addresses.isEmpty else {
+        guard let endpoint, !endpoint.hosts.isEmpty else {
             deferred = .closed(.connectFailed("no server address"))
             return
         }
-        let address = endpoint.addresses[hostIndex % endpoint.addresses.count]
+        let host = endpoint.hosts[hostIndex % endpoint.hosts.count]
+        let kind = transport.current
+        do throws(TransportError) {
+            let (stack, tlsKey) = try core.makeTransportStack(kind, server: host.server)
+            layers = kind == .tcp ? nil : ConnectionLayers(stack: stack, tlsKey: tlsKey)
+        } catch {
+            layers = nil
+            deferred = .closed(.transportFailed(error.description))
+            return
+        }
+        counters.update { $0.transport = kind }
+        let address = host.address(for: kind)
         connectionNumber &+= 1
         frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
         inConnectCall = true
@@ -257,6 +388,20 @@ final class RoomSession: ConnectionHandler {
             if connection == nil && machine.phase == .connecting { connection = id }
         } catch {
             deferred = .closed(.connectFailed(error.description))
+        }
+    }
+
+    /// Writes packets (AUTH, heartbeats) through the stack: as they are for TCP, one WebSocket message else.
+    private func writePackets(_ packets: [UInt8], on id: ConnectionID) {
+        guard let layers else { return core.reactor.write(id, packets) }
+        do throws(TransportError) {
+            let bytes = try layers.stack.wrap(packets)
+            if !bytes.isEmpty { core.reactor.write(id, bytes) }
+        } catch {
+            // Inside `perform`: close now, report after the current actions.
+            connection = nil
+            core.reactor.close(id)
+            deferred = .closed(.transportFailed(error.description))
         }
     }
 
@@ -275,5 +420,21 @@ final class RoomSession: ConnectionHandler {
             core.reactor.cancel(timer)
             self.timer = nil
         }
+    }
+}
+
+/// The transport state of one ws/wss connection of a `RoomSession` (loop-confined with it).
+final class ConnectionLayers {
+    var stack: TransportStack
+    /// The TLS session cache key (server name and port); nil for ws.
+    let tlsKey: String?
+    /// What the transport handshake waits for ("TLS handshake", "WebSocket upgrade"); nil once ready.
+    var handshakeStage: String?
+    /// The connection already stored its TLS session for the next connect to its host.
+    var tlsSessionStored = false
+
+    init(stack: TransportStack, tlsKey: String?) {
+        self.stack = stack
+        self.tlsKey = tlsKey
     }
 }

@@ -6,7 +6,7 @@ public enum RoomPhase: String, Sendable, CaseIterable {
     case idle
     /// Waiting for the resolver (token + host list) on the resolver thread.
     case resolving
-    /// TCP connect in flight.
+    /// TCP connect in flight, then (ws, wss) the TLS handshake and the WebSocket upgrade.
     case connecting
     /// AUTH (op 7) sent, waiting for AUTH_REPLY (op 8).
     case authenticating
@@ -25,6 +25,12 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
     case resolveFailed(String)
     case connectFailed(String)
     case connectTimeout
+    /// The socket connected but the TLS handshake or the WebSocket upgrade (the stage named) did not finish
+    /// within `RoomTiming.handshakeTimeout`: a server that stalls mid-handshake.
+    case handshakeTimeout(String)
+    /// The WebSocket or TLS layer refused what the server sent (bad status line, wrong accept key, masked
+    /// frame, oversize, bad close, certificate rejected …): `TransportError`'s description.
+    case transportFailed(String)
     case authTimeout
     case authRejected(code: Int)
     case closedBeforeAuth
@@ -38,6 +44,8 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
         case .resolveFailed(let why): return "resolve failed: \(why)"
         case .connectFailed(let why): return "connect failed: \(why)"
         case .connectTimeout: return "connect timed out"
+        case .handshakeTimeout(let stage): return "\(stage) timed out"
+        case .transportFailed(let why): return "transport error: \(why)"
         case .authTimeout: return "no AUTH_REPLY (op 8) in time"
         case .authRejected(let code): return "AUTH_REPLY code \(code)"
         case .closedBeforeAuth: return "closed by the server before AUTH_REPLY"
@@ -60,6 +68,8 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
 /// Timing and retry rules shared by all rooms of a collector (one instance, never copied per room).
 public struct RoomTiming: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(10)
+    /// ws, wss: from the TCP connect to the WebSocket upgrade's 101 (TLS handshake included).
+    public var handshakeTimeout: Duration = .seconds(10)
     /// The server wants AUTH within ~5 s and answers within it (PROTOCOL.md §7).
     public var authTimeout: Duration = .seconds(5)
     /// PROTOCOL.md §8: every 30 s; the server drops a socket after ~60–70 s without one.
@@ -90,7 +100,11 @@ struct RoomStateMachine {
         case resolved(hostCount: Int)
         /// The resolver failed; `permanent` (e.g. no such room) gives up.
         case resolveFailed(String, permanent: Bool)
-        /// TCP connect completed.
+        /// The socket connected and the transport under the packets is starting its handshake (ws, wss); `stage`
+        /// names what is awaited ("TLS handshake", "WebSocket upgrade") for the timeout's reason. The first one
+        /// arms `handshakeTimeout`; later ones only rename the stage.
+        case handshaking(stage: String)
+        /// The transport is ready for packets (TCP: the connect completed; ws/wss: the upgrade's 101).
         case connected
         /// AUTH_REPLY arrived with this code.
         case authReply(code: Int)
@@ -139,6 +153,9 @@ struct RoomStateMachine {
     private var deliveredSinceLive = false
     /// The current connection is not being read (backpressure): nothing it does not say may be held against it.
     private(set) var isReadingPaused = false
+    /// What the current connection's transport handshake is waiting for; nil before the socket connects (and
+    /// for TCP, which has none).
+    private var handshakeStage: String?
     private var failuresSinceResolve = 0
     private var mustRefresh = false
     private var hasEndpoint = false
@@ -189,7 +206,11 @@ struct RoomStateMachine {
                 return [.cancelTimer, .failed(.resolveFailed(why))]
             }
             return fail(.resolveFailed(why), now: now, timing: timing, closeConnection: false)
+        case (.connecting, .handshaking(let stage)):
+            defer { handshakeStage = stage }
+            return handshakeStage == nil ? [arm(now + timing.handshakeTimeout.nanoseconds)] : []
         case (.connecting, .connected):
+            handshakeStage = nil
             phase = .authenticating
             lastActivity = now
             return [.sendAuth, arm(now + timing.authTimeout.nanoseconds)]
@@ -236,7 +257,8 @@ struct RoomStateMachine {
     private mutating func timerFired(now: Int64, timing: RoomTiming) -> [Action] {
         switch phase {
         case .connecting where now >= deadline:
-            return fail(.connectTimeout, now: now, timing: timing, closeConnection: true)
+            let failure = handshakeStage.map(RoomFailure.handshakeTimeout) ?? .connectTimeout
+            return fail(failure, now: now, timing: timing, closeConnection: true)
         case .authenticating where now >= deadline:
             return fail(.authTimeout, now: now, timing: timing, closeConnection: true)
         case .backingOff where now >= deadline:
@@ -288,6 +310,7 @@ struct RoomStateMachine {
 
     private mutating func connect(now: Int64, timing: RoomTiming) -> [Action] {
         phase = .connecting
+        handshakeStage = nil
         isReadingPaused = false  // a new connection starts being read
         return [.connect(hostIndex: hostIndex), arm(now + timing.connectTimeout.nanoseconds)]
     }
@@ -298,6 +321,7 @@ struct RoomStateMachine {
     {
         var actions: [Action] = closeConnection ? [.close, .failed(failure)] : [.failed(failure)]
         isReadingPaused = false
+        handshakeStage = nil
         // Issue 17, bug 6: only a connection live for 60 s used to count as healthy, so a server that closes every
         // connection after ~20 s of good traffic drove each room's pause to the 60 s cap (46 % of the danmaku
         // received). Now a connection that authenticated, delivered data and outlived `healthyAfter` does not

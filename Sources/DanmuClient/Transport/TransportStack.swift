@@ -90,27 +90,32 @@ public struct TransportStack {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> Output {
+        let (output, failure) = feedKeepingOutput(bytes)
+        if let failure { throw failure }
+        return output
+    }
+
+    /// Like `feed`, but an error comes with what the layers produced before it: the packet bytes of the messages
+    /// ahead of a bad frame in the same read (valid, so delivered, as TCP delivers the packets before a bad
+    /// header), and what to write. After an error write `outgoing` + `failureBytes(for:)`, then close.
+    public mutating func feedKeepingOutput(_ bytes: UnsafeRawBufferPointer) -> (Output, TransportError?) {
         var output = Output()
         guard var layer = webSocket else {
             output.packetBytes = Array(bytes)
-            return output
+            return (output, nil)
         }
         var plaintext: [UInt8]
         if let tls {
             let tlsOutput: TLSLayer.Output
-            do { tlsOutput = try tls.feed(bytes) } catch { throw .tls(error) }
+            do throws(TLSError) { tlsOutput = try tls.feed(bytes) } catch { return (output, .tls(error)) }
             output.outgoing = tlsOutput.outgoing
             plaintext = tlsOutput.plaintext
             if tlsOutput.closed { output.closed = .tls }
         } else {
             plaintext = Array(bytes)
         }
-        if plaintext.isEmpty { return output }
-        let wsOutput: WebSocketLayer.Output
-        do { wsOutput = try layer.feed(plaintext) } catch {
-            webSocket = layer
-            throw .webSocket(error)
-        }
+        if plaintext.isEmpty { return (output, nil) }
+        let (wsOutput, wsFailure) = plaintext.withUnsafeBytes { layer.feedKeepingOutput($0) }
         webSocket = layer
         for message in wsOutput.messages { output.packetBytes += message }
         if wsOutput.opened {
@@ -119,9 +124,11 @@ public struct TransportStack {
         }
         if let close = wsOutput.closed { output.closed = .webSocket(close) }
         if !wsOutput.outgoing.isEmpty {
-            do { output.outgoing += try wrapPlain(wsOutput.outgoing) } catch { throw .tls(error) }
+            do throws(TLSError) { output.outgoing += try wrapPlain(wsOutput.outgoing) } catch {
+                return (output, .tls(error))
+            }
         }
-        return output
+        return (output, wsFailure.map { .webSocket($0) })
     }
 
     public mutating func feed(_ bytes: [UInt8]) throws(TransportError) -> Output {

@@ -50,18 +50,30 @@ public struct WebSocketLayer {
     /// Takes bytes from the peer. Throws on a handshake or framing error; for a framing error, write
     /// `failureFrame(for:)` (best effort) and close.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(WebSocketError) -> Output {
+        let (output, failure) = feedKeepingOutput(bytes)
+        if let failure { throw failure }
+        return output
+    }
+
+    /// Like `feed`, but an error comes with what was decoded before it (the messages ahead of a bad frame in the
+    /// same read, which a session still delivers: they were valid).
+    public mutating func feedKeepingOutput(_ bytes: UnsafeRawBufferPointer) -> (Output, WebSocketError?) {
         var output = Output()
         var rest = bytes
         if state == .connecting {
-            switch try parser.feed(bytes) {
-            case .needMore: return output
-            case .done(let consumed):
-                state = .open
-                output.opened = true
-                rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+            do throws(WebSocketError) {
+                switch try parser.feed(bytes) {
+                case .needMore: return (output, nil)
+                case .done(let consumed):
+                    state = .open
+                    output.opened = true
+                    rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+                }
+            } catch {
+                return (output, error)
             }
         }
-        if rest.isEmpty { return output }
+        if rest.isEmpty { return (output, nil) }
         events.removeAll(keepingCapacity: true)
         defer { events.removeAll() }
         var failure: WebSocketError?
@@ -83,8 +95,7 @@ public struct WebSocketLayer {
                 output.closed = close
             }
         }
-        if let failure { throw failure }
-        return output
+        return (output, failure)
     }
 
     public mutating func feed(_ bytes: [UInt8]) throws(WebSocketError) -> Output {
