@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build one libFuzzer target.
 # Usage: Fuzz/build.sh NAME            → Fuzz/out/NAME
-#        Fuzz/out/NAME Fuzz/NAME/seeds -max_total_time=600     (run; see README "Fuzzing")
+#        Fuzz/out/NAME Fuzz/NAME/seeds -max_total_time=600     (run; see docs/testing.md "Fuzzing")
 #
 # Two layouts:
 # - single module (default): Fuzz/<name>/*.swift compiled together with Sources/DanmuCodecs (and, for targets that

@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// The parts of an op 7 AUTH body the simulator checks (PROTOCOL.md §7).
+/// The parts of an op 7 AUTH body the simulator checks (docs/protocol.md §7).
 struct AuthRequest: Equatable, Sendable {
     var roomID: Int64
     /// 0 (plain) when absent.
@@ -8,7 +8,7 @@ struct AuthRequest: Equatable, Sendable {
     var uid: Int64
     var key: String?
 
-    /// Why an AUTH was refused. The live server answers a failed auth with nothing and closes (PROTOCOL.md §7),
+    /// Why an AUTH was refused. The live server answers a failed auth with nothing and closes (docs/protocol.md §7),
     /// and so does the simulator; the reason only goes to statistics and tests.
     enum Rejection: Error, Equatable, Sendable {
         case notJSON(JSONError)

@@ -2,7 +2,7 @@ import EventLoop
 import Glibc
 
 /// A local stand-in for the Bilibili live danmaku server (raw-TCP transport): many rooms on one listener,
-/// AUTH / heartbeat / op-5 pushes exactly as PROTOCOL.md describes, a realistic message mix built from real
+/// AUTH / heartbeat / op-5 pushes exactly as docs/protocol.md describes, a realistic message mix built from real
 /// samples, plain / zlib / brotli batches, a flood mode, and fault modes for some rooms.
 ///
 /// Runs on a `Reactor` the caller owns (the caller starts and shuts it down). Every DANMU_MSG carries

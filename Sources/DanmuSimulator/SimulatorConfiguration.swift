@@ -16,7 +16,7 @@ public enum RoomSet: Sendable, Equatable {
     }
 }
 
-/// What the simulator appends to a heartbeat reply, outside the declared packet length (PROTOCOL.md §8).
+/// What the simulator appends to a heartbeat reply, outside the declared packet length (docs/protocol.md §8).
 public enum HeartbeatEcho: Sendable, Equatable {
     /// Nothing: declared length = bytes sent.
     case none

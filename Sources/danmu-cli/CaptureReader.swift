@@ -19,7 +19,7 @@ struct CaptureReader {
 
     /// The frames of `bytes`, plus a failure if the stream is damaged or cut (the frames before it are
     /// still returned so that everything decodable is shown), plus the count of heartbeat echo bytes that
-    /// were skipped (the server writes them outside the declared length, PROTOCOL.md §8).
+    /// were skipped (the server writes them outside the declared length, docs/protocol.md §8).
     static func read(_ bytes: [UInt8]) -> (frames: [PositionedFrame], failure: Failure?, echoBytes: Int) {
         var decoder = FrameDecoder(maxPacketLength: 16 << 20)
         var frames: [Frame] = []

@@ -2,7 +2,7 @@ import XCTest
 @testable import DanmuClient
 
 final class WBITests: XCTestCase {
-    /// PROTOCOL.md §2.2 test vector (BAC docs/misc/sign/wbi.md).
+    /// docs/protocol.md §2.2 test vector (BAC docs/misc/sign/wbi.md).
     func testPublishedVector() throws {
         let signer = try XCTUnwrap(WBISigner(
             imgURL: "https://i0.hdslb.com/bfs/wbi/7cd084941338484aae1ad9425b84077c.png",

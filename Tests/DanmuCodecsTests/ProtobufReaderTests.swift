@@ -36,7 +36,7 @@ final class ProtobufReaderTests: XCTestCase {
         XCTAssertNil(try nested.next())
     }
 
-    /// A real INTERACT_WORD_V2 `data.pb` (qydysky, 2025-07); field map in PROTOCOL.md §11.2.
+    /// A real INTERACT_WORD_V2 `data.pb` (qydysky, 2025-07); field map in docs/protocol.md §11.2.
     func testInteractWordV2Sample() throws {
         let text = try XCTUnwrap(TestFiles.read("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"))
         let trimmed = Array(text.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })

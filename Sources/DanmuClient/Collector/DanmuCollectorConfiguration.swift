@@ -8,7 +8,7 @@ extension DanmuCollector {
         /// there with `credentials.token` as its key. For tests, the simulator, benchmarks and private relays.
         ///
         /// `port` is the raw-TCP port; `wsPort` and `wssPort` are the host's `ws_port` and `wss_port` from
-        /// getDanmuInfo's `host_list` (PROTOCOL.md §3), used when `transport` is ws, wss or auto.
+        /// getDanmuInfo's `host_list` (docs/protocol.md §3), used when `transport` is ws, wss or auto.
         public struct Server: Sendable, Equatable {
             public var host: String
             public var port: UInt16
@@ -31,7 +31,7 @@ extension DanmuCollector {
             }
         }
 
-        /// Identity sent in AUTH (op 7). Guests (uid 0) get masked names and sampled messages (PROTOCOL.md §7).
+        /// Identity sent in AUTH (op 7). Guests (uid 0) get masked names and sampled messages (docs/protocol.md §7).
         public struct Credentials: Sendable, Equatable {
             public var uid: Int64
             public var buvid: String
@@ -71,10 +71,10 @@ extension DanmuCollector {
         public var queueLowWatermark = 64 << 10
         /// Bound of all rooms' queued frames together.
         public var globalByteCap = 256 << 20
-        /// Events buffered for `events` before every socket is paused (see `RoomEventStream`).
+        /// Events buffered for `makeEventStream()` before every socket is paused (see `RoomEventStream`).
         public var streamHighWatermark = 65_536
         public var streamLowWatermark = 16_384
-        /// Largest accepted packet (PROTOCOL.md §10).
+        /// Largest accepted packet (docs/protocol.md §10).
         public var maxPacketLength = 1 << 20
         /// The reactor's settings (receive buffer size, reads per event …).
         public var reactor = Reactor.Configuration()

@@ -1,5 +1,5 @@
 extension DanmuCollector.Configuration {
-    /// How a room's connection reaches the server (PROTOCOL.md §3). The packets are the same on all three; only
+    /// How a room's connection reaches the server (docs/protocol.md §3). The packets are the same on all three; only
     /// the layers under them differ (`TransportStack`).
     public enum Transport: String, Sendable, CaseIterable {
         /// Raw TCP to `port` (2243): the cheapest per room.

@@ -4,14 +4,14 @@
 /// - Holds only the partial tail between calls; an idle connection whose last packet was complete
 ///   holds no buffer at all (the array is released, not just emptied).
 /// - After an op 3 heartbeat reply it tolerates the echo bytes the server writes outside the declared
-///   length (PROTOCOL.md §8: "pack_len不包括客户端发的心跳包内容"): it skips bytes until 16 of them look
+///   length (docs/protocol.md §8: "pack_len不包括客户端发的心跳包内容"): it skips bytes until 16 of them look
 ///   like a plausible header (`PacketHeader.isPlausible`), at most `resyncBudget` bytes.
 /// - Rejects length < 16, header length ≠ 16 and lengths over `maxPacketLength` with a `ProtocolError`.
 ///   After an error the decoder is poisoned: the caller closes that connection (and makes a new decoder).
 ///
 /// Not thread-safe; lives with its connection on the IO thread.
 public struct FrameDecoder {
-    /// Largest accepted packet (header + body). Default 1 MiB (PROTOCOL.md §10 recommends accepting ≥ 1 MiB).
+    /// Largest accepted packet (header + body). Default 1 MiB (docs/protocol.md §10 recommends accepting ≥ 1 MiB).
     public let maxPacketLength: Int
     /// How many bytes may be skipped after a heartbeat reply while looking for the next header.
     public let resyncBudget: Int

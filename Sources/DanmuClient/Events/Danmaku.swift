@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// A chat message (`DANMU_MSG`, also `DANMU_MSG_MIRROR`), from the `info` array (PROTOCOL.md §12).
+/// A chat message (`DANMU_MSG`, also `DANMU_MSG_MIRROR`), from the `info` array (docs/protocol.md §12).
 /// Suffixed cmds (`DANMU_MSG:4:0:2:2:2:0`, `DANMU_MSG:3:7:1:1:1:1`) arrive here with the suffix stripped.
 public struct Danmaku: Sendable, Equatable {
     public var cmd: String = "DANMU_MSG"

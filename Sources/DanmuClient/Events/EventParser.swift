@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// Turns one op 5 JSON message into typed events (PROTOCOL.md §11–13).
+/// Turns one op 5 JSON message into typed events (docs/protocol.md §11–13).
 ///
 /// Tolerances, each from a real breaking change: `cmd` suffixes (`DANMU_MSG:4:0:2:2:2:0`) are stripped at the
 /// first `:`; a missing top-level `cmd` is looked up in `msg.cmd`; ids may be numbers or strings; fields that

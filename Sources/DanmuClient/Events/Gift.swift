@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// A gift (`SEND_GIFT` JSON, or one gift of a protobuf `SEND_GIFT_V2`), PROTOCOL.md §13.1.
+/// A gift (`SEND_GIFT` JSON, or one gift of a protobuf `SEND_GIFT_V2`), docs/protocol.md §13.1.
 public struct Gift: Sendable, Equatable {
     public var cmd: String = "SEND_GIFT"
     public var giftID: Int64 = 0

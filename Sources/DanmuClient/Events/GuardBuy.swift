@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// `GUARD_BUY`: someone bought a guard membership (PROTOCOL.md §13.3).
+/// `GUARD_BUY`: someone bought a guard membership (docs/protocol.md §13.3).
 public struct GuardBuy: Sendable, Equatable {
     public var uid: Int64 = 0
     public var uname: String = ""

@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// `INTERACT_WORD` (JSON) / `INTERACT_WORD_V2` (protobuf in `data.pb`): enter, follow, share… (PROTOCOL.md §13.4).
+/// `INTERACT_WORD` (JSON) / `INTERACT_WORD_V2` (protobuf in `data.pb`): enter, follow, share… (docs/protocol.md §13.4).
 public struct Interact: Sendable, Equatable {
     /// What the user did, from `msg_type`.
     public enum Action: Sendable, Equatable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// The protobuf carried by some cmds: base64 in `data.pb` (PROTOCOL.md §11.2; field numbers from BDM
+/// The protobuf carried by some cmds: base64 in `data.pb` (docs/protocol.md §11.2; field numbers from BDM
 /// `models/pb.py`). The kinds that use it (`INTERACT_WORD_V2` in Interact.swift, `SEND_GIFT_V2` in Gift.swift)
 /// read their fields with these helpers. A payload that does not decode yields nil, so the message is
 /// delivered as `.unknown` with its raw JSON rather than dropped.

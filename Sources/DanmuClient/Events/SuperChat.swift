@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// `SUPER_CHAT_MESSAGE`, PROTOCOL.md §13.2. `SUPER_CHAT_MESSAGE_JPN` is the same Super Chat again (same id,
+/// `SUPER_CHAT_MESSAGE`, docs/protocol.md §13.2. `SUPER_CHAT_MESSAGE_JPN` is the same Super Chat again (same id,
 /// ids as strings, plus a Japanese translation that `SUPER_CHAT_MESSAGE` also carries as `message_trans`): it is
 /// dropped as a duplicate — no event, not `.unknown` — so each Super Chat is one `super_chat` event.
 public struct SuperChat: Sendable, Equatable {

@@ -2,7 +2,7 @@ import EventLoop
 import Glibc
 
 /// Spaces HTTP requests at least `minimumInterval` apart across every room that shares it
-/// (PROTOCOL.md §2.4: "太频繁的话这个也会被bilibili暂时ban" — fan-out must stay ≈ 1 request/s).
+/// (docs/protocol.md §2.4: "太频繁的话这个也会被bilibili暂时ban" — fan-out must stay ≈ 1 request/s).
 ///
 /// Each caller reserves the next free slot under the lock and then sleeps outside it, so callers are
 /// served in arrival order and the lock is never held while sleeping. Blocking: never call on the IO thread.

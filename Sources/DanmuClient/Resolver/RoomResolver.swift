@@ -3,7 +3,7 @@ import EventLoop
 import Glibc
 
 /// Turns a room id (short or long) into a `RoomEndpoint`: real room id (room_init), buvid3 (finger/spi or
-/// fabricated), WBI keys (nav), WBI-signed getDanmuInfo → token + hosts (PROTOCOL.md §2).
+/// fabricated), WBI keys (nav), WBI-signed getDanmuInfo → token + hosts (docs/protocol.md §2).
 ///
 /// Blocking, thread-safe: call from worker/resolver threads, never the IO thread. Keys, buvid, uid and
 /// tokens are cached; every HTTP request passes the shared `HTTPRequestPacer` (≤ 1/s by default).
@@ -108,7 +108,7 @@ public final class RoomResolver: Sendable {
         return long
     }
 
-    /// buvid3 from configuration, the cookie, finger/spi, or fabricated (BUP does this, PROTOCOL.md §2.3).
+    /// buvid3 from configuration, the cookie, finger/spi, or fabricated (BUP does this, docs/protocol.md §2.3).
     func ensureBuvid() -> String {
         if let known = state.withLock({ $0.buvid }) { return known }
         var buvid = configuration.buvid ?? RoomResolver.cookieValue("buvid3", in: configuration.cookie)

@@ -1,4 +1,4 @@
-/// One danmaku server from getDanmuInfo's `host_list` (PROTOCOL.md §2.4, §3).
+/// One danmaku server from getDanmuInfo's `host_list` (docs/protocol.md §2.4, §3).
 public struct ServerHost: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     /// Raw TCP port (`port`, 2243).
@@ -56,7 +56,7 @@ public struct RoomEndpoint: Sendable, Equatable {
 public enum ResolveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// curl could not complete the request.
     case transport(url: String, HTTPError)
-    /// An answer that is not JSON (risk control serves HTML pages, PROTOCOL.md §2.1).
+    /// An answer that is not JSON (risk control serves HTML pages, docs/protocol.md §2.1).
     case notJSON(url: String, status: Int, snippet: String)
     /// `code -352`: risk control (missing/bad WBI signature, buvid3, outdated User-Agent, flagged IP).
     case riskControl(url: String)

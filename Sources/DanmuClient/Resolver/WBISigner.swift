@@ -1,4 +1,4 @@
-/// WBI request signing (PROTOCOL.md §2.2), needed by getDanmuInfo since 2025-05-26.
+/// WBI request signing (docs/protocol.md §2.2), needed by getDanmuInfo since 2025-05-26.
 ///
 /// `mixinKey` = the characters of `img_key + sub_key` picked in the order of `mixinTable`, first 32.
 /// A signed query = the params plus `wts` (unix seconds), sorted by key, values stripped of `!'()*`,

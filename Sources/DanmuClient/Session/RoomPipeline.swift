@@ -63,7 +63,7 @@ final class RoomPipeline: @unchecked Sendable {
 }
 
 extension DanmuEvent {
-    /// Guest mode (PROTOCOL.md §7): the server announced it (LOG_IN_NOTICE) or a name arrived masked.
+    /// Guest mode (docs/protocol.md §7): the server announced it (LOG_IN_NOTICE) or a name arrived masked.
     var revealsMaskedMode: Bool {
         switch self {
         case .loginNotice: return true

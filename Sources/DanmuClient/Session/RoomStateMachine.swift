@@ -70,15 +70,15 @@ public struct RoomTiming: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(10)
     /// ws, wss: from the TCP connect to the WebSocket upgrade's 101 (TLS handshake included).
     public var handshakeTimeout: Duration = .seconds(10)
-    /// The server wants AUTH within ~5 s and answers within it (PROTOCOL.md §7).
+    /// The server wants AUTH within ~5 s and answers within it (docs/protocol.md §7).
     public var authTimeout: Duration = .seconds(5)
-    /// PROTOCOL.md §8: every 30 s; the server drops a socket after ~60–70 s without one.
+    /// docs/protocol.md §8: every 30 s; the server drops a socket after ~60–70 s without one.
     public var heartbeatInterval: Duration = .seconds(30)
     /// A live connection that received nothing for this long is closed and reconnected.
     public var watchdogTimeout: Duration = .seconds(70)
     public var backoff = BackoffPolicy()
     /// Re-resolve (fresh token, host list) after this many consecutive failed attempts
-    /// (PROTOCOL.md §16: BDM uses max(3, hosts), BLG 5); the host count is taken into account too.
+    /// (docs/protocol.md §16: BDM uses max(3, hosts), BLG 5); the host count is taken into account too.
     public var refreshAfterFailures = 3
     /// Give up after this many consecutive failures; nil: never.
     public var giveUpAfterFailures: Int? = nil
@@ -223,7 +223,7 @@ struct RoomStateMachine {
             deliveredSinceLive = false
             failuresSinceResolve = 0
             lastActivity = now
-            // PROTOCOL.md §8: one heartbeat right after AUTH_REPLY; the periodic ones start at a phase derived
+            // docs/protocol.md §8: one heartbeat right after AUTH_REPLY; the periodic ones start at a phase derived
             // from the room id so that rooms authenticated together do not beat together forever.
             nextHeartbeat = now + heartbeatOffset
             return [.sendHeartbeat, arm(liveDeadline(timing: timing))]

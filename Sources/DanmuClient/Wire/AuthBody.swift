@@ -1,6 +1,6 @@
 import DanmuCodecs
 
-/// The JSON body of the op 7 AUTH packet (PROTOCOL.md §7):
+/// The JSON body of the op 7 AUTH packet (docs/protocol.md §7):
 /// `{"uid":…,"roomid":…,"protover":3,"platform":"web","type":2,"key":"…","buvid":"…"}`.
 ///
 /// - `uid` 0 is a guest: names get masked and messages sampled (§7).

@@ -19,7 +19,7 @@ public struct Operation: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let auth = Operation(7)
     /// S→C authentication reply, body `{"code":0}`.
     public static let authReply = Operation(8)
-    /// C→S acknowledgement seen in 2026 browsers (PROTOCOL.md §5, uncertain); never required.
+    /// C→S acknowledgement seen in 2026 browsers (docs/protocol.md §5, uncertain); never required.
     public static let ack = Operation(24)
 
     /// Whether this operation is one we expect on the danmaku socket or appears in the

@@ -60,7 +60,7 @@ public enum Packet {
     /// The op 2 heartbeat (ver 1, seq 1) with an EMPTY body.
     ///
     /// Empty on purpose: the server echoes the heartbeat body after the op 3 reply but does not count it
-    /// in the declared length (PROTOCOL.md §8), which on a TCP stream would put garbage between packets.
+    /// in the declared length (docs/protocol.md §8), which on a TCP stream would put garbage between packets.
     /// Browsers send `[object Object]`; pass it via `encode` only to reproduce that.
     public static func heartbeat() -> [UInt8] {
         encode(operation: Operation.heartbeat.rawValue, protover: 1, sequence: 1, body: [])

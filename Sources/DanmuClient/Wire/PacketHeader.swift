@@ -1,4 +1,4 @@
-/// The 16-byte big-endian header in front of every packet, both directions (PROTOCOL.md §4.1).
+/// The 16-byte big-endian header in front of every packet, both directions (docs/protocol.md §4.1).
 ///
 /// ```
 /// offset 0  u32 length         header + body
@@ -74,7 +74,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
     }
 
     /// Whether these 16 bytes could start a real packet: used to find the next packet after the
-    /// heartbeat-reply echo (PROTOCOL.md §8). Length ≥ 16 and ≤ `maxLength`, header length 16,
+    /// heartbeat-reply echo (docs/protocol.md §8). Length ≥ 16 and ≤ `maxLength`, header length 16,
     /// protover ≤ 3, and an operation from the server's published enum.
     public func isPlausible(maxLength: Int) -> Bool {
         length >= 16 && Int(length) <= maxLength && headerLength == 16 && protover <= 3 && op.isPlausible
