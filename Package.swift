@@ -39,7 +39,8 @@ let package = Package(
         .testTarget(name: "DanmuClientTests", dependencies: ["DanmuClient", "DanmuSimulator", "TestSupport"]),
         .testTarget(name: "DanmuSimulatorTests", dependencies: ["DanmuSimulator", "DanmuClient", "TestSupport"]),
         .testTarget(
-            name: "DanmuPipelineTests", dependencies: ["DanmuPipeline", "DanmuClient", "DanmuCodecs", "DanmuSimulator", "TestSupport"]),
+            name: "DanmuPipelineTests",
+            dependencies: ["DanmuPipeline", "DanmuClient", "DanmuCodecs", "DanmuSimulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["danmu-cli", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -59,24 +59,28 @@ func runBrotliBenchmark(quick: Bool) -> [BenchmarkFigure] {
             }
             return sink
         }
-        figures.append(BenchmarkFigure(
-            name: "brotli.\(label).libbrotlidec", value: theirs, unit: "MB/s", note: "same inputs, same process"))
-        figures.append(BenchmarkFigure(
-            name: "brotli.\(label).ratio", value: theirs > 0 ? ours / theirs : 0, unit: "x",
-            note: "ours / libbrotlidec (target ≥ 0.6)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "brotli.\(label).libbrotlidec", value: theirs, unit: "MB/s", note: "same inputs, same process"))
+        figures.append(
+            BenchmarkFigure(
+                name: "brotli.\(label).ratio", value: theirs > 0 ? ours / theirs : 0, unit: "x",
+                note: "ours / libbrotlidec (target ≥ 0.6)"))
     }
     if reference == nil {
-        figures.append(BenchmarkFigure(
-            name: "brotli.libbrotlidec", value: 0, unit: "", note: "libbrotlidec.so.1 not found: no baseline"))
+        figures.append(
+            BenchmarkFigure(
+                name: "brotli.libbrotlidec", value: 0, unit: "", note: "libbrotlidec.so.1 not found: no baseline"))
     }
     return figures
 }
 
 enum BrotliBench {
     /// `BrotliDecoderDecompress(encoded_size, encoded, &decoded_size, decoded) -> BrotliDecoderResult` (1 = success).
-    typealias Decompress = @convention(c) (
-        Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
-    ) -> Int32
+    typealias Decompress =
+        @convention(c) (
+            Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
+        ) -> Int32
 
     static func loadReference() -> Decompress? {
         guard let library = dlopen("libbrotlidec.so.1", RTLD_NOW),

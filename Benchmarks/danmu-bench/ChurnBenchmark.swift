@@ -10,11 +10,14 @@ import Glibc
 /// what reached a socket, not what the room said; both are reported). The gap between the two is the time rooms
 /// spent disconnected: in backoff, reconnecting, authenticating.
 func runChurnBenchmark(rooms: Int, rate: Double, closeAfter: Int, seconds: Double) -> [BenchmarkFigure] {
-    progress("churn: \(rooms) rooms × \(format(rate)) msg/s for \(format(seconds)) s, every connection closed after "
-             + "\(closeAfter) messages")
+    progress(
+        "churn: \(rooms) rooms × \(format(rate)) msg/s for \(format(seconds)) s, every connection closed after "
+            + "\(closeAfter) messages")
     do {
-        let server = try SimulatorProcess(.init(rooms: rooms, rate: rate, compression: "brotli", batch: 1,
-                                                closeAfter: closeAfter, danmakuOnly: true))
+        let server = try SimulatorProcess(
+            .init(
+                rooms: rooms, rate: rate, compression: "brotli", batch: 1,
+                closeAfter: closeAfter, danmakuOnly: true))
         let tally = EventTally()
         let client = try ClientRun(port: server.port, rooms: rooms, tally: tally)
         let start = ProcessMetrics.monotonicNanoseconds()
@@ -38,16 +41,19 @@ func runChurnBenchmark(rooms: Int, rate: Double, closeAfter: Int, seconds: Doubl
         let coverage = Double(received) / broadcast * 100
         let meanBackingOff = backingOff.isEmpty ? 0 : backingOff.reduce(0, +) / Double(backingOff.count)
         let note = "\(received) of \(Int(broadcast.rounded())) broadcast; simulator wrote \(serverResult.messagesSent)"
-        progress("churn: coverage \(format(coverage)) % (\(note)); \(statistics.reconnects) reconnects, "
-                 + "\(statistics.errors) errors; rooms in backoff: mean \(format(meanBackingOff)), "
-                 + "max \(maxBackingOff)")
+        progress(
+            "churn: coverage \(format(coverage)) % (\(note)); \(statistics.reconnects) reconnects, "
+                + "\(statistics.errors) errors; rooms in backoff: mean \(format(meanBackingOff)), "
+                + "max \(maxBackingOff)")
         let label = "churn.\(rooms)"
         return [
             BenchmarkFigure(name: "\(label).coverage", value: coverage, unit: "%", note: note),
-            BenchmarkFigure(name: "\(label).reconnects", value: Double(statistics.reconnects), unit: "",
-                            note: "\(statistics.errors) errors over \(format(elapsed)) s"),
-            BenchmarkFigure(name: "\(label).rooms_backing_off", value: meanBackingOff, unit: "rooms",
-                            note: "mean of 1 s samples; max \(maxBackingOff)"),
+            BenchmarkFigure(
+                name: "\(label).reconnects", value: Double(statistics.reconnects), unit: "",
+                note: "\(statistics.errors) errors over \(format(elapsed)) s"),
+            BenchmarkFigure(
+                name: "\(label).rooms_backing_off", value: meanBackingOff, unit: "rooms",
+                note: "mean of 1 s samples; max \(maxBackingOff)"),
         ]
     } catch {
         return [BenchmarkFigure(name: "churn.\(rooms)", value: .nan, unit: "", note: "failed: \(error)")]

@@ -30,7 +30,11 @@ final class EventTally: Sendable {
 
     var count: Int { messages.load(ordering: .relaxed) }
 
-    func takeLatencies() -> [UInt64] { latencies.withLock { samples in defer { samples = [] }; return samples } }
+    func takeLatencies() -> [UInt64] {
+        latencies.withLock { samples in
+            defer { samples = [] }; return samples
+        }
+    }
 }
 
 /// A transport other than the default TCP to 127.0.0.1: which, the server with its ws/wss ports, the CA to trust.

@@ -60,32 +60,38 @@ func runInflateBenchmark(quick: Bool) -> [BenchmarkFigure] {
             return sink
         }
         let ratio = ours / system
-        figures.append(BenchmarkFigure(
-            name: "inflate.\(testCase.name).danmu", value: ours, unit: "MB/s",
-            note: "\(testCase.note); \(compressed) compressed bytes; median of \(runs)"))
-        figures.append(BenchmarkFigure(
-            name: "inflate.\(testCase.name).libz", value: system, unit: "MB/s", note: "system libz uncompress(), same streams"))
-        figures.append(BenchmarkFigure(
-            name: "inflate.\(testCase.name).ratio", value: (ratio * 100).rounded() / 100, unit: "x",
-            note: "danmu / libz"))
+        figures.append(
+            BenchmarkFigure(
+                name: "inflate.\(testCase.name).danmu", value: ours, unit: "MB/s",
+                note: "\(testCase.note); \(compressed) compressed bytes; median of \(runs)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "inflate.\(testCase.name).libz", value: system, unit: "MB/s",
+                note: "system libz uncompress(), same streams"))
+        figures.append(
+            BenchmarkFigure(
+                name: "inflate.\(testCase.name).ratio", value: (ratio * 100).rounded() / 100, unit: "x",
+                note: "danmu / libz"))
     }
     return figures
 }
 
 /// The system zlib, resolved at run time (no link-time dependency, no module map).
 struct SystemZlib {
-    private typealias Uncompress = @convention(c) (
-        UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt
-    ) -> Int32
-    private typealias Compress2 = @convention(c) (
-        UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt, Int32
-    ) -> Int32
+    private typealias Uncompress =
+        @convention(c) (
+            UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt
+        ) -> Int32
+    private typealias Compress2 =
+        @convention(c) (
+            UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt, Int32
+        ) -> Int32
     private let uncompressFunction: Uncompress
     private let compress2Function: Compress2
 
     init?() {
         guard let handle = dlopen("libz.so.1", RTLD_NOW),
-              let u = dlsym(handle, "uncompress"), let c = dlsym(handle, "compress2")
+            let u = dlsym(handle, "uncompress"), let c = dlsym(handle, "compress2")
         else { return nil }
         uncompressFunction = unsafeBitCast(u, to: Uncompress.self)
         compress2Function = unsafeBitCast(c, to: Compress2.self)
@@ -136,8 +142,10 @@ enum InflateBench {
                 if rng.next() % 10 < 3 { document[index] = 0x30 + UInt8(rng.next() % 10) }
             }
             let length = UInt32(16 + document.count)
-            output += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
-                       0, 16, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
+            output += [
+                UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+                0, 16, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0,
+            ]
             output += document
         }
         return Array(output.prefix(size))

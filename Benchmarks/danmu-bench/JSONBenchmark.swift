@@ -27,25 +27,28 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
             for body in corpus { sink &+= (try? JSONDocument(parsing: body))?.nodeCount ?? 0 }
             return sink
         }
-        figures.append(BenchmarkFigure(
-            name: "json.parse.\(label)", value: parse, unit: "MB/s",
-            note: "full parse of \(corpus.count) DANMU_MSG bodies, \(bytes) bytes per pass, median of \(runs)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "json.parse.\(label)", value: parse, unit: "MB/s",
+                note: "full parse of \(corpus.count) DANMU_MSG bodies, \(bytes) bytes per pass, median of \(runs)"))
         let extract = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: bytes, batched: true) {
             var sink = 0
             for body in corpus { sink &+= JSONBench.extractDanmaku(body) }
             return sink
         }
-        figures.append(BenchmarkFigure(
-            name: "json.extract.\(label)", value: extract, unit: "MB/s",
-            note: "parse + danmaku fields incl. extra.id_str; \(pct(extract, parse)) of full-parse speed"))
+        figures.append(
+            BenchmarkFigure(
+                name: "json.extract.\(label)", value: extract, unit: "MB/s",
+                note: "parse + danmaku fields incl. extra.id_str; \(pct(extract, parse)) of full-parse speed"))
         let scanned = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: bytes, batched: true) {
             var sink = 0
             for body in corpus { sink &+= JSONBench.extractDanmaku(body, scanExtra: true) }
             return sink
         }
-        figures.append(BenchmarkFigure(
-            name: "json.extract-scan-extra.\(label)", value: scanned, unit: "MB/s",
-            note: "as extract, but extra.id_str via JSONScanner on the decoded extra (no second full parse)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "json.extract-scan-extra.\(label)", value: scanned, unit: "MB/s",
+                note: "as extract, but extra.id_str via JSONScanner on the decoded extra (no second full parse)"))
     }
 
     let written = values.reduce(0) { $0 + $1.serialized().count }
@@ -59,9 +62,10 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
         }
         return sink
     }
-    figures.append(BenchmarkFigure(
-        name: "json.write", value: write, unit: "MB/s",
-        note: "JSONWriter re-serialising the parsed bodies (\(written) output bytes per pass)"))
+    figures.append(
+        BenchmarkFigure(
+            name: "json.write", value: write, unit: "MB/s",
+            note: "JSONWriter re-serialising the parsed bodies (\(written) output bytes per pass)"))
 
     let compactBytes = compact.reduce(0) { $0 + $1.count }
     let scan = measureMegabytesPerSecond(runs: runs, budget: budget, bytesPerPass: compactBytes, batched: true) {
@@ -69,9 +73,10 @@ func runJSONBenchmark(quick: Bool) -> [BenchmarkFigure] {
         for body in compact { sink &+= JSONScanner.firstString(forKey: "cmd", in: body)?.utf8.count ?? 0 }
         return sink
     }
-    figures.append(BenchmarkFigure(
-        name: "json.cmd-scan.compact", value: scan, unit: "MB/s",
-        note: "firstString(forKey: \"cmd\") without a full parse (body bytes per second)"))
+    figures.append(
+        BenchmarkFigure(
+            name: "json.cmd-scan.compact", value: scan, unit: "MB/s",
+            note: "firstString(forKey: \"cmd\") without a full parse (body bytes per second)"))
     return figures
 }
 

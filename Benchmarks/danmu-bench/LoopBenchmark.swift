@@ -267,4 +267,3 @@ enum LoopBench {
         return String((value * 10).rounded() / 10)
     }
 }
-

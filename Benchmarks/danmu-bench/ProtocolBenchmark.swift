@@ -15,9 +15,11 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
 
     // A realistic mix: mostly danmaku, some interact/gift/counters.
     var events: [DanmuEvent] = []
-    for file in ["DANMU_MSG.ubw-2024-03.json", "DANMU_MSG.emoticon.ubw-2024-04.json", "DANMU_MSG.capture-dengzixu-2021-04.json",
-                 "INTERACT_WORD.bac-doc.json", "SEND_GIFT.bac-doc.json", "ONLINE_RANK_COUNT.bac-doc.json",
-                 "DANMU_MSG.capture-sunkey-2021-01.json", "WATCHED_CHANGE.bac-doc.json"] {
+    for file in [
+        "DANMU_MSG.ubw-2024-03.json", "DANMU_MSG.emoticon.ubw-2024-04.json", "DANMU_MSG.capture-dengzixu-2021-04.json",
+        "INTERACT_WORD.bac-doc.json", "SEND_GIFT.bac-doc.json", "ONLINE_RANK_COUNT.bac-doc.json",
+        "DANMU_MSG.capture-sunkey-2021-01.json", "WATCHED_CHANGE.bac-doc.json",
+    ] {
         try? EventParser.parse(message: read("Fixtures/samples/" + file), into: &events)
     }
     if !events.isEmpty, let devNull = fopen("/dev/null", "w") {
@@ -25,8 +27,9 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
         let perPass = 10_000
         let rate = measureRate(runs: runs, budget: budget, unitsPerPass: perPass) {
             for i in 0..<perPass {
-                writeJSONLine(room: 14_073_662, receivedAt: 1_763_750_000_000_000_000 &+ Int64(i),
-                              event: events[i % events.count], into: &writer)
+                writeJSONLine(
+                    room: 14_073_662, receivedAt: 1_763_750_000_000_000_000 &+ Int64(i),
+                    event: events[i % events.count], into: &writer)
                 if writer.bytes.count >= 1 << 16 {
                     fwrite(writer.bytes, 1, writer.bytes.count, devNull)
                     writer.reset()
@@ -35,8 +38,12 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
             return writer.bytes.count
         }
         fclose(devNull)
-        figures.append(BenchmarkFigure(name: "protocol.jsonl_events_per_s", value: rate, unit: "events/s",
-                                       note: "writeJSONLine of a \(events.count)-event sample mix to /dev/null in 64 KiB batches, median of \(runs)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "protocol.jsonl_events_per_s", value: rate, unit: "events/s",
+                note:
+                    "writeJSONLine of a \(events.count)-event sample mix to /dev/null in 64 KiB batches, median of \(runs)"
+            ))
     }
 
     let capture = read("Fixtures/captures/sunkey_2021-01_s2c_op5_ver2_zlib_8pkts.bin")
@@ -51,8 +58,10 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
             }
             return out.count
         }
-        figures.append(BenchmarkFigure(name: "protocol.decode_zlib_frames_per_s", value: rate, unit: "frames/s",
-                                       note: "FrameDecoder + MessageDecoder on the 1358-byte 8-message zlib capture, median of \(runs)"))
+        figures.append(
+            BenchmarkFigure(
+                name: "protocol.decode_zlib_frames_per_s", value: rate, unit: "frames/s",
+                note: "FrameDecoder + MessageDecoder on the 1358-byte 8-message zlib capture, median of \(runs)"))
     }
     return figures
 }

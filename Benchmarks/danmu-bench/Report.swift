@@ -18,15 +18,19 @@ struct ChartData {
         func panel(_ metric: Metric, _ title: String, _ unit: String) -> SVGChart.Panel {
             let names = Array(Set(points.map(\.series))).sorted()
             let series = names.map { name in
-                SVGChart.Series(label: name, color: colors[name] ?? "#555",
-                                points: points.filter { $0.series == name && $0.metric == metric }
-                                    .map { (x: Double($0.rooms), y: $0.value) })
+                SVGChart.Series(
+                    label: name, color: colors[name] ?? "#555",
+                    points: points.filter { $0.series == name && $0.metric == metric }
+                        .map { (x: Double($0.rooms), y: $0.value) })
             }
             return SVGChart.Panel(title: title, unit: unit, series: series)
         }
-        return SVGChart(title: "danmu vs one thread per room (1 msg/s per room, loopback simulator)",
-                        panels: [panel(.eventsPerSecond, "Events per second", "ev/s"),
-                                 panel(.bytesPerRoom, "Memory per room", "RSS bytes")])
+        return SVGChart(
+            title: "danmu vs one thread per room (1 msg/s per room, loopback simulator)",
+            panels: [
+                panel(.eventsPerSecond, "Events per second", "ev/s"),
+                panel(.bytesPerRoom, "Memory per room", "RSS bytes"),
+            ])
     }
 }
 

@@ -54,22 +54,27 @@ struct SVGChart {
         func py(_ y: Double) -> Double { plotBottom - y / yMax * (plotBottom - plotTop) }
 
         var out = "<g>\n"
-        out += "<text x=\"\(f(originX + panelWidth / 2))\" y=\"\(f(originY + 22))\" text-anchor=\"middle\" font-size=\"13\">"
+        out +=
+            "<text x=\"\(f(originX + panelWidth / 2))\" y=\"\(f(originY + 22))\" text-anchor=\"middle\" font-size=\"13\">"
         out += "\(escape(panel.title)) (\(escape(panel.unit)))</text>\n"
         // Axes and horizontal grid with labels.
         for step in 0...4 {
             let value = yMax * Double(step) / 4
             let y = py(value)
-            out += "<line x1=\"\(f(plotLeft))\" y1=\"\(f(y))\" x2=\"\(f(plotRight))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>\n"
+            out +=
+                "<line x1=\"\(f(plotLeft))\" y1=\"\(f(y))\" x2=\"\(f(plotRight))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>\n"
             out += "<text x=\"\(f(plotLeft - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(label(value))</text>\n"
         }
         let xTicks = Set(points.map(\.x)).sorted()
         for x in xTicks {
             out += "<text x=\"\(f(px(x)))\" y=\"\(f(plotBottom + 16))\" text-anchor=\"middle\">\(label(x))</text>\n"
         }
-        out += "<text x=\"\(f((plotLeft + plotRight) / 2))\" y=\"\(f(plotBottom + 34))\" text-anchor=\"middle\">rooms</text>\n"
-        out += "<line x1=\"\(f(plotLeft))\" y1=\"\(f(plotBottom))\" x2=\"\(f(plotRight))\" y2=\"\(f(plotBottom))\" stroke=\"black\"/>\n"
-        out += "<line x1=\"\(f(plotLeft))\" y1=\"\(f(plotTop))\" x2=\"\(f(plotLeft))\" y2=\"\(f(plotBottom))\" stroke=\"black\"/>\n"
+        out +=
+            "<text x=\"\(f((plotLeft + plotRight) / 2))\" y=\"\(f(plotBottom + 34))\" text-anchor=\"middle\">rooms</text>\n"
+        out +=
+            "<line x1=\"\(f(plotLeft))\" y1=\"\(f(plotBottom))\" x2=\"\(f(plotRight))\" y2=\"\(f(plotBottom))\" stroke=\"black\"/>\n"
+        out +=
+            "<line x1=\"\(f(plotLeft))\" y1=\"\(f(plotTop))\" x2=\"\(f(plotLeft))\" y2=\"\(f(plotBottom))\" stroke=\"black\"/>\n"
         // Lines, dots and a legend.
         for (index, series) in panel.series.enumerated() where !series.points.isEmpty {
             let sorted = series.points.sorted { $0.x < $1.x }
@@ -79,7 +84,8 @@ struct SVGChart {
                 out += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3\" fill=\"\(series.color)\"/>\n"
             }
             let legendY = plotTop + 14 * Double(index)
-            out += "<rect x=\"\(f(plotLeft + 10))\" y=\"\(f(legendY - 9))\" width=\"10\" height=\"10\" fill=\"\(series.color)\"/>\n"
+            out +=
+                "<rect x=\"\(f(plotLeft + 10))\" y=\"\(f(legendY - 9))\" width=\"10\" height=\"10\" fill=\"\(series.color)\"/>\n"
             out += "<text x=\"\(f(plotLeft + 26))\" y=\"\(f(legendY))\">\(escape(series.label))</text>\n"
         }
         out += "</g>\n"

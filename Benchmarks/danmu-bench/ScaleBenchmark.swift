@@ -31,16 +31,20 @@ func runScaleBenchmark(roomCounts: [Int], seconds: Double, chart: inout ChartDat
             let serverResult = server.stop()
             let label = "scale.\(rooms)"
             figures += [
-                BenchmarkFigure(name: "\(label).connect_all", value: connectSeconds ?? .nan, unit: "s",
-                                note: connectSeconds == nil ? "timed out; \(live) live" : "\(live) live"),
+                BenchmarkFigure(
+                    name: "\(label).connect_all", value: connectSeconds ?? .nan, unit: "s",
+                    note: connectSeconds == nil ? "timed out; \(live) live" : "\(live) live"),
                 BenchmarkFigure(name: "\(label).heap_per_room", value: heapPerRoom, unit: "B", note: "mallinfo2 delta"),
                 BenchmarkFigure(name: "\(label).rss_per_room", value: rssPerRoom, unit: "B"),
                 BenchmarkFigure(name: "\(label).events_per_s", value: Double(events) / seconds, unit: "ev/s"),
-                BenchmarkFigure(name: "\(label).client_cpu", value: totalCPU, unit: "s",
-                                note: "incl. connect; steady \(format(steadyCPU)) s over \(format(seconds)) s"),
-                BenchmarkFigure(name: "\(label).client_cpu_per_msg", value: events > 0 ? steadyCPU / Double(events) * 1e6 : .nan,
-                                unit: "µs", note: "steady state"),
-                BenchmarkFigure(name: "\(label).server_cpu", value: serverResult.cpuSeconds, unit: "s", note: "simulator process"),
+                BenchmarkFigure(
+                    name: "\(label).client_cpu", value: totalCPU, unit: "s",
+                    note: "incl. connect; steady \(format(steadyCPU)) s over \(format(seconds)) s"),
+                BenchmarkFigure(
+                    name: "\(label).client_cpu_per_msg", value: events > 0 ? steadyCPU / Double(events) * 1e6 : .nan,
+                    unit: "µs", note: "steady state"),
+                BenchmarkFigure(
+                    name: "\(label).server_cpu", value: serverResult.cpuSeconds, unit: "s", note: "simulator process"),
             ]
             chart.add(series: "danmu (epoll)", metric: .eventsPerSecond, rooms: rooms, value: Double(events) / seconds)
             chart.add(series: "danmu (epoll)", metric: .bytesPerRoom, rooms: rooms, value: rssPerRoom)

@@ -21,8 +21,10 @@ final class SimulatorProcess {
         var tlsKey: String?
 
         var arguments: [String] {
-            var args = ["serve-simulator", "--rooms", String(rooms), "--rate", String(rate),
-                        "--compression", compression, "--batch", String(batch)]
+            var args = [
+                "serve-simulator", "--rooms", String(rooms), "--rate", String(rate),
+                "--compression", compression, "--batch", String(batch),
+            ]
             if let limitPerRoom { args += ["--limit", String(limitPerRoom)] }
             if let closeAfter { args += ["--close-after", String(closeAfter)] }
             if danmakuOnly { args += ["--mix", "danmaku"] }

@@ -21,11 +21,14 @@ func runThreadsBaseline(roomCounts: [Int], seconds: Double, chart: inout ChartDa
                 let worker = BaselineRoomThread(room: Int64(room), port: server.port, shared: shared)
                 let context = Unmanaged.passRetained(worker).toOpaque()
                 var thread = pthread_t()
-                if pthread_create(&thread, nil, { raw in
-                    let worker = Unmanaged<BaselineRoomThread>.fromOpaque(raw!).takeRetainedValue()
-                    worker.run()
-                    return nil
-                }, context) == 0 {
+                if pthread_create(
+                    &thread, nil,
+                    { raw in
+                        let worker = Unmanaged<BaselineRoomThread>.fromOpaque(raw!).takeRetainedValue()
+                        worker.run()
+                        return nil
+                    }, context) == 0
+                {
                     threads.append(thread)
                 } else {
                     Unmanaged<BaselineRoomThread>.fromOpaque(context).release()
@@ -34,7 +37,9 @@ func runThreadsBaseline(roomCounts: [Int], seconds: Double, chart: inout ChartDa
             }
             var connectSeconds = Double.nan
             while Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9 < 120 {
-                if shared.live.load(ordering: .relaxed) + shared.failed.load(ordering: .relaxed) + startFailures >= rooms {
+                if shared.live.load(ordering: .relaxed) + shared.failed.load(ordering: .relaxed) + startFailures
+                    >= rooms
+                {
                     connectSeconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
                     break
                 }
@@ -54,15 +59,18 @@ func runThreadsBaseline(roomCounts: [Int], seconds: Double, chart: inout ChartDa
             _ = server.stop()
             let label = "threads.\(rooms)"
             figures += [
-                BenchmarkFigure(name: "\(label).connect_all", value: connectSeconds, unit: "s",
-                                note: "\(live) live, \(startFailures) threads not started, "
-                                    + "\(shared.failed.load(ordering: .relaxed)) failed"),
+                BenchmarkFigure(
+                    name: "\(label).connect_all", value: connectSeconds, unit: "s",
+                    note: "\(live) live, \(startFailures) threads not started, "
+                        + "\(shared.failed.load(ordering: .relaxed)) failed"),
                 BenchmarkFigure(name: "\(label).rss_per_room", value: rssPerRoom, unit: "B"),
                 BenchmarkFigure(name: "\(label).events_per_s", value: Double(events) / seconds, unit: "ev/s"),
-                BenchmarkFigure(name: "\(label).client_cpu", value: totalCPU, unit: "s",
-                                note: "steady \(format(steadyCPU)) s over \(format(seconds)) s"),
+                BenchmarkFigure(
+                    name: "\(label).client_cpu", value: totalCPU, unit: "s",
+                    note: "steady \(format(steadyCPU)) s over \(format(seconds)) s"),
             ]
-            chart.add(series: "thread per room", metric: .eventsPerSecond, rooms: rooms, value: Double(events) / seconds)
+            chart.add(
+                series: "thread per room", metric: .eventsPerSecond, rooms: rooms, value: Double(events) / seconds)
             chart.add(series: "thread per room", metric: .bytesPerRoom, rooms: rooms, value: rssPerRoom)
         } catch {
             figures.append(BenchmarkFigure(name: "threads.\(rooms)", value: .nan, unit: "", note: "failed: \(error)"))
@@ -124,7 +132,9 @@ final class BaselineRoomThread: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             do {
-                let received = try buffer.withUnsafeBytes { try frames.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                let received = try buffer.withUnsafeBytes {
+                    try frames.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+                }
                 for frame in received {
                     events.removeAll(keepingCapacity: true)
                     try decoder.decode(frame, into: &events)

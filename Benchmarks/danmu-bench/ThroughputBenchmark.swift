@@ -12,18 +12,21 @@ private func reportMissing(
     expected: Int, received: Int, limitPerRoom: Int, client: CollectorStatistics,
     server: [Int64: SimulatorProcess.RoomReport]
 ) {
-    progress("throughput: \(expected - received) of \(expected) events missing; collector: \(client.reconnects) reconnects, "
-             + "\(client.errors) errors, \(client.protocolErrors) protocol errors, \(client.malformedMessages) malformed, "
-             + "\(client.roomsLive) rooms live")
+    progress(
+        "throughput: \(expected - received) of \(expected) events missing; collector: \(client.reconnects) reconnects, "
+            + "\(client.errors) errors, \(client.protocolErrors) protocol errors, \(client.malformedMessages) malformed, "
+            + "\(client.roomsLive) rooms live")
     let unfinished = client.rooms.filter { chatEvents($0) != limitPerRoom }.sorted { $0.room < $1.room }
     for room in unfinished.prefix(20) {
-        let sent = server[room.room].map { "sent \($0.messagesSent) lastSeq \($0.lastSeq) auths \($0.authsOK)" }
+        let sent =
+            server[room.room].map { "sent \($0.messagesSent) lastSeq \($0.lastSeq) auths \($0.authsOK)" }
             ?? "no simulator report"
-        progress("  room \(room.room): \(chatEvents(room)) events, phase \(room.phase), \(room.connections) connections, "
-                 + "\(room.reconnects) reconnects, \(room.errors) errors (\(room.protocolErrors) protocol), "
-                 + "last error \(room.lastError.map { "\($0)" } ?? "none"), \(room.malformedMessages) malformed, "
-                 + "\(room.readPauses) read pauses (paused now: \(room.isReadingPaused), \(room.queuedBytes) bytes queued), "
-                 + "\(room.bytesReceived) bytes; simulator: \(sent)")
+        progress(
+            "  room \(room.room): \(chatEvents(room)) events, phase \(room.phase), \(room.connections) connections, "
+                + "\(room.reconnects) reconnects, \(room.errors) errors (\(room.protocolErrors) protocol), "
+                + "last error \(room.lastError.map { "\($0)" } ?? "none"), \(room.malformedMessages) malformed, "
+                + "\(room.readPauses) read pauses (paused now: \(room.isReadingPaused), \(room.queuedBytes) bytes queued), "
+                + "\(room.bytesReceived) bytes; simulator: \(sent)")
     }
     if unfinished.count > 20 { progress("  … and \(unfinished.count - 20) more rooms not finished") }
 }
@@ -39,8 +42,10 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSec
         for run in 1...runs {
             progress("throughput: \(rooms) rooms × \(limitPerRoom) msgs, \(compression), run \(run)/\(runs)")
             do {
-                let server = try SimulatorProcess(.init(rooms: rooms, rate: 0, compression: compression,
-                                                        limitPerRoom: limitPerRoom, batch: 10))
+                let server = try SimulatorProcess(
+                    .init(
+                        rooms: rooms, rate: 0, compression: compression,
+                        limitPerRoom: limitPerRoom, batch: 10))
                 let tally = EventTally()
                 let client = try ClientRun(port: server.port, rooms: rooms, tally: tally)
                 let expected = rooms * limitPerRoom
@@ -53,8 +58,9 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSec
                 client.collector.shutdown()
                 let serverResult = server.stop()
                 if received != expected {
-                    reportMissing(expected: expected, received: received, limitPerRoom: limitPerRoom,
-                                  client: clientStatistics, server: serverResult.rooms)
+                    reportMissing(
+                        expected: expected, received: received, limitPerRoom: limitPerRoom,
+                        client: clientStatistics, server: serverResult.rooms)
                 }
                 lost += max(0, expected - received)
                 rates.append(Double(received) / seconds)
@@ -64,10 +70,14 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSec
             }
         }
         guard !rates.isEmpty else { continue }
-        figures.append(BenchmarkFigure(name: "throughput.\(compression).events_per_s", value: median(rates), unit: "ev/s",
-                                       note: "median of \(rates.count); \(lost == 0 ? "none missing" : "\(lost) missing")"))
-        figures.append(BenchmarkFigure(name: "throughput.\(compression).cpu_per_million", value: median(cpuPerMillion),
-                                       unit: "CPU s", note: "client process, incl. connect"))
+        figures.append(
+            BenchmarkFigure(
+                name: "throughput.\(compression).events_per_s", value: median(rates), unit: "ev/s",
+                note: "median of \(rates.count); \(lost == 0 ? "none missing" : "\(lost) missing")"))
+        figures.append(
+            BenchmarkFigure(
+                name: "throughput.\(compression).cpu_per_million", value: median(cpuPerMillion),
+                unit: "CPU s", note: "client process, incl. connect"))
     }
     return figures
 }

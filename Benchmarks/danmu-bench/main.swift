@@ -80,27 +80,52 @@ var chart = ChartData()
 for scenario in selected {
     switch scenario {
     case "scale":
-        report.scenarios.append(("scale", runScaleBenchmark(roomCounts: scaleRooms, seconds: steadySeconds, chart: &chart)))
+        report.scenarios.append(
+            ("scale", runScaleBenchmark(roomCounts: scaleRooms, seconds: steadySeconds, chart: &chart)))
     case "threads":
-        report.scenarios.append(("threads", runThreadsBaseline(roomCounts: threadRooms, seconds: steadySeconds,
-                                                               chart: &chart)))
+        report.scenarios.append(
+            (
+                "threads",
+                runThreadsBaseline(
+                    roomCounts: threadRooms, seconds: steadySeconds,
+                    chart: &chart)
+            ))
     case "throughput":
-        report.scenarios.append(("throughput", runThroughputBenchmark(rooms: 100, limitPerRoom: quick ? 1_000 : 20_000,
-                                                                      runs: runCount, timeoutSeconds: quick ? 20 : 120)))
+        report.scenarios.append(
+            (
+                "throughput",
+                runThroughputBenchmark(
+                    rooms: 100, limitPerRoom: quick ? 1_000 : 20_000,
+                    runs: runCount, timeoutSeconds: quick ? 20 : 120)
+            ))
     case "latency":
-        report.scenarios.append(("latency", runLatencyBenchmark(rooms: quick ? 200 : 1_000, rate: 10,
-                                                                seconds: steadySeconds)))
+        report.scenarios.append(
+            (
+                "latency",
+                runLatencyBenchmark(
+                    rooms: quick ? 200 : 1_000, rate: 10,
+                    seconds: steadySeconds)
+            ))
     case "churn":
         // Full: 1,000 rooms × 2 msg/s, each connection closed after 40 messages (~20 s), for 120 s. Quick: 200 rooms
         // × 20 msg/s closed after 50 (~2.5 s, above BackoffPolicy.healthyAfter), for 12 s: four to five closes per
         // room, enough for an escalating backoff to show.
-        report.scenarios.append(("churn", runChurnBenchmark(rooms: roomCounts?.first ?? (quick ? 200 : 1_000),
-                                                            rate: quick ? 20 : 2, closeAfter: quick ? 50 : 40,
-                                                            seconds: seconds ?? (quick ? 12 : 120))))
+        report.scenarios.append(
+            (
+                "churn",
+                runChurnBenchmark(
+                    rooms: roomCounts?.first ?? (quick ? 200 : 1_000),
+                    rate: quick ? 20 : 2, closeAfter: quick ? 50 : 40,
+                    seconds: seconds ?? (quick ? 12 : 120))
+            ))
     case "transports":
-        report.scenarios.append(("transports", runTransportBenchmark(
-            idleRooms: roomCounts?.first ?? (quick ? 500 : 2_000), floodRooms: 20,
-            floodPerRoom: quick ? 2_000 : 20_000)))
+        report.scenarios.append(
+            (
+                "transports",
+                runTransportBenchmark(
+                    idleRooms: roomCounts?.first ?? (quick ? 500 : 2_000), floodRooms: 20,
+                    floodPerRoom: quick ? 2_000 : 20_000)
+            ))
     case "codecs":
         progress("codecs")
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))

@@ -107,8 +107,9 @@ private func decode(_ input: FuzzInput, chunked: Bool) -> Outcome {
 private func checkReencoding(_ frames: [Frame], _ input: FuzzInput) {
     var stream: [UInt8] = []
     for frame in frames {
-        let packet = Packet.encode(operation: frame.header.operation, protover: frame.header.protover,
-                                   sequence: frame.header.sequence, body: frame.body)
+        let packet = Packet.encode(
+            operation: frame.header.operation, protover: frame.header.protover,
+            sequence: frame.header.sequence, body: frame.body)
         check(packet.count == frame.wireLength, "re-encoded length \(packet.count) ≠ \(frame.wireLength)")
         check(PacketHeader(parsing: packet) == frame.header, "re-encoded header differs")
         stream += packet
@@ -130,8 +131,9 @@ private func checkOutput(_ event: DanmuEvent, index: Int) {
     writeJSONLine(room: room, receivedAt: receivedAt, event: event, into: &writer)
     let line = writer.bytes
     check(line.last == UInt8(ascii: "\n"), "JSON line does not end with a newline")
-    check(line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") },
-          "JSON line holds a raw line break")
+    check(
+        line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") },
+        "JSON line holds a raw line break")
     do throws(JSONError) {
         let document = try JSONDocument(parsing: Array(line.dropLast()), maxDepth: 1024)
         let root = document.root
@@ -154,9 +156,10 @@ private func checkOutput(_ event: DanmuEvent, index: Int) {
     check(Array(writer.bytes[first...]) == line, "second JSON line into one writer differs")
 
     let text = EventText.line(room: room, event: event)
-    check(!text.unicodeScalars.contains { s in
-        s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
-    }, "text line holds a control character: \(text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())")
+    check(
+        !text.unicodeScalars.contains { s in
+            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+        }, "text line holds a control character: \(text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())")
 }
 
 /// `FRAMES_FUZZ_VERBOSE=1 Fuzz/out/frames FILE` prints what each input decoded to (for looking at a regression).
@@ -168,16 +171,20 @@ public func framesFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int
     let whole = decode(input, chunked: false)
     let chunked = decode(input, chunked: true)
     if whole != chunked {
-        fputs("whole: \(whole.frames.count) frames, error \(String(describing: whole.error)), "
-              + "\(whole.events.count) events, buffered \(whole.buffered), skipped \(whole.echoSkipped)\n", stderr)
-        fputs("chunked: \(chunked.frames.count) frames, error \(String(describing: chunked.error)), "
-              + "\(chunked.events.count) events, buffered \(chunked.buffered), skipped \(chunked.echoSkipped)\n", stderr)
+        fputs(
+            "whole: \(whole.frames.count) frames, error \(String(describing: whole.error)), "
+                + "\(whole.events.count) events, buffered \(whole.buffered), skipped \(whole.echoSkipped)\n", stderr)
+        fputs(
+            "chunked: \(chunked.frames.count) frames, error \(String(describing: chunked.error)), "
+                + "\(chunked.events.count) events, buffered \(chunked.buffered), skipped \(chunked.echoSkipped)\n",
+            stderr)
         check(false, "chunked feeding (sizes \(input.chunkSizes)) differs from feeding the whole stream")
     }
     if verbose {
-        fputs("\(whole.frames.count) frames, \(whole.events.count) events, error \(String(describing: whole.error)), "
-              + "frame errors \(whole.frameErrors.compactMap { $0 }.map(String.init(describing:))), "
-              + "kinds \(whole.events.map(\.kind.rawValue))\n", stderr)
+        fputs(
+            "\(whole.frames.count) frames, \(whole.events.count) events, error \(String(describing: whole.error)), "
+                + "frame errors \(whole.frameErrors.compactMap { $0 }.map(String.init(describing:))), "
+                + "kinds \(whole.events.map(\.kind.rawValue))\n", stderr)
     }
     checkReencoding(whole.frames, input)
     for (index, event) in whole.events.enumerated() { checkOutput(event, index: index) }

@@ -10,7 +10,8 @@ private func normalized(_ value: JSONValue) -> JSONValue {
     switch value {
     case .double(let d) where !d.isFinite: return .null
     case .array(let elements): return .array(elements.map(normalized))
-    case .object(let object): return .object(JSONObject(object.members.map { (key: $0.key, value: normalized($0.value)) }))
+    case .object(let object):
+        return .object(JSONObject(object.members.map { (key: $0.key, value: normalized($0.value)) }))
     default: return value
     }
 }

@@ -97,7 +97,8 @@ struct BrotliBitReader {
             accumulator &>>= 8
             bitCount &-= 8
             let subBits = UInt64(truncatingIfNeeded: length &- BrotliHuffman.rootBits)
-            let index = Int(truncatingIfNeeded: entry &>> 16)
+            let index =
+                Int(truncatingIfNeeded: entry &>> 16)
                 &+ Int(truncatingIfNeeded: accumulator & ((1 &<< subBits) &- 1))
             entry = table[index]
             length = Int(truncatingIfNeeded: entry & 0xFFFF)

@@ -121,8 +121,10 @@ enum BrotliHuffman {
                         let lengths = codeLengthLengths + 18
                         codeLengthLengths.initialize(repeating: 0, count: 18 + alphabetSize)
                         count.baseAddress!.initialize(repeating: 0, count: 16)
-                        guard readCodeLengthCode(hskip: hskip, reader: &reader, lengths: codeLengthLengths,
-                                                 table: codeLengthTable.baseAddress!)
+                        guard
+                            readCodeLengthCode(
+                                hskip: hskip, reader: &reader, lengths: codeLengthLengths,
+                                table: codeLengthTable.baseAddress!)
                         else { return -1 }
                         let used = readSymbolLengths(
                             alphabetSize: alphabetSize, reader: &reader, lengths: lengths,
@@ -283,7 +285,8 @@ enum BrotliHuffman {
         case 2: entries = [(1, symbols.0), (1, symbols.1)]
         case 3: entries = [(1, symbols.0), (2, symbols.1), (2, symbols.2)]
         default:
-            entries = reader.flag()
+            entries =
+                reader.flag()
                 ? [(1, symbols.0), (2, symbols.1), (3, symbols.2), (3, symbols.3)]
                 : [(2, symbols.0), (2, symbols.1), (2, symbols.2), (2, symbols.3)]
         }

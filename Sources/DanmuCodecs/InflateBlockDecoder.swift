@@ -36,15 +36,20 @@ extension InflateEngine {
                 var error: InflateError.Reason? = nil
                 var endOfBlock = false
                 while pos <= inputLimit && outCount <= outLimit {
-                    bits |= UInt64(littleEndian: UnsafeRawPointer(input + pos).loadUnaligned(as: UInt64.self))
+                    bits |=
+                        UInt64(littleEndian: UnsafeRawPointer(input + pos).loadUnaligned(as: UInt64.self))
                         &<< UInt64(bitCount)
                     pos &+= (63 &- bitCount) &>> 3
                     bitCount |= 56
 
                     var entry = litLen[Int(bits & litLenMask)]
                     if entry & kindMask == InflateEntry.subtable {
-                        entry = litLen[Int(entry &>> 16) &+ Int((bits &>> UInt64(entry & 0x1F))
-                            & ((1 &<< UInt64((entry &>> 8) & 0xF)) &- 1))]
+                        entry =
+                            litLen[
+                                Int(entry &>> 16)
+                                    &+ Int(
+                                        (bits &>> UInt64(entry & 0x1F))
+                                            & ((1 &<< UInt64((entry &>> 8) & 0xF)) &- 1))]
                     }
                     let kind = entry & kindMask
                     if kind == InflateEntry.literal {
@@ -73,8 +78,12 @@ extension InflateEngine {
 
                         var distEntry = dist[Int(bits & distMask)]
                         if distEntry & kindMask == InflateEntry.subtable {
-                            distEntry = dist[Int(distEntry &>> 16) &+ Int((bits &>> UInt64(distEntry & 0x1F))
-                                & ((1 &<< UInt64((distEntry &>> 8) & 0xF)) &- 1))]
+                            distEntry =
+                                dist[
+                                    Int(distEntry &>> 16)
+                                        &+ Int(
+                                            (bits &>> UInt64(distEntry & 0x1F))
+                                                & ((1 &<< UInt64((distEntry &>> 8) & 0xF)) &- 1))]
                         }
                         guard distEntry & kindMask == InflateEntry.base else {
                             error = .invalidSymbol
@@ -82,7 +91,8 @@ extension InflateEngine {
                         }
                         let distCodeLength = UInt64(distEntry & 0x1F)
                         let distExtra = UInt64((distEntry &>> 8) & 0xF)
-                        let distance = Int(distEntry &>> 16)
+                        let distance =
+                            Int(distEntry &>> 16)
                             &+ Int((bits &>> distCodeLength) & ((1 &<< distExtra) &- 1))
                         bits &>>= distCodeLength &+ distExtra
                         bitCount &-= Int(distCodeLength &+ distExtra)
@@ -117,8 +127,12 @@ extension InflateEngine {
             reader.refill()
             var entry = litLen[Int(reader.bits & litLenMask)]
             if entry & kindMask == InflateEntry.subtable {
-                entry = litLen[Int(entry >> 16) + Int((reader.bits >> UInt64(entry & 0x1F))
-                    & ((1 << UInt64((entry >> 8) & 0xF)) - 1))]
+                entry =
+                    litLen[
+                        Int(entry >> 16)
+                            + Int(
+                                (reader.bits >> UInt64(entry & 0x1F))
+                                    & ((1 << UInt64((entry >> 8) & 0xF)) - 1))]
             }
             let kind = entry & kindMask
             reader.consume(Int(entry & 0x1F))
@@ -149,8 +163,12 @@ extension InflateEngine {
             let length = Int(entry >> 16) + Int(reader.take(Int((entry >> 8) & 0xF)))
             var distEntry = dist[Int(reader.bits & distMask)]
             if distEntry & kindMask == InflateEntry.subtable {
-                distEntry = dist[Int(distEntry >> 16) + Int((reader.bits >> UInt64(distEntry & 0x1F))
-                    & ((1 << UInt64((distEntry >> 8) & 0xF)) - 1))]
+                distEntry =
+                    dist[
+                        Int(distEntry >> 16)
+                            + Int(
+                                (reader.bits >> UInt64(distEntry & 0x1F))
+                                    & ((1 << UInt64((distEntry >> 8) & 0xF)) - 1))]
             }
             reader.consume(Int(distEntry & 0x1F))
             let distance: Int

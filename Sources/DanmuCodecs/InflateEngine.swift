@@ -99,8 +99,9 @@ struct InflateEngine {
                         return (unitStart.consumedBits, .finished(trailer: nil))
                     }
                     if isLastInput && remaining == 4 && format == .zlib {
-                        let adler = UInt32(bigEndian: UnsafeRawPointer(reader.base + reader.pos)
-                            .loadUnaligned(as: UInt32.self))
+                        let adler = UInt32(
+                            bigEndian: UnsafeRawPointer(reader.base + reader.pos)
+                                .loadUnaligned(as: UInt32.self))
                         phase = .done
                         return ((reader.pos + 4) * 8, .finished(trailer: adler))
                     }

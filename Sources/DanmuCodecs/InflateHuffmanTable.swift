@@ -30,10 +30,14 @@ enum InflateEntry {
 
     /// Kind, value and extra bits for literal/length symbols 0...287 (286 and 287 are reserved: invalid).
     static let litLenSymbols: [UInt32] = {
-        let lengthBase: [UInt32] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                    35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
-        let lengthExtra: [UInt32] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
-                                     3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
+        let lengthBase: [UInt32] = [
+            3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+            35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+        ]
+        let lengthExtra: [UInt32] = [
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
+            3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+        ]
         var table = [UInt32](repeating: invalid, count: 288)
         for symbol in 0..<256 { table[symbol] = literal | UInt32(symbol) << 16 }
         table[256] = endOfBlock
@@ -255,7 +259,8 @@ struct InflateFixedTables: @unchecked Sendable {
         for symbol in 0..<32 { scratch.lengths[288 + symbol] = 5 }
         // The fixed codes are complete and valid, so building them cannot fail.
         try! scratch.build(
-            first: 0, count: 288, symbols: InflateEntry.litLenSymbolPointer, primaryBits: InflateEntry.litLenPrimaryBits,
+            first: 0, count: 288, symbols: InflateEntry.litLenSymbolPointer,
+            primaryBits: InflateEntry.litLenPrimaryBits,
             into: scratch.litLen, capacity: InflateEntry.litLenCapacity, allowSingleShortCode: false)
         try! scratch.build(
             first: 288, count: 32, symbols: InflateEntry.distSymbolPointer, primaryBits: InflateEntry.distPrimaryBits,

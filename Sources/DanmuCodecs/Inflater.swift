@@ -181,7 +181,8 @@ final class InflateStreamState {
     }
 
     private func flushNewOutput(from historyCount: Int, into output: inout [UInt8]) {
-        let fresh = UnsafeRawBufferPointer(start: window.base.map { $0 + historyCount }, count: window.count - historyCount)
+        let fresh = UnsafeRawBufferPointer(
+            start: window.base.map { $0 + historyCount }, count: window.count - historyCount)
         if !fresh.isEmpty {
             output.append(contentsOf: fresh)
             adler.update(fresh)

@@ -71,7 +71,8 @@ public enum JSONScanner {
             i += 1
             skipSpace()
             guard i < end else { return .unsure }
-            let matches = keyLength == key.count
+            let matches =
+                keyLength == key.count
                 && (keyLength == 0 || memcmp(base + keyStart, key.baseAddress!, keyLength) == 0)
             if matches {
                 guard base[i] == 0x22 else { return .absent }

@@ -134,10 +134,11 @@ final class ClientConnection: ConnectionHandler {
         room = request.roomID
         let number = core.admit(room: room)
         faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)
-        compression = switch core.configuration.compression {
-        case .followProtover: Compression(protover: request.protover) ?? .none
-        case .always(let forced): forced
-        }
+        compression =
+            switch core.configuration.compression {
+            case .followProtover: Compression(protover: request.protover) ?? .none
+            case .always(let forced): forced
+            }
         let room = self.room
         core.store.update { stats in
             stats.authsOK &+= 1
@@ -181,11 +182,12 @@ final class ClientConnection: ConnectionHandler {
             core.recordFaults(room: room, count: 1)
             return
         }
-        let echo: [UInt8] = switch core.configuration.heartbeatEcho {
-        case .none: []
-        case .clientBody: body
-        case .objectObject: Array("[object Object]".utf8)
-        }
+        let echo: [UInt8] =
+            switch core.configuration.heartbeatEcho {
+            case .none: []
+            case .clientBody: body
+            case .objectObject: Array("[object Object]".utf8)
+            }
         send(ServerPackets.heartbeatReply(popularity: core.configuration.popularity, echo: echo))
         let room = self.room
         core.store.update { stats in

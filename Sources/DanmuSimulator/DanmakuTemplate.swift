@@ -7,7 +7,9 @@ import Glibc
 /// The holes (see Scripts/simulator-samples.py): send time ms (`info[0][4]`), unix seconds (`info[9].ts`), the
 /// text (`info[1]` and, escaped a second time, `extra.content`), `extra.id_str`, the uid and the uname.
 struct DanmakuTemplate: Sendable {
-    enum Hole: UInt8, Sendable { case sendMs = 77, unixSeconds = 83, text = 84, content = 67, idStr = 73, uid = 85, uname = 78 }  // ASCII of M S T C I U N
+    enum Hole: UInt8, Sendable {
+        case sendMs = 77, unixSeconds = 83, text = 84, content = 67, idStr = 73, uid = 85, uname = 78
+    }  // ASCII of M S T C I U N
 
     struct User: Sendable { var uid: [UInt8]; var uname: [UInt8] }
     struct Text: Sendable { var level1: [UInt8]; var level2: [UInt8] }
@@ -29,9 +31,11 @@ struct DanmakuTemplate: Sendable {
         (0, "***"), (8_000_000_001, "弹幕测试员"), (42, "name \"with\" quotes"),
     ]
 
-    init(template: String = SampleBodies.danmakuTemplate,
-         texts: [String] = DanmakuTemplate.defaultTexts,
-         users: [(Int64, String)] = DanmakuTemplate.defaultUsers) {
+    init(
+        template: String = SampleBodies.danmakuTemplate,
+        texts: [String] = DanmakuTemplate.defaultTexts,
+        users: [(Int64, String)] = DanmakuTemplate.defaultUsers
+    ) {
         precondition(!texts.isEmpty && !users.isEmpty)
         let bytes = Array(template.utf8)
         var pieces: [[UInt8]] = []
@@ -41,7 +45,8 @@ struct DanmakuTemplate: Sendable {
         // A hole is "@@X@@" with X one of the Hole letters.
         while i + 4 < bytes.count {
             if bytes[i] == 0x40, bytes[i + 1] == 0x40, bytes[i + 3] == 0x40, bytes[i + 4] == 0x40,
-               let hole = Hole(rawValue: bytes[i + 2]) {
+                let hole = Hole(rawValue: bytes[i + 2])
+            {
                 pieces.append(Array(bytes[start..<i]))
                 holes.append(hole)
                 i += 5
@@ -54,7 +59,9 @@ struct DanmakuTemplate: Sendable {
         self.pieces = pieces
         self.holes = holes
         self.rawTexts = texts
-        self.texts = texts.map { Text(level1: jsonEscaped($0), level2: jsonEscaped(String(decoding: jsonEscaped($0), as: UTF8.self))) }
+        self.texts = texts.map {
+            Text(level1: jsonEscaped($0), level2: jsonEscaped(String(decoding: jsonEscaped($0), as: UTF8.self)))
+        }
         self.users = users.map { User(uid: Array(String($0.0).utf8), uname: jsonEscaped($0.1)) }
     }
 
@@ -113,7 +120,8 @@ public struct SimulatedMessageID: Hashable, Sendable, CustomStringConvertible {
     public init?(idStr: some StringProtocol) {
         let parts = idStr.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "sim", let room = Int64(parts[1]), let seq = UInt64(parts[2]),
-              let ns = UInt64(parts[3]) else { return nil }
+            let ns = UInt64(parts[3])
+        else { return nil }
         self.init(room: room, seq: seq, sentAtNs: ns)
     }
 

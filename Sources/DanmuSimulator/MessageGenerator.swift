@@ -59,8 +59,10 @@ struct MessageGenerator: Sendable {
     /// Appends `count` ver-0 op-5 packets (the room's next messages in its mix cycle). Returns how many were
     /// danmaku (each consumed one sequence number).
     @discardableResult
-    func appendMessages(_ count: Int, stream: inout RoomStream, monotonicNs: UInt64, unixMs: Int64,
-                        into out: inout [UInt8]) -> Int {
+    func appendMessages(
+        _ count: Int, stream: inout RoomStream, monotonicNs: UInt64, unixMs: Int64,
+        into out: inout [UInt8]
+    ) -> Int {
         var danmaku = 0
         for _ in 0..<count {
             if let packet = cycle[stream.cyclePosition] {
@@ -69,8 +71,9 @@ struct MessageGenerator: Sendable {
                 stream.lastSeq += 1
                 danmaku += 1
                 let start = Packet.begin(.message, protover: 0, sequence: 0, in: &out)
-                template.append(room: stream.room, seq: stream.lastSeq, monotonicNs: monotonicNs, unixMs: unixMs,
-                                into: &out)
+                template.append(
+                    room: stream.room, seq: stream.lastSeq, monotonicNs: monotonicNs, unixMs: unixMs,
+                    into: &out)
                 Packet.finish(startingAt: start, in: &out)
             }
             stream.cyclePosition += 1
@@ -83,15 +86,18 @@ struct MessageGenerator: Sendable {
     /// Appends one batch of `count` messages as the wire shows it: `count` ver-0 packets for `.none`, or one
     /// ver-2/ver-3 outer packet wrapping them. `scratch` is reused between calls to avoid allocations.
     @discardableResult
-    func appendBatch(_ count: Int, compression: Compression, stream: inout RoomStream, monotonicNs: UInt64,
-                     unixMs: Int64, scratch: inout [UInt8], into out: inout [UInt8]) -> Int {
+    func appendBatch(
+        _ count: Int, compression: Compression, stream: inout RoomStream, monotonicNs: UInt64,
+        unixMs: Int64, scratch: inout [UInt8], into out: inout [UInt8]
+    ) -> Int {
         switch compression {
         case .none:
             return appendMessages(count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs, into: &out)
         case .zlib, .brotli:
             scratch.removeAll(keepingCapacity: true)
-            let danmaku = appendMessages(count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs,
-                                         into: &scratch)
+            let danmaku = appendMessages(
+                count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs,
+                into: &scratch)
             let compressed = BatchCompressor.compress(scratch, compression)
             Packet.append(.message, protover: compression == .zlib ? 2 : 3, sequence: 0, body: compressed, to: &out)
             return danmaku

@@ -37,7 +37,8 @@ extension SimulatorCore {
                 client.floodDone = true
                 break
             }
-            let bytes = sendMessages(client, min(remaining, max(SimulatorCore.floodChunkMessages, configuration.batchSize)))
+            let bytes = sendMessages(
+                client, min(remaining, max(SimulatorCore.floodChunkMessages, configuration.batchSize)))
             if bytes == 0 { break }
             written += bytes
         }
@@ -80,9 +81,10 @@ extension SimulatorCore {
                 batch = min(batch, limit)
             }
             guard batch > 0 else { break }
-            danmaku += generator.appendBatch(batch, compression: client.compression,
-                                             stream: &rooms[client.room]!.stream, monotonicNs: monotonicNs,
-                                             unixMs: unixMs, scratch: &scratch, into: &out)
+            danmaku += generator.appendBatch(
+                batch, compression: client.compression,
+                stream: &rooms[client.room]!.stream, monotonicNs: monotonicNs,
+                unixMs: unixMs, scratch: &scratch, into: &out)
             client.messagesOnConnection += batch
             remaining -= batch
             messages += batch
@@ -91,8 +93,9 @@ extension SimulatorCore {
         let bytes = out.count
         if bytes > 0 {
             client.send(out)
-            store.recordMessages(room: client.room, messages: messages, danmaku: danmaku,
-                                 lastSeq: rooms[client.room]!.stream.lastSeq, bytes: bytes)
+            store.recordMessages(
+                room: client.room, messages: messages, danmaku: danmaku,
+                lastSeq: rooms[client.room]!.stream.lastSeq, bytes: bytes)
         }
         if let frame = client.pendingFaultFrame {
             // After the messages before it, as one raw write: the fault sits exactly after N messages.

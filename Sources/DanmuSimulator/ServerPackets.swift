@@ -25,9 +25,10 @@ enum ServerPackets {
 
     /// A 16-byte header that no parser may accept: header length 0x5A5A, ver 0x5A5A, op 5, length 0x20 (so a
     /// sloppy parser that ignores the header length would go on reading the 16 filler bytes after it).
-    static let garbageHeader: [UInt8] = [
-        0x00, 0x00, 0x00, 0x20, 0x5A, 0x5A, 0x5A, 0x5A, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00,
-    ] + [UInt8](repeating: 0x5A, count: 16)
+    static let garbageHeader: [UInt8] =
+        [
+            0x00, 0x00, 0x00, 0x20, 0x5A, 0x5A, 0x5A, 0x5A, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00,
+        ] + [UInt8](repeating: 0x5A, count: 16)
 
     /// A well-formed header declaring a 4 GiB - 1 packet (absurd length), followed by a few body bytes.
     static let absurdLength: [UInt8] = {

@@ -45,7 +45,8 @@ public final class Simulator: Sendable {
     @discardableResult
     public func startEndpoints() throws(SimulatorError) -> SimulatorAddresses {
         let core = self.core
-        let result: Result<SimulatorAddresses, SimulatorError> = reactor.executeAndWait { core.start() }
+        let result: Result<SimulatorAddresses, SimulatorError> =
+            reactor.executeAndWait { core.start() }
             ?? .failure(.reactorStopped)
         return try result.get()
     }

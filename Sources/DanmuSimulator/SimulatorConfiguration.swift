@@ -78,22 +78,24 @@ extension Simulator {
         /// counts from the 101.
         public var handshakeTimeout: Duration = .seconds(30)
 
-        public init(listen: SocketAddress = .loopback(port: 0),
-                    rooms: RoomSet = .range(1...100),
-                    ratePerRoom: Double = 5,
-                    messageLimitPerRoom: Int? = nil,
-                    compression: CompressionPolicy = .followProtover,
-                    batchSize: Int = 10,
-                    mix: MessageMix = .realistic,
-                    faults: [FaultRule] = [],
-                    requiredKey: String? = nil,
-                    authTimeout: Duration = .seconds(5),
-                    heartbeatEcho: HeartbeatEcho = .none,
-                    popularity: UInt32 = 1,
-                    tickInterval: Duration = .milliseconds(5),
-                    tinyWriteInterval: Duration = .milliseconds(1),
-                    tinyWriteBurst: Int = 8,
-                    maxQueuedBytesPerConnection: Int = 4 << 20) {
+        public init(
+            listen: SocketAddress = .loopback(port: 0),
+            rooms: RoomSet = .range(1...100),
+            ratePerRoom: Double = 5,
+            messageLimitPerRoom: Int? = nil,
+            compression: CompressionPolicy = .followProtover,
+            batchSize: Int = 10,
+            mix: MessageMix = .realistic,
+            faults: [FaultRule] = [],
+            requiredKey: String? = nil,
+            authTimeout: Duration = .seconds(5),
+            heartbeatEcho: HeartbeatEcho = .none,
+            popularity: UInt32 = 1,
+            tickInterval: Duration = .milliseconds(5),
+            tinyWriteInterval: Duration = .milliseconds(1),
+            tinyWriteBurst: Int = 8,
+            maxQueuedBytesPerConnection: Int = 4 << 20
+        ) {
             self.listen = listen
             self.rooms = rooms
             self.ratePerRoom = ratePerRoom

@@ -57,10 +57,12 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         self.configuration = configuration
         self.store = store
         self.generator = MessageGenerator(mix: configuration.mix)
-        self.intervalNanoseconds = configuration.ratePerRoom > 0
+        self.intervalNanoseconds =
+            configuration.ratePerRoom > 0
             ? max(1, UInt64((1e9 / configuration.ratePerRoom).rounded())) : 0
-        self.wheel = SendWheel(tickNanoseconds: max(1, configuration.tickInterval.nanoseconds), slotCount: 1024,
-                               startNanoseconds: 0)
+        self.wheel = SendWheel(
+            tickNanoseconds: max(1, configuration.tickInterval.nanoseconds), slotCount: 1024,
+            startNanoseconds: 0)
     }
 
     func start() -> Result<SimulatorAddresses, SimulatorError> {
@@ -133,7 +135,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     // MARK: ListenerHandler
 
     func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
-        -> any ConnectionHandler {
+        -> any ConnectionHandler
+    {
         let client = ClientConnection(id: connection, core: self, transport: makeTransport(for: listener))
         connections[connection] = client
         if client.isWebSocket {
@@ -242,8 +245,10 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     func enqueueTiny(_ client: ClientConnection) {
         tinyWriters.append(client)
         guard tinyTimer == nil else { return }
-        tinyTimer = reactor.schedule(after: configuration.tinyWriteInterval,
-                                     repeating: configuration.tinyWriteInterval) {
+        tinyTimer = reactor.schedule(
+            after: configuration.tinyWriteInterval,
+            repeating: configuration.tinyWriteInterval
+        ) {
             self.dribble()
         }
     }

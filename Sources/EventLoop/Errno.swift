@@ -11,7 +11,6 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// Wraps a raw `errno` value.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-
     /// `EAGAIN`: the operation would block.
     public static let again = Errno(rawValue: EAGAIN)
     /// `EINTR`: a signal interrupted the call.

@@ -12,7 +12,8 @@ extension Reactor {
         -> TimerID
     {
         let (deadline, overflow) = now.addingReportingOverflow(delay.nanoseconds)
-        return schedule(at: overflow ? Reactor.distantFuture : min(deadline, Reactor.distantFuture), repeating: period, fire)
+        return schedule(
+            at: overflow ? Reactor.distantFuture : min(deadline, Reactor.distantFuture), repeating: period, fire)
     }
 
     /// Like `schedule(after:)` with an absolute CLOCK_MONOTONIC deadline in nanoseconds (see `now`).

@@ -26,20 +26,25 @@ struct SystemCalls: @unchecked Sendable {
             Glibc.sendmsg($0, $1, $2)
         }
         var accept4:
-            (_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32)
+            (
+                _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?,
+                _ flags: Int32
+            )
                 -> Int32 = { CDanmuSystem.danmu_accept4($0, $1, $2, $3) }
         var getsockopt:
             (
                 _ fd: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeMutableRawPointer?,
                 _ length: UnsafeMutablePointer<socklen_t>?
             ) -> Int32 = { Glibc.getsockopt($0, $1, $2, $3, $4) }
-        var epoll_ctl: (_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutablePointer<epoll_event>?) -> Int32 = {
-            CDanmuSystem.epoll_ctl($0, $1, $2, $3)
-        }
-        var epoll_wait:
-            (_ epfd: Int32, _ events: UnsafeMutablePointer<epoll_event>?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 = {
-                CDanmuSystem.epoll_wait($0, $1, $2, $3)
+        var epoll_ctl: (_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutablePointer<epoll_event>?) -> Int32 =
+            {
+                CDanmuSystem.epoll_ctl($0, $1, $2, $3)
             }
+        var epoll_wait:
+            (_ epfd: Int32, _ events: UnsafeMutablePointer<epoll_event>?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 =
+                {
+                    CDanmuSystem.epoll_wait($0, $1, $2, $3)
+                }
     }
 
     var c = Functions()

@@ -75,38 +75,44 @@ struct ListenOptions {
     /// auto with --server: the wss port (the --server port is TCP's then).
     var wssPort: UInt16? = nil
 
-    static let specs: [OptionSpec] = [
-        OptionSpec(name: "rooms-file", valueName: "FILE", help: "read room ids from FILE (one per line, # comments)"),
-        OptionSpec(
-            name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"),
-        OptionSpec(name: "cookie", valueName: "COOKIE", help: "Cookie header for the live site (SESSDATA=…; buvid3=…)"),
-        OptionSpec(name: "uid", valueName: "UID", help: "logged-in user id sent in the auth packet (default 0)"),
-        OptionSpec(name: "buvid", valueName: "BUVID", help: "buvid3 value sent to the site and in the auth packet"),
-        OptionSpec(name: "token", valueName: "KEY", help: "auth key to send instead of asking getDanmuInfo"),
-        OptionSpec(
-            name: "protover", valueName: "2|3", help: "compression asked from the server: 2 zlib, 3 brotli (default 3)"),
-        OptionSpec(
-            name: "format", valueName: "text|jsonl",
-            help: "output format (default: text on a terminal, jsonl otherwise)"),
-        OptionSpec(
-            name: "events", valueName: "KINDS", help: "only these event kinds, comma-separated (danmaku,gift,…)"),
-        OptionSpec(
-            name: "output", short: "o", valueName: "FILE", help: "append events to FILE instead of standard output"),
-        OptionSpec(
-            name: "rotate", valueName: "SIZE|daily", help: "rotate --output at SIZE bytes (K/M/G suffix) or daily"),
-        OptionSpec(
-            name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
-        OptionSpec(name: "workers", valueName: "N", help: "decoding worker threads (default: cores - 1, at least 1)"),
-        OptionSpec(
-            name: "transport", valueName: "tcp|ws|wss|auto",
-            help: "how to reach the server (default tcp; auto: tcp, then wss for rooms tcp fails); --server's port "
-                + "is the chosen transport's"),
-        OptionSpec(name: "ca-file", valueName: "FILE", help: "wss: trust only the CA certificates in FILE (PEM)"),
-        OptionSpec(name: "insecure", help: "wss: do not check the server's certificate at all (warned loudly)"),
-        OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
-        OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
-        OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-    ] + PipelineOptions.specs
+    static let specs: [OptionSpec] =
+        [
+            OptionSpec(
+                name: "rooms-file", valueName: "FILE", help: "read room ids from FILE (one per line, # comments)"),
+            OptionSpec(
+                name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"
+            ),
+            OptionSpec(
+                name: "cookie", valueName: "COOKIE", help: "Cookie header for the live site (SESSDATA=…; buvid3=…)"),
+            OptionSpec(name: "uid", valueName: "UID", help: "logged-in user id sent in the auth packet (default 0)"),
+            OptionSpec(name: "buvid", valueName: "BUVID", help: "buvid3 value sent to the site and in the auth packet"),
+            OptionSpec(name: "token", valueName: "KEY", help: "auth key to send instead of asking getDanmuInfo"),
+            OptionSpec(
+                name: "protover", valueName: "2|3",
+                help: "compression asked from the server: 2 zlib, 3 brotli (default 3)"),
+            OptionSpec(
+                name: "format", valueName: "text|jsonl",
+                help: "output format (default: text on a terminal, jsonl otherwise)"),
+            OptionSpec(
+                name: "events", valueName: "KINDS", help: "only these event kinds, comma-separated (danmaku,gift,…)"),
+            OptionSpec(
+                name: "output", short: "o", valueName: "FILE", help: "append events to FILE instead of standard output"),
+            OptionSpec(
+                name: "rotate", valueName: "SIZE|daily", help: "rotate --output at SIZE bytes (K/M/G suffix) or daily"),
+            OptionSpec(
+                name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
+            OptionSpec(
+                name: "workers", valueName: "N", help: "decoding worker threads (default: cores - 1, at least 1)"),
+            OptionSpec(
+                name: "transport", valueName: "tcp|ws|wss|auto",
+                help: "how to reach the server (default tcp; auto: tcp, then wss for rooms tcp fails); --server's port "
+                    + "is the chosen transport's"),
+            OptionSpec(name: "ca-file", valueName: "FILE", help: "wss: trust only the CA certificates in FILE (PEM)"),
+            OptionSpec(name: "insecure", help: "wss: do not check the server's certificate at all (warned loudly)"),
+            OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
+            OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
+            OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
+        ] + PipelineOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {

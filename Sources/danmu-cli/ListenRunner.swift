@@ -137,7 +137,8 @@ struct ListenRunner {
             // say so once, so a loss is never silent.
             if room.malformedMessages > 0 {
                 warnings.warn(
-                    cause: "malformed", "room \(room.room): skipped a message with malformed JSON "
+                    cause: "malformed",
+                    "room \(room.room): skipped a message with malformed JSON "
                         + "(counted in the summary's malformed_messages; reported once)")
             }
             guard let failure = room.lastError else { continue }
@@ -169,7 +170,8 @@ struct ListenRunner {
         json.add("transport_errors", statistics.transportErrors)
         json.add("tls_resumptions", statistics.tlsResumptions)
         json.add(
-            "transports", object: statistics.roomsByTransport.sorted { $0.key.rawValue < $1.key.rawValue }
+            "transports",
+            object: statistics.roomsByTransport.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { ($0.key.rawValue, $0.value) })
         json.add("warnings", warnings)
         json.add("bytes_received", statistics.bytesReceived)
@@ -179,7 +181,9 @@ struct ListenRunner {
         json.add("seconds", Double(SystemClock.monotonicNanoseconds() - started) / 1e9)
         json.add("stopped_by", reason ?? "duration")
         var byKind: [String: Int] = [:]
-        for room in statistics.rooms { for (kind, count) in room.eventsByKind { byKind[kind.rawValue, default: 0] += count } }
+        for room in statistics.rooms {
+            for (kind, count) in room.eventsByKind { byKind[kind.rawValue, default: 0] += count }
+        }
         json.add("by_kind", object: byKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         if let pipeline {
             json.add("pipeline_passed", pipeline.counts.passed)

@@ -184,7 +184,9 @@ struct TemporaryDirectory {
     init() throws {
         var template = Array("/tmp/danmu-cli-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else { throw ChildError("mkdtemp /tmp/danmu-cli-test-XXXXXX: \(String(cString: strerror(errno)))") }
+        guard let made else {
+            throw ChildError("mkdtemp /tmp/danmu-cli-test-XXXXXX: \(String(cString: strerror(errno)))")
+        }
         path = String(cString: made)
     }
     func file(_ name: String) -> String { path + "/" + name }

@@ -37,8 +37,9 @@ func danmakuSequences(_ lines: [[String: Any]], file: StaticString = #filePath, 
             continue
         }
         let lineRoom = (object["room"] as? NSNumber)?.int64Value
-        XCTAssertEqual(lineRoom, room, "danmaku \(id) written under room \(lineRoom.map(String.init) ?? "nil")",
-                       file: file, line: line)
+        XCTAssertEqual(
+            lineRoom, room, "danmaku \(id) written under room \(lineRoom.map(String.init) ?? "nil")",
+            file: file, line: line)
         result[room, default: []].append(seq)
     }
     return result

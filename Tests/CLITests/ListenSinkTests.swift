@@ -134,10 +134,11 @@ final class ListenSinkTests: XCTestCase {
         let rooms = 5
         let (simulator, port) = try startSimulator(["--rate", "20", "--duration", "60"], rooms: rooms)
         defer { simulator.send(SIGTERM); _ = simulator.finish(seconds: 10) }
-        let arguments = [
-            "listen", "--server", "127.0.0.1:\(port)", "--no-status", "--spool-dir", directory.path,
-            "--sink", "redis://127.0.0.1:\(redisPort)?stream=all&maxlen=0",
-        ] + (1...rooms).map(String.init)
+        let arguments =
+            [
+                "listen", "--server", "127.0.0.1:\(port)", "--no-status", "--spool-dir", directory.path,
+                "--sink", "redis://127.0.0.1:\(redisPort)?stream=all&maxlen=0",
+            ] + (1...rooms).map(String.init)
         let spool = directory.path + "/danmu-redis-127.0.0.1-\(redisPort)-0.spool"
         func spoolBytes() -> Int {
             var info = stat()

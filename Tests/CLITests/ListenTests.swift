@@ -145,8 +145,9 @@ final class ListenTests: XCTestCase {
         for room in listened {
             let count = sent[room] ?? 0
             XCTAssertGreaterThan(count, 0, "room \(room) sent nothing")
-            XCTAssertEqual(received[room] ?? [], Array(1...max(count, 1)),
-                           "room \(room): exactly 1...\(count) across the files, in order")
+            XCTAssertEqual(
+                received[room] ?? [], Array(1...max(count, 1)),
+                "room \(room): exactly 1...\(count) across the files, in order")
         }
     }
 

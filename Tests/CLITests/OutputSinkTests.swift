@@ -34,8 +34,9 @@ final class OutputSinkTests: XCTestCase {
         let text = readText(path)
         XCTAssertNil(statistics.failure)
         XCTAssertEqual(statistics.bytesWritten, text.utf8.count)
-        XCTAssertLessThanOrEqual(statistics.writeBatches, text.utf8.count / threshold + 1,
-                                 "\(statistics.writeBatches) writes for \(text.utf8.count) bytes: not batched")
+        XCTAssertLessThanOrEqual(
+            statistics.writeBatches, text.utf8.count / threshold + 1,
+            "\(statistics.writeBatches) writes for \(text.utf8.count) bytes: not batched")
         var next = [Int](repeating: 0, count: producers)
         for line in text.split(separator: "\n") {
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
@@ -127,8 +128,9 @@ final class OutputSinkTests: XCTestCase {
             guard bytes.count == chunk else { return XCTFail("short read: \(bytes.count) bytes") }
             guard bytes[0] >= 0x30 else { return XCTFail("unexpected chunk byte \(bytes[0])") }
             let producer = Int(bytes[0] - 0x30) % 2
-            XCTAssertTrue(bytes == Self.chunk(producer: producer, index: nextIndex[producer], size: chunk),
-                          "producer \(producer): chunk \(nextIndex[producer]) expected, got another or damaged")
+            XCTAssertTrue(
+                bytes == Self.chunk(producer: producer, index: nextIndex[producer], size: chunk),
+                "producer \(producer): chunk \(nextIndex[producer]) expected, got another or damaged")
             nextIndex[producer] += 1
         }
         producers.forEach { $0.join() }

@@ -11,8 +11,9 @@ final class BackpressureTests: XCTestCase {
     func testBlockingHandlerPausesItsSocketAndLosesNothing() throws {
         let messages = 6_000
         let simulator = try SimulatorHarness(
-            .init(rooms: .range(1...2), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly,
-                  maxQueuedBytesPerConnection: 256 << 10))
+            .init(
+                rooms: .range(1...2), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly,
+                maxQueuedBytesPerConnection: 256 << 10))
         defer { simulator.close() }
 
         let blocked = Atomic<Bool>(true)
@@ -30,7 +31,8 @@ final class BackpressureTests: XCTestCase {
         collector.add(rooms: [1, 2])
 
         // Room 2 is not held back by room 1.
-        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(2) == messages }, "room 2: \(recorder.count(2))")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(30)) { recorder.count(2) == messages }, "room 2: \(recorder.count(2))")
         XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "room 1 never paused")
         // While blocked, room 1's intake stays bounded: its queue high mark plus what was in flight, far below
         // what the simulator would push (thousands of ~1 KB messages).
@@ -43,7 +45,8 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(collector.statistics()[room: 1]?.phase, .live, "the watchdog must not punish our own pause")
 
         blocked.store(false, ordering: .releasing)
-        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
         XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(messages)))
         XCTAssertEqual(recorder.seqs(2), Array(1...UInt64(messages)))
         XCTAssertEqual(recorder.violations, 0)
@@ -71,15 +74,18 @@ final class BackpressureTests: XCTestCase {
         try collector.start()
         collector.add(room: 1)
 
-        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { collector.statistics()[room: 1]?.isReadingPaused == true },
-                      "room 1 never reported its socket paused")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(30)) { collector.statistics()[room: 1]?.isReadingPaused == true },
+            "room 1 never reported its socket paused")
         let paused = collector.statistics()[room: 1]
         XCTAssertGreaterThan(paused?.queuedBytes ?? 0, 32 << 10, "a paused room holds more than its high mark")
 
         blocked.store(false, ordering: .releasing)
-        XCTAssertTrue(waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
-        XCTAssertTrue(waitUntil { collector.statistics()[room: 1].map { !$0.isReadingPaused && $0.queuedBytes == 0 } ?? false },
-                      "after the drain: \(String(describing: collector.statistics()[room: 1]))")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
+        XCTAssertTrue(
+            waitUntil { collector.statistics()[room: 1].map { !$0.isReadingPaused && $0.queuedBytes == 0 } ?? false },
+            "after the drain: \(String(describing: collector.statistics()[room: 1]))")
         collector.shutdown()
     }
 
@@ -102,7 +108,7 @@ final class BackpressureTests: XCTestCase {
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
             guard case .danmaku(let danmaku) = event.event,
-                  let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
             else { return true }
             XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
             last[event.room] = id.seq
@@ -152,7 +158,7 @@ final class BackpressureTests: XCTestCase {
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
             guard case .danmaku(let danmaku) = event.event,
-                  let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
             else { return true }
             XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
             last[event.room] = id.seq
@@ -165,7 +171,8 @@ final class BackpressureTests: XCTestCase {
                     return rooms.allSatisfy { statistics[room: $0]?.isReadingPaused == true }
                 }
                 let statistics = collector.statistics()
-                pausedSnapshot = rooms.map { "\($0): paused \(statistics[room: $0]?.isReadingPaused ?? false)" }
+                pausedSnapshot =
+                    rooms.map { "\($0): paused \(statistics[room: $0]?.isReadingPaused ?? false)" }
                     .joined(separator: ", ") + "; buffered \(stream.buffer.count)"
             }
             return received < rooms.count * messages
@@ -174,10 +181,11 @@ final class BackpressureTests: XCTestCase {
         XCTAssertTrue(stalled, "the rooms never all delivered: \(last)")
         XCTAssertTrue(everyRoomPaused, "not every socket paused while the consumer stalled: \(pausedSnapshot)")
         for room in rooms { XCTAssertEqual(last[room], UInt64(messages), "room \(room): 1...\(messages) delivered") }
-        XCTAssertTrue(pollUntil(timeout: .seconds(10), interval: .milliseconds(10)) {
-            let statistics = collector.statistics()
-            return rooms.allSatisfy { statistics[room: $0]?.isReadingPaused == false }
-        }, "every room resumes after the consumer caught up: \(collector.statistics().rooms)")
+        XCTAssertTrue(
+            pollUntil(timeout: .seconds(10), interval: .milliseconds(10)) {
+                let statistics = collector.statistics()
+                return rooms.allSatisfy { statistics[room: $0]?.isReadingPaused == false }
+            }, "every room resumes after the consumer caught up: \(collector.statistics().rooms)")
         let statistics = collector.statistics()
         for room in rooms {
             XCTAssertGreaterThanOrEqual(statistics[room: room]?.readPauses ?? 0, 1, "room \(room) was paused")
@@ -210,12 +218,14 @@ final class BackpressureTests: XCTestCase {
 
         // Let the handler go a little after shutdown has begun (shutdown waits for the workers).
         var releaser = pthread_t()
-        pthread_create(&releaser, nil, { argument in
-            let flag = Unmanaged<BlockFlag>.fromOpaque(argument!).takeRetainedValue()
-            usleep(200_000)
-            flag.value.store(false, ordering: .releasing)
-            return nil
-        }, Unmanaged.passRetained(blocked).toOpaque())
+        pthread_create(
+            &releaser, nil,
+            { argument in
+                let flag = Unmanaged<BlockFlag>.fromOpaque(argument!).takeRetainedValue()
+                usleep(200_000)
+                flag.value.store(false, ordering: .releasing)
+                return nil
+            }, Unmanaged.passRetained(blocked).toOpaque())
         collector.shutdown()
         pthread_join(releaser, nil)
 

@@ -16,10 +16,14 @@ final class CaptureTests: XCTestCase {
         ("dengzixu_2021-04_s2c_op5_ver2_zlib_DANMU_MSG_nomedal", ["DANMU_MSG"]),
         ("dengzixu_2021-04_s2c_op5_ver2_zlib_INTERACT_WORD_medal", ["INTERACT_WORD"]),
         ("sunkey_2021-01_s2c_op3_heartbeat_reply", ["HEARTBEAT_REPLY"]),
-        ("sunkey_2021-01_s2c_op5_ver2_zlib_8pkts", [
-            "INTERACT_WORD", "INTERACT_WORD", "ONLINE_RANK_COUNT", "DANMU_MSG", "LIVE_INTERACTIVE_GAME", "DANMU_MSG",
-            "LIVE_INTERACTIVE_GAME", "SEND_GIFT",
-        ]),
+        (
+            "sunkey_2021-01_s2c_op5_ver2_zlib_8pkts",
+            [
+                "INTERACT_WORD", "INTERACT_WORD", "ONLINE_RANK_COUNT", "DANMU_MSG", "LIVE_INTERACTIVE_GAME",
+                "DANMU_MSG",
+                "LIVE_INTERACTIVE_GAME", "SEND_GIFT",
+            ]
+        ),
         ("sunkey_2021-01_s2c_op5_ver2_zlib_INTERACT_WORD", ["INTERACT_WORD"]),
         ("sunkey_2021-01_s2c_op8_auth_reply", ["AUTH_REPLY"]),
         ("ubw_2024_s2c_op5_ver3_brotli_ONLINE_RANK_COUNT", ["ONLINE_RANK_COUNT"]),
@@ -41,8 +45,9 @@ final class CaptureTests: XCTestCase {
     }
 
     func testTheTableCoversEveryServerCapture() {
-        let onDisk = Set(TestFiles.list("Fixtures/captures").filter { $0.contains("_s2c_") && $0.hasSuffix(".bin") }
-            .map { String($0.dropLast(4)) })
+        let onDisk = Set(
+            TestFiles.list("Fixtures/captures").filter { $0.contains("_s2c_") && $0.hasSuffix(".bin") }
+                .map { String($0.dropLast(4)) })
         XCTAssertEqual(onDisk, Set(Self.expectations.map(\.file)))
     }
 
@@ -70,8 +75,11 @@ final class CaptureTests: XCTestCase {
         XCTAssertEqual(d.text, "下午好")
         XCTAssertEqual(d.uid, 4_283_693)
         XCTAssertEqual(d.guardLevel, 0)  // info[7]; the 3 is the medal's guard level (info[3][10])
-        XCTAssertEqual(d.medal, Medal(name: "北极猫", level: 25, anchorRoomID: 3_080_147, anchorUID: 25_644_004,
-                                      anchorName: "冬月の北极猫", guardLevel: 3, isLighted: true, color: 398_668))
+        XCTAssertEqual(
+            d.medal,
+            Medal(
+                name: "北极猫", level: 25, anchorRoomID: 3_080_147, anchorUID: 25_644_004,
+                anchorName: "冬月の北极猫", guardLevel: 3, isLighted: true, color: 398_668))
         XCTAssertEqual(d.userLevel, 51)
         XCTAssertNil(d.idStr)  // 2021: no info[0][15]
         let nomedal = try Self.events(of: [Self.capture("dengzixu_2021-04_s2c_op5_ver2_zlib_DANMU_MSG_nomedal")])

@@ -139,17 +139,20 @@ final class CollectorBatchFaultTests: XCTestCase {
         defer { collector.shutdown() }
         collector.add(rooms: 1...3)
 
-        XCTAssertTrue(waitUntil { recorder.commands(2).contains("TEST_AFTER_RECONNECT") },
-                      "room 2: \(recorder.commands(2)); \(collector.statistics().rooms)")
+        XCTAssertTrue(
+            waitUntil { recorder.commands(2).contains("TEST_AFTER_RECONNECT") },
+            "room 2: \(recorder.commands(2)); \(collector.statistics().rooms)")
         XCTAssertTrue(waitUntil { recorder.commands(1).count == 2 && recorder.commands(3).count == 2 })
         // The other rooms' first connections are still open and still deliver.
         for room: Int64 in [1, 3] {
             XCTAssertTrue(server.send(room: room, message("TEST_LATER")), "room \(room) lost its connection")
         }
-        XCTAssertTrue(waitUntil { recorder.commands(1).last == "TEST_LATER" && recorder.commands(3).last == "TEST_LATER" })
+        XCTAssertTrue(
+            waitUntil { recorder.commands(1).last == "TEST_LATER" && recorder.commands(3).last == "TEST_LATER" })
 
-        XCTAssertEqual(recorder.commands(2), ["TEST_BATCH_A", "TEST_BATCH_B", "TEST_AFTER_RECONNECT"],
-                       "the good batch before the damage is delivered, nothing of the corrupt one")
+        XCTAssertEqual(
+            recorder.commands(2), ["TEST_BATCH_A", "TEST_BATCH_B", "TEST_AFTER_RECONNECT"],
+            "the good batch before the damage is delivered, nothing of the corrupt one")
         let statistics = collector.statistics()
         let damaged = try XCTUnwrap(statistics[room: 2])
         XCTAssertEqual(damaged.protocolErrors, 1)
@@ -171,7 +174,8 @@ final class CollectorBatchFaultTests: XCTestCase {
     /// A zlib batch whose middle message is not JSON: that message is skipped and counted (malformedMessages),
     /// the messages before and after it in the same batch are delivered in order, and the connection stays up.
     func testMalformedJSONInsideAZlibBatchIsSkippedAndCountedNeighboursDelivered() throws {
-        let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_BROKEN""#.utf8))
+        let malformed = Packet.encode(
+            operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_BROKEN""#.utf8))
         let inner = message("TEST_BEFORE") + malformed + message("TEST_AFTER")
         let batch = Packet.encode(operation: 5, protover: 2, sequence: 0, body: Zlib.compress(inner))
 

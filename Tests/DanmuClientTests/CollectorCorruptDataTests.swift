@@ -61,7 +61,8 @@ final class CollectorCorruptDataTests: XCTestCase {
         try reactor.start()
         defer { reactor.shutdown() }
         let auth = Packet.authReply(code: 0)
-        let corruptZlib = Packet.encode(operation: 5, protover: 2, sequence: 0, body: [0x78, 0x9C, 0xFF, 0xFE, 0x01, 0x02])
+        let corruptZlib = Packet.encode(
+            operation: 5, protover: 2, sequence: 0, body: [0x78, 0x9C, 0xFF, 0xFE, 0x01, 0x02])
         let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
         let unknown = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
@@ -70,9 +71,12 @@ final class CollectorCorruptDataTests: XCTestCase {
         let unknownSeen = Atomic<Int>(0)
         let collector = try DanmuCollector(
             configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
-        collector.setHandler(DanmuHandlers(event: { event in
-            if case .unknown(let cmd, _) = event.event, cmd == "TEST_ONLY" { unknownSeen.add(1, ordering: .relaxed) }
-        }))
+        collector.setHandler(
+            DanmuHandlers(event: { event in
+                if case .unknown(let cmd, _) = event.event, cmd == "TEST_ONLY" {
+                    unknownSeen.add(1, ordering: .relaxed)
+                }
+            }))
         try collector.start()
         collector.add(room: 42)
         XCTAssertTrue(waitUntil { unknownSeen.load(ordering: .relaxed) == 1 }, "\(collector.statistics().rooms)")
@@ -108,7 +112,8 @@ final class CollectorCorruptDataTests: XCTestCase {
         let reactor = try Reactor()
         try reactor.start()
         defer { reactor.shutdown() }
-        let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: -101), Packet.authReply(code: 0)])
+        let server = ScriptedServer(
+            reactor: reactor, scripts: [Packet.authReply(code: -101), Packet.authReply(code: 0)])
         let port = try listen(server, on: reactor)
         let collector = try DanmuCollector(
             configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))

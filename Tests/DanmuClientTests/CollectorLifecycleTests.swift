@@ -76,7 +76,8 @@ final class CollectorLifecycleTests: XCTestCase {
         collector.add(room: 3)
         collector.add(room: 404)
 
-        XCTAssertTrue(waitUntil { recorder.count(3) >= 10 }, "room 3 never got messages: \(collector.statistics().rooms)")
+        XCTAssertTrue(
+            waitUntil { recorder.count(3) >= 10 }, "room 3 never got messages: \(collector.statistics().rooms)")
         let room = try XCTUnwrap(collector.statistics()[room: 3])
         XCTAssertEqual(room.phase, .live)
         XCTAssertGreaterThanOrEqual(resolver.calls.load(ordering: .relaxed), 2, "stale token must be re-fetched")
@@ -132,7 +133,8 @@ final class CollectorEventStreamTests: XCTestCase {
     func testEventsReadAfterShutdownEndAtOnce() async throws {
         let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
         collector.shutdown()
-        let outcome = try await iterate(collector.makeEventStream(), deadline: .seconds(10), onDeadline: {}) { _ in true }
+        let outcome = try await iterate(collector.makeEventStream(), deadline: .seconds(10), onDeadline: {}) { _ in true
+        }
         XCTAssertFalse(outcome.timedOut, "the stream of a shut-down collector must end at once: \(outcome)")
         XCTAssertTrue(outcome.sequenceEnded, "\(outcome)")
         XCTAssertEqual(outcome.elements, 0)

@@ -15,8 +15,10 @@ final class DecompressionBudgetTests: XCTestCase {
 
     /// A ver-0 packet of about `size` bytes: `{"cmd":"PAD<n>","pad":"aaa…"}`, which compresses to almost nothing.
     private func padding(_ n: Int, size: Int) -> [UInt8] {
-        message(0, Array(#"{"cmd":"PAD\#(n)","pad":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: size)
-            + Array(#""}"#.utf8))
+        message(
+            0,
+            Array(#"{"cmd":"PAD\#(n)","pad":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: size)
+                + Array(#""}"#.utf8))
     }
 
     private func frame(_ packet: [UInt8]) throws -> Frame {
@@ -46,8 +48,9 @@ final class DecompressionBudgetTests: XCTestCase {
             guard case .zlib(let why) = $0 as? ProtocolError else { return XCTFail("\($0)") }
             XCTAssertTrue(why.contains("limit"), why)
         }
-        XCTAssertLessThanOrEqual(decoder.statistics.decompressedBytes, cap,
-                                 "a frame's nested batches together produced more than the cap")
+        XCTAssertLessThanOrEqual(
+            decoder.statistics.decompressedBytes, cap,
+            "a frame's nested batches together produced more than the cap")
         // The same frame under a cap that covers the total decodes completely: the error above is the budget.
         var generous = MessageDecoder(maxNestingDepth: 4, maxDecompressedBytes: 2 * cap)
         let all = try generous.decode(bomb)
@@ -70,8 +73,11 @@ final class DecompressionBudgetTests: XCTestCase {
 
     func testEachFrameGetsAFreshBudget() throws {
         // Two frames that each use 0.8 of the cap: both decode; the budget is per frame, not per decoder.
-        let packet = message(2, Zlib.compress(message(3, Brotli.compressUncompressed(padding(0, size: cap * 2 / 5)))
-                                              + padding(1, size: 16)))
+        let packet = message(
+            2,
+            Zlib.compress(
+                message(3, Brotli.compressUncompressed(padding(0, size: cap * 2 / 5)))
+                    + padding(1, size: 16)))
         let one = try frame(packet)
         var decoder = MessageDecoder(maxDecompressedBytes: cap)
         XCTAssertEqual(try decoder.decode(one).map(\.cmd), ["PAD0", "PAD1"])

@@ -88,8 +88,9 @@ final class EventJSONLinesGoldenTests: XCTestCase {
     }
 
     func testEveryKindHasAGoldenSource() {
-        XCTAssertEqual(Self.sources.map(\.0.rawValue).sorted(), EventKind.allCases.map(\.rawValue).sorted(),
-                       "a new kind needs a golden line: add it to sources and update the golden files")
+        XCTAssertEqual(
+            Self.sources.map(\.0.rawValue).sorted(), EventKind.allCases.map(\.rawValue).sorted(),
+            "a new kind needs a golden line: add it to sources and update the golden files")
     }
 
     func testLinesMatchTheGoldenFileByteForByte() throws {
@@ -106,18 +107,21 @@ final class EventJSONLinesGoldenTests: XCTestCase {
         let got = lines.split(separator: 10, omittingEmptySubsequences: false)
         XCTAssertEqual(got.count, want.count, "line count")
         for (index, (a, b)) in zip(got, want).enumerated() where a != b {
-            XCTFail("line \(index + 1) (\(Self.sources[min(index, Self.sources.count - 1)].0.rawValue)) differs:\n"
+            XCTFail(
+                "line \(index + 1) (\(Self.sources[min(index, Self.sources.count - 1)].0.rawValue)) differs:\n"
                     + "   now: \(String(decoding: a, as: UTF8.self))\ngolden: \(String(decoding: b, as: UTF8.self))")
         }
         XCTAssertTrue(lines == golden, "not byte for byte: \(lines.count) bytes now, \(golden?.count ?? 0) golden")
-        XCTAssertEqual(String(decoding: keys, as: UTF8.self),
-                       String(decoding: TestFiles.read(Self.keysPath) ?? [], as: UTF8.self), "key sets per kind")
+        XCTAssertEqual(
+            String(decoding: keys, as: UTF8.self),
+            String(decoding: TestFiles.read(Self.keysPath) ?? [], as: UTF8.self), "key sets per kind")
     }
 
     /// Every event of every sample and capture has exactly its kind's golden key set, in the same order.
     func testEverySampleOfAKindHasTheGoldenKeySet() throws {
-        let text = String(decoding: try XCTUnwrap(TestFiles.read(Self.keysPath), "missing \(Self.keysPath)"),
-                          as: UTF8.self)
+        let text = String(
+            decoding: try XCTUnwrap(TestFiles.read(Self.keysPath), "missing \(Self.keysPath)"),
+            as: UTF8.self)
         var golden: [String: [String]] = [:]
         for row in text.split(separator: "\n") {
             let parts = row.split(separator: ":", maxSplits: 1)

@@ -7,14 +7,18 @@ final class EventJSONLinesTests: XCTestCase {
     static func allSampleEvents() throws -> [DanmuEvent] {
         let files = TestFiles.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
         var events: [DanmuEvent] = []
-        for file in files { try EventParser.parse(message: TestFiles.mustRead("Fixtures/samples/\(file)"), into: &events) }
+        for file in files {
+            try EventParser.parse(message: TestFiles.mustRead("Fixtures/samples/\(file)"), into: &events)
+        }
         return events + [.popularity(2466), .authReply(code: 0)]
     }
 
     func testEveryLineIsOneJSONObjectWithTheCommonFields() throws {
         let events = try Self.allSampleEvents()
         var writer = JSONWriter()
-        for event in events { writeJSONLine(room: 14_073_662, receivedAt: 1_700_000_000_123_456_789, event: event, into: &writer) }
+        for event in events {
+            writeJSONLine(room: 14_073_662, receivedAt: 1_700_000_000_123_456_789, event: event, into: &writer)
+        }
         let lines = writer.bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         XCTAssertEqual(lines.count, events.count + 1)
         XCTAssertEqual(lines.last?.isEmpty, true)

@@ -17,10 +17,13 @@ final class EventProtobufTests: XCTestCase {
     }
 
     func testInteractWordV2QydyskyPayload() throws {
-        let pb = String(decoding: TestFiles.mustRead("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"),
-                        as: UTF8.self).trimmingCharacters(in: "\n")
+        let pb = String(
+            decoding: TestFiles.mustRead("Fixtures/samples/INTERACT_WORD_V2.data.pb.qydysky-2025-07.b64.txt"),
+            as: UTF8.self
+        ).trimmingCharacters(in: "\n")
         var events: [DanmuEvent] = []
-        try EventParser.parse(message: Array(#"{"cmd":"INTERACT_WORD_V2","data":{"dmscore":1,"pb":"\#(pb)"}}"#.utf8), into: &events)
+        try EventParser.parse(
+            message: Array(#"{"cmd":"INTERACT_WORD_V2","data":{"dmscore":1,"pb":"\#(pb)"}}"#.utf8), into: &events)
         guard case .interact(let i) = events.first else { return XCTFail("\(events)") }
         XCTAssertEqual(i.uid, 689_754_432)
         XCTAssertEqual(i.uname, "别死在火星上")
@@ -32,12 +35,15 @@ final class EventProtobufTests: XCTestCase {
     func testSendGiftV2WithTwoGifts() throws {
         func gift(_ id: UInt64, _ name: String, num: UInt64, price: UInt64) -> [UInt8] {
             ProtoWriter.varint(1, id) + ProtoWriter.bytes(2, Array(name.utf8)) + ProtoWriter.varint(3, num)
-                + ProtoWriter.varint(5, price) + ProtoWriter.varint(7, num * price) + ProtoWriter.bytes(8, Array("gold".utf8))
+                + ProtoWriter.varint(5, price) + ProtoWriter.varint(7, num * price)
+                + ProtoWriter.bytes(8, Array("gold".utf8))
                 + ProtoWriter.bytes(18, Array("投喂".utf8))
         }
-        let medal = ProtoWriter.varint(1, 42) + ProtoWriter.varint(4, 777) + ProtoWriter.varint(5, 12)
+        let medal =
+            ProtoWriter.varint(1, 42) + ProtoWriter.varint(4, 777) + ProtoWriter.varint(5, 12)
             + ProtoWriter.bytes(6, Array("牌子".utf8))
-        let message = ProtoWriter.varint(1, 123_456) + ProtoWriter.bytes(2, Array("送礼人".utf8)) + ProtoWriter.varint(5, 3)
+        let message =
+            ProtoWriter.varint(1, 123_456) + ProtoWriter.bytes(2, Array("送礼人".utf8)) + ProtoWriter.varint(5, 3)
             + ProtoWriter.bytes(8, medal) + ProtoWriter.bytes(10, gift(31036, "小花花", num: 2, price: 100))
             + ProtoWriter.bytes(10, gift(31039, "牛哇牛哇", num: 1, price: 1000)) + ProtoWriter.varint(11, 1)
         let json = #"{"cmd":"SEND_GIFT_V2","data":{"pb":"\#(Base64.encode(message))"}}"#
@@ -60,7 +66,8 @@ final class EventProtobufTests: XCTestCase {
 
     func testBrokenPayloadIsDeliveredAsUnknown() throws {
         var events: [DanmuEvent] = []
-        try EventParser.parse(message: Array(#"{"cmd":"INTERACT_WORD_V2","data":{"pb":"!!notbase64"}}"#.utf8), into: &events)
+        try EventParser.parse(
+            message: Array(#"{"cmd":"INTERACT_WORD_V2","data":{"pb":"!!notbase64"}}"#.utf8), into: &events)
         try EventParser.parse(message: Array(#"{"cmd":"SEND_GIFT_V2","data":{"pb":"/////w=="}}"#.utf8), into: &events)
         XCTAssertEqual(events.map(\.kind), [.unknown, .unknown])
         XCTAssertEqual(events.map(\.cmd), ["INTERACT_WORD_V2", "SEND_GIFT_V2"])

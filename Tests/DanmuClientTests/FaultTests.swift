@@ -22,8 +22,9 @@ final class FaultTests: XCTestCase {
         let perRoom = 20
         let rooms = Int64(1)...300
         let simulator = try SimulatorHarness(
-            .init(rooms: .range(rooms), ratePerRoom: 10, messageLimitPerRoom: perRoom, batchSize: 2, mix: danmakuOnly,
-                  faults: Self.faults))
+            .init(
+                rooms: .range(rooms), ratePerRoom: 10, messageLimitPerRoom: perRoom, batchSize: 2, mix: danmakuOnly,
+                faults: Self.faults))
         defer { simulator.close() }
         let baselineFDs = openFileDescriptorCount()
         let recorder = SequenceRecorder()
@@ -36,7 +37,8 @@ final class FaultTests: XCTestCase {
         let done = waitUntil(timeout: .seconds(60)) {
             rooms.allSatisfy { recorder.seqs($0).last == UInt64(perRoom) }
         }
-        XCTAssertTrue(done, "rooms not finished: \(rooms.filter { recorder.seqs($0).last != UInt64(perRoom) }.prefix(20))")
+        XCTAssertTrue(
+            done, "rooms not finished: \(rooms.filter { recorder.seqs($0).last != UInt64(perRoom) }.prefix(20))")
 
         let statistics = collector.statistics()
         XCTAssertEqual(recorder.violations, 0, "duplicates, reordering or concurrent delivery")
@@ -61,14 +63,16 @@ final class FaultTests: XCTestCase {
                 XCTAssertEqual(seqs, Array(1...UInt64(perRoom)), "room \(room)")
             default:
                 XCTAssertEqual(seqs, Array(1...UInt64(perRoom)), "room \(room)")
-                XCTAssertEqual(roomStatistics?.errors, 0, "room \(room): \(String(describing: roomStatistics?.lastError))")
+                XCTAssertEqual(
+                    roomStatistics?.errors, 0, "room \(room): \(String(describing: roomStatistics?.lastError))")
                 XCTAssertEqual(roomStatistics?.reconnects, 0, "room \(room)")
             }
         }
         XCTAssertGreaterThanOrEqual(statistics.protocolErrors, 60)
 
         collector.shutdown()
-        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
-                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
+            "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
     }
 }

@@ -45,10 +45,12 @@ final class FieldFidelityTests: XCTestCase {
     func testSendGiftV2SwitchBatchComboIDAndReceiver() throws {
         let batch = "batch:gift:combo_id:510149209:36047134:31036:1673622464.8445"
         let receiver = ProtoWriter.bytes(1, Array("主播".utf8)) + ProtoWriter.varint(2, 36_047_134)
-        let gift = ProtoWriter.varint(1, 31036) + ProtoWriter.bytes(2, Array("小花花".utf8))
+        let gift =
+            ProtoWriter.varint(1, 31036) + ProtoWriter.bytes(2, Array("小花花".utf8))
             + ProtoWriter.varint(3, 1) + ProtoWriter.bytes(12, Array(batch.utf8)) + ProtoWriter.bytes(29, receiver)
         func message(switch on: UInt64?) -> String {
-            let pb = ProtoWriter.varint(1, 510_149_209) + ProtoWriter.bytes(10, gift)
+            let pb =
+                ProtoWriter.varint(1, 510_149_209) + ProtoWriter.bytes(10, gift)
                 + (on.map { ProtoWriter.varint(11, $0) } ?? [])
             return #"{"cmd":"SEND_GIFT_V2","data":{"pb":"\#(Base64.encode(pb))"}}"#
         }

@@ -27,7 +27,8 @@ final class FrameDecoderTests: XCTestCase {
     }
 
     func testOneByteAtATime() throws {
-        let stream = Packet.authReply() + Packet.heartbeatReply(popularity: 7, echo: Array("xyz".utf8))
+        let stream =
+            Packet.authReply() + Packet.heartbeatReply(popularity: 7, echo: Array("xyz".utf8))
             + Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"A"}"#.utf8))
         let frames = try decodeAll(stream.map { [$0] })
         XCTAssertEqual(frames.map(\.header.operation), [8, 3, 5])

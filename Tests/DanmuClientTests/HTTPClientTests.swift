@@ -4,14 +4,18 @@ import XCTest
 final class ResolverHTTPClientTests: XCTestCase {
     func testCurlClientGetsStatusHeadersBodyAndSendsCookieAndAgent() throws {
         let server = StubHTTPServer(routes: [
-            "/x": [.init(status: 200, headers: ["Set-Cookie: buvid3=ABC-infoc; path=/; domain=.bilibili.com"],
-                         body: Array(#"{"code":0}"#.utf8))]
+            "/x": [
+                .init(
+                    status: 200, headers: ["Set-Cookie: buvid3=ABC-infoc; path=/; domain=.bilibili.com"],
+                    body: Array(#"{"code":0}"#.utf8))
+            ]
         ])
         defer { server.stop() }
         let client = CurlHTTPClient()
-        let response = try client.get(HTTPRequest(
-            url: server.baseURL + "/x?a=1", headers: [HTTPHeader("Referer", "https://live.bilibili.com")],
-            cookie: #"SESSDATA=s"e\cret; buvid3=B"#, userAgent: "TestAgent/1.0", timeoutSeconds: 5))
+        let response = try client.get(
+            HTTPRequest(
+                url: server.baseURL + "/x?a=1", headers: [HTTPHeader("Referer", "https://live.bilibili.com")],
+                cookie: #"SESSDATA=s"e\cret; buvid3=B"#, userAgent: "TestAgent/1.0", timeoutSeconds: 5))
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(String(decoding: response.body, as: UTF8.self), #"{"code":0}"#)
         XCTAssertEqual(response.setCookies.first?.name, "buvid3")
@@ -24,9 +28,12 @@ final class ResolverHTTPClientTests: XCTestCase {
     }
 
     func testNon200StatusIsReturnedNotThrown() throws {
-        let server = StubHTTPServer(routes: ["/y": [.init(status: 412, contentType: "text/html", body: Array("<html/>".utf8))]])
+        let server = StubHTTPServer(routes: [
+            "/y": [.init(status: 412, contentType: "text/html", body: Array("<html/>".utf8))]
+        ])
         defer { server.stop() }
-        let response = try CurlHTTPClient().get(HTTPRequest(url: server.baseURL + "/y", userAgent: "t", timeoutSeconds: 5))
+        let response = try CurlHTTPClient().get(
+            HTTPRequest(url: server.baseURL + "/y", userAgent: "t", timeoutSeconds: 5))
         XCTAssertEqual(response.status, 412)
         XCTAssertEqual(response.header("content-type"), "text/html")
     }
@@ -50,7 +57,9 @@ final class ResolverHTTPClientTests: XCTestCase {
         let server = StubHTTPServer(routes: ["/big": [.init(body: [UInt8](repeating: 65, count: 300_000))]])
         defer { server.stop() }
         let client = CurlHTTPClient(maxResponseBytes: 100_000)
-        XCTAssertThrowsError(try client.get(HTTPRequest(url: server.baseURL + "/big", userAgent: "t", timeoutSeconds: 5))) {
+        XCTAssertThrowsError(
+            try client.get(HTTPRequest(url: server.baseURL + "/big", userAgent: "t", timeoutSeconds: 5))
+        ) {
             XCTAssertEqual($0 as? HTTPError, .tooLarge(100_000))
         }
     }

@@ -17,7 +17,8 @@ final class HandlerBatchTests: XCTestCase {
                 state.largest = max(state.largest, batch.count)
                 if Set(batch.map(\.room)).count > 1 { state.mixedRooms += 1 }
                 for event in batch {
-                    if case .danmaku(let danmaku) = event.event, let id = danmaku.idStr.flatMap(SimulatedMessageID.init) {
+                    if case .danmaku(let danmaku) = event.event, let id = danmaku.idStr.flatMap(SimulatedMessageID.init)
+                    {
                         state.seqs.append(id.seq)
                     }
                 }

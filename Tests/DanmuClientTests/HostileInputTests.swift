@@ -41,8 +41,9 @@ final class HostileInputTests: XCTestCase {
             let plausible = round % 2 == 0 && bytes.count >= 16
             if plausible {
                 // Make the header plausible so the body decoders get exercised too.
-                let header = PacketHeader(length: UInt32(bytes.count), protover: UInt16(random.next() % 4),
-                                          operation: [3, 5, 8][Int(random.next() % 3)], sequence: 0)
+                let header = PacketHeader(
+                    length: UInt32(bytes.count), protover: UInt16(random.next() % 4),
+                    operation: [3, 5, 8][Int(random.next() % 3)], sequence: 0)
                 bytes.replaceSubrange(0..<16, with: header.bytes)
             }
             var frames = FrameDecoder()
@@ -81,8 +82,9 @@ final class HostileInputTests: XCTestCase {
         XCTAssertLessThan(bomb.count, 64 << 10)
         var decoder = MessageDecoder(maxDecompressedBytes: 1 << 20)
         var events: [DanmuEvent] = []
-        let frame = Frame(header: PacketHeader(length: UInt32(16 + bomb.count), protover: 2, operation: 5, sequence: 0),
-                          body: bomb)
+        let frame = Frame(
+            header: PacketHeader(length: UInt32(16 + bomb.count), protover: 2, operation: 5, sequence: 0),
+            body: bomb)
         XCTAssertThrowsError(try decoder.decode(frame, into: &events)) {
             guard case .zlib = $0 as? ProtocolError else { return XCTFail("\($0)") }
         }
@@ -91,15 +93,17 @@ final class HostileInputTests: XCTestCase {
     func testBrotliBombStopsAtTheCap() throws {
         // 106 bytes that expand to 64 MiB of zeros; made (and checked to round-trip) with
         // python3 -c "import brotli; print(brotli.compress(b'\0'*(64<<20)).hex())"  (brotli module 1.0.9).
-        let hex = "cbffff3ff82700e2b14020f7fe8fffff7ff04f00c4611180eefd1fffffffe09f0088c30200ddfb3ffeffffc13f0110870500baf77ffcffff837f02200e0b0074effff8ffff07ff04401c1600e8defff1ffff0ffe0980382c00d0bdffe3ffff1ffc1300715800a07bff37"
+        let hex =
+            "cbffff3ff82700e2b14020f7fe8fffff7ff04f00c4611180eefd1fffffffe09f0088c30200ddfb3ffeffffc13f0110870500baf77ffcffff837f02200e0b0074effff8ffff07ff04401c1600e8defff1ffff0ffe0980382c00d0bdffe3ffff1ffc1300715800a07bff37"
         let stream = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
             let start = hex.index(hex.startIndex, offsetBy: i)
             return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
         }
         var decoder = MessageDecoder(maxDecompressedBytes: 1 << 20)
         var events: [DanmuEvent] = []
-        let frame = Frame(header: PacketHeader(length: UInt32(16 + stream.count), protover: 3, operation: 5, sequence: 0),
-                          body: stream)
+        let frame = Frame(
+            header: PacketHeader(length: UInt32(16 + stream.count), protover: 3, operation: 5, sequence: 0),
+            body: stream)
         XCTAssertThrowsError(try decoder.decode(frame, into: &events)) {
             guard case .brotli(let why) = $0 as? ProtocolError else { return XCTFail("\($0)") }
             XCTAssertTrue(why.lowercased().contains("limit") || why.lowercased().contains("exceed"), why)
@@ -137,8 +141,9 @@ final class HostileInputTests: XCTestCase {
 
     func testTruncatedInnerPacketAndCorruptStreams() {
         let inner = message(0, Array(#"{"cmd":"X"}"#.utf8))
-        XCTAssertEqual(run([message(2, Zlib.compress(Array(inner.dropLast(3))))]).error,
-                       .truncatedBatch(declared: inner.count, available: inner.count - 3))
+        XCTAssertEqual(
+            run([message(2, Zlib.compress(Array(inner.dropLast(3))))]).error,
+            .truncatedBatch(declared: inner.count, available: inner.count - 3))
         guard case .zlib = run([message(2, [0x78, 0x9C, 0xFF, 0xFF, 0xFF])]).error else { return XCTFail() }
         guard case .brotli = run([message(3, [0xFF, 0xFF, 0xFF, 0xFF])]).error else { return XCTFail() }
         XCTAssertEqual(run([Packet.encode(operation: 3, body: [1, 2])]).error, .shortBody(operation: 3, count: 2))

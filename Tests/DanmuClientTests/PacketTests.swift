@@ -14,7 +14,8 @@ final class PacketTests: XCTestCase {
     }
 
     func testHeaderRoundTrip() {
-        let header = PacketHeader(length: 0x0102_0304, headerLength: 16, protover: 3, operation: 5, sequence: 0xDEAD_BEEF)
+        let header = PacketHeader(
+            length: 0x0102_0304, headerLength: 16, protover: 3, operation: 5, sequence: 0xDEAD_BEEF)
         XCTAssertEqual(header.bytes, [1, 2, 3, 4, 0, 16, 0, 3, 0, 0, 0, 5, 0xDE, 0xAD, 0xBE, 0xEF])
         XCTAssertEqual(PacketHeader(parsing: header.bytes), header)
         XCTAssertNil(PacketHeader(parsing: Array(header.bytes.prefix(15))))
@@ -30,7 +31,8 @@ final class PacketTests: XCTestCase {
         XCTAssertEqual(header.sequence, 1)
         XCTAssertEqual(
             String(decoding: packet[16...], as: UTF8.self),
-            #"{"uid":160148624,"roomid":22608112,"protover":3,"platform":"web","type":2,"key":"tok\"en","buvid":"B-1infoc"}"#)
+            #"{"uid":160148624,"roomid":22608112,"protover":3,"platform":"web","type":2,"key":"tok\"en","buvid":"B-1infoc"}"#
+        )
     }
 
     func testAuthBodyEscapesControlCharacters() {

@@ -13,9 +13,10 @@ func printLiveChat(rooms: [Int64], seconds: UInt32, server: DanmuCollector.Confi
     // With a fixed server (e.g. the simulator) rooms connect there; without one, each room's token and
     // servers come from Bilibili's HTTP API (RoomResolver, via curl, on a thread of its own).
     let collector = try DanmuCollector(configuration: .init(server: server))
-    collector.setHandler(DanmuHandlers(
-        danmaku: { room, danmaku in print("[\(room)] \(danmaku.uname): \(danmaku.text)") },
-        gift: { room, gift in print("[\(room)] \(gift.uname) sent \(gift.giftName) ×\(gift.num)") }))
+    collector.setHandler(
+        DanmuHandlers(
+            danmaku: { room, danmaku in print("[\(room)] \(danmaku.uname): \(danmaku.text)") },
+            gift: { room, gift in print("[\(room)] \(gift.uname) sent \(gift.giftName) ×\(gift.num)") }))
     try collector.start()
     collector.add(rooms: rooms)  // from any thread, at any time; remove(room:) likewise
     sleep(seconds)

@@ -46,7 +46,9 @@ final class StubHTTPServer: @unchecked Sendable {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         precondition(bound == 0 && listen(listenFD, 64) == 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -56,11 +58,13 @@ final class StubHTTPServer: @unchecked Sendable {
         port = UInt16(bigEndian: address.sin_port)
         self.listenFD = listenFD
         let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let server = Unmanaged<StubHTTPServer>.fromOpaque(raw!).takeRetainedValue()
-            server.acceptLoop()
-            return nil
-        }, context)
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let server = Unmanaged<StubHTTPServer>.fromOpaque(raw!).takeRetainedValue()
+                server.acceptLoop()
+                return nil
+            }, context)
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }

@@ -20,7 +20,9 @@ final class ResolverTests: XCTestCase {
 
     private func routes(danmuInfo: [StubHTTPServer.Answer]) -> [String: [StubHTTPServer.Answer]] {
         [
-            "/room/v1/Room/room_init": [.init(body: TestFiles.mustRead("Fixtures/samples/http_room_init.response.bac-doc.json"))],
+            "/room/v1/Room/room_init": [
+                .init(body: TestFiles.mustRead("Fixtures/samples/http_room_init.response.bac-doc.json"))
+            ],
             "/x/web-interface/nav": [.json(Self.nav)],
             "/x/frontend/finger/spi": [.json(Self.spi)],
             "/xlive/web-room/v1/index/getDanmuInfo": danmuInfo,
@@ -51,11 +53,13 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(endpoint.roomID, 14_073_662)
         XCTAssertEqual(endpoint.requestedID, 76)
         XCTAssertEqual(endpoint.token?.hasPrefix("gZ2Pp2T4rIc2HfD0e53FHhQAwKWjb6"), true)
-        XCTAssertEqual(endpoint.hosts.map { $0.host }, [
-            "zj-cn-live-comet.chat.bilibili.com", "zj-cn-live-comet.chat.bilibili.com",
-            "bd-sz-live-comet-14.chat.bilibili.com", "bd-bj-live-comet-09.chat.bilibili.com",
-            "broadcastlv.chat.bilibili.com",
-        ])
+        XCTAssertEqual(
+            endpoint.hosts.map { $0.host },
+            [
+                "zj-cn-live-comet.chat.bilibili.com", "zj-cn-live-comet.chat.bilibili.com",
+                "bd-sz-live-comet-14.chat.bilibili.com", "bd-bj-live-comet-09.chat.bilibili.com",
+                "broadcastlv.chat.bilibili.com",
+            ])
         XCTAssertEqual(endpoint.hosts[0].port, 2243)
         XCTAssertEqual(endpoint.hosts[0].wssPort, 2245)
         XCTAssertEqual(endpoint.uid, 0)
@@ -69,7 +73,8 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(info.headers["cookie"], "buvid3=SPI-B3-infoc")
         XCTAssertEqual(info.headers["user-agent"], "DanmuTest/1")
         // Recompute the signature from the received parameters.
-        let signer = try XCTUnwrap(WBISigner(imgKey: "7cd084941338484aae1ad9425b84077c", subKey: "4932caff0ff746eab6f01bf08b70ac45"))
+        let signer = try XCTUnwrap(
+            WBISigner(imgKey: "7cd084941338484aae1ad9425b84077c", subKey: "4932caff0ff746eab6f01bf08b70ac45"))
         let wts = try XCTUnwrap(Int64(query["wts"] ?? ""))
         let expected = signer.signedQuery([("id", "14073662"), ("type", "0"), ("web_location", "444.8")], wts: wts)
         XCTAssertEqual(String(info.target.split(separator: "?")[1]), expected)
@@ -158,8 +163,9 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(endpoint.uid, 160_148_624)
         XCTAssertEqual(endpoint.buvid, "COOKIE-B3infoc")
         XCTAssertTrue(server.requests(to: "/x/frontend/finger/spi").isEmpty)
-        XCTAssertEqual(server.requests(to: "/xlive/web-room/v1/index/getDanmuInfo").first?.headers["cookie"],
-                       "SESSDATA=abc%2C123; buvid3=COOKIE-B3infoc")
+        XCTAssertEqual(
+            server.requests(to: "/xlive/web-room/v1/index/getDanmuInfo").first?.headers["cookie"],
+            "SESSDATA=abc%2C123; buvid3=COOKIE-B3infoc")
         XCTAssertEqual(warnings.items.withLock { $0 }, [])
         XCTAssertEqual(endpoint.authBody(protover: 2).protover, 2)
     }

@@ -22,7 +22,8 @@ final class RoomQueueLifetimeTests: XCTestCase {
                 _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
             }
         }
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
         defer { collector.shutdown() }
         collector.setHandler(recorder)
         try collector.start()

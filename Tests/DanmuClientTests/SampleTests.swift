@@ -27,7 +27,8 @@ final class SampleTests: XCTestCase {
             "ONLINE_RANK_COUNT": .onlineRankCount, "ONLINE_RANK_V2": .unknown, "ONLINE_RANK_V3": .unknown,
             "PREPARING": .preparing, "RECALL_DANMU_MSG": .unknown, "ROOM_BLOCK_MSG": .unknown,
             "ROOM_CHANGE": .roomChange, "ROOM_REAL_TIME_MESSAGE_UPDATE": .unknown, "SEND_GIFT": .gift,
-            "STOP_LIVE_ROOM_LIST": .unknown, "SUPER_CHAT_MESSAGE": .superChat, "SUPER_CHAT_MESSAGE_DELETE": .superChatDelete,
+            "STOP_LIVE_ROOM_LIST": .unknown, "SUPER_CHAT_MESSAGE": .superChat,
+            "SUPER_CHAT_MESSAGE_DELETE": .superChatDelete,
             "SYS_MSG": .unknown, "USER_TOAST_MSG": .userToast,
             "WARNING": .warning, "WATCHED_CHANGE": .watchedChange,
         ]
@@ -69,9 +70,12 @@ final class SampleTests: XCTestCase {
     func testEmoticonDanmakuWithMedal() throws {
         guard case .danmaku(let d) = try Self.single("DANMU_MSG.emoticon.ubw-2024-04.json") else { return XCTFail() }
         XCTAssertEqual(d.text, "[艾尔莎收藏集_mua]")
-        XCTAssertEqual(d.emoticon, Emoticon(unique: "upower_[艾尔莎收藏集_mua]",
-                                            url: "https://i0.hdslb.com/bfs/garb/350bb1e2b970def0444baf1de0a9d25e27769635.png",
-                                            width: 20, height: 20))
+        XCTAssertEqual(
+            d.emoticon,
+            Emoticon(
+                unique: "upower_[艾尔莎收藏集_mua]",
+                url: "https://i0.hdslb.com/bfs/garb/350bb1e2b970def0444baf1de0a9d25e27769635.png",
+                width: 20, height: 20))
         XCTAssertEqual(d.medal?.name, "艾薯条")
         XCTAssertEqual(d.medal?.level, 29)
         XCTAssertEqual(d.medal?.anchorRoomID, 81004)
@@ -111,7 +115,8 @@ final class SampleTests: XCTestCase {
     func testSuperChatsWithStringIDs() throws {
         // SUPER_CHAT_MESSAGE_JPN yields no event (a duplicate), but its string ids are still what the parser reads.
         let root = try JSONDocument(
-            parsing: TestFiles.mustRead("Fixtures/samples/SUPER_CHAT_MESSAGE_JPN.bac-doc.json"), maxDepth: 64).root
+            parsing: TestFiles.mustRead("Fixtures/samples/SUPER_CHAT_MESSAGE_JPN.bac-doc.json"), maxDepth: 64
+        ).root
         let message = EventMessage(root: root, cmd: "SUPER_CHAT_MESSAGE_JPN", data: root["data"])
         let jpn = try XCTUnwrap(SuperChat.parse(message))
         XCTAssertEqual(jpn.cmd, "SUPER_CHAT_MESSAGE_JPN")
@@ -125,7 +130,9 @@ final class SampleTests: XCTestCase {
         guard case .superChat(let sc) = try Self.single("SUPER_CHAT_MESSAGE.bac-doc.json") else { return XCTFail() }
         XCTAssertGreaterThan(sc.price, 0)
         XCTAssertFalse(sc.message.isEmpty)
-        XCTAssertEqual(try Self.single("SUPER_CHAT_MESSAGE_DELETE.bac-doc.json"), .superChatDelete(SuperChatDelete(ids: [3_897_503])))
+        XCTAssertEqual(
+            try Self.single("SUPER_CHAT_MESSAGE_DELETE.bac-doc.json"),
+            .superChatDelete(SuperChatDelete(ids: [3_897_503])))
     }
 
     func testGuardAndToast() throws {
@@ -151,10 +158,12 @@ final class SampleTests: XCTestCase {
         XCTAssertEqual(l.uname, "MeiDngS")
         XCTAssertNil(l.medal)  // all-zero fans_medal
         XCTAssertEqual(try Self.single("LIKE_INFO_V3_UPDATE.bac-doc.json"), .likeUpdate(LikeUpdate(clickCount: 3227)))
-        XCTAssertEqual(try Self.single("WATCHED_CHANGE.bac-doc.json"),
-                       .watchedChange(WatchedChange(num: 17903, textSmall: "1.7万", textLarge: "1.7万人看过")))
-        XCTAssertEqual(try Self.single("ONLINE_RANK_COUNT.bac-doc.json"),
-                       .onlineRankCount(OnlineRankCount(count: 1084, onlineCount: 1084)))
+        XCTAssertEqual(
+            try Self.single("WATCHED_CHANGE.bac-doc.json"),
+            .watchedChange(WatchedChange(num: 17903, textSmall: "1.7万", textLarge: "1.7万人看过")))
+        XCTAssertEqual(
+            try Self.single("ONLINE_RANK_COUNT.bac-doc.json"),
+            .onlineRankCount(OnlineRankCount(count: 1084, onlineCount: 1084)))
         guard case .live(let live) = try Self.single("LIVE.bac-doc.json") else { return XCTFail() }
         XCTAssertEqual(live.roomID, 23_614_753)
         XCTAssertEqual(live.liveKey, "234304209915761953")
@@ -183,7 +192,8 @@ final class SampleTests: XCTestCase {
         // DANMU_MSG without info: unknown rather than a half-empty danmaku.
         try EventParser.parse(message: Array(#"{"cmd":"DANMU_MSG"}"#.utf8), into: &events)
         // Wrong types everywhere read as neutral values.
-        try EventParser.parse(message: Array(#"{"cmd":"DANMU_MSG","info":[null,5,{"a":1},"x",null]}"#.utf8), into: &events)
+        try EventParser.parse(
+            message: Array(#"{"cmd":"DANMU_MSG","info":[null,5,{"a":1},"x",null]}"#.utf8), into: &events)
         XCTAssertEqual(events.map(\.cmd), ["WARNING", "RECALL_DANMU_MSG", "", "DANMU_MSG", "DANMU_MSG"])
         XCTAssertEqual(events.map(\.kind), [.warning, .unknown, .unknown, .unknown, .danmaku])
         XCTAssertThrowsError(try EventParser.parse(message: Array("{\"cmd\":".utf8), into: &events))

@@ -48,18 +48,21 @@ final class ScaleMemoryTests: XCTestCase {
         let serverBefore = server.residentBytes
         let before = residentBytes()
         collector.add(rooms: 1_001...Int64(1_000 + rooms))
-        XCTAssertTrue(waitUntil(timeout: .seconds(60)) { collector.statistics().roomsLive == 200 + rooms },
-                      "live: \(collector.statistics().roomsLive)")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(60)) { collector.statistics().roomsLive == 200 + rooms },
+            "live: \(collector.statistics().roomsLive)")
         let after = residentBytes()
         let serverAfter = server.residentBytes
         XCTAssertGreaterThan(before, 0, "cannot read /proc/self/statm")
         XCTAssertGreaterThan(serverBefore, 0, "cannot read the simulator's /proc/\(server.pid)/statm")
         let perRoom = (after - before) / rooms
         let serverPerConnection = (serverAfter - serverBefore) / rooms
-        print("idle live room: \(perRoom) bytes resident per room in the collector (server in another process); "
-              + "the simulator grew \(serverPerConnection) bytes per connection; \(rooms) rooms")
+        print(
+            "idle live room: \(perRoom) bytes resident per room in the collector (server in another process); "
+                + "the simulator grew \(serverPerConnection) bytes per connection; \(rooms) rooms")
         XCTAssertEqual(collector.statistics().roomsLive, 200 + rooms, "every room still live at the end")
-        XCTAssertGreaterThan(perRoom, 1 << 10, "4,000 live rooms cost more than 1 KiB each: else the measurement is off")
+        XCTAssertGreaterThan(
+            perRoom, 1 << 10, "4,000 live rooms cost more than 1 KiB each: else the measurement is off")
         XCTAssertGreaterThan(serverPerConnection, 0, "the simulator's share must be measured, not read as 0")
         // Under ThreadSanitizer its allocator and shadow memory cost ~8 KiB per room (8,039 bytes measured): the
         // claim is checked by the plain build; the sanitizer run only catches a gross regression.

@@ -9,7 +9,8 @@ final class ScaleRoomsTests: XCTestCase {
     func testThousandRoomsConnectHeartbeatAndDeliverEveryMessageInOrder() throws {
         let perRoom = 12
         let simulator = try SimulatorHarness(
-            .init(rooms: .range(1...1_100), ratePerRoom: 6, messageLimitPerRoom: perRoom, batchSize: 3, mix: danmakuOnly))
+            .init(
+                rooms: .range(1...1_100), ratePerRoom: 6, messageLimitPerRoom: perRoom, batchSize: 3, mix: danmakuOnly))
         defer { simulator.close() }
         let baselineFDs = openFileDescriptorCount()
 
@@ -19,10 +20,12 @@ final class ScaleRoomsTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...1_000)
 
-        XCTAssertTrue(waitUntil(timeout: .seconds(60)) { collector.statistics().roomsLive == 1_000 },
-                      "live: \(collector.statistics().roomsLive)")
-        XCTAssertTrue(waitUntil(timeout: .seconds(60)) { recorder.total == 1_000 * perRoom },
-                      "received \(recorder.total) of \(1_000 * perRoom)")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(60)) { collector.statistics().roomsLive == 1_000 },
+            "live: \(collector.statistics().roomsLive)")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(60)) { recorder.total == 1_000 * perRoom },
+            "received \(recorder.total) of \(1_000 * perRoom)")
         // Heartbeats: every room beat right after auth and then every 300 ms.
         XCTAssertTrue(
             waitUntil(timeout: .seconds(20)) {
@@ -32,8 +35,9 @@ final class ScaleRoomsTests: XCTestCase {
 
         // Adding rooms while 1,000 are live.
         collector.add(rooms: 1_001...1_100)
-        XCTAssertTrue(waitUntil(timeout: .seconds(60)) { recorder.total == 1_100 * perRoom },
-                      "received \(recorder.total) of \(1_100 * perRoom)")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(60)) { recorder.total == 1_100 * perRoom },
+            "received \(recorder.total) of \(1_100 * perRoom)")
 
         let statistics = collector.statistics()
         XCTAssertEqual(statistics.roomsLive, 1_100)
@@ -47,8 +51,9 @@ final class ScaleRoomsTests: XCTestCase {
         XCTAssertEqual(simulator.simulator.statistics().connectionsOpen, 1_100)
 
         collector.shutdown()
-        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
-                      "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
+        XCTAssertTrue(
+            waitUntil(timeout: .seconds(10)) { openFileDescriptorCount() == baselineFDs },
+            "fds \(openFileDescriptorCount()) vs baseline \(baselineFDs): \(openFileDescriptorTargets())")
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { simulator.simulator.statistics().connectionsOpen == 0 })
     }
 }

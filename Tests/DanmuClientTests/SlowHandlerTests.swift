@@ -62,7 +62,8 @@ final class SlowHandlerTests: XCTestCase {
             blocking.store(true, ordering: .releasing)
             _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
         }
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
+        let collector = try DanmuCollector(
+            configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
         defer { collector.shutdown() }
         collector.setHandler(recorder)
         try collector.start()

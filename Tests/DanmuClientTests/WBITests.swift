@@ -4,9 +4,10 @@ import XCTest
 final class WBITests: XCTestCase {
     /// docs/protocol.md §2.2 test vector (BAC docs/misc/sign/wbi.md).
     func testPublishedVector() throws {
-        let signer = try XCTUnwrap(WBISigner(
-            imgURL: "https://i0.hdslb.com/bfs/wbi/7cd084941338484aae1ad9425b84077c.png",
-            subURL: "https://i0.hdslb.com/bfs/wbi/4932caff0ff746eab6f01bf08b70ac45.png"))
+        let signer = try XCTUnwrap(
+            WBISigner(
+                imgURL: "https://i0.hdslb.com/bfs/wbi/7cd084941338484aae1ad9425b84077c.png",
+                subURL: "https://i0.hdslb.com/bfs/wbi/4932caff0ff746eab6f01bf08b70ac45.png"))
         XCTAssertEqual(signer.imgKey, "7cd084941338484aae1ad9425b84077c")
         XCTAssertEqual(signer.mixinKey, "ea1db124af3c7062474693fa704f4ff8")
         let query = signer.signedQuery([("foo", "114"), ("bar", "514"), ("zab", "1919810")], wts: 1_702_204_169)
@@ -18,7 +19,8 @@ final class WBITests: XCTestCase {
     }
 
     func testUnsafeCharactersAreStrippedBeforeSigning() throws {
-        let signer = try XCTUnwrap(WBISigner(imgKey: String(repeating: "a", count: 32), subKey: String(repeating: "b", count: 32)))
+        let signer = try XCTUnwrap(
+            WBISigner(imgKey: String(repeating: "a", count: 32), subKey: String(repeating: "b", count: 32)))
         let plain = signer.signedQuery([("q", "ab")], wts: 1)
         let noisy = signer.signedQuery([("q", "a!'()*b")], wts: 1)
         XCTAssertEqual(plain, noisy)

@@ -129,7 +129,8 @@ struct TestCertificates {
 
     init() throws {
         if system("command -v openssl >/dev/null 2>&1") != 0 {
-            throw MissingTestDependency(description: "the openssl CLI is not installed: run Scripts/ensure-test-deps.sh")
+            throw MissingTestDependency(
+                description: "the openssl CLI is not installed: run Scripts/ensure-test-deps.sh")
         }
         directory = String(cString: mkdtemp(strdup("/tmp/danmu-tls-XXXXXX")))
         let script = TestFiles.repositoryRoot + "/Scripts/make_test_certificates.sh"

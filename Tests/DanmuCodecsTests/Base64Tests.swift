@@ -7,7 +7,10 @@ final class Base64Tests: XCTestCase {
     private let vectors: [(hex: String, text: String)] = [
         ("", ""), ("9f", "nw=="), ("41bd", "Qb0="), ("5bcbb0", "W8uw"), ("f1d7bda6", "8de9pg=="),
         ("ec8707d777", "7IcH13c="),
-        ("c6f13fa60de6281c5f78de3f618b1a923f03bb3768472eeadec46328c3cc12", "xvE/pg3mKBxfeN4/YYsakj8DuzdoRy7q3sRjKMPMEg=="),
+        (
+            "c6f13fa60de6281c5f78de3f618b1a923f03bb3768472eeadec46328c3cc12",
+            "xvE/pg3mKBxfeN4/YYsakj8DuzdoRy7q3sRjKMPMEg=="
+        ),
     ]
 
     func testPythonVectorsBothWays() throws {

@@ -13,7 +13,7 @@ struct ZlibFixture {
 
     static let all: [ZlibFixture] = {
         guard let blob = TestFiles.read("Fixtures/generated/zlib/streams.bin"),
-              let manifest = TestFiles.read("Fixtures/generated/zlib/manifest.txt")
+            let manifest = TestFiles.read("Fixtures/generated/zlib/manifest.txt")
         else { return [] }
         var fixtures: [ZlibFixture] = []
         for line in String(decoding: manifest, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
@@ -21,9 +21,10 @@ struct ZlibFixture {
             guard f.count == 7, let co = Int(f[2]), let cl = Int(f[3]), let ol = Int(f[4]), let oo = Int(f[5]) else {
                 continue
             }
-            fixtures.append(ZlibFixture(
-                name: f[0], format: f[1], compressed: Array(blob[co..<co + cl]), originalLength: ol,
-                original: oo >= 0 ? Array(blob[oo..<oo + ol]) : nil, sha256: f[6]))
+            fixtures.append(
+                ZlibFixture(
+                    name: f[0], format: f[1], compressed: Array(blob[co..<co + cl]), originalLength: ol,
+                    original: oo >= 0 ? Array(blob[oo..<oo + ol]) : nil, sha256: f[6]))
         }
         return fixtures
     }()
@@ -31,7 +32,8 @@ struct ZlibFixture {
     var inflateFormat: InflateFormat { format == "raw" ? .raw : .zlib }
 
     func decodeOneShot(limit: Int = Zlib.defaultLimit) throws(InflateError) -> [UInt8] {
-        format == "raw" ? try Deflate.decompress(compressed, limit: limit) : try Zlib.decompress(compressed, limit: limit)
+        format == "raw"
+            ? try Deflate.decompress(compressed, limit: limit) : try Zlib.decompress(compressed, limit: limit)
     }
 
     func check(_ output: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
@@ -104,7 +106,8 @@ final class InflateFixtureTests: XCTestCase {
             var count = 0
             while offset < inflated.count {
                 XCTAssertLessThanOrEqual(offset + 16, inflated.count, name)
-                let length = Int(inflated[offset]) << 24 | Int(inflated[offset + 1]) << 16
+                let length =
+                    Int(inflated[offset]) << 24 | Int(inflated[offset + 1]) << 16
                     | Int(inflated[offset + 2]) << 8 | Int(inflated[offset + 3])
                 XCTAssertGreaterThanOrEqual(length, 16, name)
                 XCTAssertEqual(inflated[offset + 4...offset + 5], [0, 16], name)

@@ -22,7 +22,8 @@ final class InflateRobustnessTests: XCTestCase {
                 do {
                     let output = try fixture.decodeOneShot()
                     _ = output
-                    let partial = fixture.format == "raw"
+                    let partial =
+                        fixture.format == "raw"
                         ? try Deflate.decompress(prefix) : try Zlib.decompress(prefix)
                     // Only a prefix ending exactly at a sync flush may decode; its output is a prefix of the whole.
                     XCTAssertEqual(Array(prefix.suffix(4)), [0, 0, 0xFF, 0xFF], "\(fixture.name) cut \(cut)")
@@ -60,7 +61,8 @@ final class InflateRobustnessTests: XCTestCase {
         var rng = SplitMixRandom(seed: 1234)
         var failures = 0
         var survivors = 0
-        let inputs = ZlibFixture.all.map { ($0.compressed, $0.format == "raw", $0.originalLength) }
+        let inputs =
+            ZlibFixture.all.map { ($0.compressed, $0.format == "raw", $0.originalLength) }
             + capturedBodies.map { ($0, false, 0) }
         for (compressed, isRaw, originalLength) in inputs where !compressed.isEmpty {
             // Bigger streams get fewer flips to keep the test quick in debug builds.
@@ -71,8 +73,10 @@ final class InflateRobustnessTests: XCTestCase {
                 let bit = Int(rng.next() % UInt64(corrupt.count * 8))
                 corrupt[bit / 8] ^= 1 << UInt8(bit % 8)
                 do {
-                    let output = isRaw ? try Deflate.decompress(corrupt, limit: limit)
-                                       : try Zlib.decompress(corrupt, limit: limit)
+                    let output =
+                        isRaw
+                        ? try Deflate.decompress(corrupt, limit: limit)
+                        : try Zlib.decompress(corrupt, limit: limit)
                     XCTAssertLessThanOrEqual(output.count, limit)
                     survivors += 1
                 } catch {

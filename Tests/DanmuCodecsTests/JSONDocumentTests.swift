@@ -60,7 +60,9 @@ final class JSONDocumentTests: XCTestCase {
     }
 
     func testInt64ExactAndOverflow() throws {
-        let doc = try parse("[9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, 12345678901234567890123]")
+        let doc = try parse(
+            "[9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, 12345678901234567890123]"
+        )
         let e = Array(doc.root.elements)
         XCTAssertEqual(e[0].int64, Int64.max)
         XCTAssertEqual(e[1].int64, Int64.min)
@@ -80,7 +82,8 @@ final class JSONDocumentTests: XCTestCase {
     }
 
     func testDoubles() throws {
-        let doc = try parse("[0.1, -0.0, 1e400, -1e400, 2.2250738585072014e-308, 5e-324, 1.7976931348623157e308, 123456789012345678]")
+        let doc = try parse(
+            "[0.1, -0.0, 1e400, -1e400, 2.2250738585072014e-308, 5e-324, 1.7976931348623157e308, 123456789012345678]")
         let e = Array(doc.root.elements)
         XCTAssertEqual(e[0].double, 0.1)
         XCTAssertEqual(e[1].double?.sign, .minus)
@@ -187,7 +190,8 @@ final class JSONDocumentTests: XCTestCase {
                 let suffix = String(repeating: "b", count: length - position)
                 for (inner, decoded) in [(#"\""#, "\""), (#"\\"#, "\\"), ("é", "é"), (#"\u4e2d"#, "中"), ("😀", "😀")] {
                     let doc = try parse("[\"" + prefix + inner + suffix + "\",1]")
-                    XCTAssertEqual(doc.root[0]?.string, prefix + decoded + suffix, "length \(length) position \(position)")
+                    XCTAssertEqual(
+                        doc.root[0]?.string, prefix + decoded + suffix, "length \(length) position \(position)")
                     XCTAssertEqual(doc.root[1]?.int64, 1)
                 }
                 var bytes = Array(("[\"" + prefix + "x" + suffix + "\"]").utf8)

@@ -71,7 +71,8 @@ final class JSONFixtureTests: XCTestCase {
                 for ascii in [false, true] {
                     let written = document.root.toValue().serialized(asciiOnly: ascii)
                     let reparsed = try JSONDocument(parsing: written)
-                    XCTAssertEqual(Self.events(reparsed), expectedWritten, "\(name): write/re-parse differs (ascii \(ascii))")
+                    XCTAssertEqual(
+                        Self.events(reparsed), expectedWritten, "\(name): write/re-parse differs (ascii \(ascii))")
                     if ascii { XCTAssertTrue(written.allSatisfy { $0 < 0x80 }, "\(name): non-ASCII in ASCII output") }
                 }
             } catch {

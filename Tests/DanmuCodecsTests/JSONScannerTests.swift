@@ -35,7 +35,9 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertEqual(scan(#"{"c\u006dd":"X"}"#), "X")
         XCTAssertEqual(scan(#"{"cmd":"a\"b\u00e9"}"#), "a\"bé")
         XCTAssertNil(scan(#"{"cmd":"a\qb"}"#), "invalid escape: strict parse fails")
-        XCTAssertNil(JSONScanner.firstString(forKey: "cmd", in: [0x7B, 0x22, 0x63, 0x6D, 0x64, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]),
+        XCTAssertNil(
+            JSONScanner.firstString(
+                forKey: "cmd", in: [0x7B, 0x22, 0x63, 0x6D, 0x64, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]),
             "invalid UTF-8 in the value")
     }
 

@@ -27,7 +27,8 @@ final class JSONWriterTests: XCTestCase {
         w.key("n")
         w.int(-9_223_372_036_854_775_808 as Int64)
         w.endObject()
-        XCTAssertEqual(text(w), #"{"cmd":"DANMU_MSG","info":[[],1,{},null,true,false,2.5,[7]],"n":-9223372036854775808}"#)
+        XCTAssertEqual(
+            text(w), #"{"cmd":"DANMU_MSG","info":[[],1,{},null,true,false,2.5,[7]],"n":-9223372036854775808}"#)
         w.reset()
         w.int(0)
         XCTAssertEqual(text(w), "0")

@@ -14,9 +14,13 @@ final class ProtobufReaderTests: XCTestCase {
     /// double 1.5, float −2.0, string "hello", packed [1, 150, 2^63], sint 12345 and −12345, the largest field
     /// number, and a nested message {1: 7, 2: true}.
     func testPythonGeneratedVector() throws {
-        let bytes = Hex.decode("08ffffffffffffffffff0110ac0219000000000000f83f25000000c02a0568656c6c6f320d0196018080808080"
-            + "808080800138f2c00140f1c001f8ffffff0f014a0408071001")
-        XCTAssertEqual(try Base64.decode("CP///////////wEQrAIZAAAAAAAA+D8lAAAAwCoFaGVsbG8yDQGWAYCAgICAgICAgAE48sABQPHAAfj///8PAUoECAcQAQ=="), bytes)
+        let bytes = Hex.decode(
+            "08ffffffffffffffffff0110ac0219000000000000f83f25000000c02a0568656c6c6f320d0196018080808080"
+                + "808080800138f2c00140f1c001f8ffffff0f014a0408071001")
+        XCTAssertEqual(
+            try Base64.decode(
+                "CP///////////wEQrAIZAAAAAAAA+D8lAAAAwCoFaGVsbG8yDQGWAYCAgICAgICAgAE48sABQPHAAfj///8PAUoECAcQAQ=="),
+            bytes)
         let fields = try readAll(bytes)
         XCTAssertEqual(fields.map(\.number), [1, 2, 3, 4, 5, 6, 7, 8, 536_870_911, 9])
         XCTAssertEqual(fields[0].int64, -1)
@@ -78,9 +82,13 @@ final class ProtobufReaderTests: XCTestCase {
         var ten = ProtobufReader(Hex.decode("ffffffffffffffffff01"))
         XCTAssertEqual(try ten.readVarint(), UInt64.max)
         var overlong = ProtobufReader(Hex.decode("ffffffffffffffffff02"))
-        XCTAssertThrowsError(try overlong.readVarint()) { XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint) }
+        XCTAssertThrowsError(try overlong.readVarint()) {
+            XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint)
+        }
         var eleven = ProtobufReader(Hex.decode("8080808080808080808000"))
-        XCTAssertThrowsError(try eleven.readVarint()) { XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint) }
+        XCTAssertThrowsError(try eleven.readVarint()) {
+            XCTAssertEqual(($0 as? ProtobufError)?.reason, .overlongVarint)
+        }
         var truncated = ProtobufReader(Hex.decode("0880"))
         XCTAssertThrowsError(try truncated.next()) { error in
             XCTAssertEqual(error as? ProtobufError, ProtobufError(.truncatedVarint, offset: 1))

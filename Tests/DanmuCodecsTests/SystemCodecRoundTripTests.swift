@@ -10,31 +10,37 @@ import XCTest
 /// (`apt-get install -y zlib1g libbrotli1`) wherever the tests run.
 final class SystemCodecRoundTripTests: XCTestCase {
     // zlib.h: int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen);
-    typealias Uncompress = @convention(c) (
-        UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt
-    ) -> Int32
+    typealias Uncompress =
+        @convention(c) (
+            UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt
+        ) -> Int32
     // zlib.h: int compress2(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen, int level);
-    typealias Compress2 = @convention(c) (
-        UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt, Int32
-    ) -> Int32
+    typealias Compress2 =
+        @convention(c) (
+            UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?, UnsafePointer<UInt8>?, UInt, Int32
+        ) -> Int32
     // decode.h: BrotliDecoderResult BrotliDecoderDecompress(size_t encoded_size, const uint8_t *encoded_buffer,
     //                                                       size_t *decoded_size, uint8_t *decoded_buffer);
-    typealias BrotliDecompress = @convention(c) (
-        Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
-    ) -> Int32
+    typealias BrotliDecompress =
+        @convention(c) (
+            Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
+        ) -> Int32
     // encode.h: BROTLI_BOOL BrotliEncoderCompress(int quality, int lgwin, BrotliEncoderMode mode,
     //     size_t input_size, const uint8_t *input_buffer, size_t *encoded_size, uint8_t *encoded_buffer);
-    typealias BrotliCompress = @convention(c) (
-        Int32, Int32, Int32, Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
-    ) -> Int32
+    typealias BrotliCompress =
+        @convention(c) (
+            Int32, Int32, Int32, Int, UnsafePointer<UInt8>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UInt8>?
+        ) -> Int32
 
     struct MissingLibrary: Error, CustomStringConvertible {
         var description: String
     }
 
     /// `symbol` from `library`; a library or symbol that cannot be loaded records a failure and throws.
-    static func load<T>(_ library: String, _ symbol: String, as type: T.Type,
-                        file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    static func load<T>(
+        _ library: String, _ symbol: String, as type: T.Type,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> T {
         guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "?"
             XCTFail("cannot dlopen \(library) (\(why)): install zlib1g and libbrotli1", file: file, line: line)

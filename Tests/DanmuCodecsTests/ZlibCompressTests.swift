@@ -5,8 +5,10 @@ import XCTest
 final class ZlibCompressTests: XCTestCase {
     private func inputs() -> [[UInt8]] {
         var rng = SplitMixRandom(seed: 3)
-        var list: [[UInt8]] = [[], [0], Array("a".utf8), Array(repeating: 7, count: 100_000),
-                               (0..<70_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }]
+        var list: [[UInt8]] = [
+            [], [0], Array("a".utf8), Array(repeating: 7, count: 100_000),
+            (0..<70_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
+        ]
         list += ZlibFixture.all.compactMap(\.original).filter { $0.count <= 40_000 }.prefix(30)
         return list
     }
@@ -27,8 +29,12 @@ final class ZlibCompressTests: XCTestCase {
         XCTAssertEqual(stream[0], 0x78)
         XCTAssertEqual((UInt16(stream[0]) << 8 | UInt16(stream[1])) % 31, 0, "FCHECK")
         let adler = ZlibAdler32.checksum(Array("hello hello hello".utf8))
-        XCTAssertEqual(Array(stream.suffix(4)), [UInt8(adler >> 24), UInt8(adler >> 16 & 0xFF),
-                                                  UInt8(adler >> 8 & 0xFF), UInt8(adler & 0xFF)])
+        XCTAssertEqual(
+            Array(stream.suffix(4)),
+            [
+                UInt8(adler >> 24), UInt8(adler >> 16 & 0xFF),
+                UInt8(adler >> 8 & 0xFF), UInt8(adler & 0xFF),
+            ])
     }
 
     func testFixedHuffmanCompressesRepetitiveDanmaku() throws {
@@ -36,7 +42,8 @@ final class ZlibCompressTests: XCTestCase {
         let original = try XCTUnwrap(fixture.original)
         let compressed = Zlib.compress(original, mode: .fixedHuffman)
         XCTAssertLessThan(compressed.count, original.count / 2, "LZ77 finds the repeated keys")
-        XCTAssertEqual(Zlib.compress(original, mode: .stored).count, original.count + 2 + 4 + 5 * (original.count / 65_535 + 1))
+        XCTAssertEqual(
+            Zlib.compress(original, mode: .stored).count, original.count + 2 + 4 + 5 * (original.count / 65_535 + 1))
     }
 
     func testAdler32KnownValues() {
@@ -56,14 +63,17 @@ final class ZlibCompressTests: XCTestCase {
     private func simulatorLikeBatch(first seq: Int) -> [UInt8] {
         var batch: [UInt8] = []
         for n in seq..<seq + 10 {
-            let body = #"{"cmd":"DANMU_MSG","info":[[0,1,25,16777215,1700000000\#(n),0,0,"","#
+            let body =
+                #"{"cmd":"DANMU_MSG","info":[[0,1,25,16777215,1700000000\#(n),0,0,"","#
                 + #"{"mode":0,"id_str":"sim-42-\#(n)-17000000\#(n * 7919)"}],""# + "#\(n) "
                 + String(repeating: "弹幕", count: n % 5 + 1) + #"",[1,"user\#(n % 3)",0,0,0,10000,1,""],"#
                 + #"[5,"medal","anchor",42,6067854,"",0],[12,0,6406234,"\u003e50000",0],[""]]}"#
             let bytes = Array(body.utf8)
             let length = UInt32(16 + bytes.count)
-            batch += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF),
-                      UInt8(length & 0xFF), 0, 16, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0]
+            batch += [
+                UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF),
+                UInt8(length & 0xFF), 0, 16, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0,
+            ]
             batch += bytes
         }
         return batch

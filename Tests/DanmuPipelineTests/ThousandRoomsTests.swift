@@ -32,7 +32,9 @@ final class ThousandRoomsTests: XCTestCase {
             collector.add(rooms: (1...rooms).map(Int64.init))
             let total = rooms * perRoom
             XCTAssertTrue(
-                waitFor(timeout: .seconds(120)) { sqlite.statistics.written == total && stream.statistics.written == total },
+                waitFor(timeout: .seconds(120)) {
+                    sqlite.statistics.written == total && stream.statistics.written == total
+                },
                 "sqlite \(sqlite.statistics), redis \(stream.statistics)")
             collector.shutdown()
             pipeline.close()

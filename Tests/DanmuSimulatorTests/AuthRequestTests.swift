@@ -5,14 +5,17 @@ import DanmuClient
 final class AuthRequestTests: XCTestCase {
     func testAcceptsWhatOurClientSends() throws {
         let body = AuthBody(uid: 5, roomID: 21_463_235, protover: 3, key: "tok", buvid: "b").jsonBytes()
-        XCTAssertEqual(try AuthRequest.parse(body, requiredKey: "tok").get(),
-                       AuthRequest(roomID: 21_463_235, protover: 3, uid: 5, key: "tok"))
+        XCTAssertEqual(
+            try AuthRequest.parse(body, requiredKey: "tok").get(),
+            AuthRequest(roomID: 21_463_235, protover: 3, uid: 5, key: "tok"))
     }
 
     func testAcceptsTheCapturedBrowserAuth() throws {
         // ver1 op7 captures (2021): protover 2 with clientver, and protover 3.
-        for (file, protover) in [("captures/sunkey_2021-01_c2s_op7_auth_protover2.bin", 2),
-                                 ("captures/bac_2021-09_c2s_op7_auth_protover3.bin", 3)] {
+        for (file, protover) in [
+            ("captures/sunkey_2021-01_c2s_op7_auth_protover2.bin", 2),
+            ("captures/bac_2021-09_c2s_op7_auth_protover3.bin", 3),
+        ] {
             let packet = try fixtureBytes(file)
             let request = try AuthRequest.parse(Array(packet[16...]), requiredKey: nil).get()
             XCTAssertEqual(request.protover, protover, file)

@@ -13,10 +13,12 @@ final class CompressionTests: XCTestCase {
         var plainStream = RoomStream(room: 9, cycleLength: generator.cycle.count)
         var batchStream = plainStream
         var plain: [UInt8] = [], batched: [UInt8] = [], scratch: [UInt8] = []
-        generator.appendBatch(25, compression: .none, stream: &plainStream, monotonicNs: 1, unixMs: 2,
-                              scratch: &scratch, into: &plain)
-        generator.appendBatch(25, compression: compression, stream: &batchStream, monotonicNs: 1, unixMs: 2,
-                              scratch: &scratch, into: &batched)
+        generator.appendBatch(
+            25, compression: .none, stream: &plainStream, monotonicNs: 1, unixMs: 2,
+            scratch: &scratch, into: &plain)
+        generator.appendBatch(
+            25, compression: compression, stream: &batchStream, monotonicNs: 1, unixMs: 2,
+            scratch: &scratch, into: &batched)
         let outer = try splitPackets(batched)
         XCTAssertEqual(outer.count, 1)
         XCTAssertEqual(outer[0].header.protover, protover)
@@ -43,8 +45,9 @@ final class CompressionTests: XCTestCase {
     }
 
     func testForcedCompressionIgnoresProtover() throws {
-        let configuration = Simulator.Configuration(rooms: .range(1...1), ratePerRoom: 200,
-                                                    compression: .always(.brotli))
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...1), ratePerRoom: 200,
+            compression: .always(.brotli))
         try withSimulator(configuration) { _, port in
             let client = try TestClient(port: port)
             client.sendAuth(room: 1, protover: 0)

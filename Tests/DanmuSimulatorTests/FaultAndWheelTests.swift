@@ -30,9 +30,12 @@ final class FaultAndWheelTests: XCTestCase {
     }
 
     func testMessagesUntilNextFault() {
-        var faults = ActiveFaults(rules: [FaultRule(.closeAfter(messages: 10), rooms: .all),
-                                          FaultRule(.garbageHeader(afterMessages: 3), rooms: .all)],
-                                  room: 1, connection: 1)
+        var faults = ActiveFaults(
+            rules: [
+                FaultRule(.closeAfter(messages: 10), rooms: .all),
+                FaultRule(.garbageHeader(afterMessages: 3), rooms: .all),
+            ],
+            room: 1, connection: 1)
         XCTAssertEqual(faults.messagesUntilNextFault(sent: 0), 3)
         XCTAssertEqual(faults.messagesUntilNextFault(sent: 3), 0)
         faults.garbageAfter = nil  // fired
@@ -42,8 +45,8 @@ final class FaultAndWheelTests: XCTestCase {
 
     func testWheelVisitsEntriesAtTheirTick() {
         var wheel = SendWheel<Int>(tickNanoseconds: 10, slotCount: 8, startNanoseconds: 0)
-        wheel.insert(1, dueNanoseconds: 25)   // tick 3
-        wheel.insert(2, dueNanoseconds: 0)    // never the current tick: tick 1
+        wheel.insert(1, dueNanoseconds: 25)  // tick 3
+        wheel.insert(2, dueNanoseconds: 0)  // never the current tick: tick 1
         wheel.insert(3, dueNanoseconds: 500)  // tick 50, sits in slot 2 and is visited early
         XCTAssertEqual(wheel.count, 3)
         var seen: [Int] = []

@@ -6,8 +6,9 @@ import DanmuClient
 /// Each fault mode, seen from a client.
 final class FaultModeTests: XCTestCase {
     private func configuration(_ fault: Fault, rate: Double = 300) -> Simulator.Configuration {
-        Simulator.Configuration(rooms: .range(1...4), ratePerRoom: rate, batchSize: 4, mix: .danmakuOnly,
-                                faults: [FaultRule(fault, rooms: .everyKth(2, remainder: 0))])
+        Simulator.Configuration(
+            rooms: .range(1...4), ratePerRoom: rate, batchSize: 4, mix: .danmakuOnly,
+            faults: [FaultRule(fault, rooms: .everyKth(2, remainder: 0))])
     }
 
     func testFaultsOnlyHitSelectedRooms() throws {

@@ -10,8 +10,9 @@ final class MessageGeneratorTests: XCTestCase {
         // Every text variant (quotes, backslash, tab, emoji) must survive both levels of escaping.
         for seq in UInt64(1)...UInt64(3 * DanmakuTemplate.defaultTexts.count) {
             var out: [UInt8] = []
-            template.append(room: 21_144_080, seq: seq, monotonicNs: 123_456_789 + seq, unixMs: 1_710_916_697_432,
-                            into: &out)
+            template.append(
+                room: 21_144_080, seq: seq, monotonicNs: 123_456_789 + seq, unixMs: 1_710_916_697_432,
+                into: &out)
             let decoded = try DecodedDanmaku(body: out)
             XCTAssertEqual(decoded.text, template.text(seq: seq))
             XCTAssertTrue(decoded.text.hasPrefix("#\(seq) "))
@@ -41,7 +42,8 @@ final class MessageGeneratorTests: XCTestCase {
             XCTAssertEqual(meta[index] as? NSObject, sampleMeta[index] as? NSObject, "info[0][\(index)]")
         }
         let extra = try parseJSON(Array(((meta[15] as! [String: Any])["extra"] as! String).utf8)) as! [String: Any]
-        let sampleExtra = try parseJSON(Array(((sampleMeta[15] as! [String: Any])["extra"] as! String).utf8))
+        let sampleExtra =
+            try parseJSON(Array(((sampleMeta[15] as! [String: Any])["extra"] as! String).utf8))
             as! [String: Any]
         XCTAssertEqual(Set(extra.keys), Set(sampleExtra.keys))
         for key in sampleExtra.keys where !["content", "id_str"].contains(key) {
@@ -134,8 +136,10 @@ final class MessageGeneratorTests: XCTestCase {
     func testSimulatedMessageIDParsing() {
         XCTAssertEqual(SimulatedMessageID(idStr: "sim-5-12-3456"), SimulatedMessageID(room: 5, seq: 12, sentAtNs: 3456))
         XCTAssertEqual(SimulatedMessageID(room: 5, seq: 12, sentAtNs: 3456).description, "sim-5-12-3456")
-        for bad in ["", "sim", "sim-1-2", "sim-1-2-3-4", "1ff943b6b581c71a6207c5329965fa8488", "sim-a-2-3", "sim-1--3",
-                    "xim-1-2-3", "sim-1-2-18446744073709551616"] {
+        for bad in [
+            "", "sim", "sim-1-2", "sim-1-2-3-4", "1ff943b6b581c71a6207c5329965fa8488", "sim-a-2-3", "sim-1--3",
+            "xim-1-2-3", "sim-1-2-18446744073709551616",
+        ] {
             XCTAssertNil(SimulatedMessageID(idStr: bad), bad)
         }
     }

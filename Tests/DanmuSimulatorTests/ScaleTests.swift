@@ -7,8 +7,9 @@ import DanmuClient
 final class ScaleTests: XCTestCase {
     func testThousandsOfRoomsEachGetTheirOwnContiguousSequence() throws {
         let rooms = 2_000
-        let configuration = Simulator.Configuration(rooms: .range(1...Int64(rooms)), ratePerRoom: 4,
-                                                    mix: .danmakuOnly)
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...Int64(rooms)), ratePerRoom: 4,
+            mix: .danmakuOnly)
         try withSimulator(configuration) { simulator, port in
             let clients = try (1...rooms).map { room in
                 let client = try TestClient(port: port)

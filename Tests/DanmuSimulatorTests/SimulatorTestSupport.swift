@@ -6,8 +6,10 @@ import EventLoop
 
 /// Runs `body` against a fresh simulator on a fresh reactor; afterwards stops both and checks that every fd the
 /// test opened is closed again (the clients must be gone when `body` returns).
-func withSimulator(_ configuration: Simulator.Configuration, file: StaticString = #filePath, line: UInt = #line,
-                   _ body: (Simulator, UInt16) throws -> Void) throws {
+func withSimulator(
+    _ configuration: Simulator.Configuration, file: StaticString = #filePath, line: UInt = #line,
+    _ body: (Simulator, UInt16) throws -> Void
+) throws {
     let baseline = openFileDescriptors().count
     try {
         let reactor = try Reactor()
@@ -27,8 +29,10 @@ func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
 }
 
 /// The danmaku sequence numbers of `messages` (in order), checking they belong to `room`.
-func sequenceNumbers(_ messages: [InnerMessage], room: Int64, file: StaticString = #filePath,
-                     line: UInt = #line) -> [UInt64] {
+func sequenceNumbers(
+    _ messages: [InnerMessage], room: Int64, file: StaticString = #filePath,
+    line: UInt = #line
+) -> [UInt64] {
     messages.compactMap(\.danmaku).map { danmaku in
         XCTAssertEqual(danmaku.id.room, room, file: file, line: line)
         return danmaku.id.seq

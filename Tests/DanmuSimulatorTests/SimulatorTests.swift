@@ -7,8 +7,9 @@ import EventLoop
 
 final class SimulatorTests: XCTestCase {
     func testAuthHeartbeatAndPlainMessagesInOrder() throws {
-        let configuration = Simulator.Configuration(rooms: .range(1...3), ratePerRoom: 400, batchSize: 5,
-                                                    popularity: 4242)
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...3), ratePerRoom: 400, batchSize: 5,
+            popularity: 4242)
         try withSimulator(configuration) { simulator, port in
             let client = try TestClient(port: port)
             client.sendAuth(room: 2, protover: 0)
@@ -67,8 +68,9 @@ final class SimulatorTests: XCTestCase {
     }
 
     func testBadAuthIsClosedWithoutReply() throws {
-        let configuration = Simulator.Configuration(rooms: .range(1...10), requiredKey: "secret",
-                                                    authTimeout: .milliseconds(300))
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...10), requiredKey: "secret",
+            authTimeout: .milliseconds(300))
         try withSimulator(configuration) { simulator, port in
             var cases: [(String, TestClient)] = []
             let unknownRoom = try TestClient(port: port)
@@ -100,8 +102,9 @@ final class SimulatorTests: XCTestCase {
     }
 
     func testHeartbeatEchoOutsideTheDeclaredLength() throws {
-        let configuration = Simulator.Configuration(rooms: .range(1...1), ratePerRoom: 0.001,
-                                                    heartbeatEcho: .objectObject, popularity: 2466)
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...1), ratePerRoom: 0.001,
+            heartbeatEcho: .objectObject, popularity: 2466)
         try withSimulator(configuration) { _, port in
             let client = try TestClient(port: port)
             client.sendAuth(room: 1)
@@ -114,8 +117,9 @@ final class SimulatorTests: XCTestCase {
     }
 
     func testClientBodyEchoRepeatsWhatTheClientSent() throws {
-        let configuration = Simulator.Configuration(rooms: .ids([5]), ratePerRoom: 0.001, heartbeatEcho: .clientBody,
-                                                    popularity: 7)
+        let configuration = Simulator.Configuration(
+            rooms: .ids([5]), ratePerRoom: 0.001, heartbeatEcho: .clientBody,
+            popularity: 7)
         try withSimulator(configuration) { simulator, port in
             let client = try TestClient(port: port)
             client.sendAuth(room: 5)
@@ -133,8 +137,9 @@ final class SimulatorTests: XCTestCase {
 
     func testFloodDeliversEveryMessageOfEveryRoom() throws {
         let limit = 3000
-        let configuration = Simulator.Configuration(rooms: .range(1...4), ratePerRoom: 0, messageLimitPerRoom: limit,
-                                                    batchSize: 20)
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...4), ratePerRoom: 0, messageLimitPerRoom: limit,
+            batchSize: 20)
         try withSimulator(configuration) { simulator, port in
             let clients = try (1...4).map { room in
                 let client = try TestClient(port: port)
@@ -156,8 +161,9 @@ final class SimulatorTests: XCTestCase {
 
     func testManyRoomsAreServedByOneTimer() throws {
         let rooms = 100
-        let configuration = Simulator.Configuration(rooms: .range(1...Int64(rooms)), ratePerRoom: 50,
-                                                    mix: .danmakuOnly)
+        let configuration = Simulator.Configuration(
+            rooms: .range(1...Int64(rooms)), ratePerRoom: 50,
+            mix: .danmakuOnly)
         try withSimulator(configuration) { simulator, port in
             let clients = try (1...rooms).map { room in
                 let client = try TestClient(port: port)

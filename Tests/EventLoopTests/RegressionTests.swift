@@ -114,8 +114,9 @@ final class RegressionTests: XCTestCase {
             // A paused socket leaves epoll (nothing can spin); the reset must still close it, at the latest when
             // reading resumes, exactly once.
             try onLoop(reactor) { reactor.resumeReading(serverID) }
-            XCTAssertTrue(waitUntil { server.snapshot.closes.count == 1 },
-                          "closes: \(server.snapshot.closes): the reset connection was never closed")
+            XCTAssertTrue(
+                waitUntil { server.snapshot.closes.count == 1 },
+                "closes: \(server.snapshot.closes): the reset connection was never closed")
             sleepMilliseconds(20)
             XCTAssertEqual(server.snapshot.closes.count, 1, "closed exactly once: \(server.snapshot.closes)")
         }

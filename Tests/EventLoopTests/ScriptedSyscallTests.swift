@@ -189,7 +189,8 @@ final class ScriptedSyscallTests: XCTestCase {
                     reactor.write(id, [1, 2, 3])
                 }
             }
-            XCTAssertTrue(waitUntil { !a.clientHandler.snapshot.closes.isEmpty && b.clientHandler.snapshot.received.count == 3 })
+            XCTAssertTrue(
+                waitUntil { !a.clientHandler.snapshot.closes.isEmpty && b.clientHandler.snapshot.received.count == 3 })
             guard case .error(let error) = a.clientHandler.snapshot.closes.first else {
                 return XCTFail("expected an error close, got \(a.clientHandler.snapshot.closes)")
             }
@@ -216,7 +217,8 @@ final class ScriptedSyscallTests: XCTestCase {
             let turns = try onLoop(reactor) { reactor.turnCount } - turnsBefore
             XCTAssertLessThan(turns, 20, "the loop spun on a level-triggered hang-up (\(turns) turns in 200 ms)")
             XCTAssertGreaterThanOrEqual(script.rules.withLock { $0.hangUpsDelivered }, 1, "no hang-up was delivered")
-            XCTAssertTrue(try onLoop(reactor) { reactor.isOpen(pair.client) }, "a hang-up without error waits for resume")
+            XCTAssertTrue(
+                try onLoop(reactor) { reactor.isOpen(pair.client) }, "a hang-up without error waits for resume")
         }
     }
 }

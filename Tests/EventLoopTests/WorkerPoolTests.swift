@@ -117,7 +117,8 @@ final class WorkerPoolTests: XCTestCase {
         gate.signal()
         XCTAssertTrue(waitUntil { queues.allSatisfy { $0.pendingCost == 0 } })
         // Each of the three paused queues is released, exactly once.
-        XCTAssertTrue(waitUntil { released.load(ordering: .relaxed) == 3 }, "released: \(released.load(ordering: .relaxed))")
+        XCTAssertTrue(
+            waitUntil { released.load(ordering: .relaxed) == 3 }, "released: \(released.load(ordering: .relaxed))")
         sleepMilliseconds(20)
         XCTAssertEqual(released.load(ordering: .relaxed), 3, "onDrained must run once per paused queue")
     }

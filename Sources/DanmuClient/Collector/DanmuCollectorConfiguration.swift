@@ -110,8 +110,10 @@ public struct ResolvedRoom: Sendable, Equatable {
     public var uid: Int64
     public var buvid: String
 
-    public init(roomID: Int64, token: String, servers: [DanmuCollector.Configuration.Server], uid: Int64 = 0,
-                buvid: String = "") {
+    public init(
+        roomID: Int64, token: String, servers: [DanmuCollector.Configuration.Server], uid: Int64 = 0,
+        buvid: String = ""
+    ) {
         self.roomID = roomID
         self.token = token
         self.servers = servers

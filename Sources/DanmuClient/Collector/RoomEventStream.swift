@@ -120,7 +120,8 @@ final class EventStreamBuffer: Sendable {
     func next() async throws(RoomEventStreamError) -> RoomEvent? {
         if let ready = take() { return ready.event }
         let outcome: Result<RoomEvent?, RoomEventStreamError> = await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RoomEvent?, RoomEventStreamError>, Never>) in
+            await withUnsafeContinuation {
+                (continuation: UnsafeContinuation<Result<RoomEvent?, RoomEventStreamError>, Never>) in
                 // Re-check under the lock: a push may have happened between take() and here.
                 let ready: Result<Taken, RoomEventStreamError>? = state.withLock { state in
                     if let taken = Self.pop(&state, lowWatermark: lowWatermark) { return .success(taken) }

@@ -65,7 +65,9 @@ public struct FrameDecoder {
                 let buffer = pending
                 pending = []
                 buffer.withUnsafeBytes { raw in
-                    do throws(ProtocolError) { result = .success(try consume(raw, emit)) } catch { result = .failure(error) }
+                    do throws(ProtocolError) { result = .success(try consume(raw, emit)) } catch {
+                        result = .failure(error)
+                    }
                 }
                 pending = buffer
                 let used = try result.get()
@@ -83,7 +85,9 @@ public struct FrameDecoder {
     }
 
     /// Cuts as many frames as possible from `buffer`; returns how many bytes were consumed.
-    private mutating func consume(_ buffer: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError) -> Int {
+    private mutating func consume(_ buffer: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError)
+        -> Int
+    {
         var offset = 0
         while buffer.count - offset >= PacketHeader.size {
             let window = UnsafeRawBufferPointer(rebasing: buffer[offset...])

@@ -62,8 +62,9 @@ public struct MessageDecoder: Sendable {
         }
         frame.body.withUnsafeBytes { body in
             do throws(ProtocolError) {
-                try decodePacket(operation: frame.header.operation, protover: frame.header.protover, body: body,
-                                 depth: 0, budget: &budget, into: &events)
+                try decodePacket(
+                    operation: frame.header.operation, protover: frame.header.protover, body: body,
+                    depth: 0, budget: &budget, into: &events)
             } catch { thrown = error }
         }
         if let thrown { throw thrown }
@@ -77,8 +78,10 @@ public struct MessageDecoder: Sendable {
     }
 
     /// `budget`: what the frame may still decompress; every decompression below takes its output from it.
-    private mutating func decodePacket(operation: UInt32, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
-                                       budget: inout Int, into events: inout [DanmuEvent]) throws(ProtocolError) {
+    private mutating func decodePacket(
+        operation: UInt32, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
+        budget: inout Int, into events: inout [DanmuEvent]
+    ) throws(ProtocolError) {
         switch Operation(operation) {
         case .heartbeatReply:
             guard body.count >= 4 else { throw .shortBody(operation: operation, count: body.count) }
@@ -94,8 +97,10 @@ public struct MessageDecoder: Sendable {
         }
     }
 
-    private mutating func decodeMessage(protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
-                                        budget: inout Int, into events: inout [DanmuEvent]) throws(ProtocolError) {
+    private mutating func decodeMessage(
+        protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
+        budget: inout Int, into events: inout [DanmuEvent]
+    ) throws(ProtocolError) {
         switch protover {
         case 0, 1:
             // An empty body carries no message; the JSON parser would call it malformed (issue 16).
@@ -109,7 +114,8 @@ public struct MessageDecoder: Sendable {
             }
         case 2, 3:
             guard depth < maxNestingDepth else { throw .nestingTooDeep(maxNestingDepth) }
-            let inflated = protover == 2
+            let inflated =
+                protover == 2
                 ? try MessageDecoder.inflateZlib(body, limit: budget)
                 : try MessageDecoder.decodeBrotli(body, limit: budget)
             budget -= inflated.count
@@ -127,8 +133,10 @@ public struct MessageDecoder: Sendable {
     }
 
     /// Walks the inner packets of a decompressed batch by their declared lengths.
-    private mutating func walkBatch(_ batch: UnsafeRawBufferPointer, depth: Int, budget: inout Int,
-                                    into events: inout [DanmuEvent]) throws(ProtocolError) {
+    private mutating func walkBatch(
+        _ batch: UnsafeRawBufferPointer, depth: Int, budget: inout Int,
+        into events: inout [DanmuEvent]
+    ) throws(ProtocolError) {
         var offset = 0
         while offset < batch.count {
             let rest = UnsafeRawBufferPointer(rebasing: batch[offset...])
@@ -140,8 +148,9 @@ public struct MessageDecoder: Sendable {
                 throw .truncatedBatch(declared: Int(header.length), available: rest.count)
             }
             let body = UnsafeRawBufferPointer(rebasing: rest[PacketHeader.size..<Int(header.length)])
-            try decodePacket(operation: header.operation, protover: header.protover, body: body, depth: depth,
-                             budget: &budget, into: &events)
+            try decodePacket(
+                operation: header.operation, protover: header.protover, body: body, depth: depth,
+                budget: &budget, into: &events)
             offset += Int(header.length)
         }
     }

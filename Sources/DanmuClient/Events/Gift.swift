@@ -110,8 +110,9 @@ extension Gift: EventKindCodec {
             case 1: sender.uid = PB.int(field)
             case 2: sender.uname = PB.text(field)
             case 5: sender.guardLevel = Int(PB.int(field))
-            case 8: sender.medal = PB.medal(
-                field, name: 6, level: 5, roomID: 4, targetID: 1, lighted: 11, guardLevel: 12)
+            case 8:
+                sender.medal = PB.medal(
+                    field, name: 6, level: 5, roomID: 4, targetID: 1, lighted: 11, guardLevel: 12)
             case 9:
                 if let blind = PB.bytes(field).flatMap(PB.collect) {
                     for inner in blind where inner.number == 3 { sender.blindGiftName = PB.text(inner) }

@@ -90,8 +90,9 @@ extension Interact: EventKindCodec {
             case 5: interact.msgType = PB.int(field)
             case 6: interact.roomID = PB.int(field)
             case 7: interact.timestamp = PB.int(field)
-            case 9: interact.medal = PB.medal(
-                field, name: 3, level: 2, roomID: 12, targetID: 1, lighted: 8, guardLevel: 9)
+            case 9:
+                interact.medal = PB.medal(
+                    field, name: 3, level: 2, roomID: 12, targetID: 1, lighted: 8, guardLevel: 9)
             default: break
             }
         }

@@ -16,7 +16,8 @@ struct ChildProcess {
         var outputTruncated: Bool
     }
 
-    static func run(path: String, arguments: [String], stdin input: [UInt8], maxOutput: Int) throws(HTTPError) -> Result {
+    static func run(path: String, arguments: [String], stdin input: [UInt8], maxOutput: Int) throws(HTTPError) -> Result
+    {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]

@@ -30,8 +30,9 @@ struct CurlHTTPClient: HTTPClient {
             config = "header = \"Cookie: \(CurlHTTPClient.configEscape(cookie))\"\n"
             arguments += ["--config", "-"]
         }
-        let run = try ChildProcess.run(path: curlPath, arguments: arguments, stdin: Array(config.utf8),
-                                       maxOutput: maxResponseBytes)
+        let run = try ChildProcess.run(
+            path: curlPath, arguments: arguments, stdin: Array(config.utf8),
+            maxOutput: maxResponseBytes)
         if run.outputTruncated { throw .tooLarge(maxResponseBytes) }
         guard run.exitCode == 0 else {
             let message = String(decoding: run.errorOutput, as: UTF8.self).trimmingSpaces
@@ -73,7 +74,8 @@ struct CurlHTTPClient: HTTPClient {
                 throw .malformedResponse("bad status line \(statusLine)")
             }
             let rest = output[end.body...]
-            let continues = rest.starts(with: Array("HTTP/".utf8))
+            let continues =
+                rest.starts(with: Array("HTTP/".utf8))
                 && ((100..<200).contains(status) || statusLine.lowercased().contains("connection established"))
             if continues {
                 offset = end.body
@@ -81,8 +83,9 @@ struct CurlHTTPClient: HTTPClient {
             }
             let headers = lines.compactMap { line -> HTTPHeader? in
                 guard let colon = line.firstIndex(of: ":") else { return nil }
-                return HTTPHeader(String(line[..<colon]).trimmingSpaces,
-                                  String(line[line.index(after: colon)...]).trimmingSpaces)
+                return HTTPHeader(
+                    String(line[..<colon]).trimmingSpaces,
+                    String(line[line.index(after: colon)...]).trimmingSpaces)
             }
             return HTTPResponse(status: status, headers: headers, body: Array(rest))
         }

@@ -16,8 +16,10 @@ struct HTTPRequest: Sendable, Equatable {
     /// Whole-request timeout in seconds.
     var timeoutSeconds: Int
 
-    init(url: String, headers: [HTTPHeader] = [], cookie: String? = nil, userAgent: String,
-                timeoutSeconds: Int = 10) {
+    init(
+        url: String, headers: [HTTPHeader] = [], cookie: String? = nil, userAgent: String,
+        timeoutSeconds: Int = 10
+    ) {
         self.url = url
         self.headers = headers
         self.cookie = cookie

@@ -39,7 +39,8 @@ enum MD5 {
         while chunk < message.count {
             for i in 0..<16 {
                 let base = chunk + i * 4
-                words[i] = UInt32(message[base]) | UInt32(message[base + 1]) << 8
+                words[i] =
+                    UInt32(message[base]) | UInt32(message[base + 1]) << 8
                     | UInt32(message[base + 2]) << 16 | UInt32(message[base + 3]) << 24
             }
             var a = a0, b = b0, c = c0, d = d0

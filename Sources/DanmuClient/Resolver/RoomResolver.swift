@@ -71,16 +71,18 @@ public final class RoomResolver: Sendable {
             var list = hosts.filter { !$0.host.isEmpty }
             let fallback = configuration.fallbackHost
             if !list.contains(where: { $0.host == fallback.host && $0.port == fallback.port }) { list.append(fallback) }
-            let endpoint = RoomEndpoint(roomID: longID, requestedID: longID == room ? nil : room, token: token,
-                                        hosts: list, uid: uid, buvid: buvid)
+            let endpoint = RoomEndpoint(
+                roomID: longID, requestedID: longID == room ? nil : room, token: token,
+                hosts: list, uid: uid, buvid: buvid)
             state.withLock { $0.tokens[longID] = (endpoint, clock.now) }
             return endpoint
         } catch {
             guard configuration.allowKeylessFallback, error.isRetryable else { throw error }
             state.withLock { $0.keylessCount += 1 }
             warnOnce("keyless", .keyless(room: longID, reason: error.description))
-            return RoomEndpoint(roomID: longID, requestedID: longID == room ? nil : room, token: nil,
-                                hosts: [configuration.fallbackHost], uid: uid, buvid: buvid)
+            return RoomEndpoint(
+                roomID: longID, requestedID: longID == room ? nil : room, token: nil,
+                hosts: [configuration.fallbackHost], uid: uid, buvid: buvid)
         }
     }
 
@@ -115,8 +117,9 @@ public final class RoomResolver: Sendable {
         if buvid == nil {
             let url = configuration.mainAPIBase + "/x/frontend/finger/spi"
             if let document = try? getJSON(url, cookie: configuration.cookie),
-               let data = try? envelope(document.root, url: url, notFound: [], room: 0),
-               let b3 = data["b_3"]?.string, !b3.isEmpty {
+                let data = try? envelope(document.root, url: url, notFound: [], room: 0),
+                let b3 = data["b_3"]?.string, !b3.isEmpty
+            {
                 buvid = b3
             }
         }
@@ -143,7 +146,8 @@ public final class RoomResolver: Sendable {
         let root = document.root
         if root["code"]?.int64Lenient == -352 { throw .riskControl(url: url) }
         guard let image = root["data"]?["wbi_img"], let img = image["img_url"]?.string,
-              let sub = image["sub_url"]?.string, let signer = WBISigner(imgURL: img, subURL: sub) else {
+            let sub = image["sub_url"]?.string, let signer = WBISigner(imgURL: img, subURL: sub)
+        else {
             throw .malformed(url: url, what: "data.wbi_img.img_url/sub_url missing")
         }
         let mid = root["data"]?["mid"]?.int64Lenient
@@ -158,8 +162,9 @@ public final class RoomResolver: Sendable {
     /// WBI-signed getDanmuInfo → (token, host list).
     func fetchDanmuInfo(_ room: Int64, buvid: String) throws(ResolveError) -> (String, [ServerHost]) {
         let signer = try signer()
-        let query = signer.signedQuery([("id", String(room)), ("type", "0"), ("web_location", "444.8")],
-                                       wts: RoomResolver.unixSeconds())
+        let query = signer.signedQuery(
+            [("id", String(room)), ("type", "0"), ("web_location", "444.8")],
+            wts: RoomResolver.unixSeconds())
         let url = configuration.liveAPIBase + "/xlive/web-room/v1/index/getDanmuInfo?" + query
         let document = try getJSON(url, cookie: cookieHeader(buvid: buvid))
         let data = try envelope(document.root, url: url, notFound: [1_002_002], room: room)
@@ -169,9 +174,11 @@ public final class RoomResolver: Sendable {
         var hosts: [ServerHost] = []
         for index in 0..<(data["host_list"]?.count ?? 0) {
             guard let entry = data["host_list"]?[index], let host = entry["host"]?.string else { continue }
-            hosts.append(ServerHost(host: host, port: RoomResolver.port(entry["port"], 2243),
-                                    wsPort: RoomResolver.port(entry["ws_port"], 2244),
-                                    wssPort: RoomResolver.port(entry["wss_port"], 443)))
+            hosts.append(
+                ServerHost(
+                    host: host, port: RoomResolver.port(entry["port"], 2243),
+                    wsPort: RoomResolver.port(entry["ws_port"], 2244),
+                    wssPort: RoomResolver.port(entry["wss_port"], 443)))
         }
         return (token, hosts)
     }

@@ -9,13 +9,16 @@ extension RoomResolver {
         pacer.waitForSlot()
         let request = HTTPRequest(
             url: url,
-            headers: [HTTPHeader("Referer", "https://live.bilibili.com/"), HTTPHeader("Origin", "https://live.bilibili.com")],
+            headers: [
+                HTTPHeader("Referer", "https://live.bilibili.com/"), HTTPHeader("Origin", "https://live.bilibili.com"),
+            ],
             cookie: cookie, userAgent: configuration.userAgent, timeoutSeconds: configuration.timeoutSeconds)
         let response: HTTPResponse
         do throws(HTTPError) { response = try http.get(request) } catch { throw .transport(url: url, error) }
         let snippet = String(decoding: response.body.prefix(120), as: UTF8.self)
         guard let document = try? JSONDocument(parsing: response.body, maxDepth: 32),
-              document.root.kind == .object else {
+            document.root.kind == .object
+        else {
             throw .notJSON(url: url, status: response.status, snippet: snippet)
         }
         return document

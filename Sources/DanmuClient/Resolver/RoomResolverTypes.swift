@@ -34,7 +34,9 @@ public struct RoomEndpoint: Sendable, Equatable {
     /// buvid3 sent as cookie and in the AUTH body.
     public var buvid: String
 
-    public init(roomID: Int64, requestedID: Int64? = nil, token: String?, hosts: [ServerHost], uid: Int64, buvid: String) {
+    public init(
+        roomID: Int64, requestedID: Int64? = nil, token: String?, hosts: [ServerHost], uid: Int64, buvid: String
+    ) {
         self.roomID = roomID
         self.requestedID = requestedID
         self.token = token

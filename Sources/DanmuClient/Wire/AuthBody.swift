@@ -17,8 +17,10 @@ public struct AuthBody: Sendable, Equatable {
     public var key: String
     public var buvid: String
 
-    public init(uid: Int64 = 0, roomID: Int64, protover: Int = 3, platform: String = "web", type: Int = 2,
-                key: String, buvid: String) {
+    public init(
+        uid: Int64 = 0, roomID: Int64, protover: Int = 3, platform: String = "web", type: Int = 2,
+        key: String, buvid: String
+    ) {
         self.uid = uid
         self.roomID = roomID
         self.protover = protover
@@ -53,10 +55,11 @@ public struct AuthBody: Sendable, Equatable {
         let root = document.root
         guard root.kind == .object else { throw .json("auth body is not an object") }
         guard let room = root["roomid"]?.int64Lenient else { throw .json("auth body has no roomid") }
-        self.init(uid: root["uid"]?.int64Lenient ?? 0, roomID: room,
-                  protover: Int(root["protover"]?.int64Lenient ?? 0),
-                  platform: root["platform"]?.string ?? "", type: Int(root["type"]?.int64Lenient ?? 0),
-                  key: root["key"]?.string ?? "", buvid: root["buvid"]?.string ?? "")
+        self.init(
+            uid: root["uid"]?.int64Lenient ?? 0, roomID: room,
+            protover: Int(root["protover"]?.int64Lenient ?? 0),
+            platform: root["platform"]?.string ?? "", type: Int(root["type"]?.int64Lenient ?? 0),
+            key: root["key"]?.string ?? "", buvid: root["buvid"]?.string ?? "")
     }
 
     /// JSON string literal with the escapes RFC 8259 requires (quote, backslash, control characters).

@@ -13,20 +13,26 @@ public enum Packet {
     }
 
     /// Encodes one packet with a typed operation.
-    public static func encode(_ operation: Operation, protover: UInt16 = 1, sequence: UInt32 = 1, body: [UInt8]) -> [UInt8] {
+    public static func encode(_ operation: Operation, protover: UInt16 = 1, sequence: UInt32 = 1, body: [UInt8])
+        -> [UInt8]
+    {
         encode(operation: operation.rawValue, protover: protover, sequence: sequence, body: body)
     }
 
     /// Appends one packet to `out` (the simulator builds batches this way without temporaries).
-    public static func append(_ operation: Operation, protover: UInt16, sequence: UInt32, body: some Collection<UInt8>,
-                              to out: inout [UInt8]) {
+    public static func append(
+        _ operation: Operation, protover: UInt16, sequence: UInt32, body: some Collection<UInt8>,
+        to out: inout [UInt8]
+    ) {
         appendHeader(operation, protover: protover, sequence: sequence, bodyCount: body.count, to: &out)
         out.append(contentsOf: body)
     }
 
     /// Appends the header of a packet whose `bodyCount` body bytes the caller appends next.
-    public static func appendHeader(_ operation: Operation, protover: UInt16, sequence: UInt32, bodyCount: Int,
-                                    to out: inout [UInt8]) {
+    public static func appendHeader(
+        _ operation: Operation, protover: UInt16, sequence: UInt32, bodyCount: Int,
+        to out: inout [UInt8]
+    ) {
         PacketHeader(
             length: UInt32(truncatingIfNeeded: PacketHeader.size + bodyCount), headerLength: 16,
             protover: protover, operation: operation.rawValue, sequence: sequence
@@ -78,7 +84,8 @@ public enum Packet {
 
     /// The op 8 auth reply a server sends: `{"code":<code>}`.
     public static func authReply(code: Int = 0, sequence: UInt32 = 1) -> [UInt8] {
-        encode(operation: Operation.authReply.rawValue, protover: 1, sequence: sequence,
-               body: Array("{\"code\":\(code)}".utf8))
+        encode(
+            operation: Operation.authReply.rawValue, protover: 1, sequence: sequence,
+            body: Array("{\"code\":\(code)}".utf8))
     }
 }

@@ -335,7 +335,8 @@ public final class SinkRunner: @unchecked Sendable {
                     try spool.closeWithPrepended(front)
                     s.statistics.spooled += front.count
                     let left = spool.pendingRecords + front.count
-                    warning = "\(name): still failing at close; \(left) record(s) left in \(spool.path) for the next run"
+                    warning =
+                        "\(name): still failing at close; \(left) record(s) left in \(spool.path) for the next run"
                 } catch {
                     s.statistics.dropped += front.count
                     warning = "\(name): cannot spool at close (\(error)); \(front.count) record(s) dropped"
