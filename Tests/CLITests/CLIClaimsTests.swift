@@ -136,7 +136,11 @@ final class CLIClaimsTests: XCTestCase {
             XCTAssertEqual(names.count { $0 == "danmu-signals" }, 1, "\(names)")
             XCTAssertEqual(names.count { $0 == "danmu-output" }, 1, "\(names)")
             XCTAssertEqual(names.count { $0 == "danmu-io" }, 1, "\(names)")
-            XCTAssertEqual(names.count, 4 + expectedWorkers, "main, signals, output, io and the workers: \(names)")
+            // Besides those, only the main thread (named after the process). Under ThreadSanitizer its runtime adds
+            // one background thread that carries the process name too.
+            let unnamed = names.count { !$0.hasPrefix("danmu-") || $0 == "danmu-cli" }
+            XCTAssertTrue((1...2).contains(unnamed), "main, signals, output, io and the workers: \(names)")
+            XCTAssertEqual(names.count, 3 + expectedWorkers + unnamed, "main, signals, output, io, workers: \(names)")
             // Every thread but the signal thread has both blocked. The signal thread blocks them too, but it sits in
             // sigwait (rt_sigtimedwait, syscall 128 on x86_64), during which the kernel lifts the waited signals
             // from its mask: so it is the one thread whose SigBlk lacks them, and the one thread in that call.
