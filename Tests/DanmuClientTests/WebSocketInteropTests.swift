@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 import TestSupport
 import XCTest
@@ -86,7 +87,8 @@ final class WebSocketInteropTests: XCTestCase {
     }
 
     private func handshake(port: UInt16, secure: Bool) -> WebSocketHandshake {
-        var random = SystemRandomNumberGenerator()
+        // Not the empty SystemRandomNumberGenerator passed inout: TSan crashed on it (see CollectorCore).
+        var random = SplitMix64(seed: .random(in: .min ... .max))
         return WebSocketHandshake(
             host: "localhost", port: Int(port), secure: secure, userAgent: "Mozilla/5.0 (danmu test)",
             cookie: "buvid3=abc; SESSDATA=x", random: &random)

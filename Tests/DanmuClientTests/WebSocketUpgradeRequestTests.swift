@@ -1,3 +1,4 @@
+import EventLoop
 import XCTest
 
 @testable import DanmuClient
@@ -6,7 +7,8 @@ import XCTest
 /// client's check, and bad requests are refused with a reason.
 final class WebSocketUpgradeRequestTests: XCTestCase {
     private func clientHandshake() -> WebSocketHandshake {
-        var random = SystemRandomNumberGenerator()
+        // Not the empty SystemRandomNumberGenerator passed inout: TSan crashed on it (see CollectorCore).
+        var random = SplitMix64(seed: .random(in: .min ... .max))
         return WebSocketHandshake(
             host: "localhost", port: 2244, secure: false, userAgent: "Mozilla/5.0", cookie: "buvid3=x", random: &random)
     }

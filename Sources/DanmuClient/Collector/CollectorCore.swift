@@ -171,11 +171,17 @@ final class CollectorCore: @unchecked Sendable {
         assertInLoop()
         guard kind != .tcp else { return (.tcp(), nil) }
         let options = configuration.webSocket
-        var random = SystemRandomNumberGenerator()
+        // Seeded from the system's entropy, not SystemRandomNumberGenerator itself passed `inout`: that is an empty
+        // struct, and ThreadSanitizer's instrumentation of an inout access to an empty value read a garbage address
+        // and crashed (SEGV in WebSocketHandshake.init, CollectorTransportTests under TSan). The nonce only has to
+        // be fresh per connection.
+        var random = SplitMix64(seed: .random(in: .min ... .max))
         let handshake = WebSocketHandshake(
             host: server.host, port: Int(server.port(for: kind)), secure: kind == .wss, path: options.path,
             origin: options.origin, userAgent: options.userAgent, cookie: options.cookie, random: &random)
-        let layer = WebSocketLayer(handshake: handshake, limits: options.limits)
+        // Masks too (RFC 6455 §10.3 guards browsers against script-driven cache poisoning; a native client's masks
+        // need only be fresh).
+        let layer = WebSocketLayer(handshake: handshake, limits: options.limits, random: random)
         guard kind == .wss else { return (.ws(layer), nil) }
         guard let tlsContext else { throw .tls(TLSError(.setupFailed("no TLS context (transport is not wss)"))) }
         let name = configuration.tls.serverName ?? server.host
