@@ -10,7 +10,7 @@ import XCTest
 /// A fresh temporary directory, removed (with its files) after `body`.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     var template = Array("/tmp/danmu-pipeline-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+    guard let made = mkdtemp(&template) else { throw TestSetupFailure("mkdtemp failed") }
     let path = String(cString: made)
     defer { _ = system("rm -rf '\(path)'") }
     return try body(path)
@@ -114,4 +114,10 @@ func record(room: Int64, seq: Int) -> SinkRecord {
 @discardableResult
 func waitFor(timeout: Duration = .seconds(30), _ condition: () -> Bool) -> Bool {
     pollUntil(timeout: timeout, interval: .milliseconds(10), condition)
+}
+
+/// A test's setup could not be made (no redis-server, no temporary directory): the test fails, it never skips.
+struct TestSetupFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

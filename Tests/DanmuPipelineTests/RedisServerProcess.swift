@@ -16,10 +16,10 @@ final class RedisServerProcess {
         guard runProcess(["sh", "-c", "command -v redis-server && command -v redis-cli"]).status == 0 else {
             XCTFail(
                 "redis-server / redis-cli are not installed: run Scripts/ensure-test-deps.sh", file: file, line: line)
-            throw XCTSkip("no redis-server (a failure was recorded)")
+            throw TestSetupFailure("no redis-server (a failure was recorded)")
         }
         var template = Array("/tmp/danmu-redis-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw TestSetupFailure("mkdtemp failed") }
         directory = String(cString: made)
         port = Self.freePort()
         self.password = password
@@ -52,7 +52,7 @@ final class RedisServerProcess {
         if let password { arguments += ["--requirepass", password] }
         guard let child = spawn(arguments, output: directory + "/redis.log") else {
             XCTFail("cannot start redis-server")
-            throw XCTSkip("no redis-server")
+            throw TestSetupFailure("no redis-server")
         }
         pid = child
         let ready = pollUntil(timeout: .seconds(10), interval: .milliseconds(20)) {
@@ -61,7 +61,7 @@ final class RedisServerProcess {
         if !ready {
             let log = TestFiles.read(directory + "/redis.log").map { String(decoding: $0, as: UTF8.self) } ?? ""
             XCTFail("redis-server did not answer on port \(port): \(log)")
-            throw XCTSkip("redis-server did not start")
+            throw TestSetupFailure("redis-server did not start")
         }
     }
 
