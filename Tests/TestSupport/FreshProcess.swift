@@ -31,10 +31,13 @@ public enum FreshProcess {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(runner), strdup(test), nil]
         defer { argv.forEach { free($0) } }
-        var environment: [UnsafeMutablePointer<CChar>?] = [strdup(marker + "=1")]
+        // No Swift backtracer in the child: a child that is meant to trap must die of its signal, and under
+        // ThreadSanitizer the backtracer's thread suspension trips a TSan CHECK that turns the death into
+        // `exit(66)` on some runs (testLoopConfinedCallFromAnotherThreadTraps failed that way in CI).
+        var environment: [UnsafeMutablePointer<CChar>?] = [strdup(marker + "=1"), strdup("SWIFT_BACKTRACE=enable=no")]
         var entry = environ
         while let variable = entry.pointee {
-            environment.append(strdup(variable))
+            if strncmp(variable, "SWIFT_BACKTRACE=", 16) != 0 { environment.append(strdup(variable)) }
             entry += 1
         }
         environment.append(nil)
