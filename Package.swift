@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "DanmuClient", targets: ["DanmuClient"]),
         .library(name: "DanmuSimulator", targets: ["DanmuSimulator"]),
         .library(name: "DanmuPipeline", targets: ["DanmuPipeline"]),
+        .library(name: "DanmuRealtime", targets: ["DanmuRealtime"]),
+        .library(name: "DanmuCluster", targets: ["DanmuCluster"]),
         .executable(name: "danmu-cli", targets: ["danmu-cli"]),
         .executable(name: "danmu-bench", targets: ["danmu-bench"]),
     ],
@@ -23,7 +25,14 @@ let package = Package(
         .target(name: "DanmuSimulator", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient"]),
         // Stages (filter, anonymize, dedupe, sample), sinks (JSON Lines, SQLite via dlopen) and their backlog.
         .target(name: "DanmuPipeline", dependencies: ["CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient"]),
-        .executableTarget(name: "danmu-cli", dependencies: ["DanmuClient", "DanmuSimulator", "DanmuPipeline"]),
+        // The HTTP/1.1 server on the reactor: SSE and WebSocket fan-out to browsers, the live page, metrics.
+        .target(
+            name: "DanmuRealtime", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient", "DanmuPipeline"]),
+        // Many processes share one room list through Redis: node heartbeats, per-room leases, fair share.
+        .target(name: "DanmuCluster", dependencies: ["EventLoop", "DanmuCodecs", "DanmuClient", "DanmuPipeline"]),
+        .executableTarget(
+            name: "danmu-cli",
+            dependencies: ["DanmuClient", "DanmuSimulator", "DanmuPipeline", "DanmuRealtime", "DanmuCluster"]),
         .executableTarget(
             name: "danmu-bench",
             dependencies: [
@@ -41,6 +50,12 @@ let package = Package(
         .testTarget(
             name: "DanmuPipelineTests",
             dependencies: ["DanmuPipeline", "DanmuClient", "DanmuCodecs", "DanmuSimulator", "TestSupport"]),
+        .testTarget(
+            name: "DanmuRealtimeTests",
+            dependencies: ["DanmuRealtime", "DanmuPipeline", "DanmuClient", "DanmuSimulator", "TestSupport"]),
+        .testTarget(
+            name: "DanmuClusterTests",
+            dependencies: ["DanmuCluster", "DanmuPipeline", "DanmuClient", "DanmuSimulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["danmu-cli", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,6 @@
+import DanmuCluster
+import XCTest
+
+final class ClusterModuleTests: XCTestCase {
+    func testKeyLayoutVersionIsPositive() { XCTAssertGreaterThan(DanmuCluster.keyLayoutVersion, 0) }
+}

@@ -1,0 +1,6 @@
+import DanmuRealtime
+import XCTest
+
+final class RealtimeModuleTests: XCTestCase {
+    func testAPIVersionIsPositive() { XCTAssertGreaterThan(DanmuRealtime.apiVersion, 0) }
+}
