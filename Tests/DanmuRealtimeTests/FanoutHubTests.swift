@@ -247,6 +247,43 @@ final class FanoutHubTests: XCTestCase {
         }
     }
 
+    func testReplayIsCutToTheNewestEventsThatFitAndTheRestCounted() throws {
+        // Nine events of one size (single-digit ids), rooms 1 (odd ids) and 2 (even ids); room for three.
+        let size = "id: 77-1\ndata: \(jsonLine(popularity(1, 1_001)))\n\n".utf8.count
+        let events = (1...9).map { popularity($0 % 2 == 0 ? 2 : 1, UInt32(1_000 + $0)) }
+        try withHub(.init(maxReplayBytes: 3 * size + size / 2, epoch: 77)) { reactor, hub in
+            publish(hub, events)
+            let output = RecordingOutput()
+            _ = onLoop(reactor) {
+                hub.openEventStream(Subscription(resumeAfter: EventID(epoch: 77, sequence: 0)), output: output)
+            }
+            let text = onLoop(reactor) { output.text }
+            XCTAssertEqual(sseIDs(text), ["77-7", "77-8", "77-9"])
+            XCTAssertEqual(
+                sseGaps(text),
+                [
+                    #"{"type":"gap","reason":"replay_limit","missed":6,"rooms":[{"room":1,"missed":3},"#
+                        + #"{"room":2,"missed":3}]}"#
+                ])
+        }
+        // With evictions too: room 1 keeps 5, 7, 9 (lost 1, 3), room 2 keeps 4, 6, 8 (lost 2); 5, 4, 6 do not fit.
+        try withHub(.init(historyPerRoom: 3, maxReplayBytes: 3 * size + size / 2, epoch: 77)) { reactor, hub in
+            publish(hub, events)
+            let output = RecordingOutput()
+            _ = onLoop(reactor) {
+                hub.openEventStream(Subscription(resumeAfter: EventID(epoch: 77, sequence: 0)), output: output)
+            }
+            let text = onLoop(reactor) { output.text }
+            XCTAssertEqual(sseIDs(text), ["77-7", "77-8", "77-9"])
+            XCTAssertEqual(
+                sseGaps(text),
+                [
+                    #"{"type":"gap","reason":"history","missed":6,"rooms":[{"room":1,"missed":3},"#
+                        + #"{"room":2,"missed":3}]}"#
+                ])
+        }
+    }
+
     func testSkipToNewestCountsSkippedThenSendsOneGapThenNewEvents() throws {
         try withHub(.init(subscriberQueueBytes: 1_000, epoch: 77)) { reactor, hub in
             let slow = RecordingOutput()

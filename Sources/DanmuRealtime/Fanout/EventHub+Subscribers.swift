@@ -48,13 +48,14 @@ extension EventHub {
         var bytes = preamble
         var tally = DeliveryTally()
         if let resumeAfter = subscription.resumeAfter {
-            let (gap, events) = history.replay(after: resumeAfter, epoch: epoch, for: subscription)
-            if let gap {
+            let replay = history.replay(
+                after: resumeAfter, epoch: epoch, for: subscription, maxBytes: configuration.maxReplayBytes)
+            if let gap = replay.gap {
                 bytes += subscriber.wire(gap, encoder: &encoder)
                 tally.gaps += 1
             }
-            for event in events { bytes += subscriber.wire(event, encoder: &encoder) }
-            tally.deliveries += UInt64(events.count)
+            for event in replay.events { bytes += subscriber.wire(event, encoder: &encoder) }
+            tally.deliveries += UInt64(replay.events.count)
         }
         counters.withLock { statistics in
             statistics.subscribersOpened += 1

@@ -23,6 +23,9 @@ extension EventHub {
         public var keepAliveInterval: Duration
         /// The `retry:` an SSE stream starts with: how long a browser waits before reconnecting.
         public var reconnectDelay: Duration
+        /// At most this many bytes of held events are replayed on a resume: the newest ones; the older ones are
+        /// counted into the gap event (`replay_limit`).
+        public var maxReplayBytes: Int
         /// The largest message a WebSocket client may send (a subscribe message); bigger closes with 1009.
         public var maxClientMessageBytes: Int
         /// The epoch of event ids (`EventID`); nil: CLOCK_REALTIME in microseconds when the hub is made, which
@@ -32,13 +35,16 @@ extension EventHub {
         public init(
             historyPerRoom: Int = 1_000, subscriberQueueBytes: Int = 256 << 10,
             slowSubscriberPolicy: SlowSubscriberPolicy = .skipToNewest, keepAliveInterval: Duration = .seconds(15),
-            reconnectDelay: Duration = .seconds(3), maxClientMessageBytes: Int = 64 << 10, epoch: UInt64? = nil
+            reconnectDelay: Duration = .seconds(3), maxReplayBytes: Int = 1 << 20,
+            maxClientMessageBytes: Int = 64 << 10,
+            epoch: UInt64? = nil
         ) {
             self.historyPerRoom = historyPerRoom
             self.subscriberQueueBytes = subscriberQueueBytes
             self.slowSubscriberPolicy = slowSubscriberPolicy
             self.keepAliveInterval = keepAliveInterval
             self.reconnectDelay = reconnectDelay
+            self.maxReplayBytes = maxReplayBytes
             self.maxClientMessageBytes = maxClientMessageBytes
             self.epoch = epoch
         }
