@@ -36,7 +36,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         var closed = false
     }
 
-    private let inbox = Lock(Inbox())
+    private let inbox = ConditionLock(Inbox())
     /// Written on the loop (and by `handle(batch:)` for drops), read from any thread. Guarded by its lock.
     let counters = Lock(Statistics())
 
@@ -66,7 +66,8 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     // MARK: Publishing (any thread)
 
     /// Encodes the batch once, assigns ids and hands it to the loop. Room workers, any thread; never blocks on a
-    /// subscriber (only on the inbox lock, held for the id assignment and an append).
+    /// subscriber: it holds the inbox lock for the id assignment and an append, and waits only while more than
+    /// `Configuration.maxQueuedEvents` are waiting for the loop (see below).
     public func handle(batch: [RoomEvent]) {
         guard !batch.isEmpty else { return }
         // The JSON is written outside the lock, on this worker: the expensive part runs in parallel.
@@ -87,7 +88,16 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             case scheduleDrain
             case dropped
         }
-        let outcome = inbox.withLock { state -> Outcome in
+        // Backpressure, not loss: above `maxQueuedEvents` waiting for the loop, this worker waits for the next
+        // drain, so its room's queue fills and the collector pauses that socket (TCP pushes back). The loop never
+        // waits on a subscriber, so this waits on no subscriber either. Bounded (`maxPublishWait`), then the batch
+        // is queued anyway: a stopped loop must not hang the workers. Never on the IO thread (it would wait for
+        // itself).
+        let limit = configuration.maxQueuedEvents
+        let deadline =
+            reactor.isInLoop ? 0 : SystemClock.monotonicNanoseconds() + configuration.maxPublishWait.nanoseconds
+        let outcome = inbox.withLock(waitingUntil: { $0.closed || $0.events.count < limit }, deadline: deadline) {
+            state, _ -> Outcome in
             guard !state.closed else { return .dropped }
             for item in encoded {
                 state.sequence += 1
@@ -129,6 +139,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             state.drainScheduled = false
             return events
         }
+        inbox.broadcast()  // wake workers waiting for room
         if isClosed || events.isEmpty {
             if !events.isEmpty { counters.withLock { $0.eventsDropped += UInt64(events.count) } }
             return
@@ -175,6 +186,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             state.events = []
             return count
         }
+        inbox.broadcast()
         if dropped > 0 { counters.withLock { $0.eventsDropped += UInt64(dropped) } }
         _ = reactor.executeAndWait { [self] in closeOnLoop() }
     }

@@ -28,6 +28,12 @@ extension EventHub {
         public var maxReplayBytes: Int
         /// The largest message a WebSocket client may send (a subscribe message); bigger closes with 1009.
         public var maxClientMessageBytes: Int
+        /// Events handed over by the workers and not yet taken by the loop. Above it a publishing worker waits
+        /// for the loop's next drain (backpressure on the collector, not loss), at most `maxPublishWait` per batch.
+        public var maxQueuedEvents: Int
+        /// How long a publishing worker waits for room before queueing its batch anyway (a stopped or stalled
+        /// loop must not hang the collector's workers forever).
+        public var maxPublishWait: Duration
         /// The epoch of event ids (`EventID`); nil: CLOCK_REALTIME in microseconds when the hub is made, which
         /// differs between runs of the process. A test pins it.
         public var epoch: UInt64?
@@ -36,7 +42,8 @@ extension EventHub {
             historyPerRoom: Int = 1_000, subscriberQueueBytes: Int = 256 << 10,
             slowSubscriberPolicy: SlowSubscriberPolicy = .skipToNewest, keepAliveInterval: Duration = .seconds(15),
             reconnectDelay: Duration = .seconds(3), maxReplayBytes: Int = 1 << 20,
-            maxClientMessageBytes: Int = 64 << 10,
+            maxClientMessageBytes: Int = 64 << 10, maxQueuedEvents: Int = 65_536,
+            maxPublishWait: Duration = .seconds(1),
             epoch: UInt64? = nil
         ) {
             self.historyPerRoom = historyPerRoom
@@ -46,6 +53,8 @@ extension EventHub {
             self.reconnectDelay = reconnectDelay
             self.maxReplayBytes = maxReplayBytes
             self.maxClientMessageBytes = maxClientMessageBytes
+            self.maxQueuedEvents = maxQueuedEvents
+            self.maxPublishWait = maxPublishWait
             self.epoch = epoch
         }
     }
