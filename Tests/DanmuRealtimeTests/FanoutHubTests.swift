@@ -13,6 +13,7 @@ import XCTest
 final class RecordingOutput: SubscriberOutput, @unchecked Sendable {
     private(set) var chunks: [[UInt8]] = []
     private(set) var closeCount = 0
+    private(set) var closeNowCount = 0
     /// What `pendingBytes` reports: a test pins it high to play a subscriber that does not read.
     var pinnedPendingBytes = 0
     /// Runs inside `close()`, as the HTTP layer's `didClose` would (re-entrant `subscriberDidClose`).
@@ -22,6 +23,10 @@ final class RecordingOutput: SubscriberOutput, @unchecked Sendable {
     var pendingBytes: Int { pinnedPendingBytes }
     func close() {
         closeCount += 1
+        onClose?()
+    }
+    func closeNow() {
+        closeNowCount += 1
         onClose?()
     }
 
@@ -284,93 +289,13 @@ final class FanoutHubTests: XCTestCase {
         }
     }
 
-    func testSkipToNewestCountsSkippedThenSendsOneGapThenNewEvents() throws {
-        try withHub(.init(subscriberQueueBytes: 1_000, epoch: 77)) { reactor, hub in
-            let slow = RecordingOutput()
-            let fast = RecordingOutput()
-            let slowID = onLoop(reactor) {
-                _ = hub.openEventStream(Subscription(), output: fast)
-                return hub.openEventStream(Subscription(), output: slow)
-            }
-            publish(hub, [danmaku(1, "delivered")])
-            onLoop(reactor) { slow.pinnedPendingBytes = 5_000 }  // the client stopped reading
-            publish(hub, [danmaku(1, "s1"), danmaku(2, "s2")])
-            publish(hub, [danmaku(1, "s3")])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(slow.text) }, ["77-1"])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(fast.text) }, ["77-1", "77-2", "77-3", "77-4"])
-            XCTAssertEqual(hub.statistics.eventsSkipped, 3)
-            // Drained: ONE gap naming both rooms, then new events.
-            onLoop(reactor) {
-                slow.pinnedPendingBytes = 0
-                slow.reset()
-                hub.outputDidDrain(slowID)
-            }
-            publish(hub, [danmaku(2, "after")])
-            let text = onLoop(reactor) { slow.text }
-            XCTAssertEqual(
-                sseGaps(text),
-                [#"{"type":"gap","reason":"slow","missed":3,"rooms":[{"room":1,"missed":2},{"room":2,"missed":1}]}"#]
-            )
-            XCTAssertEqual(sseIDs(text), ["77-5"])
-            XCTAssertTrue(text.hasPrefix("event: gap\n"))
-            let statistics = hub.statistics
-            XCTAssertEqual(statistics.gapsReported, 1)
-            XCTAssertEqual(statistics.subscribersDisconnected, 0)
-            XCTAssertEqual(onLoop(reactor) { slow.closeCount }, 0)
-        }
-    }
-
-    func testSkippingSubscriberWhoseQueueEmptiedGetsItsGapBeforeTheNextEvent() throws {
-        try withHub(.init(subscriberQueueBytes: 100, epoch: 77)) { reactor, hub in
-            let slow = RecordingOutput()
-            _ = onLoop(reactor) { hub.openEventStream(Subscription(), output: slow) }
-            onLoop(reactor) { slow.pinnedPendingBytes = 500 }
-            publish(hub, [danmaku(1, "skipped")])
-            onLoop(reactor) {
-                slow.pinnedPendingBytes = 0  // drained, but no drain callback came
-                slow.reset()
-            }
-            publish(hub, [danmaku(1, "next")])
-            let text = onLoop(reactor) { slow.text }
-            XCTAssertEqual(sseGaps(text).count, 1)
-            XCTAssertEqual(sseIDs(text), ["77-2"])
-            XCTAssertTrue(text.hasPrefix("event: gap\n"))
-        }
-    }
-
-    func testDisconnectPolicyClosesTheSlowSubscriberOnlyAndCountsIt() throws {
-        try withHub(.init(subscriberQueueBytes: 1_000, slowSubscriberPolicy: .disconnect, epoch: 77)) {
-            reactor, hub in
-            let slow = RecordingOutput()
-            let fast = RecordingOutput()
-            let slowID = onLoop(reactor) {
-                _ = hub.openEventStream(Subscription(), output: fast)
-                return hub.openEventStream(Subscription(), output: slow)
-            }
-            // The HTTP layer reports the close from inside close(), re-entrantly.
-            onLoop(reactor) {
-                slow.onClose = { hub.subscriberDidClose(slowID) }
-                slow.pinnedPendingBytes = 2_000
-            }
-            publish(hub, [danmaku(1, "a")])
-            publish(hub, [danmaku(1, "b")])
-            XCTAssertEqual(onLoop(reactor) { slow.closeCount }, 1)
-            XCTAssertEqual(onLoop(reactor) { sseIDs(slow.text) }, [])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(fast.text) }, ["77-1", "77-2"])
-            let statistics = hub.statistics
-            XCTAssertEqual(statistics.subscribersDisconnected, 1)
-            XCTAssertEqual(statistics.serverSentEventSubscribers, 1)
-            XCTAssertEqual(onLoop(reactor) { hub.subscriberCount }, 1)
-        }
-    }
-
     func testKeepAliveCommentAndCloseOfEverySubscriber() throws {
         try withHub { reactor, hub in
             let output = RecordingOutput()
             let id = onLoop(reactor) { hub.openEventStream(Subscription(), output: output) }
             onLoop(reactor) {
                 output.reset()
-                hub.sendKeepAlives()
+                hub.sendKeepAlives(now: reactor.now)
             }
             XCTAssertEqual(onLoop(reactor) { output.text }, ": keep-alive\n\n")
             hub.close()

@@ -151,7 +151,7 @@ final class FanoutWebSocketTests: XCTestCase {
         try withHub { reactor, hub in
             let output = RecordingOutput()
             _ = onLoop(reactor) { hub.openWebSocket(Subscription(), output: output) }
-            onLoop(reactor) { hub.sendKeepAlives() }
+            onLoop(reactor) { hub.sendKeepAlives(now: reactor.now) }
             XCTAssertEqual(try frames(output, reactor), [.ping([])])
             hub.close()
             let events = try frames(output, reactor)

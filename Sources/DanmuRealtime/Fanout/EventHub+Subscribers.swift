@@ -112,6 +112,7 @@ extension EventHub {
         guard let first else { return }
         if subscriber.isSkipping { sendOwedGap(subscriber, tally: &tally) }
         if subscriber.isSkipping || subscriber.output.pendingBytes > configuration.subscriberQueueBytes {
+            if subscriber.stalledSince == nil { subscriber.stalledSince = reactor.now }
             switch configuration.slowSubscriberPolicy {
             case .skipToNewest:
                 for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
@@ -120,13 +121,11 @@ extension EventHub {
                 tally.skipped += UInt64(matched)
             case .disconnect:
                 tally.disconnected += 1
-                if subscriber.transport == .webSocket {
-                    sendClose(WebSocketClose(code: .policyViolation, reason: "too slow"), to: subscriber)
-                }
-                closeSubscriber(subscriber)
+                closeSubscriberNow(subscriber)
             }
             return
         }
+        subscriber.stalledSince = nil
         tally.deliveries += UInt64(matched)
         // One event: its shared wire array as is (no copy). More: one buffer, so one write for the batch.
         if matched == 1 {
@@ -145,6 +144,7 @@ extension EventHub {
         guard subscriber.isSkipping, subscriber.output.pendingBytes == 0, let gap = subscriber.takeSkipped()
         else { return }
         subscriber.output.send(subscriber.wire(gap, encoder: &encoder))
+        subscriber.stalledSince = nil
         tally.gaps += 1
     }
 
@@ -153,6 +153,13 @@ extension EventHub {
     func closeSubscriber(_ subscriber: Subscriber) {
         guard subscriber.isOpen else { return }
         subscriber.output.close()
+        subscriberDidClose(subscriber.id)
+    }
+
+    /// Closes at once, dropping what is queued (a subscriber that does not read), and forgets it.
+    func closeSubscriberNow(_ subscriber: Subscriber) {
+        guard subscriber.isOpen else { return }
+        subscriber.output.closeNow()
         subscriberDidClose(subscriber.id)
     }
 
@@ -168,22 +175,34 @@ extension EventHub {
     private func startKeepAliveIfNeeded() {
         guard keepAliveTimer == nil else { return }
         let period = configuration.keepAliveInterval
-        keepAliveTimer = reactor.schedule(after: period, repeating: period) { [weak self] in self?.sendKeepAlives() }
+        keepAliveTimer = reactor.schedule(after: period, repeating: period) { [weak self] in
+            guard let self else { return }
+            sendKeepAlives(now: reactor.now)
+        }
     }
 
     /// An SSE comment or a WebSocket ping to every subscriber not over its bound; a skipping one whose connection
-    /// drained without a drain callback gets its gap here. Loop thread (also callable by tests).
-    func sendKeepAlives() {
+    /// drained without a drain callback gets its gap here; one over its bound for `stalledSubscriberTimeout` is
+    /// closed. `now`: the reactor's clock (a test passes a later one). Loop thread.
+    func sendKeepAlives(now: UInt64) {
         reactor.assertInLoop()
         let comment = Array(": keep-alive\n\n".utf8)
         let ping = encoder.encode(.ping, payload: [UInt8]())
         var tally = DeliveryTally()
         for subscriber in subscribers.values where subscriber.isOpen {
             sendOwedGap(subscriber, tally: &tally)
-            guard !subscriber.isSkipping, subscriber.output.pendingBytes <= configuration.subscriberQueueBytes
-            else { continue }
+            if subscriber.isSkipping || subscriber.output.pendingBytes > configuration.subscriberQueueBytes {
+                let since = subscriber.stalledSince ?? now
+                subscriber.stalledSince = since
+                if now >= since, now - since >= configuration.stalledSubscriberTimeout.nanoseconds {
+                    tally.timedOut += 1
+                    closeSubscriberNow(subscriber)
+                }
+                continue
+            }
+            subscriber.stalledSince = nil
             subscriber.output.send(subscriber.transport == .serverSentEvents ? comment : ping)
         }
-        if tally.gaps > 0 { counters.withLock { tally.add(to: &$0) } }
+        if tally.gaps > 0 || tally.timedOut > 0 { counters.withLock { tally.add(to: &$0) } }
     }
 }

@@ -165,8 +165,10 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         var skipped: UInt64 = 0
         var disconnected: UInt64 = 0
         var gaps: UInt64 = 0
+        var timedOut: UInt64 = 0
 
         func add(to statistics: inout Statistics) {
+            statistics.subscribersTimedOut += timedOut
             statistics.deliveries += deliveries
             statistics.eventsSkipped += skipped
             statistics.subscribersDisconnected += disconnected
