@@ -174,6 +174,30 @@ final class FanoutHubTests: XCTestCase {
         }
     }
 
+    func testSubscriberOfSeveralRoomsGetsEachEventOnceInOneWritePerDrain() throws {
+        try withHub { reactor, hub in
+            let twoRooms = RecordingOutput()
+            let roomOne = RecordingOutput()
+            let closedOne = RecordingOutput()
+            let closedID = onLoop(reactor) {
+                _ = hub.openEventStream(Subscription(rooms: [1, 2]), output: twoRooms)
+                _ = hub.openEventStream(Subscription(rooms: [1]), output: roomOne)
+                return hub.openEventStream(Subscription(rooms: [2]), output: closedOne)
+            }
+            onLoop(reactor) {
+                twoRooms.reset()
+                roomOne.reset()
+                hub.subscriberDidClose(closedID)
+            }
+            publish(hub, [danmaku(2, "a"), danmaku(1, "b"), danmaku(2, "c"), danmaku(3, "d")])
+            XCTAssertEqual(onLoop(reactor) { twoRooms.chunks.count }, 1)
+            XCTAssertEqual(onLoop(reactor) { sseIDs(twoRooms.text) }, ["77-1", "77-2", "77-3"])
+            XCTAssertEqual(onLoop(reactor) { sseIDs(roomOne.text) }, ["77-2"])
+            XCTAssertEqual(onLoop(reactor) { sseIDs(closedOne.text) }, [])
+            XCTAssertEqual(hub.statistics.deliveries, 4)
+        }
+    }
+
     func testResumeReplaysHistoryAfterTheGivenIDThenLiveEvents() throws {
         try withHub { reactor, hub in
             publish(hub, (1...5).map { danmaku($0 % 2 == 0 ? 2 : 1, "m\($0)") })

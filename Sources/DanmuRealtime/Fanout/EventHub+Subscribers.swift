@@ -43,7 +43,7 @@ extension EventHub {
             output.close()
             return id
         }
-        subscribers[id] = subscriber
+        subscribers.insert(subscriber)
         startKeepAliveIfNeeded()
         var bytes = preamble
         var tally = DeliveryTally()
@@ -83,7 +83,7 @@ extension EventHub {
     /// called from inside `output.close()`.
     public func subscriberDidClose(_ id: SubscriberID) {
         reactor.assertInLoop()
-        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
+        guard let subscriber = subscribers.remove(id) else { return }
         subscriber.isOpen = false
         counters.withLock { statistics in
             switch subscriber.transport {
@@ -189,7 +189,7 @@ extension EventHub {
         let comment = Array(": keep-alive\n\n".utf8)
         let ping = encoder.encode(.ping, payload: [UInt8]())
         var tally = DeliveryTally()
-        for subscriber in subscribers.values where subscriber.isOpen {
+        for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
             sendOwedGap(subscriber, tally: &tally)
             if subscriber.isSkipping || subscriber.output.pendingBytes > configuration.subscriberQueueBytes {
                 let since = subscriber.stalledSince ?? now

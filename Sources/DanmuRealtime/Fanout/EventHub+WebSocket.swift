@@ -51,7 +51,7 @@ extension EventHub {
             do {
                 var subscription = try Subscription.parse(webSocketMessage: payload)
                 subscription.resumeAfter = subscriber.subscription.resumeAfter
-                subscriber.subscription = subscription
+                subscribers.update(subscriber, to: subscription)
                 answer = Self.subscribedMessage(subscription)
             } catch {
                 answer = Self.errorMessage(error.description)

@@ -41,7 +41,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     let counters = Lock(Statistics())
 
     // Loop-confined state: touched only on `reactor`'s IO thread.
-    var subscribers: [SubscriberID: Subscriber] = [:]
+    var subscribers = SubscriberTable()
     var history: EventHistory
     var lastSubscriberNumber: UInt64 = 0
     var keepAliveTimer: TimerID?
@@ -146,7 +146,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         }
         for event in events { history.append(event) }
         var tally = DeliveryTally()
-        for subscriber in subscribers.values where subscriber.isOpen {
+        for subscriber in subscribers.candidates(for: events) where subscriber.isOpen {
             deliver(events, to: subscriber, tally: &tally)
         }
         let roomCount = history.rooms.count
@@ -198,13 +198,13 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         isClosed = true
         if let keepAliveTimer { reactor.cancel(keepAliveTimer) }
         keepAliveTimer = nil
-        for subscriber in subscribers.values where subscriber.isOpen {
+        for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
             if subscriber.transport == .webSocket {
                 sendClose(WebSocketClose(code: .goingAway, reason: "server shutting down"), to: subscriber)
             }
             closeSubscriber(subscriber)
         }
-        subscribers = [:]
+        subscribers.removeAll()
         counters.withLock { statistics in
             statistics.serverSentEventSubscribers = 0
             statistics.webSocketSubscribers = 0

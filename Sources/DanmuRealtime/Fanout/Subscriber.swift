@@ -10,6 +10,8 @@ final class Subscriber {
     var isOpen = true
     /// Events skipped per room while over the queue bound (`.skipToNewest`), reported by the next gap event.
     private(set) var skipped: [Int64: Int] = [:]
+    /// The last `SubscriberTable.candidates` call that returned it (dedupes a subscriber of several rooms).
+    var visit: UInt64 = 0
     /// When (monotonic nanoseconds) it was first seen over its queue bound; nil while under it.
     var stalledSince: UInt64?
     /// Reads the client's frames (WebSocket only).
