@@ -76,13 +76,49 @@ final class FanoutSlowSubscriberTests: XCTestCase {
             }
             publish(hub, [danmaku(1, "a")])
             publish(hub, [danmaku(1, "b")])
-            XCTAssertEqual(onLoop(reactor) { slow.closeNowCount }, 1)
+            XCTAssertEqual(onLoop(reactor) { slow.closeCount }, 1)
+            XCTAssertEqual(onLoop(reactor) { slow.closeNowCount }, 0)
             XCTAssertEqual(onLoop(reactor) { sseIDs(slow.text) }, [])
             XCTAssertEqual(onLoop(reactor) { sseIDs(fast.text) }, ["77-1", "77-2"])
             let statistics = hub.statistics
             XCTAssertEqual(statistics.subscribersDisconnected, 1)
             XCTAssertEqual(statistics.serverSentEventSubscribers, 1)
             XCTAssertEqual(onLoop(reactor) { hub.subscriberCount }, 1)
+        }
+    }
+
+    func testDisconnectedWebSocketGets1008AndIsClosedAtOnceIfItNeverFlushes() throws {
+        try withHub(
+            .init(
+                subscriberQueueBytes: 1_000, slowSubscriberPolicy: .disconnect, stalledSubscriberTimeout: .seconds(60),
+                epoch: 77)
+        ) { reactor, hub in
+            let stalled = RecordingOutput()
+            let id = onLoop(reactor) { hub.openWebSocket(Subscription(), output: stalled) }
+            // close() only starts a close after flush: with the queue never read, the connection stays.
+            onLoop(reactor) {
+                stalled.onClose = nil
+                stalled.pinnedPendingBytes = 5_000
+            }
+            publish(hub, [danmaku(1, "a")])
+            publish(hub, [danmaku(1, "b")])
+            XCTAssertEqual(onLoop(reactor) { stalled.closeCount }, 1)
+            var decoder = WebSocketFrameDecoder(role: .client)
+            let frames = try decoder.feed(onLoop(reactor) { stalled.bytes })
+            XCTAssertEqual(frames, [.close(WebSocketClose(code: .policyViolation, reason: "too slow"))])
+            XCTAssertEqual(hub.statistics.subscribersDisconnected, 1)
+            XCTAssertEqual(hub.statistics.webSocketSubscribers, 1)  // still connected until the close completes
+            let start = onLoop(reactor) { reactor.now }
+            let sentBefore = onLoop(reactor) { stalled.bytes.count }
+            onLoop(reactor) {
+                stalled.onClose = { hub.subscriberDidClose(id) }
+                hub.sendKeepAlives(now: start)
+                hub.sendKeepAlives(now: start + 61_000_000_000)
+            }
+            XCTAssertEqual(onLoop(reactor) { stalled.closeNowCount }, 1)
+            XCTAssertEqual(hub.statistics.subscribersTimedOut, 1)
+            XCTAssertEqual(hub.statistics.webSocketSubscribers, 0)
+            XCTAssertEqual(onLoop(reactor) { stalled.bytes.count }, sentBefore)  // no ping behind the close
         }
     }
 

@@ -103,6 +103,7 @@ extension EventHub {
 
     /// Sends the events of one drain that `subscriber` matches, as ONE write, unless it is over its bound.
     func deliver(_ events: [PublishedEvent], to subscriber: Subscriber, tally: inout DeliveryTally) {
+        guard !subscriber.isDraining else { return }
         var first: PublishedEvent?
         var matched = 0
         for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
@@ -121,7 +122,12 @@ extension EventHub {
                 tally.skipped += UInt64(matched)
             case .disconnect:
                 tally.disconnected += 1
-                closeSubscriberNow(subscriber)
+                if subscriber.transport == .webSocket {
+                    sendClose(WebSocketClose(code: .policyViolation, reason: "too slow"), to: subscriber)
+                }
+                // Marked first: `close()` may report the close (and forget the subscriber) before it returns.
+                subscriber.isDraining = true
+                subscriber.output.close()
             }
             return
         }
@@ -190,8 +196,11 @@ extension EventHub {
         let ping = encoder.encode(.ping, payload: [UInt8]())
         var tally = DeliveryTally()
         for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
-            sendOwedGap(subscriber, tally: &tally)
-            if subscriber.isSkipping || subscriber.output.pendingBytes > configuration.subscriberQueueBytes {
+            // Closed by `.disconnect` and waiting for its queue to flush: nothing more to send.
+            if !subscriber.isDraining { sendOwedGap(subscriber, tally: &tally) }
+            if subscriber.isDraining || subscriber.isSkipping
+                || subscriber.output.pendingBytes > configuration.subscriberQueueBytes
+            {
                 let since = subscriber.stalledSince ?? now
                 subscriber.stalledSince = since
                 if now >= since, now - since >= configuration.stalledSubscriberTimeout.nanoseconds {

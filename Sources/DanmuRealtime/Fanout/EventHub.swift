@@ -199,6 +199,11 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         if let keepAliveTimer { reactor.cancel(keepAliveTimer) }
         keepAliveTimer = nil
         for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
+            if subscriber.isDraining {
+                // Already closing after its queue; it has not read that for a while.
+                closeSubscriberNow(subscriber)
+                continue
+            }
             if subscriber.transport == .webSocket {
                 sendClose(WebSocketClose(code: .goingAway, reason: "server shutting down"), to: subscriber)
             }

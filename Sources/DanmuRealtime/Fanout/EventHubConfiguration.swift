@@ -5,9 +5,10 @@ extension EventHub {
         /// once its connection has drained send ONE gap event naming the rooms and counts (`"reason":"slow"`),
         /// then go on with new events. The client stays connected and learns exactly what it missed.
         case skipToNewest
-        /// Close it at once (`SubscriberOutput.closeNow`: what is queued would not flush anyway); counted in
-        /// `Statistics.subscribersDisconnected`. The client sees the connection end and may reconnect with its
-        /// `Last-Event-ID`, which replays what history still holds.
+        /// Close it after what is queued (a WebSocket gets close code 1008 first); counted in
+        /// `Statistics.subscribersDisconnected`. It gets no more events; if it still has not read its queue
+        /// `stalledSubscriberTimeout` later, it is closed at once (`SubscriberOutput.closeNow`). The client may
+        /// reconnect with its `Last-Event-ID`, which replays what history still holds.
         case disconnect
     }
 

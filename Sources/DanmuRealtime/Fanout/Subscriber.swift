@@ -12,6 +12,9 @@ final class Subscriber {
     private(set) var skipped: [Int64: Int] = [:]
     /// The last `SubscriberTable.candidates` call that returned it (dedupes a subscriber of several rooms).
     var visit: UInt64 = 0
+    /// Closed by the `.disconnect` policy after its queue flushes: no more events; closed at once if it has not
+    /// flushed `stalledSubscriberTimeout` after it went over its bound.
+    var isDraining = false
     /// When (monotonic nanoseconds) it was first seen over its queue bound; nil while under it.
     var stalledSince: UInt64?
     /// Reads the client's frames (WebSocket only).
