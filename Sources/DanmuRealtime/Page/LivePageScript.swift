@@ -154,8 +154,11 @@ enum LivePageScript {
               context.strokeStyle = color;
               context.lineWidth = 3;
               context.beginPath();
+              // The newest point is at the right edge; until the history is 10 polls long the x step is wider,
+              // so a fresh page shows a line, not a dot.
+              const step = (width - 2 * pad) / (Math.min(CHART_POINTS, Math.max(values.length, 10)) - 1);
               values.forEach((value, i) => {
-                const x = width - pad - (values.length - 1 - i) * (width - 2 * pad) / (CHART_POINTS - 1);
+                const x = width - pad - (values.length - 1 - i) * step;
                 const y = height - pad - (height - 2 * pad) * value / max;
                 if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
               });
