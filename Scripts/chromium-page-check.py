@@ -19,6 +19,7 @@ Prints one JSON object (or, with --lines, tab-separated lines for the Swift test
 --lines format, one record per line, every value JSON-encoded (UTF-8, so without tabs or newlines):
     wait<TAB>true|false<TAB>SECONDS          value<TAB>INDEX<TAB>JSON          screenshot<TAB>"PATH"
     console<TAB>"TEXT"                       exception<TAB>"TEXT"              error<TAB>"TEXT"
+    profile<TAB>"PATH" (Chromium's --user-data-dir, removed at the end: no process may name it afterwards)
 """
 import argparse
 import base64
@@ -170,6 +171,7 @@ def page_target(browser_url, deadline):
 def run(options, report):
     deadline = time.monotonic() + options.timeout + 30
     profile = tempfile.mkdtemp(prefix="danmu-chromium-")
+    report["profile"] = profile
     process = None
     try:
         process, browser_url = start_chromium(profile, options.window, min(deadline, time.monotonic() + 20))
@@ -251,6 +253,8 @@ def main():
             out.append("value\t%d\t%s" % (index, json.dumps(value["value"], ensure_ascii=False)))
         if "screenshot" in report:
             out.append("screenshot\t" + json.dumps(report["screenshot"]))
+        if "profile" in report:
+            out.append("profile\t" + json.dumps(report["profile"]))
         out += ["console\t" + json.dumps(text, ensure_ascii=False) for text in report["console"]]
         out += ["exception\t" + json.dumps(text, ensure_ascii=False) for text in report["exceptions"]]
         if "error" in report:

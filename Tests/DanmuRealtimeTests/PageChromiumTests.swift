@@ -30,8 +30,24 @@ final class PageChromiumTests: XCTestCase {
         return text
     }
 
-    /// Writes the stand-in server's files and starts it; returns its port.
-    private func startStandIn() throws -> UInt16 {
+    /// The canned stream of the main test: danmaku, gift and super chat from the golden file, a gap, and a
+    /// danmaku whose text is markup.
+    private func cannedEvents() throws -> [String] {
+        [
+            "id: 1\ndata: " + (try goldenLine("danmaku", room: 1)),
+            "id: 2\ndata: " + (try goldenLine("gift", room: 3)),
+            "id: 3\ndata: " + (try goldenLine("super_chat", room: 1)),
+            "event: gap\ndata: {\"room\":1,\"skipped\":12,\"reason\":\"subscriber too slow\"}",
+            "id: 17\ndata: "
+                + (try goldenLine(
+                    "danmaku", room: 3,
+                    [("\"text\":\"......\"", "\"text\":\"zebra <b id=\\\"injected\\\">crossing</b>\"")])),
+        ]
+    }
+
+    /// Writes the stand-in server's files (`events`: SSE events, without the blank line between them) and starts
+    /// it; returns its port.
+    private func startStandIn(events: [String]) throws -> UInt16 {
         directory = PageFixtures.temporaryDirectory()
         let names = ["/": "index.html", "/app.js": "app.js", "/style.css": "style.css"]
         for (path, asset) in LivePage.assets {
@@ -50,16 +66,6 @@ final class PageChromiumTests: XCTestCase {
             let alarms = [RoomAlarm(room: 2, kind: .masked, raisedAt: .zero)]
             PageFixtures.write(RoomsDocument.render(statistics, alarms: alarms), to: directory + "/rooms-\(poll).json")
         }
-        let events = [
-            "id: 1\ndata: " + (try goldenLine("danmaku", room: 1)),
-            "id: 2\ndata: " + (try goldenLine("gift", room: 3)),
-            "id: 3\ndata: " + (try goldenLine("super_chat", room: 1)),
-            "event: gap\ndata: {\"room\":1,\"skipped\":12,\"reason\":\"subscriber too slow\"}",
-            "id: 17\ndata: "
-                + (try goldenLine(
-                    "danmaku", room: 3,
-                    [("\"text\":\"......\"", "\"text\":\"zebra <b id=\\\"injected\\\">crossing</b>\"")])),
-        ]
         PageFixtures.write(Array((events.joined(separator: "\n\n") + "\n\n").utf8), to: directory + "/events.sse")
         let process = try XCTUnwrap(
             ScriptProcess(["python3", TestFiles.resolve("Scripts/page-standin-server.py"), directory]),
@@ -71,7 +77,7 @@ final class PageChromiumTests: XCTestCase {
     }
 
     func testPageShowsFeedRoomsAndChartAndFilterHidesLines() throws {
-        let port = try startStandIn()
+        let port = try startStandIn(events: try cannedEvents())
         let screenshot = PageFixtures.temporaryRoot + "/danmu-live-page-\(getpid()).png"
         let visibleFeed =
             "Array.from(document.querySelectorAll('#feed > div')).filter(d => !d.hidden).map(d => d.textContent).join('\\n')"
@@ -147,6 +153,41 @@ final class PageChromiumTests: XCTestCase {
         let requests = String(decoding: TestFiles.mustRead(directory + "/requests.log"), as: UTF8.self)
         XCTAssertTrue(requests.contains("/events?rooms=1,3&kinds=danmaku,gift,super_chat\n"), requests)
         XCTAssertTrue(requests.contains("/rooms\n"), requests)
+    }
+
+    func testFeedKeepsItsLast500LinesAndRoomsAreChosenByDefaultByTypingAndByClicking() throws {
+        let danmaku = try goldenLine("danmaku", room: 2)
+        let events = (1...600).map { index in
+            "id: \(index)\ndata: " + danmaku.replacing("\"text\":\"......\"", with: "\"text\":\"line \(index)\"")
+        }
+        let port = try startStandIn(events: events)
+        let report = try HeadlessChromium.check(
+            url: "http://127.0.0.1:\(port)/",
+            waitFor:
+                "window.danmuPage && danmuPage.streamOpen && document.querySelector('#feed').textContent.includes('line 600')",
+            timeout: .seconds(20),
+            evaluate: [
+                "danmuPage.selected.join(',')",
+                "document.querySelectorAll('#feed > div').length",
+                "document.querySelector('#feed > div').textContent",
+                """
+                (() => { document.getElementById('room-input').value = '3 2, x';
+                  document.getElementById('watch').click(); return danmuPage.selected.join(','); })()
+                """,
+                """
+                (() => { document.querySelector('#rooms tr[data-room="1"]').click(); return danmuPage.selected.join(',') + ' ' +
+                  Array.from(document.querySelectorAll('#rooms tr.chosen')).map(r => r.dataset.room).join(','); })()
+                """,
+            ])
+        XCTAssertEqual(report.waitSatisfied, true, "the 600th line never showed: \(report.output)")
+        XCTAssertEqual(report.exceptions, [])
+        XCTAssertEqual(report.string(0), "1,2,3", "with no room in the URL the page follows every room listed")
+        XCTAssertEqual(report.values.count > 1 ? report.values[1] : nil, "500", "the feed is bounded")
+        XCTAssertEqual(report.string(2), "[2]孤丶独の观测者: line 101", "the oldest lines went first")
+        XCTAssertEqual(report.string(3), "2,3", "ids typed in the room box, junk ignored")
+        XCTAssertEqual(report.string(4), "1,2,3 1,2,3", "a click on a row adds its room")
+        let requests = String(decoding: TestFiles.mustRead(directory + "/requests.log"), as: UTF8.self)
+        XCTAssertTrue(requests.contains("/events?rooms=1,2,3&kinds=danmaku,gift,super_chat\n"), requests)
     }
 }
 

@@ -32,6 +32,8 @@ public enum HeadlessChromium {
         /// The page's console messages and uncaught exceptions (JSON strings), for failure messages.
         public var console: [String]
         public var exceptions: [String]
+        /// Chromium's `--user-data-dir` (removed at the end), which every Chromium process has on its command line.
+        public var profileDirectory: String?
         /// Everything the script printed.
         public var output: String
 
@@ -39,6 +41,24 @@ public enum HeadlessChromium {
         public func string(_ index: Int) -> String? {
             index < values.count ? HeadlessChromium.decodeJSONString(values[index]) : nil
         }
+    }
+
+    /// The processes whose command line contains `text` (from /proc/*/cmdline), e.g. a report's
+    /// `profileDirectory`: empty after `check` returned, since it kills Chromium's whole process group. Zombies
+    /// (dead, not yet reaped) have an empty cmdline and are not listed.
+    public static func processes(mentioning text: String) -> [pid_t] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [pid_t] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let pid = pid_t(name), let bytes = TestFiles.read("/proc/\(name)/cmdline") else { continue }
+            let commandLine = String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            if commandLine.contains(text) { found.append(pid) }
+        }
+        return found
     }
 
     /// The text of a JSON string literal (`"a\nb"` → "a", newline, "b"); nil when `json` is not one.
@@ -129,10 +149,11 @@ public enum HeadlessChromium {
                 report.waitSatisfied = fields[1] == "true"
                 report.waitSeconds = Double(fields[2])
             case ("value", 3): report.values.append(fields[2])
-            case ("screenshot", 2): report.screenshotPath = screenshot
+            case ("screenshot", 2): report.screenshotPath = decodeJSONString(fields[1])
             case ("console", 2): report.console.append(fields[1])
             case ("exception", 2): report.exceptions.append(fields[1])
             case ("error", 2): errors.append(fields[1])
+            case ("profile", 2): report.profileDirectory = decodeJSONString(fields[1])
             default: break
             }
         }
