@@ -118,7 +118,7 @@ enum LivePageScript {
               row.classList.toggle('chosen', selected.has(room.id));
               const state = STATES[room.phase] || String(room.phase);
               cell(row, room.id, 'number');
-              cell(row, state, 'state-' + String(room.phase).replace(/[^a-z-]/g, ''));
+              cell(row, state, 'state-' + state.replace(/[^a-z]+/g, '-'));
               cell(row, room.transport || '–');
               cell(row, room.maskedMode ? 'masked' : '–', room.maskedMode ? 'alarm-text' : '');
               cell(row, room.events, 'number');
