@@ -205,6 +205,7 @@ enum LivePageScript {
               }
               if (!selected.size) setStatus('no room chosen: click a row or type room ids');
               else if (!source || source.readyState === EventSource.CLOSED) openStream();
+              else if (source.readyState === EventSource.OPEN) setStatus('streaming ' + page.selected.length + ' room(s)');
             } catch (error) {
               page.pollErrors++;
               setStatus('GET /rooms failed: ' + error.message, true);
