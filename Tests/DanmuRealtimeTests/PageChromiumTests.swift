@@ -37,7 +37,8 @@ final class PageChromiumTests: XCTestCase {
             "id: 1\ndata: " + (try goldenLine("danmaku", room: 1)),
             "id: 2\ndata: " + (try goldenLine("gift", room: 3)),
             "id: 3\ndata: " + (try goldenLine("super_chat", room: 1)),
-            "event: gap\ndata: {\"room\":1,\"skipped\":12,\"reason\":\"subscriber too slow\"}",
+            "event: gap\ndata: {\"type\":\"gap\",\"reason\":\"slow\",\"missed\":12,\"rooms\":[{\"room\":1,\"missed\":9},{\"room\":3,\"missed\":null}]}",
+            "event: gap\ndata: {\"note\":\"not the hub's shape\",\"n\":1}",
             "id: 17\ndata: "
                 + (try goldenLine(
                     "danmaku", room: 3,
@@ -85,7 +86,7 @@ final class PageChromiumTests: XCTestCase {
         let report = try HeadlessChromium.check(
             url: "http://127.0.0.1:\(port)/?rooms=1,3",
             waitFor:
-                "window.danmuPage && danmuPage.feedLines >= 5 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
+                "window.danmuPage && danmuPage.feedLines >= 6 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
             timeout: .seconds(20),
             evaluate: [
                 visibleFeed,
@@ -120,7 +121,8 @@ final class PageChromiumTests: XCTestCase {
             feed,
             [
                 "[1]孤丶独の观测者: ......", "[3]happy八月 投喂 辣条 ×30", "[1]¥30 界原虚: 猪播完美预测自己第一个死，这就是鹅鸭杀高玩吗",
-                "⚠ gap in the stream: room=1 skipped=12 reason=\"subscriber too slow\"",
+                "⚠ gap in the stream: 12 event(s) missed (slow: skipped to the newest): room 1: 9, room 3: ?",
+                "⚠ gap in the stream: note=\"not the hub's shape\" n=1",
                 "[3]孤丶独の观测者: zebra <b id=\"injected\">crossing</b>",
             ])
         // room|state|transport|masked|events|msg/s|alarms|last error; msg/s depends on the time between two
@@ -145,7 +147,7 @@ final class PageChromiumTests: XCTestCase {
         XCTAssertGreaterThan(pixels.last ?? 0, 20, "the selected rooms' line was drawn on the canvas")
         XCTAssertEqual(report.values[3], "true", "server text became markup")
         XCTAssertEqual(report.string(4), "[3]孤丶独の观测者: zebra <b id=\"injected\">crossing</b>", "the filter ignores case")
-        XCTAssertEqual(report.values[5], "5", "clearing the filter shows every line again")
+        XCTAssertEqual(report.values[5], "6", "clearing the filter shows every line again")
         XCTAssertEqual(report.string(6), "streaming 2 room(s)")
         XCTAssertEqual(report.string(7), "1,3")
         XCTAssertEqual(

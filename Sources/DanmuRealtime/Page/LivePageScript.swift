@@ -96,12 +96,22 @@ enum LivePageScript {
             line.appendChild(document.createTextNode(describe(event)));
             append(line);
           }
+          // The hub's gap object: {"type":"gap","reason":"slow","missed":12,"rooms":[{"room":1,"missed":9},…]}
+          // (missed null = unknown, rooms null = every room); anything else is shown as key=value pairs.
+          const REASONS = { slow: 'slow: skipped to the newest', history: 'older than the history kept',
+            replay_limit: 'replay cut to the newest', restart: 'the server restarted' };
+          function describeGap(gap) {
+            if (!gap || typeof gap !== 'object') return String(gap);
+            if (gap.type !== 'gap') return Object.keys(gap).map((key) => key + '=' + JSON.stringify(gap[key])).join(' ');
+            const count = (n) => (n === null || n === undefined ? '?' : String(n));
+            let text = count(gap.missed) + ' event(s) missed (' + (REASONS[gap.reason] || String(gap.reason)) + ')';
+            if (Array.isArray(gap.rooms)) text += ': ' + gap.rooms.map((r) => 'room ' + r.room + ': ' + count(r.missed)).join(', ');
+            else if (gap.rooms === null) text += ' in every room';
+            return text;
+          }
           function addGapLine(data) {
             let text = String(data);
-            try {
-              const gap = JSON.parse(data);
-              text = Object.keys(gap).map((key) => key + '=' + JSON.stringify(gap[key])).join(' ');
-            } catch (e) { /* not JSON: show it as sent */ }
+            try { text = describeGap(JSON.parse(data)); } catch (e) { /* not JSON: show it as sent */ }
             const line = element('div', '⚠ gap in the stream: ' + text, 'line gap');
             line.dataset.kind = 'gap';
             append(line);
