@@ -87,7 +87,7 @@ final class PageChromiumTests: XCTestCase {
             url: "http://127.0.0.1:\(port)/?rooms=1,3",
             waitFor:
                 "window.danmuPage && danmuPage.feedLines >= 6 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
-            timeout: .seconds(20),
+            timeout: .seconds(15),
             evaluate: [
                 visibleFeed,
                 "Array.from(document.querySelectorAll('#rooms tr')).map(r => Array.from(r.cells).map(c => c.textContent).join('|')).join('\\n')",
@@ -167,7 +167,7 @@ final class PageChromiumTests: XCTestCase {
             url: "http://127.0.0.1:\(port)/",
             waitFor:
                 "window.danmuPage && danmuPage.streamOpen && document.querySelector('#feed').textContent.includes('line 600')",
-            timeout: .seconds(20),
+            timeout: .seconds(15),
             evaluate: [
                 "danmuPage.selected.join(',')",
                 "document.querySelectorAll('#feed > div').length",
