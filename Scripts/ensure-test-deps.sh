@@ -6,7 +6,8 @@
 #   zlib1g, libbrotli1         the codec round trips through the system libz / libbrotlidec / libbrotlienc
 #   python3 websockets         the WebSocket reference server and client (pip, else python3-websockets); also
 #                              Scripts/chromium-page-check.py's DevTools connection
-#   chromium                   headless Chromium loads the live page (Tests/TestSupport/HeadlessChromium.swift)
+#   chromium, fonts-liberation headless Chromium loads the live page (Tests/TestSupport/HeadlessChromium.swift);
+#                              the font is a Recommends that --no-install-recommends would leave out
 #   python3 prometheus_client  the reference parser /metrics is checked with (pip, else python3-prometheus-client)
 # Usage: Scripts/ensure-test-deps.sh   (as root, or with sudo available)
 set -eu
@@ -19,7 +20,7 @@ ldconfig -p 2>/dev/null | grep -q 'libssl\.so\.3' || missing="$missing libssl3"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 ldconfig -p 2>/dev/null | grep -q 'libz\.so\.1' || missing="$missing zlib1g"
 ldconfig -p 2>/dev/null | grep -q 'libbrotlienc\.so\.1' || missing="$missing libbrotli1"
-[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/chromium ] || missing="$missing chromium fonts-liberation"
 websockets_ok() { python3 -c 'import websockets' >/dev/null 2>&1; }
 prometheus_ok() { python3 -c 'import prometheus_client.parser' >/dev/null 2>&1; }
 if [ -z "$missing" ] && websockets_ok && prometheus_ok; then
