@@ -133,12 +133,16 @@ final class ClusterFixture {
         }
     }
 
-    /// Waits (up to 20 s) until the stream holds `expected` entries (every node's sink caught up), then returns it.
+    /// Waits until the stream holds `expected` entries, or stopped growing for 2 s (a gap: some never came),
+    /// at most 20 s; then returns it.
     func settledStream(expected: Int) -> [(room: Int64, seq: Int, sentAt: UInt64)] {
         var entries = streamEntries()
+        var lastChange = monotonicSeconds()
         _ = wait(seconds: 20) {
+            let before = entries.count
             entries = streamEntries()
-            return entries.count >= expected
+            if entries.count != before { lastChange = monotonicSeconds() }
+            return entries.count >= expected || monotonicSeconds() - lastChange > 2
         }
         return entries
     }
