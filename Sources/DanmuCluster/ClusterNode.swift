@@ -19,8 +19,10 @@ extension DanmuCollector: ClusterRoomHost {
 /// rooms whose leases expired. See docs/cluster.md.
 ///
 /// ```swift
-/// let node = try ClusterNode(configuration: .init(leaseTTL: .seconds(10)), client: redis, host: collector)
-/// let pipeline = Pipeline(stages: [node.gate, SharedDedupeStage(client: redis)], sinks: [streamSink])
+/// let node = try ClusterNode(configuration: .init(leaseTTL: .seconds(10)), client: coordination, host: collector)
+/// // The dedupe gets a client (connection) of its own, so its round trips never delay a renewal.
+/// let pipeline = Pipeline(stages: [node.gate, SharedDedupeStage(client: dedupeClient)], sinks: [streamSink])
+/// collector.setHandler(pipeline)
 /// try node.start()
 /// …
 /// node.stop()   // hands every room over (others start them first), then releases

@@ -46,7 +46,8 @@ struct ClusterScript: Sendable {
         """)
 
     /// Compare-and-extend of a whole list of leases: 1 extended (ours), 2 extended (ours, being handed over),
-    /// 0 not ours any more (expired, or another node's). KEYS: leases. ARGV: id, ttl ms.
+    /// 3 set again (the key was gone: a Redis restarted without it; nobody else holds it, and the caller only
+    /// renews leases still valid by its own clock), 0 another node's. KEYS: leases. ARGV: id, ttl ms.
     static let renew = ClusterScript(
         """
         local r = {}
@@ -57,6 +58,8 @@ struct ClusterScript: Sendable {
             redis.call('PEXPIRE', k, ARGV[2]); r[i] = 1
           elseif v == handoff then
             redis.call('PEXPIRE', k, ARGV[2]); r[i] = 2
+          elseif not v then
+            redis.call('SET', k, ARGV[1], 'PX', ARGV[2]); r[i] = 3
           else
             r[i] = 0
           end

@@ -75,7 +75,8 @@ public struct LeaseTable: Sendable, Equatable {
         }
     }
 
-    /// The renew script's answer for each room (1 ours, 2 ours and being handed over, 0 not ours), for a
+    /// The renew script's answer for each room (1 ours, 2 ours and being handed over, 3 ours again after the
+    /// key vanished, 0 not ours), for a
     /// command sent at `sentAt` and answered at `now`. Returns the rooms lost at once (owned, and Redis says not
     /// ours): stop them now. A hand-over that was taken becomes `leaving` for `overlap` nanoseconds.
     public mutating func renewed(
@@ -85,7 +86,7 @@ public struct LeaseTable: Sendable, Equatable {
         for (room, result) in results {
             guard let entry = entries[room] else { continue }
             switch (entry.state, result) {
-            case (.owned, 1), (.handingOff, 1):
+            case (.owned, 1), (.handingOff, 1), (.owned, 3), (.handingOff, 3):
                 entries[room] = Entry(state: .owned, validUntil: confirmedUntil(sentAt))
             case (.owned, 2), (.handingOff, 2):
                 entries[room] = Entry(state: .handingOff, validUntil: confirmedUntil(sentAt))

@@ -19,6 +19,7 @@ final class ClusterRun: Sendable {
     let dedupe: SharedDedupeStage
     private let reactor: Reactor
     private let client: RedisCommandClient
+    private let dedupeClient: RedisCommandClient
     private let host = DeferredHost()
 
     init(options: ClusterOptions) throws(UsageError) {
@@ -30,7 +31,9 @@ final class ClusterRun: Sendable {
             throw UsageError("--cluster: cannot start the Redis reactor: \(error)")
         }
         client = RedisCommandClient(url: options.url, reactor: reactor)
-        dedupe = SharedDedupeStage(client: client)
+        // A connection of its own: the workers' dedupe round trips must never delay a lease renewal.
+        dedupeClient = RedisCommandClient(url: options.url, reactor: reactor)
+        dedupe = SharedDedupeStage(client: dedupeClient)
         var configuration = ClusterNode.Configuration(leaseTTL: .milliseconds(Int64(options.leaseTTL * 1000)))
         configuration.maximumRooms = options.maximumRooms
         configuration.handoverOverlap = .milliseconds(Int64(min(2, options.leaseTTL / 3) * 1000))
@@ -68,6 +71,7 @@ final class ClusterRun: Sendable {
     func stop() {
         node.stop()
         client.close()
+        dedupeClient.close()
         reactor.shutdown()
     }
 

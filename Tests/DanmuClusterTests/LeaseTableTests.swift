@@ -78,4 +78,13 @@ final class LeaseTableTests: XCTestCase {
         XCTAssertEqual(table.renewed([(9, 1)], sentAt: 0, now: 0, overlap: 0), [])
         XCTAssertEqual(table.count, 0)
     }
+
+    /// A Redis restarted without the key (no persistence, or a failover that lost it): set again, still ours.
+    func testRenewalThatSetTheVanishedKeyAgainKeepsTheRoom() {
+        var table = LeaseTable(ttl: 3 * second, margin: 0)
+        table.claimed([4], sentAt: 0)
+        XCTAssertEqual(table.renewed([(4, 3)], sentAt: 2 * second, now: 2 * second, overlap: 0), [])
+        XCTAssertEqual(table.state(of: 4), .owned)
+        XCTAssertTrue(table.isValid(4, now: 5 * second - 1))
+    }
 }

@@ -11,8 +11,11 @@ public final class RedisTestServer {
     public let port: UInt16
     public let directory: String
     public private(set) var pid: pid_t = 0
+    /// With an append-only file (`appendfsync always`): a restart keeps the keys and their expiry times.
+    public let persistent: Bool
 
-    public init() throws(Failure) {
+    public init(persistent: Bool = false) throws(Failure) {
+        self.persistent = persistent
         guard access("/usr/bin/redis-server", X_OK) == 0 || access("/usr/local/bin/redis-server", X_OK) == 0 else {
             throw Failure(description: "redis-server is not installed: run Scripts/ensure-test-deps.sh")
         }
@@ -33,7 +36,8 @@ public final class RedisTestServer {
         let tool = access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : "/usr/local/bin/redis-server"
         let arguments = [
             tool, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly",
-            "no", "--daemonize", "no", "--logfile", directory + "/redis.log",
+            persistent ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no", "--logfile",
+            directory + "/redis.log",
         ]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
