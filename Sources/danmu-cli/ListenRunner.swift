@@ -87,7 +87,12 @@ struct ListenRunner {
         collector.add(rooms: options.rooms)
         if let cluster, let failure = cluster.start(collector) {
             StandardError.print("danmu-cli listen: --cluster: \(failure)")
-            stop.trigger("cluster failed")
+            collector.shutdown()
+            cluster.stop()
+            handler?.close()
+            pipeline?.reactor?.shutdown()
+            sink.close()
+            return (1, Totals())
         }
         onStarted()
 
