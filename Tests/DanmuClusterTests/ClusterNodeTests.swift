@@ -89,6 +89,40 @@ final class ClusterNodeTests: XCTestCase {
         XCTAssertEqual(a.status.leasesLost, 0)
     }
 
+    /// A node joins two running ones: the shares rebalance by hand-over within two lease periods (plus the
+    /// overlap and the newcomer's settling period), every room held by exactly one node throughout the end state.
+    func testANodeJoiningGetsItsShareByHandover() throws {
+        let rooms = Array(Int64(1)...30)
+        try ClusterRoomSet(client: client).add(rooms)
+        let hosts = [RecordingHost(), RecordingHost(), RecordingHost()]
+        let a = try makeNode("node-a", host: hosts[0])
+        let b = try makeNode("node-b", host: hosts[1])
+        try a.start()
+        try b.start()
+        defer {
+            a.stop()
+            b.stop()
+        }
+        XCTAssertTrue(
+            pollUntil(timeout: .seconds(10), interval: .milliseconds(50)) {
+                hosts[0].current.count == 15 && hosts[1].current.count == 15
+            })
+        let c = try makeNode("node-c", host: hosts[2])
+        try c.start()
+        defer { c.stop() }
+        // Settling period 0.5 s + hand-over period 0.5 s + claim 0.5 s + overlap 0.3 s, with slack for 2 busy cores.
+        let rebalanced = pollUntil(timeout: .seconds(6), interval: .milliseconds(50)) {
+            hosts.allSatisfy { $0.current.count == 10 }
+        }
+        XCTAssertTrue(rebalanced, "\(hosts.map { $0.current.count })")
+        let union = hosts.reduce(Set<Int64>()) { $0.union($1.current) }
+        XCTAssertEqual(union, Set(rooms))
+        let owners = try owners(rooms)
+        for (index, name) in ["node-a", "node-b", "node-c"].enumerated() {
+            XCTAssertEqual(Set(owners.filter { $0.value == name }.keys), hosts[index].current, name)
+        }
+    }
+
     func testALeaseTakenByAnotherValueStopsTheRoomAndTheGateDropsItsEvents() throws {
         try ClusterRoomSet(client: client).add([1, 2, 3])
         let host = RecordingHost()
