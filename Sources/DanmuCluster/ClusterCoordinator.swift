@@ -204,7 +204,10 @@ final class ClusterCoordinator {
     /// Leaves the node set (the others' shares grow at once), hands every room over, waits for takers plus the
     /// overlap, then releases and stops what is left.
     private func handOverAndLeave() {
-        let deadline = SystemClock.monotonicNanoseconds() + node.configuration.handoverTimeout.nanoseconds
+        // Alone (by the last heartbeat's view), nobody can take the rooms: release at once instead of waiting.
+        let alone = Set(nodes).subtracting([id]).isEmpty
+        let deadline =
+            SystemClock.monotonicNanoseconds() + (alone ? 0 : node.configuration.handoverTimeout.nanoseconds)
         do throws(ClusterError) {
             _ = try run([["ZREM", keys.nodes, id], ["DEL", keys.node(id)]], scripts: [nil, nil])
             try handOver(node.shared.withLock { $0.table.rooms(in: .owned) })
