@@ -18,7 +18,10 @@ protocol CLICommand {
 enum CommandLineTool {
     static let version = "0.1.0"
     static var commands: [any CLICommand.Type] {
-        [ListenCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self, BenchOutputCommand.self]
+        [
+            ListenCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self, BenchOutputCommand.self,
+            RoomsCommand.self,
+        ]
     }
 
     static var toolUsage: String {

@@ -74,6 +74,8 @@ struct ListenOptions {
     var verification = TLSVerification.systemTrustStore
     /// auto with --server: the wss port (the --server port is TCP's then).
     var wssPort: UInt16? = nil
+    /// --cluster & co: the rooms come from Redis (docs/cluster.md).
+    var cluster: ClusterOptions? = nil
 
     static let specs: [OptionSpec] =
         [
@@ -112,7 +114,7 @@ struct ListenOptions {
             OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + PipelineOptions.specs
+        ] + PipelineOptions.specs + ClusterOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -126,7 +128,12 @@ struct ListenOptions {
         }
         var seen = Set<Int64>()
         options.rooms = rooms.filter { seen.insert($0).inserted }
-        guard !options.rooms.isEmpty else {
+        options.cluster = try ClusterOptions.from(arguments)
+        if options.cluster != nil {
+            guard options.rooms.isEmpty else {
+                throw UsageError("--cluster takes the rooms from Redis: give no room ids (use danmu-cli rooms add)")
+            }
+        } else if options.rooms.isEmpty {
             throw UsageError("no rooms given: pass room ids or --rooms-file FILE")
         }
         if let server = arguments.string("server") {

@@ -56,20 +56,44 @@ struct ListenRunner {
         let stages = pipeline.map {
             Pipeline(stages: $0.stages, sinks: $0.runners, next: options.outputPath != nil ? printer : nil)
         }
+        // --cluster: its lease gate and shared dedupe go first; without --sink, the printer comes after them.
+        let cluster: ClusterRun?
+        do throws(UsageError) {
+            cluster = try options.cluster.map(ClusterRun.init)
+        } catch {
+            StandardError.print("danmu-cli listen: \(error.message)")
+            return (1, Totals())
+        }
+        let handler =
+            cluster.map { cluster in
+                Pipeline(
+                    stages: cluster.stages + (stages?.stages ?? []), sinks: stages?.sinks ?? [],
+                    next: stages == nil || options.outputPath != nil ? printer : nil)
+            } ?? stages
 
         let collector: DanmuCollector
         do throws(CollectorError) {
             collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
-            if let stages { collector.setHandler(stages) } else { collector.setHandler(printer) }
+            if let handler { collector.setHandler(handler) } else { collector.setHandler(printer) }
             try collector.start()
         } catch {
             sink.close()
             stages?.close()
+            cluster?.stop()
             pipeline?.reactor?.shutdown()
             StandardError.print("danmu-cli listen: \(error.description)")
             return (1, Totals())
         }
         collector.add(rooms: options.rooms)
+        if let cluster, let failure = cluster.start(collector) {
+            StandardError.print("danmu-cli listen: --cluster: \(failure)")
+            collector.shutdown()
+            cluster.stop()
+            handler?.close()
+            pipeline?.reactor?.shutdown()
+            sink.close()
+            return (1, Totals())
+        }
         onStarted()
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
@@ -83,11 +107,13 @@ struct ListenRunner {
             status.update(snapshot(statistics))
         }
         status.clear()
+        // A cluster node hands its rooms over first, collecting until the takers started them.
+        cluster?.stop()
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.
         collector.shutdown()
         // Then every pipeline sink drains (retrying a failing one up to its close timeout, then spooling).
-        stages?.close()
+        handler?.close()
         pipeline?.reactor?.shutdown()
         let written = sink.close()
         let statistics = collector.statistics()
@@ -96,7 +122,7 @@ struct ListenRunner {
             StandardError.print(
                 summary(
                     statistics, printer: printer, sink: written, started: started, reason: stop.triggeredReason,
-                    warnings: warnings.totalWarnings, pipeline: stages))
+                    warnings: warnings.totalWarnings, pipeline: handler, cluster: cluster))
         }
         let totals = Totals(
             events: printer.eventsSeen, danmaku: statistics.rooms.reduce(0) { $0 + ($1.eventsByKind[.danmaku] ?? 0) })
@@ -156,7 +182,7 @@ struct ListenRunner {
 
     private func summary(
         _ statistics: CollectorStatistics, printer: EventPrinter, sink: OutputSink.Statistics, started: UInt64,
-        reason: String?, warnings: Int, pipeline: Pipeline?
+        reason: String?, warnings: Int, pipeline: Pipeline?, cluster: ClusterRun? = nil
     ) -> String {
         var json = SummaryJSON()
         json.add("rooms", statistics.rooms.count)
@@ -185,6 +211,7 @@ struct ListenRunner {
             for (kind, count) in room.eventsByKind { byKind[kind.rawValue, default: 0] += count }
         }
         json.add("by_kind", object: byKind.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        if let cluster { json.add("cluster", raw: cluster.summaryJSON) }
         if let pipeline {
             json.add("pipeline_passed", pipeline.counts.passed)
             var sinks: [String] = []

@@ -1,0 +1,129 @@
+import EventLoop
+import Glibc
+import TestSupport
+import XCTest
+
+/// A node of a 3-node cluster (300 rooms, TTL 3 s) dies, stops or pauses while the simulator keeps sending.
+final class ClusterFailoverTests: XCTestCase {
+    /// Starts the cluster and waits until every room is held; returns the fixture and node 0's rooms.
+    private func runningCluster(simulatorSeconds: Int) throws -> (ClusterFixture, Set<Int64>) {
+        let cluster = try ClusterFixture(rooms: 300, simulatorSeconds: simulatorSeconds)
+        try cluster.startNodes(3)
+        XCTAssertTrue(cluster.wait(seconds: 10) { cluster.everyRoomHeld(by: cluster.nodeIDs) }, "\(cluster.owners())")
+        let first = Set(cluster.owners().filter { $0.value == cluster.nodeIDs[0] }.keys)
+        XCTAssertFalse(first.isEmpty, "node 0 holds rooms")
+        return (cluster, first)
+    }
+
+    /// SIGKILL: the dead node's rooms are live on the others within TTL + 5 s. What the simulator sent to the
+    /// dead node's sockets is a gap (counted and printed); everything is still at most once, and every room of
+    /// the dead node ends with the simulator's last message.
+    func testKilledNodesRoomsMoveToTheOthersWithinTTLPlusFive() throws {
+        let (cluster, victims) = try runningCluster(simulatorSeconds: 16)
+        cluster.nodes[0].send(SIGKILL)
+        let killedAt = cluster.monotonicSeconds()
+        let survivors = Array(cluster.nodeIDs.dropFirst())
+        let movedIn = cluster.wait(seconds: ClusterFixture.ttl + 5) { cluster.everyRoomHeld(by: survivors) }
+        XCTAssertTrue(
+            movedIn,
+            "rooms not taken over within TTL + 5 s: \(cluster.owners().filter { !survivors.contains($0.value) })")
+        let tookOver = cluster.monotonicSeconds() - killedAt
+        XCTAssertGreaterThan(tookOver, 0)
+
+        let sent = cluster.finishSimulator()
+        let expected = sent.values.reduce(0, +)
+        let entries = cluster.settledStream(expected: expected)
+        let byRoom = sequencesByRoom(entries)
+        var gap = 0
+        for (room, count) in sent {
+            let seqs = byRoom[room] ?? []
+            XCTAssertEqual(Set(seqs).count, seqs.count, "room \(room): a duplicate")
+            XCTAssertEqual(seqs, seqs.sorted(), "room \(room): out of order")
+            if victims.contains(room) {
+                XCTAssertEqual(seqs.last, count, "room \(room) lives on to the simulator's last message")
+                gap += count - seqs.count
+            } else {
+                XCTAssertEqual(seqs, count > 0 ? Array(1...count) : [], "room \(room) of a surviving node")
+            }
+        }
+        print("SIGKILL: \(victims.count) rooms moved in \(tookOver) s; gap \(gap) danmaku sent to the dead node")
+    }
+
+    /// SIGTERM: the node hands its rooms over (the takers start them before it stops them): nothing duplicated,
+    /// and nothing lost but what was in flight on the old connection when it closed. (The simulator, unlike the
+    /// live servers, sends each message to one connection of a room: a message it wrote to the old owner's
+    /// socket in the instant before the close is gone. Seen once in 4,531 under ThreadSanitizer; a hand-over
+    /// without overlap loses a period's worth per room on the live servers, which the simulator cannot show.)
+    /// During the overlap two nodes write the room, so its entries may be out of order there: compared sorted.
+    func testTerminatedNodeHandsOverWithNothingLostOrDuplicated() throws {
+        let (cluster, victims) = try runningCluster(simulatorSeconds: 16)
+        cluster.nodes[0].send(SIGTERM)
+        XCTAssertEqual(cluster.nodes[0].finish(seconds: 20), .exited(0), cluster.nodes[0].stderrText)
+        let survivors = Array(cluster.nodeIDs.dropFirst())
+        XCTAssertTrue(cluster.everyRoomHeld(by: survivors), "after exit every room is another node's")
+        let summary = summaryObject(cluster.nodes[0].stderrText)?["cluster"] as? [String: Any]
+        XCTAssertEqual(intValue(summary?["leases_lost"]), 0, cluster.nodes[0].stderrText)
+
+        let sent = cluster.finishSimulator()
+        let expected = sent.values.reduce(0, +)
+        let entries = cluster.settledStream(expected: expected)
+        let byRoom = sequencesByRoom(entries)
+        var lost = 0
+        for (room, count) in sent {
+            let seqs = byRoom[room] ?? []
+            XCTAssertEqual(Set(seqs).count, seqs.count, "room \(room): a duplicate")
+            if victims.contains(room) {
+                XCTAssertTrue(Set(seqs).isSubset(of: Set(1...max(1, count))), "room \(room): \(seqs)")
+                lost += count - Set(seqs).count
+            } else {
+                XCTAssertEqual(seqs, count > 0 ? Array(1...count) : [], "room \(room) (not handed over)")
+            }
+        }
+        XCTAssertLessThanOrEqual(lost, max(2, victims.count / 20), "lost in the hand-over of \(victims.count) rooms")
+        print("SIGTERM: \(victims.count) rooms handed over; \(lost) danmaku in flight at a close lost")
+    }
+
+    /// SIGSTOP past the TTL, then SIGCONT: the paused node finds its leases expired and writes nothing more for
+    /// those rooms. The simulator's danmaku sent to its sockets after the pause began (and before anyone else
+    /// could hold the rooms) are exactly what must not appear: they were buffered while it slept.
+    func testPausedNodeStopsItsRoomsBeforeWritingMore() throws {
+        let (cluster, victims) = try runningCluster(simulatorSeconds: 18)
+        // Let a renewal happen, so the last one before the pause is at most a period old.
+        _ = cluster.wait(seconds: 1.2) { false }
+        cluster.nodes[0].send(SIGSTOP)
+        let stoppedAt = SystemClock.monotonicNanoseconds()
+        let survivors = Array(cluster.nodeIDs.dropFirst())
+        XCTAssertTrue(
+            cluster.wait(seconds: ClusterFixture.ttl + 5) { cluster.everyRoomHeld(by: survivors) }, "takeover")
+        cluster.nodes[0].send(SIGCONT)
+        // Awake, it registers again and gets its share back by hand-over from the others (rebalance on join).
+        let rebalanced = cluster.wait(seconds: 10) {
+            let owners = cluster.owners()
+            return owners.count == 300 && owners.values.allSatisfy { cluster.nodeIDs.contains($0) }
+                && owners.values.filter { $0 == cluster.nodeIDs[0] }.count == 100
+        }
+        XCTAssertTrue(rebalanced, "\(Dictionary(grouping: cluster.owners().values) { $0 }.mapValues(\.count))")
+
+        let sent = cluster.finishSimulator()
+        let expected = sent.values.reduce(0, +)
+        let entries = cluster.settledStream(expected: expected)
+        // The window in which only the paused node's sockets received the room's messages: from just after the
+        // pause to the earliest moment another node could hold the room (last renewal ≥ pause - 1 period, so the
+        // lease lasts until ≥ pause + TTL - period = pause + 2 s).
+        let windowStart = stoppedAt + 300_000_000
+        let windowEnd = stoppedAt + 1_800_000_000
+        let written = entries.filter { victims.contains($0.room) && $0.sentAt >= windowStart && $0.sentAt < windowEnd }
+        XCTAssertEqual(written.count, 0, "the paused node wrote \(written.count) danmaku received while it slept")
+        let byRoom = sequencesByRoom(entries)
+        for (room, _) in sent {
+            let seqs = byRoom[room] ?? []
+            XCTAssertEqual(Set(seqs).count, seqs.count, "room \(room): a duplicate")
+        }
+        cluster.nodes[0].send(SIGTERM)
+        XCTAssertEqual(cluster.nodes[0].finish(seconds: 20), .exited(0))
+        let summary = summaryObject(cluster.nodes[0].stderrText)?["cluster"] as? [String: Any]
+        XCTAssertGreaterThanOrEqual(
+            intValue(summary?["leases_lost"]) ?? 0, victims.count, cluster.nodes[0].stderrText.suffix(1500).description)
+        print("SIGSTOP: gate dropped \(intValue(summary?["gate_dropped"]) ?? -1) events of the paused node")
+    }
+}
