@@ -1,0 +1,220 @@
+/// The live page's script, served at `/app.js`: plain JavaScript (no framework, no build step).
+///
+/// Every string that came from the server is put into the page with `textContent` or `createTextNode`, never
+/// `innerHTML`: a danmaku is user input from the internet. The feed keeps its last `FEED_LIMIT` lines so a busy
+/// room cannot grow the page without bound, and a hidden tab keeps at most that many too.
+enum LivePageScript {
+    static let source = #"""
+        'use strict';
+        (function () {
+          const FEED_LIMIT = 500, CHART_POINTS = 120, POLL_MS = 1000, AUTO_ROOMS = 50;
+          const KINDS = 'danmaku,gift,super_chat';
+          const STATES = { live: 'live', idle: 'idle', resolving: 'connecting', connecting: 'connecting',
+            authenticating: 'connecting', backoff: 'backing off', 'given-up': 'given up', removed: 'removed' };
+          const colors = { total: '#2e7dd7', selected: '#d9480f', grid: '#e4e4ec', text: '#6b6b78' };
+          const $ = (id) => document.getElementById(id);
+          const roomsBody = $('rooms'), feed = $('feed'), chart = $('chart'), filter = $('filter'), status = $('status');
+          const page = window.danmuPage = { polls: 0, pollErrors: 0, feedLines: 0, gaps: 0, chartPoints: 0,
+            rooms: 0, streamOpen: false, selected: [], colors: colors };
+          let selected = new Set(), chosenByUser = false, source = null, previous = null;
+          const history = { total: [], selected: [] };
+
+          function parseRooms(text) {
+            return Array.from(new Set(String(text).split(/[\s,]+/).filter((s) => /^\d+$/.test(s)).map(Number)));
+          }
+          function setStatus(text, isError) {
+            status.textContent = text;
+            status.classList.toggle('error', !!isError);
+          }
+          function element(tag, text, className) {
+            const node = document.createElement(tag);
+            if (text !== undefined && text !== null) node.textContent = String(text);
+            if (className) node.className = className;
+            return node;
+          }
+
+          // ---- room choice and the event stream ----
+          function choose(rooms, byUser) {
+            selected = new Set(rooms);
+            if (byUser) chosenByUser = true;
+            page.selected = Array.from(selected).sort((a, b) => a - b);
+            $('room-input').value = page.selected.join(', ');
+            $('feed-rooms').textContent = page.selected.length ? 'rooms ' + page.selected.join(', ') : 'no room chosen';
+            for (const row of roomsBody.rows) row.classList.toggle('chosen', selected.has(Number(row.dataset.room)));
+            openStream();
+          }
+          function openStream() {
+            if (source) { source.close(); source = null; page.streamOpen = false; }
+            if (!selected.size) return;
+            const url = '/events?rooms=' + page.selected.join(',') + '&kinds=' + KINDS;
+            source = new EventSource(url);
+            source.onopen = () => { page.streamOpen = true; setStatus('streaming ' + page.selected.length + ' room(s)'); };
+            source.onerror = () => { page.streamOpen = false; setStatus('event stream interrupted, reconnecting…', true); };
+            source.onmessage = (message) => {
+              let event;
+              try { event = JSON.parse(message.data); } catch (e) { return; }
+              addEventLine(event);
+            };
+            source.addEventListener('gap', (message) => { page.gaps++; addGapLine(message.data); });
+          }
+          $('room-form').addEventListener('submit', (e) => { e.preventDefault(); choose(parseRooms($('room-input').value), true); });
+          roomsBody.addEventListener('click', (e) => {
+            const row = e.target.closest('tr');
+            if (!row) return;
+            const room = Number(row.dataset.room), next = new Set(selected);
+            if (next.has(room)) next.delete(room); else next.add(room);
+            choose(next, true);
+          });
+
+          // ---- the feed ----
+          function describe(event) {
+            switch (event.kind) {
+              case 'danmaku': return (event.uname || '?') + ': ' + (event.text || '');
+              case 'gift': return (event.uname || '?') + ' ' + (event.action || 'sent') + ' ' + (event.gift_name || 'a gift') +
+                ' ×' + (event.num || 1);
+              case 'super_chat': return '¥' + (event.price || 0) + ' ' + (event.uname || '?') + ': ' + (event.message || '');
+              default: return event.kind + ' ' + (event.cmd || '');
+            }
+          }
+          function matches(line) {
+            const text = filter.value.trim().toLowerCase();
+            return !text || line.textContent.toLowerCase().includes(text);
+          }
+          function append(line) {
+            const atBottom = feed.scrollTop + feed.clientHeight >= feed.scrollHeight - 4;
+            line.hidden = !matches(line);
+            feed.appendChild(line);
+            while (feed.childElementCount > FEED_LIMIT) feed.firstElementChild.remove();
+            page.feedLines = feed.childElementCount;
+            if (atBottom) feed.scrollTop = feed.scrollHeight;
+          }
+          function addEventLine(event) {
+            const line = element('div', null, 'line ' + String(event.kind || 'unknown').replace(/[^a-z_]/g, ''));
+            line.dataset.kind = String(event.kind || '');
+            line.dataset.room = String(event.room || '');
+            line.appendChild(element('span', '[' + event.room + ']', 'room'));
+            line.appendChild(document.createTextNode(describe(event)));
+            append(line);
+          }
+          function addGapLine(data) {
+            let text = String(data);
+            try {
+              const gap = JSON.parse(data);
+              text = Object.keys(gap).map((key) => key + '=' + JSON.stringify(gap[key])).join(' ');
+            } catch (e) { /* not JSON: show it as sent */ }
+            const line = element('div', '⚠ gap in the stream: ' + text, 'line gap');
+            line.dataset.kind = 'gap';
+            append(line);
+          }
+          filter.addEventListener('input', () => { for (const line of feed.children) line.hidden = !matches(line); });
+
+          // ---- the rooms table ----
+          function cell(row, text, className) { row.appendChild(element('td', text, className)); }
+          function renderRooms(snapshot, rates) {
+            const rows = [];
+            for (const room of snapshot.rooms) {
+              const row = element('tr');
+              row.dataset.room = String(room.id);
+              row.classList.toggle('chosen', selected.has(room.id));
+              const state = STATES[room.phase] || String(room.phase);
+              cell(row, room.id, 'number');
+              cell(row, state, 'state-' + String(room.phase).replace(/[^a-z-]/g, ''));
+              cell(row, room.transport || '–');
+              cell(row, room.maskedMode ? 'masked' : '–', room.maskedMode ? 'alarm-text' : '');
+              cell(row, room.events, 'number');
+              cell(row, rates.has(room.id) ? rates.get(room.id).toFixed(1) : '–', 'number');
+              const alarms = element('td');
+              for (const alarm of room.alarms || []) alarms.appendChild(element('span', alarm, 'alarm'));
+              row.appendChild(alarms);
+              cell(row, room.lastError || '', 'error');
+              rows.push(row);
+            }
+            roomsBody.replaceChildren(...rows);
+            const t = snapshot.totals || {};
+            $('totals').textContent = (t.rooms || 0) + ' rooms, ' + (t.live || 0) + ' live, ' + (t.events || 0) +
+              ' events' + (t.alarms ? ', ' + t.alarms + ' alarm(s)' : '');
+            page.rooms = rows.length;
+          }
+
+          // ---- the chart ----
+          function drawChart() {
+            const context = chart.getContext('2d'), width = chart.width, height = chart.height, pad = 4;
+            context.clearRect(0, 0, width, height);
+            context.fillStyle = '#ffffff';
+            context.fillRect(0, 0, width, height);
+            const max = Math.max(1, ...history.total, ...history.selected);
+            context.strokeStyle = colors.grid;
+            context.lineWidth = 1;
+            for (let i = 1; i < 4; i++) {
+              const y = Math.round(pad + (height - 2 * pad) * i / 4) + 0.5;
+              context.beginPath(); context.moveTo(0, y); context.lineTo(width, y); context.stroke();
+            }
+            const line = (values, color) => {
+              if (!values.length) return;
+              context.strokeStyle = color;
+              context.lineWidth = 3;
+              context.beginPath();
+              values.forEach((value, i) => {
+                const x = width - pad - (values.length - 1 - i) * (width - 2 * pad) / (CHART_POINTS - 1);
+                const y = height - pad - (height - 2 * pad) * value / max;
+                if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
+              });
+              if (values.length === 1) context.lineTo(width - pad - 1, height - pad - (height - 2 * pad) * values[0] / max);
+              context.stroke();
+            };
+            line(history.total, colors.total);
+            line(history.selected, colors.selected);
+            $('chart-max').textContent = 'max ' + max.toFixed(1) + '/s';
+            page.chartPoints = history.total.length;
+          }
+          function record(series, value) {
+            series.push(value);
+            if (series.length > CHART_POINTS) series.shift();
+          }
+
+          // ---- polling /rooms ----
+          async function poll() {
+            try {
+              const response = await fetch('/rooms', { cache: 'no-store' });
+              if (!response.ok) throw new Error('HTTP ' + response.status);
+              const snapshot = await response.json();
+              const now = performance.now(), rates = new Map();
+              let total = 0, chosen = 0;
+              if (previous) {
+                const seconds = Math.max(0.001, (now - previous.at) / 1000);
+                for (const room of snapshot.rooms) {
+                  const before = previous.events.get(room.id);
+                  if (before === undefined) continue;
+                  const rate = Math.max(0, room.events - before) / seconds;
+                  rates.set(room.id, rate);
+                  total += rate;
+                  if (selected.has(room.id)) chosen += rate;
+                }
+                record(history.total, total);
+                record(history.selected, chosen);
+              }
+              previous = { at: now, events: new Map(snapshot.rooms.map((room) => [room.id, room.events])) };
+              renderRooms(snapshot, rates);
+              drawChart();
+              page.polls++;
+              if (!chosenByUser && !selected.size && snapshot.rooms.length) {
+                choose(snapshot.rooms.slice(0, AUTO_ROOMS).map((room) => room.id), false);
+              }
+              if (!selected.size) setStatus('no room chosen: click a row or type room ids');
+              else if (!source || source.readyState === EventSource.CLOSED) openStream();
+            } catch (error) {
+              page.pollErrors++;
+              setStatus('GET /rooms failed: ' + error.message, true);
+            } finally {
+              setTimeout(poll, POLL_MS);
+            }
+          }
+
+          const fromURL = parseRooms(new URLSearchParams(location.search).get('rooms') || '');
+          if (fromURL.length) choose(fromURL, true);
+          drawChart();
+          poll();
+        })();
+
+        """#
+}
