@@ -1,0 +1,122 @@
+/// The per-room history rings of one hub, and the replay of a resume from them. Loop-confined (a value owned by
+/// the `EventHub` and touched only on its reactor's thread).
+///
+/// Each room keeps its newest `capacity` events in sequence order; older ones are evicted and counted, so a resume
+/// can tell a gap from "nothing happened". Rooms are never forgotten: one ring per room ever seen (its storage is
+/// bounded by `capacity` events).
+struct EventHistory {
+    /// One room's ring.
+    struct Ring {
+        private var storage: [PublishedEvent] = []
+        /// Index in `storage` of the oldest event once the ring is full.
+        private var head = 0
+        let capacity: Int
+        /// Events evicted so far.
+        private(set) var evictedCount = 0
+        /// Sequence of the newest evicted event (0: none).
+        private(set) var lastEvictedSequence: UInt64 = 0
+        /// Sequence of the first event the room ever had.
+        private(set) var firstSequence: UInt64 = 0
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        var count: Int { storage.count }
+
+        /// The `index`-th held event, oldest first.
+        subscript(index: Int) -> PublishedEvent { storage[(head + index) % storage.count] }
+
+        mutating func append(_ event: PublishedEvent) {
+            if firstSequence == 0 { firstSequence = event.sequence }
+            if storage.count < capacity {
+                storage.append(event)
+                return
+            }
+            evictedCount += 1
+            lastEvictedSequence = storage[head].sequence
+            storage[head] = event
+            head = (head + 1) % capacity
+        }
+
+        /// The position of the first held event with a sequence above `sequence` (`count` if none): binary search,
+        /// the ring being in sequence order.
+        func firstIndex(after sequence: UInt64) -> Int {
+            var low = 0
+            var high = count
+            while low < high {
+                let middle = (low + high) / 2
+                if self[middle].sequence <= sequence { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+
+        /// Whether events after `sequence` were evicted, and how many when that is known.
+        func loss(after sequence: UInt64) -> Loss {
+            guard evictedCount > 0, lastEvictedSequence > sequence else { return .none }
+            // Every evicted event came after the resume point: all of them are missed, exactly.
+            if sequence < firstSequence { return .some(evictedCount) }
+            return .some(nil)
+        }
+    }
+
+    /// What a resume lost in one room.
+    enum Loss: Equatable {
+        case none
+        /// Events were evicted after the resume point: their number, or nil when it is not known.
+        case some(Int?)
+    }
+
+    let capacity: Int
+    private(set) var rooms: [Int64: Ring] = [:]
+    /// Events held over all rooms.
+    private(set) var eventCount = 0
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    mutating func append(_ event: PublishedEvent) {
+        var ring = rooms.removeValue(forKey: event.room) ?? Ring(capacity: capacity)
+        let before = ring.count
+        ring.append(event)
+        eventCount += ring.count - before
+        rooms[event.room] = ring
+    }
+
+    /// What a subscriber resuming after `resumeAfter` gets before the live events: the gap (if any), then the held
+    /// events it matches, in sequence order.
+    ///
+    /// Another epoch (a restart): a `restart` gap with unknown counts, then everything held. The same epoch: a
+    /// `history` gap for the rooms whose rings evicted events after the resume point, then what follows it.
+    /// A resume point from the future (above `newestSequence`) replays nothing and reports nothing.
+    func replay(after resumeAfter: EventID, epoch: UInt64, for subscription: Subscription)
+        -> (gap: GapReport?, events: [PublishedEvent])
+    {
+        let candidateRooms: [Int64] = subscription.rooms.map { Array($0) } ?? Array(rooms.keys)
+        var events: [PublishedEvent] = []
+        if resumeAfter.epoch != epoch {
+            for room in candidateRooms {
+                guard let ring = rooms[room] else { continue }
+                for index in 0..<ring.count where matches(ring[index], subscription) { events.append(ring[index]) }
+            }
+            events.sort { $0.sequence < $1.sequence }
+            let named = subscription.rooms.map { $0.sorted().map { (room: $0, missed: Int?.none) } }
+            return (GapReport(reason: .restart, rooms: named), events)
+        }
+        var gapRooms: [(room: Int64, missed: Int?)] = []
+        for room in candidateRooms {
+            guard let ring = rooms[room] else { continue }
+            if case .some(let missed) = ring.loss(after: resumeAfter.sequence) {
+                gapRooms.append((room: room, missed: missed))
+            }
+            for index in ring.firstIndex(after: resumeAfter.sequence)..<ring.count
+            where matches(ring[index], subscription) {
+                events.append(ring[index])
+            }
+        }
+        events.sort { $0.sequence < $1.sequence }
+        gapRooms.sort { $0.room < $1.room }
+        return (gapRooms.isEmpty ? nil : GapReport(reason: .history, rooms: gapRooms), events)
+    }
+
+    private func matches(_ event: PublishedEvent, _ subscription: Subscription) -> Bool {
+        subscription.matches(room: event.room, kind: event.kind)
+    }
+}

@@ -1,0 +1,193 @@
+import DanmuClient
+import DanmuCodecs
+import EventLoop
+
+/// The fan-out hub: takes the collector's events on the room workers, gives each an id, keeps a bounded history per
+/// room, and delivers to SSE and WebSocket subscribers on the reactor's IO thread.
+///
+/// ```swift
+/// let hub = EventHub(reactor: reactor)
+/// collector.setHandler(Pipeline(stages: stages, sinks: sinks, next: hub))   // or collector.setHandler(hub)
+/// // on the loop, after the HTTP layer sent the response head:
+/// let id = hub.openEventStream(try Subscription.parse(query: query, lastEventID: header), output: connection)
+/// ```
+///
+/// Threads: `handle(batch:)` runs on any worker and never waits on a subscriber: it encodes each event ONCE (the
+/// JSON Lines object of `writeJSONLine`, in an SSE frame), assigns ids under a short lock and hands the events to
+/// the loop in batches, with at most one `reactor.execute` pending at a time however many events arrive.
+/// `statistics` and `close()` are for any thread. Everything else (the subscriber API, the history) is
+/// loop-confined and traps elsewhere.
+///
+/// Slow subscribers: each is bounded by `Configuration.subscriberQueueBytes` of its own connection's unsent bytes;
+/// above it the `slowSubscriberPolicy` applies to that subscriber only. Gaps are never silent (`GapReport`).
+public final class EventHub: DanmuHandler, @unchecked Sendable {
+    public let reactor: Reactor
+    public let configuration: Configuration
+    /// The epoch of this hub's event ids (`EventID`).
+    public let epoch: UInt64
+
+    /// Events between the workers and the loop. Guarded by its lock.
+    struct Inbox {
+        var events: [PublishedEvent] = []
+        /// The last sequence given out.
+        var sequence: UInt64 = 0
+        /// Whether a drain task is queued on the reactor: at most one at a time.
+        var drainScheduled = false
+        var closed = false
+        var dropped: UInt64 = 0
+    }
+
+    private let inbox = Lock(Inbox())
+    /// Written on the loop (and by `handle(batch:)` for drops), read from any thread. Guarded by its lock.
+    let counters = Lock(Statistics())
+
+    // Loop-confined state: touched only on `reactor`'s IO thread.
+    var subscribers: [SubscriberID: Subscriber] = [:]
+    var history: EventHistory
+    var lastSubscriberNumber: UInt64 = 0
+    var keepAliveTimer: TimerID?
+    var encoder = WebSocketFrameEncoder(masks: false)
+    var isClosed = false
+
+    /// A hub delivering on `reactor`'s IO thread. Any thread; the reactor need not be running yet (events that
+    /// arrive before it runs are dropped and counted).
+    public init(reactor: Reactor, configuration: Configuration = .init()) {
+        self.reactor = reactor
+        self.configuration = configuration
+        epoch = configuration.epoch ?? UInt64(max(1, SystemClock.realtimeNanoseconds() / 1_000))
+        history = EventHistory(capacity: configuration.historyPerRoom)
+    }
+
+    /// A copy of the counters. Any thread.
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    /// The id the next published event will follow: the newest id given out (sequence 0 before any). Any thread.
+    public var newestEventID: EventID { EventID(epoch: epoch, sequence: inbox.withLock { $0.sequence }) }
+
+    // MARK: Publishing (any thread)
+
+    /// Encodes the batch once, assigns ids and hands it to the loop. Room workers, any thread; never blocks on a
+    /// subscriber (only on the inbox lock, held for the id assignment and an append).
+    public func handle(batch: [RoomEvent]) {
+        guard !batch.isEmpty else { return }
+        // The JSON is written outside the lock, on this worker: the expensive part runs in parallel.
+        var writer = JSONWriter(capacity: 512)
+        var encoded: [(room: Int64, kind: EventKind, json: [UInt8])] = []
+        encoded.reserveCapacity(batch.count)
+        for event in batch {
+            writer.reset()
+            writeJSONLine(room: event.room, receivedAt: event.receivedAt, event: event.event, into: &writer)
+            var json = writer.bytes
+            if json.last == UInt8(ascii: "\n") { json.removeLast() }
+            encoded.append((room: event.room, kind: event.event.kind, json: json))
+        }
+        // Ids are given out and the events queued under ONE lock hold, so the loop sees them in sequence order
+        // even when several rooms' workers publish at once: a resume "after S" is then exact.
+        let schedule = inbox.withLock { state -> Bool in
+            guard !state.closed else {
+                state.dropped += UInt64(encoded.count)
+                return false
+            }
+            for item in encoded {
+                state.sequence += 1
+                let id = EventID(epoch: epoch, sequence: state.sequence)
+                state.events.append(PublishedEvent(id: id, room: item.room, kind: item.kind, json: item.json[...]))
+            }
+            guard !state.drainScheduled else { return false }
+            state.drainScheduled = true
+            return true
+        }
+        guard schedule else { return }
+        let accepted = reactor.execute { [self] in drainInbox() }
+        if !accepted {
+            // The reactor is not running: nobody will drain. Drop what is queued instead of growing without bound.
+            inbox.withLock { state in
+                state.dropped += UInt64(state.events.count)
+                state.events = []
+                state.drainScheduled = false
+            }
+        }
+    }
+
+    public func handle(_ event: RoomEvent) { handle(batch: [event]) }
+
+    // MARK: The loop side
+
+    /// Takes everything queued, appends it to the history and delivers it. Loop thread.
+    func drainInbox() {
+        reactor.assertInLoop()
+        let (events, dropped) = inbox.withLock { state in
+            let events = state.events
+            state.events = []
+            state.drainScheduled = false
+            let dropped = state.dropped
+            state.dropped = 0
+            return (events, dropped)
+        }
+        if isClosed || events.isEmpty {
+            counters.withLock { $0.eventsDropped += dropped + (isClosed ? UInt64(events.count) : 0) }
+            return
+        }
+        for event in events { history.append(event) }
+        var tally = DeliveryTally()
+        for subscriber in subscribers.values where subscriber.isOpen {
+            deliver(events, to: subscriber, tally: &tally)
+        }
+        let roomCount = history.rooms.count
+        let eventCount = history.eventCount
+        counters.withLock { statistics in
+            statistics.eventsPublished += UInt64(events.count)
+            statistics.eventsDropped += dropped
+            statistics.roomsInHistory = roomCount
+            statistics.eventsInHistory = eventCount
+            tally.add(to: &statistics)
+        }
+    }
+
+    /// Counters of one drain, added to the statistics under one lock hold.
+    struct DeliveryTally {
+        var deliveries: UInt64 = 0
+        var skipped: UInt64 = 0
+        var disconnected: UInt64 = 0
+        var gaps: UInt64 = 0
+
+        func add(to statistics: inout Statistics) {
+            statistics.deliveries += deliveries
+            statistics.eventsSkipped += skipped
+            statistics.subscribersDisconnected += disconnected
+            statistics.gapsReported += gaps
+        }
+    }
+
+    // MARK: Closing (any thread)
+
+    /// Closes every subscriber (WebSocket ones with 1001 going away, after what is queued), stops the keep-alive
+    /// timer and drops events from now on. Any thread; returns once done on the loop (at once if the reactor is
+    /// not running). Idempotent.
+    public func close() {
+        inbox.withLock { state in
+            state.closed = true
+            state.dropped += UInt64(state.events.count)
+            state.events = []
+        }
+        _ = reactor.executeAndWait { [self] in closeOnLoop() }
+    }
+
+    private func closeOnLoop() {
+        guard !isClosed else { return }
+        isClosed = true
+        if let keepAliveTimer { reactor.cancel(keepAliveTimer) }
+        keepAliveTimer = nil
+        for subscriber in subscribers.values where subscriber.isOpen {
+            if subscriber.transport == .webSocket {
+                sendClose(WebSocketClose(code: .goingAway, reason: "server shutting down"), to: subscriber)
+            }
+            closeSubscriber(subscriber)
+        }
+        subscribers = [:]
+        counters.withLock { statistics in
+            statistics.serverSentEventSubscribers = 0
+            statistics.webSocketSubscribers = 0
+        }
+    }
+}

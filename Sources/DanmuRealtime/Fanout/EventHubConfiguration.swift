@@ -1,0 +1,77 @@
+extension EventHub {
+    /// What a subscriber whose connection cannot keep up gets.
+    public enum SlowSubscriberPolicy: String, Sendable {
+        /// Stop sending while its queue is above `subscriberQueueBytes`, count the events it misses per room, and
+        /// once its connection has drained send ONE gap event naming the rooms and counts (`"reason":"slow"`),
+        /// then go on with new events. The client stays connected and learns exactly what it missed.
+        case skipToNewest
+        /// Close it (after what is already queued); counted in `Statistics.subscribersDisconnected`. A WebSocket
+        /// subscriber gets a close frame 1008 (policy violation) queued first.
+        case disconnect
+    }
+
+    /// The hub's bounds and timings.
+    public struct Configuration: Sendable {
+        /// Events each room's history ring keeps for resumes (`since=`, `Last-Event-ID`).
+        public var historyPerRoom: Int
+        /// A subscriber whose connection holds more unsent bytes than this (`SubscriberOutput.pendingBytes`) is
+        /// slow and gets `slowSubscriberPolicy`.
+        public var subscriberQueueBytes: Int
+        public var slowSubscriberPolicy: SlowSubscriberPolicy
+        /// An SSE comment line (`: keep-alive`) or a WebSocket ping to every subscriber at this period, so proxies
+        /// keep the stream open and a dead peer is found by the write failing.
+        public var keepAliveInterval: Duration
+        /// The `retry:` an SSE stream starts with: how long a browser waits before reconnecting.
+        public var reconnectDelay: Duration
+        /// The largest message a WebSocket client may send (a subscribe message); bigger closes with 1009.
+        public var maxClientMessageBytes: Int
+        /// The epoch of event ids (`EventID`); nil: CLOCK_REALTIME in microseconds when the hub is made, which
+        /// differs between runs of the process. A test pins it.
+        public var epoch: UInt64?
+
+        public init(
+            historyPerRoom: Int = 1_000, subscriberQueueBytes: Int = 256 << 10,
+            slowSubscriberPolicy: SlowSubscriberPolicy = .skipToNewest, keepAliveInterval: Duration = .seconds(15),
+            reconnectDelay: Duration = .seconds(3), maxClientMessageBytes: Int = 64 << 10, epoch: UInt64? = nil
+        ) {
+            self.historyPerRoom = historyPerRoom
+            self.subscriberQueueBytes = subscriberQueueBytes
+            self.slowSubscriberPolicy = slowSubscriberPolicy
+            self.keepAliveInterval = keepAliveInterval
+            self.reconnectDelay = reconnectDelay
+            self.maxClientMessageBytes = maxClientMessageBytes
+            self.epoch = epoch
+        }
+    }
+
+    /// The hub's counters; `EventHub.statistics` returns a copy from any thread.
+    public struct Statistics: Sendable, Equatable {
+        /// Open SSE subscribers.
+        public var serverSentEventSubscribers = 0
+        /// Open WebSocket subscribers.
+        public var webSocketSubscribers = 0
+        /// Subscribers opened since the hub started (both kinds).
+        public var subscribersOpened: UInt64 = 0
+        /// Events that reached the loop (each once, whatever the number of subscribers).
+        public var eventsPublished: UInt64 = 0
+        /// Events written to a subscriber (event × subscriber), replays included.
+        public var deliveries: UInt64 = 0
+        /// Events not sent to a slow subscriber under `.skipToNewest` (event × subscriber).
+        public var eventsSkipped: UInt64 = 0
+        /// Subscribers closed by `.disconnect`.
+        public var subscribersDisconnected: UInt64 = 0
+        /// Gap events sent (slow, history and restart gaps).
+        public var gapsReported: UInt64 = 0
+        /// Rooms with a history ring.
+        public var roomsInHistory = 0
+        /// Events held by all rings.
+        public var eventsInHistory = 0
+        /// Events dropped because they arrived after `close()` or while the reactor was not running.
+        public var eventsDropped: UInt64 = 0
+
+        public init() {}
+
+        /// Open subscribers of both kinds.
+        public var subscribers: Int { serverSentEventSubscribers + webSocketSubscribers }
+    }
+}
