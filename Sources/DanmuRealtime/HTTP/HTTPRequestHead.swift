@@ -8,7 +8,8 @@ struct HTTPRequestHead {
     var contentLength: Int
 
     /// Parses `text`: the request line and header lines, each ending in LF (CR optional), without the blank line.
-    static func parse(_ text: ArraySlice<UInt8>, limits: HTTPServer.Limits) throws(HTTPRequestError) -> HTTPRequestHead {
+    static func parse(_ text: ArraySlice<UInt8>, limits: HTTPServer.Limits) throws(HTTPRequestError) -> HTTPRequestHead
+    {
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = text.startIndex
         for index in text.indices where text[index] == 10 {
@@ -95,7 +96,8 @@ struct HTTPRequestHead {
         while let first = value.first, first == 32 || first == 9 { value.removeFirst() }
         while let last = value.last, last == 32 || last == 9 { value.removeLast() }
         guard value.allSatisfy({ $0 >= 32 && $0 != 127 || $0 == 9 }) else {
-            throw HTTPRequestError(status: 400, "header \(String(decoding: name, as: UTF8.self)) contains a control byte")
+            throw HTTPRequestError(
+                status: 400, "header \(String(decoding: name, as: UTF8.self)) contains a control byte")
         }
         return (String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self))
     }
@@ -109,7 +111,8 @@ struct HTTPRequestHead {
         }
         var length: Int?
         for header in headers where header.name == "content-length" {
-            guard !header.value.isEmpty, header.value.utf8.count <= 18, header.value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+            guard !header.value.isEmpty, header.value.utf8.count <= 18,
+                header.value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                 let value = Int(header.value)
             else {
                 throw HTTPRequestError(status: 400, "Content-Length is not a decimal number")

@@ -40,7 +40,8 @@ public final class HTTPRouter {
     /// Adds `handler` for `method` on `pattern` (e.g. `"GET"`, `"/rooms/{id}"`).
     public func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
         let segments: [Segment] = Self.split(pattern).map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
         }
         if let index = routes.firstIndex(where: { $0.segments == segments }) {
             routes[index].handlers.append((method, handler))
@@ -60,7 +61,8 @@ public final class HTTPRouter {
             }
             let allowed = route.handlers.map(\.method).joined(separator: ", ")
             return .response(
-                .text(405, "method \(request.method) is not allowed on \(request.path); allowed: \(allowed)",
+                .text(
+                    405, "method \(request.method) is not allowed on \(request.path); allowed: \(allowed)",
                     headers: [("Allow", allowed)]))
         }
         return .response(.text(404, "no such path: \(request.path)"))

@@ -13,9 +13,10 @@ enum PercentDecoding {
             let equals = piece.firstIndex(of: UInt8(ascii: "="))
             let name = try decode(
                 piece[piece.startIndex..<(equals ?? piece.endIndex)], plusIsSpace: true, part: "query")
-            let value = try equals.map { (index) throws(HTTPRequestError) in
-                try decode(piece[(index + 1)...], plusIsSpace: true, part: "query")
-            } ?? ""
+            let value =
+                try equals.map { (index) throws(HTTPRequestError) in
+                    try decode(piece[(index + 1)...], plusIsSpace: true, part: "query")
+                } ?? ""
             pairs.append((name, value))
         }
         return pairs
