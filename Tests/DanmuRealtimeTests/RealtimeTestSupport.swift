@@ -156,9 +156,12 @@ final class RawClient {
     let fd: Int32
 
     /// Connects to 127.0.0.1:`port`, from `source` (another loopback address: 127.0.0.2 …) when given.
-    init(port: UInt16, timeout: Duration = .seconds(5), source: String? = nil) throws {
+    init(port: UInt16, timeout: Duration = .seconds(5), source: String? = nil, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSetupFailure("socket failed") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         if let source {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
