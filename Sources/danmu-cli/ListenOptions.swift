@@ -74,6 +74,8 @@ struct ListenOptions {
     var verification = TLSVerification.systemTrustStore
     /// auto with --server: the wss port (the --server port is TCP's then).
     var wssPort: UInt16? = nil
+    /// --http, --http-token-file.
+    var http = HTTPOptions()
 
     static let specs: [OptionSpec] =
         [
@@ -112,7 +114,7 @@ struct ListenOptions {
             OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + PipelineOptions.specs
+        ] + PipelineOptions.specs + HTTPOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -167,6 +169,7 @@ struct ListenOptions {
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)
+        options.http = try HTTPOptions.from(arguments)
         return options
     }
 

@@ -1,5 +1,6 @@
 import DanmuClient
 import DanmuPipeline
+import DanmuRealtime
 import EventLoop
 import Glibc
 
@@ -57,17 +58,42 @@ struct ListenRunner {
             Pipeline(stages: $0.stages, sinks: $0.runners, next: options.outputPath != nil ? printer : nil)
         }
 
+        // --http: the realtime server's hub sees every event after the usual output (docs/http.md).
+        var realtime: HTTPOptions.Realtime?
+        if options.http.isActive {
+            do throws(SystemError) {
+                realtime = try HTTPOptions.Realtime()
+            } catch {
+                StandardError.print("danmu-cli listen: --http: \(error)")
+                return (1, Totals())
+            }
+        }
         let collector: DanmuCollector
         do throws(CollectorError) {
             collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
-            if let stages { collector.setHandler(stages) } else { collector.setHandler(printer) }
+            let handler: any DanmuHandler = stages ?? printer
+            collector.setHandler(realtime.map { EventTee(handler, $0.hub) } ?? handler)
             try collector.start()
         } catch {
             sink.close()
             stages?.close()
             pipeline?.reactor?.shutdown()
+            realtime?.close()
             StandardError.print("danmu-cli listen: \(error.description)")
             return (1, Totals())
+        }
+        if let realtime {
+            switch realtime.start(collector: collector, options: options.http, warnings: warnings, pipeline: stages) {
+            case .success(let url): StandardError.print("danmu-cli listen: serving \(url)")
+            case .failure(let error):
+                StandardError.print("danmu-cli listen: --http: \(error.description)")
+                collector.shutdown()
+                stages?.close()
+                pipeline?.reactor?.shutdown()
+                realtime.close()
+                sink.close()
+                return (1, Totals())
+            }
         }
         collector.add(rooms: options.rooms)
         onStarted()
@@ -83,6 +109,7 @@ struct ListenRunner {
             status.update(snapshot(statistics))
         }
         status.clear()
+        realtime?.close()
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.
         collector.shutdown()
