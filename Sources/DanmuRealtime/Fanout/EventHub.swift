@@ -34,7 +34,6 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         /// Whether a drain task is queued on the reactor: at most one at a time.
         var drainScheduled = false
         var closed = false
-        var dropped: UInt64 = 0
     }
 
     private let inbox = Lock(Inbox())
@@ -83,29 +82,37 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         }
         // Ids are given out and the events queued under ONE lock hold, so the loop sees them in sequence order
         // even when several rooms' workers publish at once: a resume "after S" is then exact.
-        let schedule = inbox.withLock { state -> Bool in
-            guard !state.closed else {
-                state.dropped += UInt64(encoded.count)
-                return false
-            }
+        enum Outcome {
+            case queued
+            case scheduleDrain
+            case dropped
+        }
+        let outcome = inbox.withLock { state -> Outcome in
+            guard !state.closed else { return .dropped }
             for item in encoded {
                 state.sequence += 1
                 let id = EventID(epoch: epoch, sequence: state.sequence)
                 state.events.append(PublishedEvent(id: id, room: item.room, kind: item.kind, json: item.json[...]))
             }
-            guard !state.drainScheduled else { return false }
+            guard !state.drainScheduled else { return .queued }
             state.drainScheduled = true
-            return true
+            return .scheduleDrain
         }
-        guard schedule else { return }
-        let accepted = reactor.execute { [self] in drainInbox() }
-        if !accepted {
+        switch outcome {
+        case .queued:
+            return
+        case .dropped:
+            counters.withLock { $0.eventsDropped += UInt64(encoded.count) }
+        case .scheduleDrain:
+            guard !reactor.execute({ [self] in drainInbox() }) else { return }
             // The reactor is not running: nobody will drain. Drop what is queued instead of growing without bound.
-            inbox.withLock { state in
-                state.dropped += UInt64(state.events.count)
+            let dropped = inbox.withLock { state in
+                let count = state.events.count
                 state.events = []
                 state.drainScheduled = false
+                return count
             }
+            counters.withLock { $0.eventsDropped += UInt64(dropped) }
         }
     }
 
@@ -116,16 +123,14 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     /// Takes everything queued, appends it to the history and delivers it. Loop thread.
     func drainInbox() {
         reactor.assertInLoop()
-        let (events, dropped) = inbox.withLock { state in
+        let events = inbox.withLock { state in
             let events = state.events
             state.events = []
             state.drainScheduled = false
-            let dropped = state.dropped
-            state.dropped = 0
-            return (events, dropped)
+            return events
         }
         if isClosed || events.isEmpty {
-            counters.withLock { $0.eventsDropped += dropped + (isClosed ? UInt64(events.count) : 0) }
+            if !events.isEmpty { counters.withLock { $0.eventsDropped += UInt64(events.count) } }
             return
         }
         for event in events { history.append(event) }
@@ -137,7 +142,6 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         let eventCount = history.eventCount
         counters.withLock { statistics in
             statistics.eventsPublished += UInt64(events.count)
-            statistics.eventsDropped += dropped
             statistics.roomsInHistory = roomCount
             statistics.eventsInHistory = eventCount
             tally.add(to: &statistics)
@@ -165,11 +169,13 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     /// timer and drops events from now on. Any thread; returns once done on the loop (at once if the reactor is
     /// not running). Idempotent.
     public func close() {
-        inbox.withLock { state in
+        let dropped = inbox.withLock { state in
             state.closed = true
-            state.dropped += UInt64(state.events.count)
+            let count = state.events.count
             state.events = []
+            return count
         }
+        if dropped > 0 { counters.withLock { $0.eventsDropped += UInt64(dropped) } }
         _ = reactor.executeAndWait { [self] in closeOnLoop() }
     }
 
