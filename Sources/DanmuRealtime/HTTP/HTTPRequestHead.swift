@@ -8,8 +8,7 @@ struct HTTPRequestHead {
     var contentLength: Int
 
     /// Parses `text`: the request line and header lines, each ending in LF (CR optional), without the blank line.
-    static func parse(_ text: ArraySlice<UInt8>, limits: HTTPServer.Limits) throws(HTTPRequestError) -> HTTPRequestHead
-    {
+    static func parse(_ text: ArraySlice<UInt8>, limits: HTTPServerLimits) throws(HTTPRequestError) -> HTTPRequestHead {
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = text.startIndex
         for index in text.indices where text[index] == 10 {
@@ -102,7 +101,7 @@ struct HTTPRequestHead {
         return (String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self))
     }
 
-    private static func contentLength(of headers: [(name: String, value: String)], limits: HTTPServer.Limits)
+    private static func contentLength(of headers: [(name: String, value: String)], limits: HTTPServerLimits)
         throws(HTTPRequestError) -> Int
     {
         if headers.contains(where: { $0.name == "transfer-encoding" }) {

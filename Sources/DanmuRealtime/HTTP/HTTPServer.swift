@@ -7,6 +7,8 @@ import EventLoop
 /// Loop-confined: create it anywhere, but call `start`, `close` and `statistics` on the reactor's thread (or
 /// through `Reactor.executeAndWait`, as `RealtimeServer` does).
 public final class HTTPServer {
+    public typealias Limits = HTTPServerLimits
+
     /// Counters of the server's life (loop-confined).
     public struct Statistics: Sendable, Equatable {
         public var accepted = 0
