@@ -219,4 +219,27 @@ final class RealtimeServerTests: XCTestCase {
             pollUntil(timeout: .seconds(5), interval: .milliseconds(20)) { harness.hub.statistics.subscribers == 1 },
             "\(harness.hub.statistics)")
     }
+
+    func testAlarmsAreReportedOnceEachAndShownInMetrics() throws {
+        let reported = Lock<[String]>([])
+        // A near-silent room: live, but no danmaku for far longer than `silentAfter`.
+        let harness = try RealtimeHarness(rooms: [21], ratePerRoom: 0.01) { configuration in
+            configuration.alarms = .init(silentAfter: .milliseconds(300))
+            configuration.alarmCheckInterval = .milliseconds(50)
+            configuration.onAlarm = { alarm in reported.withLock { $0.append("\(alarm.room)/\(alarm.kind)") } }
+        }
+        defer { harness.close() }
+        waitLive(harness, rooms: 1)
+        XCTAssertTrue(
+            pollUntil(timeout: .seconds(10), interval: .milliseconds(20)) {
+                reported.withLock { $0.contains("21/silent") }
+            }, "no silent alarm: \(reported.withLock { $0 })")
+        // Many more checks run; nothing is reported twice.
+        usleep(600_000)
+        let all = reported.withLock { $0 }
+        XCTAssertEqual(all.count, Set(all).count, "an alarm was reported twice: \(all)")
+        XCTAssertTrue(harness.server.activeAlarms().contains { $0.room == 21 && $0.kind == .silent })
+        let metrics = runProcess(["curl", "-sS", "\(harness.baseURL)/metrics"])
+        XCTAssertTrue(metrics.output.contains(#"danmu_room_alarm{room="21",alarm="silent"} 1"#), metrics.output)
+    }
 }
