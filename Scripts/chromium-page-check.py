@@ -16,9 +16,10 @@
 
 Prints one JSON object (or, with --lines, tab-separated lines for the Swift test driver, see below) and exits
 0 when every step ran (a wait that timed out is still exit 0 with "satisfied": false), 2 when a step failed.
---lines format, one record per line, every value JSON-encoded (so without tabs or newlines):
+--lines format, one record per line, every value JSON-encoded (UTF-8, so without tabs or newlines):
     wait<TAB>true|false<TAB>SECONDS          value<TAB>INDEX<TAB>JSON          screenshot<TAB>"PATH"
     console<TAB>"TEXT"                       exception<TAB>"TEXT"              error<TAB>"TEXT"
+    profile<TAB>"PATH" (Chromium's --user-data-dir, removed at the end: no process may name it afterwards)
 """
 import argparse
 import base64
@@ -170,6 +171,7 @@ def page_target(browser_url, deadline):
 def run(options, report):
     deadline = time.monotonic() + options.timeout + 30
     profile = tempfile.mkdtemp(prefix="danmu-chromium-")
+    report["profile"] = profile
     process = None
     try:
         process, browser_url = start_chromium(profile, options.window, min(deadline, time.monotonic() + 20))
@@ -248,13 +250,15 @@ def main():
         if "wait" in report:
             out.append("wait\t%s\t%s" % (json.dumps(report["wait"]["satisfied"]), report["wait"]["seconds"]))
         for index, value in enumerate(report["values"]):
-            out.append("value\t%d\t%s" % (index, json.dumps(value["value"])))
+            out.append("value\t%d\t%s" % (index, json.dumps(value["value"], ensure_ascii=False)))
         if "screenshot" in report:
             out.append("screenshot\t" + json.dumps(report["screenshot"]))
-        out += ["console\t" + json.dumps(text) for text in report["console"]]
-        out += ["exception\t" + json.dumps(text) for text in report["exceptions"]]
+        if "profile" in report:
+            out.append("profile\t" + json.dumps(report["profile"]))
+        out += ["console\t" + json.dumps(text, ensure_ascii=False) for text in report["console"]]
+        out += ["exception\t" + json.dumps(text, ensure_ascii=False) for text in report["exceptions"]]
         if "error" in report:
-            out.append("error\t" + json.dumps(report["error"]))
+            out.append("error\t" + json.dumps(report["error"], ensure_ascii=False))
         print("\n".join(out), flush=True)
     else:
         print(json.dumps(report, indent=1), flush=True)

@@ -13,6 +13,7 @@ import XCTest
 final class RecordingOutput: SubscriberOutput, @unchecked Sendable {
     private(set) var chunks: [[UInt8]] = []
     private(set) var closeCount = 0
+    private(set) var closeNowCount = 0
     /// What `pendingBytes` reports: a test pins it high to play a subscriber that does not read.
     var pinnedPendingBytes = 0
     /// Runs inside `close()`, as the HTTP layer's `didClose` would (re-entrant `subscriberDidClose`).
@@ -22,6 +23,10 @@ final class RecordingOutput: SubscriberOutput, @unchecked Sendable {
     var pendingBytes: Int { pinnedPendingBytes }
     func close() {
         closeCount += 1
+        onClose?()
+    }
+    func closeNow() {
+        closeNowCount += 1
         onClose?()
     }
 
@@ -169,6 +174,30 @@ final class FanoutHubTests: XCTestCase {
         }
     }
 
+    func testSubscriberOfSeveralRoomsGetsEachEventOnceInOneWritePerDrain() throws {
+        try withHub { reactor, hub in
+            let twoRooms = RecordingOutput()
+            let roomOne = RecordingOutput()
+            let closedOne = RecordingOutput()
+            let closedID = onLoop(reactor) {
+                _ = hub.openEventStream(Subscription(rooms: [1, 2]), output: twoRooms)
+                _ = hub.openEventStream(Subscription(rooms: [1]), output: roomOne)
+                return hub.openEventStream(Subscription(rooms: [2]), output: closedOne)
+            }
+            onLoop(reactor) {
+                twoRooms.reset()
+                roomOne.reset()
+                hub.subscriberDidClose(closedID)
+            }
+            publish(hub, [danmaku(2, "a"), danmaku(1, "b"), danmaku(2, "c"), danmaku(3, "d")])
+            XCTAssertEqual(onLoop(reactor) { twoRooms.chunks.count }, 1)
+            XCTAssertEqual(onLoop(reactor) { sseIDs(twoRooms.text) }, ["77-1", "77-2", "77-3"])
+            XCTAssertEqual(onLoop(reactor) { sseIDs(roomOne.text) }, ["77-2"])
+            XCTAssertEqual(onLoop(reactor) { sseIDs(closedOne.text) }, [])
+            XCTAssertEqual(hub.statistics.deliveries, 4)
+        }
+    }
+
     func testResumeReplaysHistoryAfterTheGivenIDThenLiveEvents() throws {
         try withHub { reactor, hub in
             publish(hub, (1...5).map { danmaku($0 % 2 == 0 ? 2 : 1, "m\($0)") })
@@ -247,83 +276,40 @@ final class FanoutHubTests: XCTestCase {
         }
     }
 
-    func testSkipToNewestCountsSkippedThenSendsOneGapThenNewEvents() throws {
-        try withHub(.init(subscriberQueueBytes: 1_000, epoch: 77)) { reactor, hub in
-            let slow = RecordingOutput()
-            let fast = RecordingOutput()
-            let slowID = onLoop(reactor) {
-                _ = hub.openEventStream(Subscription(), output: fast)
-                return hub.openEventStream(Subscription(), output: slow)
+    func testReplayIsCutToTheNewestEventsThatFitAndTheRestCounted() throws {
+        // Nine events of one size (single-digit ids), rooms 1 (odd ids) and 2 (even ids); room for three.
+        let size = "id: 77-1\ndata: \(jsonLine(popularity(1, 1_001)))\n\n".utf8.count
+        let events = (1...9).map { popularity($0 % 2 == 0 ? 2 : 1, UInt32(1_000 + $0)) }
+        try withHub(.init(maxReplayBytes: 3 * size + size / 2, epoch: 77)) { reactor, hub in
+            publish(hub, events)
+            let output = RecordingOutput()
+            _ = onLoop(reactor) {
+                hub.openEventStream(Subscription(resumeAfter: EventID(epoch: 77, sequence: 0)), output: output)
             }
-            publish(hub, [danmaku(1, "delivered")])
-            onLoop(reactor) { slow.pinnedPendingBytes = 5_000 }  // the client stopped reading
-            publish(hub, [danmaku(1, "s1"), danmaku(2, "s2")])
-            publish(hub, [danmaku(1, "s3")])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(slow.text) }, ["77-1"])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(fast.text) }, ["77-1", "77-2", "77-3", "77-4"])
-            XCTAssertEqual(hub.statistics.eventsSkipped, 3)
-            // Drained: ONE gap naming both rooms, then new events.
-            onLoop(reactor) {
-                slow.pinnedPendingBytes = 0
-                slow.reset()
-                hub.outputDidDrain(slowID)
-            }
-            publish(hub, [danmaku(2, "after")])
-            let text = onLoop(reactor) { slow.text }
+            let text = onLoop(reactor) { output.text }
+            XCTAssertEqual(sseIDs(text), ["77-7", "77-8", "77-9"])
             XCTAssertEqual(
                 sseGaps(text),
-                [#"{"type":"gap","reason":"slow","missed":3,"rooms":[{"room":1,"missed":2},{"room":2,"missed":1}]}"#]
-            )
-            XCTAssertEqual(sseIDs(text), ["77-5"])
-            XCTAssertTrue(text.hasPrefix("event: gap\n"))
-            let statistics = hub.statistics
-            XCTAssertEqual(statistics.gapsReported, 1)
-            XCTAssertEqual(statistics.subscribersDisconnected, 0)
-            XCTAssertEqual(onLoop(reactor) { slow.closeCount }, 0)
+                [
+                    #"{"type":"gap","reason":"replay_limit","missed":6,"rooms":[{"room":1,"missed":3},"#
+                        + #"{"room":2,"missed":3}]}"#
+                ])
         }
-    }
-
-    func testSkippingSubscriberWhoseQueueEmptiedGetsItsGapBeforeTheNextEvent() throws {
-        try withHub(.init(subscriberQueueBytes: 100, epoch: 77)) { reactor, hub in
-            let slow = RecordingOutput()
-            _ = onLoop(reactor) { hub.openEventStream(Subscription(), output: slow) }
-            onLoop(reactor) { slow.pinnedPendingBytes = 500 }
-            publish(hub, [danmaku(1, "skipped")])
-            onLoop(reactor) {
-                slow.pinnedPendingBytes = 0  // drained, but no drain callback came
-                slow.reset()
+        // With evictions too: room 1 keeps 5, 7, 9 (lost 1, 3), room 2 keeps 4, 6, 8 (lost 2); 5, 4, 6 do not fit.
+        try withHub(.init(historyPerRoom: 3, maxReplayBytes: 3 * size + size / 2, epoch: 77)) { reactor, hub in
+            publish(hub, events)
+            let output = RecordingOutput()
+            _ = onLoop(reactor) {
+                hub.openEventStream(Subscription(resumeAfter: EventID(epoch: 77, sequence: 0)), output: output)
             }
-            publish(hub, [danmaku(1, "next")])
-            let text = onLoop(reactor) { slow.text }
-            XCTAssertEqual(sseGaps(text).count, 1)
-            XCTAssertEqual(sseIDs(text), ["77-2"])
-            XCTAssertTrue(text.hasPrefix("event: gap\n"))
-        }
-    }
-
-    func testDisconnectPolicyClosesTheSlowSubscriberOnlyAndCountsIt() throws {
-        try withHub(.init(subscriberQueueBytes: 1_000, slowSubscriberPolicy: .disconnect, epoch: 77)) {
-            reactor, hub in
-            let slow = RecordingOutput()
-            let fast = RecordingOutput()
-            let slowID = onLoop(reactor) {
-                _ = hub.openEventStream(Subscription(), output: fast)
-                return hub.openEventStream(Subscription(), output: slow)
-            }
-            // The HTTP layer reports the close from inside close(), re-entrantly.
-            onLoop(reactor) {
-                slow.onClose = { hub.subscriberDidClose(slowID) }
-                slow.pinnedPendingBytes = 2_000
-            }
-            publish(hub, [danmaku(1, "a")])
-            publish(hub, [danmaku(1, "b")])
-            XCTAssertEqual(onLoop(reactor) { slow.closeCount }, 1)
-            XCTAssertEqual(onLoop(reactor) { sseIDs(slow.text) }, [])
-            XCTAssertEqual(onLoop(reactor) { sseIDs(fast.text) }, ["77-1", "77-2"])
-            let statistics = hub.statistics
-            XCTAssertEqual(statistics.subscribersDisconnected, 1)
-            XCTAssertEqual(statistics.serverSentEventSubscribers, 1)
-            XCTAssertEqual(onLoop(reactor) { hub.subscriberCount }, 1)
+            let text = onLoop(reactor) { output.text }
+            XCTAssertEqual(sseIDs(text), ["77-7", "77-8", "77-9"])
+            XCTAssertEqual(
+                sseGaps(text),
+                [
+                    #"{"type":"gap","reason":"history","missed":6,"rooms":[{"room":1,"missed":3},"#
+                        + #"{"room":2,"missed":3}]}"#
+                ])
         }
     }
 
@@ -333,7 +319,7 @@ final class FanoutHubTests: XCTestCase {
             let id = onLoop(reactor) { hub.openEventStream(Subscription(), output: output) }
             onLoop(reactor) {
                 output.reset()
-                hub.sendKeepAlives()
+                hub.sendKeepAlives(now: reactor.now)
             }
             XCTAssertEqual(onLoop(reactor) { output.text }, ": keep-alive\n\n")
             hub.close()

@@ -116,6 +116,14 @@ final class FanoutWebSocketTests: XCTestCase {
             XCTAssertEqual(after.count, 2)
             XCTAssertTrue(after[0].hasPrefix(#"{"type":"error","message":"bad kinds "#), after[0])
             XCTAssertTrue(after[1].hasPrefix(#"{"id":"77-5","room":1,"#))
+            // Moving to another room takes it out of the old rooms' index.
+            onLoop(reactor) { output.reset() }
+            read(hub, id, client.encode(.text, payload: Array(#"{"rooms":[3]}"#.utf8)))
+            publish(hub, [danmaku(1, "old room"), danmaku(2, "old room"), danmaku(3, "new room")])
+            let moved = texts(try frames(output, reactor))
+            XCTAssertEqual(moved.count, 2)
+            XCTAssertEqual(moved.first, #"{"type":"subscribed","rooms":[3],"kinds":null}"#)
+            XCTAssertTrue(moved.last?.hasPrefix(#"{"id":"77-8","room":3,"#) ?? false)
         }
     }
 
@@ -151,7 +159,7 @@ final class FanoutWebSocketTests: XCTestCase {
         try withHub { reactor, hub in
             let output = RecordingOutput()
             _ = onLoop(reactor) { hub.openWebSocket(Subscription(), output: output) }
-            onLoop(reactor) { hub.sendKeepAlives() }
+            onLoop(reactor) { hub.sendKeepAlives(now: reactor.now) }
             XCTAssertEqual(try frames(output, reactor), [.ping([])])
             hub.close()
             let events = try frames(output, reactor)

@@ -32,8 +32,79 @@ public enum HeadlessChromium {
         /// The page's console messages and uncaught exceptions (JSON strings), for failure messages.
         public var console: [String]
         public var exceptions: [String]
+        /// Chromium's `--user-data-dir` (removed at the end), which every Chromium process has on its command line.
+        public var profileDirectory: String?
         /// Everything the script printed.
         public var output: String
+
+        /// The value of the `index`-th `evaluate` expression when it is a string, unescaped; nil otherwise.
+        public func string(_ index: Int) -> String? {
+            index < values.count ? HeadlessChromium.decodeJSONString(values[index]) : nil
+        }
+    }
+
+    /// The processes whose command line contains `text` (from /proc/*/cmdline), e.g. a report's
+    /// `profileDirectory`: empty after `check` returned, since it kills Chromium's whole process group. Zombies
+    /// (dead, not yet reaped) have an empty cmdline and are not listed.
+    public static func processes(mentioning text: String) -> [pid_t] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [pid_t] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let pid = pid_t(name), let bytes = TestFiles.read("/proc/\(name)/cmdline") else { continue }
+            let commandLine = String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            if commandLine.contains(text) { found.append(pid) }
+        }
+        return found
+    }
+
+    /// The text of a JSON string literal (`"a\nb"` → "a", newline, "b"); nil when `json` is not one.
+    public static func decodeJSONString(_ json: String) -> String? {
+        var scalars = Array(json.unicodeScalars)
+        guard scalars.count >= 2, scalars.first == "\"", scalars.last == "\"" else { return nil }
+        scalars = Array(scalars[1..<(scalars.count - 1)])
+        var text = String.UnicodeScalarView()
+        var index = 0
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= scalars.count else { return nil }
+            return UInt32(String(String.UnicodeScalarView(scalars[at..<(at + 4)])), radix: 16)
+        }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            index += 1
+            guard scalar == "\\" else {
+                text.append(scalar)
+                continue
+            }
+            guard index < scalars.count else { return nil }
+            let escape = scalars[index]
+            index += 1
+            switch escape {
+            case "\"", "\\", "/": text.append(escape)
+            case "n": text.append("\n")
+            case "t": text.append("\t")
+            case "r": text.append("\r")
+            case "b": text.append("\u{8}")
+            case "f": text.append("\u{C}")
+            case "u":
+                guard var code = hex4(index) else { return nil }
+                index += 4
+                // A UTF-16 surrogate pair: \uD8xx\uDCxx.
+                if (0xD800..<0xDC00).contains(code), index + 6 <= scalars.count, scalars[index] == "\\",
+                    scalars[index + 1] == "u", let low = hex4(index + 2), (0xDC00..<0xE000).contains(low)
+                {
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+                }
+                guard let decoded = Unicode.Scalar(code) else { return nil }
+                text.append(decoded)
+            default: return nil
+            }
+        }
+        return String(text)
     }
 
     /// Whether Chromium and the script's python3 modules are installed.
@@ -78,10 +149,11 @@ public enum HeadlessChromium {
                 report.waitSatisfied = fields[1] == "true"
                 report.waitSeconds = Double(fields[2])
             case ("value", 3): report.values.append(fields[2])
-            case ("screenshot", 2): report.screenshotPath = screenshot
+            case ("screenshot", 2): report.screenshotPath = decodeJSONString(fields[1])
             case ("console", 2): report.console.append(fields[1])
             case ("exception", 2): report.exceptions.append(fields[1])
             case ("error", 2): errors.append(fields[1])
+            case ("profile", 2): report.profileDirectory = decodeJSONString(fields[1])
             default: break
             }
         }

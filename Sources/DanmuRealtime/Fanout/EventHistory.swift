@@ -80,43 +80,7 @@ struct EventHistory {
         rooms[event.room] = ring
     }
 
-    /// What a subscriber resuming after `resumeAfter` gets before the live events: the gap (if any), then the held
-    /// events it matches, in sequence order.
-    ///
-    /// Another epoch (a restart): a `restart` gap with unknown counts, then everything held. The same epoch: a
-    /// `history` gap for the rooms whose rings evicted events after the resume point, then what follows it.
-    /// A resume point from the future (above `newestSequence`) replays nothing and reports nothing.
-    func replay(after resumeAfter: EventID, epoch: UInt64, for subscription: Subscription)
-        -> (gap: GapReport?, events: [PublishedEvent])
-    {
-        let candidateRooms: [Int64] = subscription.rooms.map { Array($0) } ?? Array(rooms.keys)
-        var events: [PublishedEvent] = []
-        if resumeAfter.epoch != epoch {
-            for room in candidateRooms {
-                guard let ring = rooms[room] else { continue }
-                for index in 0..<ring.count where matches(ring[index], subscription) { events.append(ring[index]) }
-            }
-            events.sort { $0.sequence < $1.sequence }
-            let named = subscription.rooms.map { $0.sorted().map { (room: $0, missed: Int?.none) } }
-            return (GapReport(reason: .restart, rooms: named), events)
-        }
-        var gapRooms: [(room: Int64, missed: Int?)] = []
-        for room in candidateRooms {
-            guard let ring = rooms[room] else { continue }
-            if case .some(let missed) = ring.loss(after: resumeAfter.sequence) {
-                gapRooms.append((room: room, missed: missed))
-            }
-            for index in ring.firstIndex(after: resumeAfter.sequence)..<ring.count
-            where matches(ring[index], subscription) {
-                events.append(ring[index])
-            }
-        }
-        events.sort { $0.sequence < $1.sequence }
-        gapRooms.sort { $0.room < $1.room }
-        return (gapRooms.isEmpty ? nil : GapReport(reason: .history, rooms: gapRooms), events)
-    }
-
-    private func matches(_ event: PublishedEvent, _ subscription: Subscription) -> Bool {
+    func matches(_ event: PublishedEvent, _ subscription: Subscription) -> Bool {
         subscription.matches(room: event.room, kind: event.kind)
     }
 }

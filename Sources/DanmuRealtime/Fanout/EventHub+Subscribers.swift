@@ -43,18 +43,19 @@ extension EventHub {
             output.close()
             return id
         }
-        subscribers[id] = subscriber
+        subscribers.insert(subscriber)
         startKeepAliveIfNeeded()
         var bytes = preamble
         var tally = DeliveryTally()
         if let resumeAfter = subscription.resumeAfter {
-            let (gap, events) = history.replay(after: resumeAfter, epoch: epoch, for: subscription)
-            if let gap {
+            let replay = history.replay(
+                after: resumeAfter, epoch: epoch, for: subscription, maxBytes: configuration.maxReplayBytes)
+            if let gap = replay.gap {
                 bytes += subscriber.wire(gap, encoder: &encoder)
                 tally.gaps += 1
             }
-            for event in events { bytes += subscriber.wire(event, encoder: &encoder) }
-            tally.deliveries += UInt64(events.count)
+            for event in replay.events { bytes += subscriber.wire(event, encoder: &encoder) }
+            tally.deliveries += UInt64(replay.events.count)
         }
         counters.withLock { statistics in
             statistics.subscribersOpened += 1
@@ -82,7 +83,7 @@ extension EventHub {
     /// called from inside `output.close()`.
     public func subscriberDidClose(_ id: SubscriberID) {
         reactor.assertInLoop()
-        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
+        guard let subscriber = subscribers.remove(id) else { return }
         subscriber.isOpen = false
         counters.withLock { statistics in
             switch subscriber.transport {
@@ -102,6 +103,7 @@ extension EventHub {
 
     /// Sends the events of one drain that `subscriber` matches, as ONE write, unless it is over its bound.
     func deliver(_ events: [PublishedEvent], to subscriber: Subscriber, tally: inout DeliveryTally) {
+        guard !subscriber.isDraining else { return }
         var first: PublishedEvent?
         var matched = 0
         for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
@@ -111,6 +113,7 @@ extension EventHub {
         guard let first else { return }
         if subscriber.isSkipping { sendOwedGap(subscriber, tally: &tally) }
         if subscriber.isSkipping || subscriber.output.pendingBytes > configuration.subscriberQueueBytes {
+            if subscriber.stalledSince == nil { subscriber.stalledSince = reactor.now }
             switch configuration.slowSubscriberPolicy {
             case .skipToNewest:
                 for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
@@ -122,10 +125,13 @@ extension EventHub {
                 if subscriber.transport == .webSocket {
                     sendClose(WebSocketClose(code: .policyViolation, reason: "too slow"), to: subscriber)
                 }
-                closeSubscriber(subscriber)
+                // Marked first: `close()` may report the close (and forget the subscriber) before it returns.
+                subscriber.isDraining = true
+                subscriber.output.close()
             }
             return
         }
+        subscriber.stalledSince = nil
         tally.deliveries += UInt64(matched)
         // One event: its shared wire array as is (no copy). More: one buffer, so one write for the batch.
         if matched == 1 {
@@ -144,6 +150,7 @@ extension EventHub {
         guard subscriber.isSkipping, subscriber.output.pendingBytes == 0, let gap = subscriber.takeSkipped()
         else { return }
         subscriber.output.send(subscriber.wire(gap, encoder: &encoder))
+        subscriber.stalledSince = nil
         tally.gaps += 1
     }
 
@@ -152,6 +159,13 @@ extension EventHub {
     func closeSubscriber(_ subscriber: Subscriber) {
         guard subscriber.isOpen else { return }
         subscriber.output.close()
+        subscriberDidClose(subscriber.id)
+    }
+
+    /// Closes at once, dropping what is queued (a subscriber that does not read), and forgets it.
+    func closeSubscriberNow(_ subscriber: Subscriber) {
+        guard subscriber.isOpen else { return }
+        subscriber.output.closeNow()
         subscriberDidClose(subscriber.id)
     }
 
@@ -167,22 +181,37 @@ extension EventHub {
     private func startKeepAliveIfNeeded() {
         guard keepAliveTimer == nil else { return }
         let period = configuration.keepAliveInterval
-        keepAliveTimer = reactor.schedule(after: period, repeating: period) { [weak self] in self?.sendKeepAlives() }
+        keepAliveTimer = reactor.schedule(after: period, repeating: period) { [weak self] in
+            guard let self else { return }
+            sendKeepAlives(now: reactor.now)
+        }
     }
 
     /// An SSE comment or a WebSocket ping to every subscriber not over its bound; a skipping one whose connection
-    /// drained without a drain callback gets its gap here. Loop thread (also callable by tests).
-    func sendKeepAlives() {
+    /// drained without a drain callback gets its gap here; one over its bound for `stalledSubscriberTimeout` is
+    /// closed. `now`: the reactor's clock (a test passes a later one). Loop thread.
+    func sendKeepAlives(now: UInt64) {
         reactor.assertInLoop()
         let comment = Array(": keep-alive\n\n".utf8)
         let ping = encoder.encode(.ping, payload: [UInt8]())
         var tally = DeliveryTally()
-        for subscriber in subscribers.values where subscriber.isOpen {
-            sendOwedGap(subscriber, tally: &tally)
-            guard !subscriber.isSkipping, subscriber.output.pendingBytes <= configuration.subscriberQueueBytes
-            else { continue }
+        for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
+            // Closed by `.disconnect` and waiting for its queue to flush: nothing more to send.
+            if !subscriber.isDraining { sendOwedGap(subscriber, tally: &tally) }
+            if subscriber.isDraining || subscriber.isSkipping
+                || subscriber.output.pendingBytes > configuration.subscriberQueueBytes
+            {
+                let since = subscriber.stalledSince ?? now
+                subscriber.stalledSince = since
+                if now >= since, now - since >= configuration.stalledSubscriberTimeout.nanoseconds {
+                    tally.timedOut += 1
+                    closeSubscriberNow(subscriber)
+                }
+                continue
+            }
+            subscriber.stalledSince = nil
             subscriber.output.send(subscriber.transport == .serverSentEvents ? comment : ping)
         }
-        if tally.gaps > 0 { counters.withLock { tally.add(to: &$0) } }
+        if tally.gaps > 0 || tally.timedOut > 0 { counters.withLock { tally.add(to: &$0) } }
     }
 }

@@ -15,6 +15,8 @@ extension EventHub {
     public func webSocketDidRead(_ id: SubscriberID, _ bytes: UnsafeRawBufferPointer) {
         reactor.assertInLoop()
         guard let subscriber = subscribers[id], subscriber.isOpen, var decoder = subscriber.decoder else { return }
+        // Taken out while it is fed, so its message buffer has one owner and grows in place (no copy-on-write).
+        subscriber.decoder = nil
         var events: [WebSocketFrameDecoder.Event] = []
         var failure: WebSocketError?
         do {
@@ -49,7 +51,7 @@ extension EventHub {
             do {
                 var subscription = try Subscription.parse(webSocketMessage: payload)
                 subscription.resumeAfter = subscriber.subscription.resumeAfter
-                subscriber.subscription = subscription
+                subscribers.update(subscriber, to: subscription)
                 answer = Self.subscribedMessage(subscription)
             } catch {
                 answer = Self.errorMessage(error.description)

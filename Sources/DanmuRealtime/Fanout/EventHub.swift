@@ -36,12 +36,12 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         var closed = false
     }
 
-    private let inbox = Lock(Inbox())
+    private let inbox = ConditionLock(Inbox())
     /// Written on the loop (and by `handle(batch:)` for drops), read from any thread. Guarded by its lock.
     let counters = Lock(Statistics())
 
     // Loop-confined state: touched only on `reactor`'s IO thread.
-    var subscribers: [SubscriberID: Subscriber] = [:]
+    var subscribers = SubscriberTable()
     var history: EventHistory
     var lastSubscriberNumber: UInt64 = 0
     var keepAliveTimer: TimerID?
@@ -66,7 +66,8 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     // MARK: Publishing (any thread)
 
     /// Encodes the batch once, assigns ids and hands it to the loop. Room workers, any thread; never blocks on a
-    /// subscriber (only on the inbox lock, held for the id assignment and an append).
+    /// subscriber: it holds the inbox lock for the id assignment and an append, and waits only while more than
+    /// `Configuration.maxQueuedEvents` are waiting for the loop (see below).
     public func handle(batch: [RoomEvent]) {
         guard !batch.isEmpty else { return }
         // The JSON is written outside the lock, on this worker: the expensive part runs in parallel.
@@ -87,7 +88,16 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             case scheduleDrain
             case dropped
         }
-        let outcome = inbox.withLock { state -> Outcome in
+        // Backpressure, not loss: above `maxQueuedEvents` waiting for the loop, this worker waits for the next
+        // drain, so its room's queue fills and the collector pauses that socket (TCP pushes back). The loop never
+        // waits on a subscriber, so this waits on no subscriber either. Bounded (`maxPublishWait`), then the batch
+        // is queued anyway: a stopped loop must not hang the workers. Never on the IO thread (it would wait for
+        // itself).
+        let limit = configuration.maxQueuedEvents
+        let deadline =
+            reactor.isInLoop ? 0 : SystemClock.monotonicNanoseconds() + configuration.maxPublishWait.nanoseconds
+        let outcome = inbox.withLock(waitingUntil: { $0.closed || $0.events.count < limit }, deadline: deadline) {
+            state, _ -> Outcome in
             guard !state.closed else { return .dropped }
             for item in encoded {
                 state.sequence += 1
@@ -129,13 +139,14 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             state.drainScheduled = false
             return events
         }
+        inbox.broadcast()  // wake workers waiting for room
         if isClosed || events.isEmpty {
             if !events.isEmpty { counters.withLock { $0.eventsDropped += UInt64(events.count) } }
             return
         }
         for event in events { history.append(event) }
         var tally = DeliveryTally()
-        for subscriber in subscribers.values where subscriber.isOpen {
+        for subscriber in subscribers.candidates(for: events) where subscriber.isOpen {
             deliver(events, to: subscriber, tally: &tally)
         }
         let roomCount = history.rooms.count
@@ -154,8 +165,10 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         var skipped: UInt64 = 0
         var disconnected: UInt64 = 0
         var gaps: UInt64 = 0
+        var timedOut: UInt64 = 0
 
         func add(to statistics: inout Statistics) {
+            statistics.subscribersTimedOut += timedOut
             statistics.deliveries += deliveries
             statistics.eventsSkipped += skipped
             statistics.subscribersDisconnected += disconnected
@@ -175,6 +188,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             state.events = []
             return count
         }
+        inbox.broadcast()
         if dropped > 0 { counters.withLock { $0.eventsDropped += UInt64(dropped) } }
         _ = reactor.executeAndWait { [self] in closeOnLoop() }
     }
@@ -184,13 +198,18 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         isClosed = true
         if let keepAliveTimer { reactor.cancel(keepAliveTimer) }
         keepAliveTimer = nil
-        for subscriber in subscribers.values where subscriber.isOpen {
+        for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
+            if subscriber.isDraining {
+                // Already closing after its queue; it has not read that for a while.
+                closeSubscriberNow(subscriber)
+                continue
+            }
             if subscriber.transport == .webSocket {
                 sendClose(WebSocketClose(code: .goingAway, reason: "server shutting down"), to: subscriber)
             }
             closeSubscriber(subscriber)
         }
-        subscribers = [:]
+        subscribers.removeAll()
         counters.withLock { statistics in
             statistics.serverSentEventSubscribers = 0
             statistics.webSocketSubscribers = 0

@@ -5,8 +5,10 @@ extension EventHub {
         /// once its connection has drained send ONE gap event naming the rooms and counts (`"reason":"slow"`),
         /// then go on with new events. The client stays connected and learns exactly what it missed.
         case skipToNewest
-        /// Close it (after what is already queued); counted in `Statistics.subscribersDisconnected`. A WebSocket
-        /// subscriber gets a close frame 1008 (policy violation) queued first.
+        /// Close it after what is queued (a WebSocket gets close code 1008 first); counted in
+        /// `Statistics.subscribersDisconnected`. It gets no more events; if it still has not read its queue
+        /// `stalledSubscriberTimeout` later, it is closed at once (`SubscriberOutput.closeNow`). The client may
+        /// reconnect with its `Last-Event-ID`, which replays what history still holds.
         case disconnect
     }
 
@@ -21,10 +23,23 @@ extension EventHub {
         /// An SSE comment line (`: keep-alive`) or a WebSocket ping to every subscriber at this period, so proxies
         /// keep the stream open and a dead peer is found by the write failing.
         public var keepAliveInterval: Duration
+        /// A subscriber that stays over its queue bound this long (it stopped reading) is closed at once
+        /// (`closeNow`) and counted in `Statistics.subscribersTimedOut`, whatever the policy: a client that never
+        /// reads must not hold a connection for ever. Checked at each keep-alive tick.
+        public var stalledSubscriberTimeout: Duration
         /// The `retry:` an SSE stream starts with: how long a browser waits before reconnecting.
         public var reconnectDelay: Duration
+        /// At most this many bytes of held events are replayed on a resume: the newest ones; the older ones are
+        /// counted into the gap event (`replay_limit`).
+        public var maxReplayBytes: Int
         /// The largest message a WebSocket client may send (a subscribe message); bigger closes with 1009.
         public var maxClientMessageBytes: Int
+        /// Events handed over by the workers and not yet taken by the loop. Above it a publishing worker waits
+        /// for the loop's next drain (backpressure on the collector, not loss), at most `maxPublishWait` per batch.
+        public var maxQueuedEvents: Int
+        /// How long a publishing worker waits for room before queueing its batch anyway (a stopped or stalled
+        /// loop must not hang the collector's workers forever).
+        public var maxPublishWait: Duration
         /// The epoch of event ids (`EventID`); nil: CLOCK_REALTIME in microseconds when the hub is made, which
         /// differs between runs of the process. A test pins it.
         public var epoch: UInt64?
@@ -32,14 +47,22 @@ extension EventHub {
         public init(
             historyPerRoom: Int = 1_000, subscriberQueueBytes: Int = 256 << 10,
             slowSubscriberPolicy: SlowSubscriberPolicy = .skipToNewest, keepAliveInterval: Duration = .seconds(15),
-            reconnectDelay: Duration = .seconds(3), maxClientMessageBytes: Int = 64 << 10, epoch: UInt64? = nil
+            stalledSubscriberTimeout: Duration = .seconds(60),
+            reconnectDelay: Duration = .seconds(3), maxReplayBytes: Int = 1 << 20,
+            maxClientMessageBytes: Int = 64 << 10, maxQueuedEvents: Int = 65_536,
+            maxPublishWait: Duration = .seconds(1),
+            epoch: UInt64? = nil
         ) {
             self.historyPerRoom = historyPerRoom
             self.subscriberQueueBytes = subscriberQueueBytes
             self.slowSubscriberPolicy = slowSubscriberPolicy
             self.keepAliveInterval = keepAliveInterval
+            self.stalledSubscriberTimeout = stalledSubscriberTimeout
             self.reconnectDelay = reconnectDelay
+            self.maxReplayBytes = maxReplayBytes
             self.maxClientMessageBytes = maxClientMessageBytes
+            self.maxQueuedEvents = maxQueuedEvents
+            self.maxPublishWait = maxPublishWait
             self.epoch = epoch
         }
     }
@@ -60,6 +83,8 @@ extension EventHub {
         public var eventsSkipped: UInt64 = 0
         /// Subscribers closed by `.disconnect`.
         public var subscribersDisconnected: UInt64 = 0
+        /// Subscribers closed because they stayed over their bound for `stalledSubscriberTimeout`.
+        public var subscribersTimedOut: UInt64 = 0
         /// Gap events sent (slow, history and restart gaps).
         public var gapsReported: UInt64 = 0
         /// Rooms with a history ring.

@@ -9,17 +9,19 @@ import DanmuCodecs
 /// ```
 /// - `reason`: `slow` (the subscriber's queue was full and the hub skipped to the newest events, the
 ///   `.skipToNewest` policy), `history` (a resume point older than what a room's history ring still holds),
-///   `restart` (a resume point from another epoch: another run of the process).
+///   `replay_limit` (the ring holds it all but the replay was cut to the newest `maxReplayBytes`; a `history` gap
+///   counts such events too), `restart` (a resume point from another epoch: another run of the process).
 /// - `rooms`: each room with missed events; `null` for "every room" (a restart when the subscription names no
 ///   rooms). `missed` per room and in total: the number of events when known, else `null` (a history overrun only
 ///   knows the count when everything the room evicted came after the resume point; a restart never knows it).
-///   Counts of `history` gaps are events of the room of any kind; counts of `slow` gaps are the events the
-///   subscriber would have received.
+///   The evicted events a `history` gap counts are events of the room of any kind; every other count is of the
+///   events the subscriber would have received.
 /// Gap events carry no event id: a client resuming after one still resumes from the last event it received.
 struct GapReport: Equatable {
     enum Reason: String {
         case slow
         case history
+        case replayLimit = "replay_limit"
         case restart
     }
 

@@ -10,6 +10,13 @@ final class Subscriber {
     var isOpen = true
     /// Events skipped per room while over the queue bound (`.skipToNewest`), reported by the next gap event.
     private(set) var skipped: [Int64: Int] = [:]
+    /// The last `SubscriberTable.candidates` call that returned it (dedupes a subscriber of several rooms).
+    var visit: UInt64 = 0
+    /// Closed by the `.disconnect` policy after its queue flushes: no more events; closed at once if it has not
+    /// flushed `stalledSubscriberTimeout` after it went over its bound.
+    var isDraining = false
+    /// When (monotonic nanoseconds) it was first seen over its queue bound; nil while under it.
+    var stalledSince: UInt64?
     /// Reads the client's frames (WebSocket only).
     var decoder: WebSocketFrameDecoder?
 

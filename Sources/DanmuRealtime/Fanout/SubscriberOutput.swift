@@ -11,6 +11,14 @@ public protocol SubscriberOutput: AnyObject {
     var pendingBytes: Int { get }
     /// Close after what is queued (`reactor.closeAfterFlush`).
     func close()
+    /// Close at once, dropping what is queued (`reactor.close`): for a subscriber that stopped reading, whose queue
+    /// would never flush. Default: `close()`.
+    func closeNow()
+}
+
+extension SubscriberOutput {
+    /// `close()`: an output that cannot drop its queue closes after it.
+    public func closeNow() { close() }
 }
 
 /// Names one subscriber of one `EventHub`. Never reused within a hub, so a stale id is simply unknown.

@@ -118,7 +118,7 @@ enum LivePageScript {
               row.classList.toggle('chosen', selected.has(room.id));
               const state = STATES[room.phase] || String(room.phase);
               cell(row, room.id, 'number');
-              cell(row, state, 'state-' + String(room.phase).replace(/[^a-z-]/g, ''));
+              cell(row, state, 'state-' + state.replace(/[^a-z]+/g, '-'));
               cell(row, room.transport || '–');
               cell(row, room.maskedMode ? 'masked' : '–', room.maskedMode ? 'alarm-text' : '');
               cell(row, room.events, 'number');
@@ -154,8 +154,11 @@ enum LivePageScript {
               context.strokeStyle = color;
               context.lineWidth = 3;
               context.beginPath();
+              // The newest point is at the right edge; until the history is 10 polls long the x step is wider,
+              // so a fresh page shows a line, not a dot.
+              const step = (width - 2 * pad) / (Math.min(CHART_POINTS, Math.max(values.length, 10)) - 1);
               values.forEach((value, i) => {
-                const x = width - pad - (values.length - 1 - i) * (width - 2 * pad) / (CHART_POINTS - 1);
+                const x = width - pad - (values.length - 1 - i) * step;
                 const y = height - pad - (height - 2 * pad) * value / max;
                 if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
               });
@@ -202,6 +205,7 @@ enum LivePageScript {
               }
               if (!selected.size) setStatus('no room chosen: click a row or type room ids');
               else if (!source || source.readyState === EventSource.CLOSED) openStream();
+              else if (source.readyState === EventSource.OPEN) setStatus('streaming ' + page.selected.length + ' room(s)');
             } catch (error) {
               page.pollErrors++;
               setStatus('GET /rooms failed: ' + error.message, true);

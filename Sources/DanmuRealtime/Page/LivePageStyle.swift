@@ -22,7 +22,8 @@ enum LivePageStyle {
         tr.chosen { background: #e3ecfa; }
         .state-live { color: var(--live); }
         .state-connecting { color: var(--warn); }
-        .state-backoff, .state-given-up { color: var(--bad); }
+        .state-backing-off, .state-given-up { color: var(--bad); }
+        .alarm-text { color: var(--bad); }
         .alarm { color: #fff; background: var(--bad); border-radius: 3px; padding: 0 .3em; margin-right: .2em; }
         td.error { color: var(--muted); max-width: 20em; overflow: hidden; text-overflow: ellipsis; }
         #room-form { display: flex; gap: .4em; margin-bottom: .5em; }
