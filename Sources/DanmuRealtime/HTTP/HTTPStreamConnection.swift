@@ -39,4 +39,9 @@ public final class HTTPStreamConnection {
     public func close() {
         reactor.closeAfterFlush(id)
     }
+
+    /// Closes at once, dropping what is queued (`Reactor.close`): for a peer that stopped reading.
+    public func closeNow() {
+        reactor.close(id)
+    }
 }
