@@ -13,7 +13,10 @@ final class HTTPServerConnection: ConnectionHandler {
         case closed
     }
 
-    private unowned let server: HTTPServer
+    /// Weak: a server dropped while the reactor still delivers this connection's close must not be touched.
+    private weak var server: HTTPServer?
+    private let limits: HTTPServerLimits
+    private let router: HTTPRouter
     private let reactor: Reactor
     let peer: SocketAddress
     private(set) var id: ConnectionID?
@@ -27,6 +30,8 @@ final class HTTPServerConnection: ConnectionHandler {
         self.server = server
         self.reactor = reactor
         self.peer = peer
+        limits = server.limits
+        router = server.router
         parser = HTTPRequestParser(limits: server.limits)
         // The first request's clock starts at the accept: a client that connects and sends nothing is a slowloris.
         state = .requests(requestStartedAt: reactor.now)
@@ -53,7 +58,7 @@ final class HTTPServerConnection: ConnectionHandler {
         let previous = state
         state = .closed
         if case .streaming(let handler) = previous { handler.streamDidClose() }
-        server.connectionDidClose(self)
+        server?.connectionDidClose(self)
     }
 
     func connectionDidDrainWrites(_ connection: ConnectionID) {
@@ -75,12 +80,12 @@ final class HTTPServerConnection: ConnectionHandler {
     func checkTimeouts(now: UInt64) {
         guard case .requests(let startedAt) = state, let id else { return }
         if let startedAt {
-            if now &- startedAt > server.limits.headerReadTimeout.nanoseconds {
-                server.statistics.timedOut += 1
-                finish(id, with: .text(408, "the request did not arrive within \(server.limits.headerReadTimeout)"))
+            if now &- startedAt > limits.headerReadTimeout.nanoseconds {
+                server?.statistics.timedOut += 1
+                finish(id, with: .text(408, "the request did not arrive within \(limits.headerReadTimeout)"))
             }
-        } else if now &- idleSince > server.limits.idleTimeout.nanoseconds {
-            server.statistics.idleClosed += 1
+        } else if now &- idleSince > limits.idleTimeout.nanoseconds {
+            server?.statistics.idleClosed += 1
             state = .closing
             reactor.close(id)
         }
@@ -93,11 +98,11 @@ final class HTTPServerConnection: ConnectionHandler {
                 guard let next = try parser.nextRequest() else { break }
                 request = next
             } catch {
-                server.statistics.badRequests += 1
+                server?.statistics.badRequests += 1
                 finish(connection, with: .text(error.status, error.message))
                 return
             }
-            server.statistics.requests += 1
+            server?.statistics.requests += 1
             answer(request, on: connection)
         }
         guard case .requests(let startedAt) = state else { return }
@@ -110,9 +115,9 @@ final class HTTPServerConnection: ConnectionHandler {
 
     private func answer(_ request: HTTPRequest, on connection: ConnectionID) {
         idleSince = reactor.now
-        switch server.router.route(request, peer: peer) {
+        switch router.route(request, peer: peer) {
         case .response(let response):
-            let keepAlive = request.keepAlive && !server.isClosing
+            let keepAlive = request.keepAlive && !(server?.isClosing ?? true)
             reactor.write(connection, response.serialized(keepAlive: keepAlive))
             if !keepAlive {
                 state = .closing
@@ -121,7 +126,7 @@ final class HTTPServerConnection: ConnectionHandler {
             }
             // The next request's clock starts with its first byte (set by processRequests).
             state = .requests(requestStartedAt: nil)
-            if reactor.pendingWriteBytes(connection) > server.limits.maxPendingResponseBytes {
+            if reactor.pendingWriteBytes(connection) > limits.maxPendingResponseBytes {
                 // A pipelining client that does not read its answers: stop reading until it does.
                 pausedForResponses = true
                 reactor.pauseReading(connection)
@@ -130,7 +135,7 @@ final class HTTPServerConnection: ConnectionHandler {
             reactor.write(connection, head.serializedHead())
             let handler = start(HTTPStreamConnection(reactor: reactor, id: connection, peer: peer))
             state = .streaming(handler)
-            server.statistics.streamsOpened += 1
+            server?.statistics.streamsOpened += 1
             let rest = parser.takeBufferedBytes()
             if !rest.isEmpty { rest.withUnsafeBytes { handler.streamDidRead($0) } }
         }
