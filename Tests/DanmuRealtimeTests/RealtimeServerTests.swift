@@ -156,6 +156,22 @@ final class RealtimeServerTests: XCTestCase {
         XCTAssertTrue(result.output.contains("nonsense"), result.output)
         let missing = runProcess(["curl", "-sS", "-i", "\(harness.baseURL)/nothing/here"])
         XCTAssertTrue(missing.output.hasPrefix("HTTP/1.1 404 Not Found"), missing.output)
+        // Only embedded assets: no path reaches the file system, however it is spelled.
+        for path in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../etc/passwd", "/Package.swift"] {
+            let client = try RawClient(port: harness.port)
+            client.send("GET \(path) HTTP/1.1\r\nConnection: close\r\n\r\n")
+            let answer = client.read().text
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 404 Not Found"), "\(path): \(answer)")
+            XCTAssertFalse(answer.contains("root:"), path)
+        }
+        let notUpgrade = runProcess(["curl", "-sS", "-i", "\(harness.baseURL)/ws"])
+        XCTAssertTrue(notUpgrade.output.hasPrefix("HTTP/1.1 426 Upgrade Required"), notUpgrade.output)
+        let version = runProcess([
+            "curl", "-sS", "-i", "-H", "Upgrade: websocket", "-H", "Connection: Upgrade", "-H",
+            "Sec-WebSocket-Version: 8", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "\(harness.baseURL)/ws",
+        ])
+        XCTAssertTrue(version.output.hasPrefix("HTTP/1.1 426 "), version.output)
+        XCTAssertTrue(version.output.contains("Sec-WebSocket-Version: 13"), version.output)
     }
 
     func testWebSocketDeliversDanmakuAndChecksOrigin() throws {
