@@ -44,7 +44,7 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(output.contains("GET /echo/two%20words 200 None 'two words\\n'"), output)
         XCTAssertTrue(output.contains("POST /echo/x 200 None 'abc'"), output)
         XCTAssertTrue(output.contains("GET /missing 404 None 'no such path: /missing\\n'"), output)
-        XCTAssertTrue(output.contains("DELETE /hello 405 GET"), output)
+        XCTAssertTrue(output.contains("DELETE /hello 405 GET, HEAD"), output)
         XCTAssertTrue(output.contains("GET /hello?name=%ZZ 400 None 'bad percent-escape in the query\\n'"), output)
     }
 
@@ -252,6 +252,20 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(after.closed, "an idle keep-alive connection is closed")
         XCTAssertEqual(after.text, "", "closed without an answer")
         XCTAssertEqual(server.statistics().idleClosed, 1)
+    }
+
+    func testHeadAnswersGetsHeadersWithoutTheBody() throws {
+        let server = try makeServer()
+        defer { server.close() }
+        let client = try RawClient(port: server.port)
+        client.send("HEAD /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n")
+        let (text, _) = client.read()
+        XCTAssertTrue(
+            text.hasPrefix(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n\r\nHTTP/1.1 200 OK"
+            ),
+            text)
+        XCTAssertTrue(text.hasSuffix("\r\n\r\nhello world\n"), text)
     }
 
     func testCurlGetsTheSameAnswers() throws {

@@ -92,7 +92,7 @@ final class RealtimeServerTests: XCTestCase {
         XCTAssertEqual(harness.collector.rooms, [])
         let get = runProcess(["curl", "-sS", "-i", url])
         XCTAssertTrue(get.output.hasPrefix("HTTP/1.1 405 "), get.output)
-        XCTAssertTrue(get.output.contains("Allow: POST, DELETE"), get.output)
+        XCTAssertTrue(get.output.contains("Allow: POST, DELETE\r\n"), get.output)
     }
 
     func testServerSentEventsDeliverDanmakuWithIdsAndResumeWithoutDuplicates() throws {

@@ -27,13 +27,14 @@ public struct HTTPResponse: Sendable {
             status: status, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body: body)
     }
 
-    /// The status line, the headers, `Content-Length` (and `Connection: close` unless `keepAlive`), the body.
-    public func serialized(keepAlive: Bool) -> [UInt8] {
+    /// The status line, the headers, `Content-Length` (and `Connection: close` unless `keepAlive`), the body
+    /// (left out for a HEAD request, whose `Content-Length` is still the body's).
+    public func serialized(keepAlive: Bool, includeBody: Bool = true) -> [UInt8] {
         var text = statusLineAndHeaders()
         text += "Content-Length: \(body.count)\r\n"
         if !keepAlive { text += "Connection: close\r\n" }
         text += "\r\n"
-        return Array(text.utf8) + body
+        return includeBody ? Array(text.utf8) + body : Array(text.utf8)
     }
 
     /// The status line and headers only, for a response whose body is a stream written later (no length).

@@ -56,10 +56,14 @@ public final class HTTPRouter {
         for route in routes {
             guard let parameters = Self.match(route.segments, parts) else { continue }
             let context = HTTPRouteContext(parameters: parameters, peer: peer)
-            if let entry = route.handlers.first(where: { $0.method == request.method }) {
+            // HEAD is GET without the body (RFC 9110 §9.3.2); the connection leaves the body out.
+            let method = request.method == "HEAD" ? "GET" : request.method
+            if let entry = route.handlers.first(where: { $0.method == request.method || $0.method == method }) {
                 return entry.handler(request, context)
             }
-            let allowed = route.handlers.map(\.method).joined(separator: ", ")
+            var methods = route.handlers.map(\.method)
+            if methods.contains("GET") { methods.append("HEAD") }
+            let allowed = methods.joined(separator: ", ")
             return .response(
                 .text(
                     405, "method \(request.method) is not allowed on \(request.path); allowed: \(allowed)",

@@ -118,7 +118,7 @@ final class HTTPServerConnection: ConnectionHandler {
         switch router.route(request, peer: peer) {
         case .response(let response):
             let keepAlive = request.keepAlive && !(server?.isClosing ?? true)
-            reactor.write(connection, response.serialized(keepAlive: keepAlive))
+            reactor.write(connection, response.serialized(keepAlive: keepAlive, includeBody: request.method != "HEAD"))
             if !keepAlive {
                 state = .closing
                 reactor.closeAfterFlush(connection)
@@ -131,6 +131,11 @@ final class HTTPServerConnection: ConnectionHandler {
                 pausedForResponses = true
                 reactor.pauseReading(connection)
             }
+        case .stream(let head, _) where request.method == "HEAD":
+            // The stream's head, and no stream: the connection closes (its body would never end).
+            reactor.write(connection, head.serializedHead())
+            state = .closing
+            reactor.closeAfterFlush(connection)
         case .stream(let head, let start):
             reactor.write(connection, head.serializedHead())
             let handler = start(HTTPStreamConnection(reactor: reactor, id: connection, peer: peer))
