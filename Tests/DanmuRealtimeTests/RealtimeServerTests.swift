@@ -258,4 +258,41 @@ final class RealtimeServerTests: XCTestCase {
         let metrics = runProcess(["curl", "-sS", "\(harness.baseURL)/metrics"])
         XCTAssertTrue(metrics.output.contains(#"danmu_room_alarm{room="21",alarm="silent"} 1"#), metrics.output)
     }
+
+    func testTwoHundredSubscribersReceiveTheSameEventsInTheSameOrder() throws {
+        let harness = try RealtimeHarness(rooms: [31], ratePerRoom: 50)
+        defer { harness.close() }
+        waitLive(harness, rooms: 1)
+        let output = python(
+            """
+            import asyncio, sys
+            port = int(sys.argv[1])
+            async def subscriber(events, ready):
+                reader, writer = await asyncio.open_connection('127.0.0.1', port)
+                writer.write(b'GET /events?rooms=31 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+                await writer.drain()
+                head = await reader.readuntil(b'\\r\\n\\r\\n')
+                assert head.startswith(b'HTTP/1.1 200 OK') and b'text/event-stream' in head, head
+                ready.release()
+                ids = []
+                while len(ids) < events:
+                    line = await reader.readline()
+                    if line.startswith(b'id: '): ids.append(line[4:].strip())
+                writer.close()
+                return ids
+            async def main():
+                ready = asyncio.Semaphore(0)
+                tasks = [asyncio.create_task(subscriber(40, ready)) for _ in range(200)]
+                results = await asyncio.wait_for(asyncio.gather(*tasks), 40)
+                # Every subscriber got 40 ids in increasing order; the ids after the newest first id are shared.
+                start = max(r[0] for r in results)
+                tails = [[i for i in r if int(i.split(b'-')[1]) >= int(start.split(b'-')[1])] for r in results]
+                shortest = min(len(t) for t in tails)
+                assert all(t[:shortest] == tails[0][:shortest] for t in tails)
+                assert all(r == sorted(r, key=lambda i: int(i.split(b'-')[1])) for r in results)
+                print('subscribers', len(results), 'each', min(len(r) for r in results), 'shared', shortest)
+            asyncio.run(main())
+            """, ["\(harness.port)"], timeout: .seconds(50))
+        XCTAssertTrue(output.contains("subscribers 200 each 40"), output)
+    }
 }
