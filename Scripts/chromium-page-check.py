@@ -169,7 +169,7 @@ def page_target(browser_url, deadline):
 
 
 def run(options, report):
-    deadline = time.monotonic() + options.timeout + 30
+    deadline = time.monotonic() + options.timeout + 25
     profile = tempfile.mkdtemp(prefix="danmu-chromium-")
     report["profile"] = profile
     process = None
@@ -191,7 +191,7 @@ def drive(tools, options, report):
     navigation = tools.call("Page.navigate", {"url": options.url})
     if navigation.get("errorText"):
         raise CheckFailed("navigating to %s failed: %s" % (options.url, navigation["errorText"]))
-    tools.wait_event("Page.loadEventFired", timeout=max(1.0, options.timeout))
+    tools.wait_event("Page.loadEventFired", timeout=max(10.0, options.timeout))
     report["load_seconds"] = round(time.monotonic() - started, 3)
     if options.wait_js:
         satisfied = False

@@ -37,7 +37,8 @@ final class PageChromiumTests: XCTestCase {
             "id: 1\ndata: " + (try goldenLine("danmaku", room: 1)),
             "id: 2\ndata: " + (try goldenLine("gift", room: 3)),
             "id: 3\ndata: " + (try goldenLine("super_chat", room: 1)),
-            "event: gap\ndata: {\"room\":1,\"skipped\":12,\"reason\":\"subscriber too slow\"}",
+            "event: gap\ndata: {\"type\":\"gap\",\"reason\":\"slow\",\"missed\":12,\"rooms\":[{\"room\":1,\"missed\":9},{\"room\":3,\"missed\":null}]}",
+            "event: gap\ndata: {\"note\":\"not the hub's shape\",\"n\":1}",
             "id: 17\ndata: "
                 + (try goldenLine(
                     "danmaku", room: 3,
@@ -47,7 +48,8 @@ final class PageChromiumTests: XCTestCase {
 
     /// Writes the stand-in server's files (`events`: SSE events, without the blank line between them) and starts
     /// it; returns its port.
-    private func startStandIn(events: [String]) throws -> UInt16 {
+    /// `laterRooms`, when given, is a fourth `/rooms` document served from the fourth poll on.
+    private func startStandIn(events: [String], laterRooms: [RoomStatistics]? = nil) throws -> UInt16 {
         directory = PageFixtures.temporaryDirectory()
         let names = ["/": "index.html", "/app.js": "app.js", "/style.css": "style.css"]
         for (path, asset) in LivePage.assets {
@@ -64,7 +66,14 @@ final class PageChromiumTests: XCTestCase {
                 PageFixtures.room(3, phase: .connecting, kinds: [.gift: 7 + poll], transport: .wss),
             ])
             let alarms = [RoomAlarm(room: 2, kind: .masked, raisedAt: .zero)]
-            PageFixtures.write(RoomsDocument.render(statistics, alarms: alarms), to: directory + "/rooms-\(poll).json")
+            // Sampled one second apart, so the page's messages per second are exact.
+            let document = RoomsDocument.render(
+                statistics, alarms: alarms, sampledAt: 1_700_000_000_000 + Int64(poll) * 1_000)
+            PageFixtures.write(document, to: directory + "/rooms-\(poll).json")
+        }
+        if let laterRooms {
+            let document = RoomsDocument.render(CollectorStatistics(rooms: laterRooms), sampledAt: 1_700_000_003_000)
+            PageFixtures.write(document, to: directory + "/rooms-3.json")
         }
         PageFixtures.write(Array((events.joined(separator: "\n\n") + "\n\n").utf8), to: directory + "/events.sse")
         let process = try XCTUnwrap(
@@ -85,8 +94,8 @@ final class PageChromiumTests: XCTestCase {
         let report = try HeadlessChromium.check(
             url: "http://127.0.0.1:\(port)/?rooms=1,3",
             waitFor:
-                "window.danmuPage && danmuPage.feedLines >= 5 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
-            timeout: .seconds(20),
+                "window.danmuPage && danmuPage.feedLines >= 6 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
+            timeout: .seconds(15),
             evaluate: [
                 visibleFeed,
                 "Array.from(document.querySelectorAll('#rooms tr')).map(r => Array.from(r.cells).map(c => c.textContent).join('|')).join('\\n')",
@@ -120,11 +129,11 @@ final class PageChromiumTests: XCTestCase {
             feed,
             [
                 "[1]孤丶独の观测者: ......", "[3]happy八月 投喂 辣条 ×30", "[1]¥30 界原虚: 猪播完美预测自己第一个死，这就是鹅鸭杀高玩吗",
-                "⚠ gap in the stream: room=1 skipped=12 reason=\"subscriber too slow\"",
+                "⚠ gap in the stream: 12 event(s) missed (slow: skipped to the newest): room 1: 9, room 3: ?",
+                "⚠ gap in the stream: note=\"not the hub's shape\" n=1",
                 "[3]孤丶独の观测者: zebra <b id=\"injected\">crossing</b>",
             ])
-        // room|state|transport|masked|events|msg/s|alarms|last error; msg/s depends on the time between two
-        // polls, so only its order is checked: room 2 grew by 80 per poll, room 1 by 20, room 3 by 1.
+        // room|state|transport|masked|events|msg/s|alarms|last error; msg/s from the documents' sampledAtMs.
         let rooms = (report.string(1) ?? "").split(separator: "\n").map {
             $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         }
@@ -137,15 +146,14 @@ final class PageChromiumTests: XCTestCase {
                 ["3", "connecting", "wss", "–", "9"],
             ])
         XCTAssertEqual(rooms.map { Array($0[6...]) }, [["", ""], ["masked", "closed by the server"], ["", ""]])
-        let rates = rooms.map { Double($0[5]) ?? -1 }
-        XCTAssertTrue(rates[1] > rates[0] && rates[0] > rates[2] && rates[2] > 0, "messages per second \(rates)")
+        XCTAssertEqual(rooms.map { $0[5] }, ["20.0", "80.0", "1.0"], "messages per second from the counter deltas")
         let pixels = (report.string(2) ?? "").split(separator: ",").compactMap { Int($0) }
         XCTAssertEqual(pixels.count, 2, report.values[2])
         XCTAssertGreaterThan(pixels.first ?? 0, 20, "the total line was drawn on the canvas")
         XCTAssertGreaterThan(pixels.last ?? 0, 20, "the selected rooms' line was drawn on the canvas")
         XCTAssertEqual(report.values[3], "true", "server text became markup")
         XCTAssertEqual(report.string(4), "[3]孤丶独の观测者: zebra <b id=\"injected\">crossing</b>", "the filter ignores case")
-        XCTAssertEqual(report.values[5], "5", "clearing the filter shows every line again")
+        XCTAssertEqual(report.values[5], "6", "clearing the filter shows every line again")
         XCTAssertEqual(report.string(6), "streaming 2 room(s)")
         XCTAssertEqual(report.string(7), "1,3")
         XCTAssertEqual(
@@ -160,22 +168,26 @@ final class PageChromiumTests: XCTestCase {
         let events = (1...600).map { index in
             "id: \(index)\ndata: " + danmaku.replacing("\"text\":\"......\"", with: "\"text\":\"line \(index)\"")
         }
-        let port = try startStandIn(events: events)
+        // From the fourth poll on, room 3 is gone and room 0 has come: the table follows, in id order.
+        let port = try startStandIn(
+            events: events,
+            laterRooms: [PageFixtures.room(0), PageFixtures.room(1), PageFixtures.room(2, phase: .givenUp)])
         let report = try HeadlessChromium.check(
             url: "http://127.0.0.1:\(port)/",
             waitFor:
-                "window.danmuPage && danmuPage.streamOpen && document.querySelector('#feed').textContent.includes('line 600')",
-            timeout: .seconds(20),
+                "window.danmuPage && danmuPage.streamOpen && danmuPage.polls >= 4 && document.querySelector('#feed').textContent.includes('line 600')",
+            timeout: .seconds(15),
             evaluate: [
                 "danmuPage.selected.join(',')",
                 "document.querySelectorAll('#feed > div').length",
+                "Array.from(document.querySelectorAll('#rooms tr')).map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent).join(',')",
                 "document.querySelector('#feed > div').textContent",
                 """
                 (() => { document.getElementById('room-input').value = '3 2, x';
                   document.getElementById('watch').click(); return danmuPage.selected.join(','); })()
                 """,
                 """
-                (() => { document.querySelector('#rooms tr[data-room="1"]').click(); return danmuPage.selected.join(',') + ' ' +
+                (() => { document.querySelector('#rooms tr[data-room="0"]').click(); return danmuPage.selected.join(',') + ' ' +
                   Array.from(document.querySelectorAll('#rooms tr.chosen')).map(r => r.dataset.room).join(','); })()
                 """,
             ])
@@ -183,9 +195,10 @@ final class PageChromiumTests: XCTestCase {
         XCTAssertEqual(report.exceptions, [])
         XCTAssertEqual(report.string(0), "1,2,3", "with no room in the URL the page follows every room listed")
         XCTAssertEqual(report.values.count > 1 ? report.values[1] : nil, "500", "the feed is bounded")
-        XCTAssertEqual(report.string(2), "[2]孤丶独の观测者: line 101", "the oldest lines went first")
-        XCTAssertEqual(report.string(3), "2,3", "ids typed in the room box, junk ignored")
-        XCTAssertEqual(report.string(4), "1,2,3 1,2,3", "a click on a row adds its room")
+        XCTAssertEqual(report.string(2), "0 live,1 live,2 given up", "rows follow the rooms document")
+        XCTAssertEqual(report.string(3), "[2]孤丶独の观测者: line 101", "the oldest lines went first")
+        XCTAssertEqual(report.string(4), "2,3", "ids typed in the room box, junk ignored")
+        XCTAssertEqual(report.string(5), "0,2,3 0,2", "a click on a row adds its room; only listed rooms have rows")
         let requests = String(decoding: TestFiles.mustRead(directory + "/requests.log"), as: UTF8.self)
         XCTAssertTrue(requests.contains("/events?rooms=1,2,3&kinds=danmaku,gift,super_chat\n"), requests)
     }

@@ -132,5 +132,9 @@ final class PageRoomsDocumentTests: XCTestCase {
         let text = String(decoding: RoomsDocument.render(statistics), as: UTF8.self)
         XCTAssertTrue(text.hasPrefix(#"{"rooms":[{"id":1,"#), text)
         XCTAssertTrue(text.contains(#""eventsByKind":{"combo":3,"danmaku":2,"gift":1}"#), text)
+        XCTAssertFalse(text.contains("sampledAtMs"), "written only when the caller gives the sampling time")
+        let sampled = String(decoding: RoomsDocument.render(statistics, sampledAt: 1_700_000_000_123), as: UTF8.self)
+        XCTAssertTrue(sampled.hasSuffix(#"},"sampledAtMs":1700000000123}"#), sampled)
+        XCTAssertTrue(flattened(Array(sampled.utf8)).contains("sampledAtMs=1700000000123"))
     }
 }

@@ -8,7 +8,8 @@ import DanmuCodecs
 ///   "bytes":34567,"reconnects":0,"errors":0,"protocolErrors":0,"authFailures":0,"lastError":null,
 ///   "maskedMode":false,"queuedBytes":0,"alarms":["silent"]}],
 ///  "totals":{"rooms":1,"live":1,"connecting":0,"backingOff":0,"givenUp":0,"events":120,
-///   "eventsByKind":{"danmaku":100,"gift":20},"bytes":34567,"reconnects":0,"errors":0,"masked":0,"alarms":1}}
+///   "eventsByKind":{"danmaku":100,"gift":20},"bytes":34567,"reconnects":0,"errors":0,"masked":0,"alarms":1},
+///  "sampledAtMs":1764633600000}
 /// ```
 /// `phase` is `RoomPhase`'s raw value (`idle resolving connecting authenticating live backoff given-up removed`),
 /// `transport` is `tcp`, `ws`, `wss` or null before the first connect, `alarms` holds `RoomAlarm.Kind` raw values.
@@ -18,8 +19,12 @@ public enum RoomsDocument {
     /// The content type of the document.
     public static let contentType = "application/json"
 
-    /// The document for `statistics`, with each room's active `alarms` listed on it.
-    public static func render(_ statistics: CollectorStatistics, alarms: [RoomAlarm] = []) -> [UInt8] {
+    /// The document for `statistics`, with each room's active `alarms` listed on it. `sampledAt` (unix
+    /// milliseconds, when the statistics were taken) is written as `"sampledAtMs"`: the page divides counter
+    /// deltas by it rather than by its own poll times, which carry the network's and the event loop's jitter.
+    public static func render(
+        _ statistics: CollectorStatistics, alarms: [RoomAlarm] = [], sampledAt unixMilliseconds: Int64? = nil
+    ) -> [UInt8] {
         var alarmsByRoom: [Int64: [RoomAlarm.Kind]] = [:]
         for alarm in alarms { alarmsByRoom[alarm.room, default: []].append(alarm.kind) }
         var out = JSONWriter(capacity: 256 + statistics.rooms.count * 320)
@@ -59,6 +64,10 @@ public enum RoomsDocument {
         out.key(static: "alarms")
         out.int(alarms.count)
         out.endObject()
+        if let unixMilliseconds {
+            out.key(static: "sampledAtMs")
+            out.int(unixMilliseconds)
+        }
         out.endObject()
         return out.bytes
     }

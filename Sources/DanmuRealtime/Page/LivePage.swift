@@ -8,7 +8,8 @@
 /// - a live chart (`#chart`, a canvas) of total and selected rooms' messages per second, last 120 polls;
 /// - a feed (`#feed`, the last 500 lines) of danmaku, gifts and super chats of the chosen rooms from
 ///   `EventSource('/events?rooms=…&kinds=danmaku,gift,super_chat')`, each event a JSON Lines object; an
-///   `event: gap` SSE event is shown as a line of its own (`.gap`);
+///   `event: gap` SSE event (the hub's `{"type":"gap","reason":…,"missed":…,"rooms":[…]}`) is shown as a line
+///   of its own (`.gap`) saying how many events were missed, why, and in which rooms;
 /// - a filter box (`#filter`) that hides feed lines not containing its text, a room box (`#room-input`, ids
 ///   separated by commas or spaces, applied with Enter or `#watch`) and a status line (`#status`).
 ///

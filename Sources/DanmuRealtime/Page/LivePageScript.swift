@@ -16,7 +16,7 @@ enum LivePageScript {
           const roomsBody = $('rooms'), feed = $('feed'), chart = $('chart'), filter = $('filter'), status = $('status');
           const page = window.danmuPage = { polls: 0, pollErrors: 0, feedLines: 0, gaps: 0, chartPoints: 0,
             rooms: 0, streamOpen: false, selected: [], colors: colors };
-          let selected = new Set(), chosenByUser = false, source = null, previous = null;
+          let selected = new Set(), chosenByUser = false, source = null, previous = null, lastRates = new Map();
           const history = { total: [], selected: [] };
 
           function parseRooms(text) {
@@ -96,12 +96,22 @@ enum LivePageScript {
             line.appendChild(document.createTextNode(describe(event)));
             append(line);
           }
+          // The hub's gap object: {"type":"gap","reason":"slow","missed":12,"rooms":[{"room":1,"missed":9},…]}
+          // (missed null = unknown, rooms null = every room); anything else is shown as key=value pairs.
+          const REASONS = { slow: 'slow: skipped to the newest', history: 'older than the history kept',
+            replay_limit: 'replay cut to the newest', restart: 'the server restarted' };
+          function describeGap(gap) {
+            if (!gap || typeof gap !== 'object') return String(gap);
+            if (gap.type !== 'gap') return Object.keys(gap).map((key) => key + '=' + JSON.stringify(gap[key])).join(' ');
+            const count = (n) => (n === null || n === undefined ? '?' : String(n));
+            let text = count(gap.missed) + ' event(s) missed (' + (REASONS[gap.reason] || String(gap.reason)) + ')';
+            if (Array.isArray(gap.rooms)) text += ': ' + gap.rooms.map((r) => 'room ' + r.room + ': ' + count(r.missed)).join(', ');
+            else if (gap.rooms === null) text += ' in every room';
+            return text;
+          }
           function addGapLine(data) {
             let text = String(data);
-            try {
-              const gap = JSON.parse(data);
-              text = Object.keys(gap).map((key) => key + '=' + JSON.stringify(gap[key])).join(' ');
-            } catch (e) { /* not JSON: show it as sent */ }
+            try { text = describeGap(JSON.parse(data)); } catch (e) { /* not JSON: show it as sent */ }
             const line = element('div', '⚠ gap in the stream: ' + text, 'line gap');
             line.dataset.kind = 'gap';
             append(line);
@@ -109,31 +119,55 @@ enum LivePageScript {
           filter.addEventListener('input', () => { for (const line of feed.children) line.hidden = !matches(line); });
 
           // ---- the rooms table ----
-          function cell(row, text, className) { row.appendChild(element('td', text, className)); }
+          // One row per room, kept between polls: a cell is written only when its text changes, and rows move
+          // only when the order changes, so 10,000 rooms do not rebuild 80,000 cells every second.
+          const rowsByRoom = new Map();
+          function setCell(td, text, className) {
+            const value = String(text), name = className || '';
+            if (td.textContent !== value) td.textContent = value;
+            if (td.className !== name) td.className = name;
+          }
+          function roomRow(id) {
+            let row = rowsByRoom.get(id);
+            if (!row) {
+              row = element('tr');
+              row.dataset.room = String(id);
+              for (let i = 0; i < 8; i++) row.appendChild(element('td'));
+              rowsByRoom.set(id, row);
+            }
+            return row;
+          }
           function renderRooms(snapshot, rates) {
-            const rows = [];
+            const seen = new Set();
+            let before = null;
             for (const room of snapshot.rooms) {
-              const row = element('tr');
-              row.dataset.room = String(room.id);
+              seen.add(room.id);
+              const row = roomRow(room.id), cells = row.cells;
               row.classList.toggle('chosen', selected.has(room.id));
               const state = STATES[room.phase] || String(room.phase);
-              cell(row, room.id, 'number');
-              cell(row, state, 'state-' + state.replace(/[^a-z]+/g, '-'));
-              cell(row, room.transport || '–');
-              cell(row, room.maskedMode ? 'masked' : '–', room.maskedMode ? 'alarm-text' : '');
-              cell(row, room.events, 'number');
-              cell(row, rates.has(room.id) ? rates.get(room.id).toFixed(1) : '–', 'number');
-              const alarms = element('td');
-              for (const alarm of room.alarms || []) alarms.appendChild(element('span', alarm, 'alarm'));
-              row.appendChild(alarms);
-              cell(row, room.lastError || '', 'error');
-              rows.push(row);
+              setCell(cells[0], room.id, 'number');
+              setCell(cells[1], state, 'state-' + state.replace(/[^a-z]+/g, '-'));
+              setCell(cells[2], room.transport || '–');
+              setCell(cells[3], room.maskedMode ? 'masked' : '–', room.maskedMode ? 'alarm-text' : '');
+              setCell(cells[4], room.events, 'number');
+              setCell(cells[5], rates.has(room.id) ? rates.get(room.id).toFixed(1) : '–', 'number');
+              const alarms = (room.alarms || []).map(String);
+              if (cells[6].dataset.alarms !== alarms.join(' ')) {
+                cells[6].dataset.alarms = alarms.join(' ');
+                cells[6].replaceChildren(...alarms.map((alarm) => element('span', alarm, 'alarm')));
+              }
+              setCell(cells[7], room.lastError || '', 'error');
+              const expected = before ? before.nextSibling : roomsBody.firstChild;
+              if (expected !== row) roomsBody.insertBefore(row, expected);
+              before = row;
             }
-            roomsBody.replaceChildren(...rows);
+            for (const [id, row] of rowsByRoom) {
+              if (!seen.has(id)) { row.remove(); rowsByRoom.delete(id); }
+            }
             const t = snapshot.totals || {};
             $('totals').textContent = (t.rooms || 0) + ' rooms, ' + (t.live || 0) + ' live, ' + (t.events || 0) +
               ' events' + (t.alarms ? ', ' + t.alarms + ' alarm(s)' : '');
-            page.rooms = rows.length;
+            page.rooms = rowsByRoom.size;
           }
 
           // ---- the chart ----
@@ -181,9 +215,13 @@ enum LivePageScript {
               const response = await fetch('/rooms', { cache: 'no-store' });
               if (!response.ok) throw new Error('HTTP ' + response.status);
               const snapshot = await response.json();
-              const now = performance.now(), rates = new Map();
-              let total = 0, chosen = 0;
-              if (previous) {
+              // The server's sampling time when it sends one (RoomsDocument's sampledAtMs), else this page's clock.
+              const now = typeof snapshot.sampledAtMs === 'number' ? snapshot.sampledAtMs : performance.now();
+              let rates = new Map(), total = 0, chosen = 0;
+              if (previous && now <= previous.at) {
+                // The same sample again (no time passed on the server's clock): keep the last rates.
+                rates = lastRates;
+              } else if (previous) {
                 const seconds = Math.max(0.001, (now - previous.at) / 1000);
                 for (const room of snapshot.rooms) {
                   const before = previous.events.get(room.id);
@@ -196,7 +234,10 @@ enum LivePageScript {
                 record(history.total, total);
                 record(history.selected, chosen);
               }
-              previous = { at: now, events: new Map(snapshot.rooms.map((room) => [room.id, room.events])) };
+              if (!previous || now > previous.at) {
+                previous = { at: now, events: new Map(snapshot.rooms.map((room) => [room.id, room.events])) };
+                lastRates = rates;
+              }
               renderRooms(snapshot, rates);
               drawChart();
               page.polls++;
