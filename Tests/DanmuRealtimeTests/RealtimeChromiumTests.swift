@@ -19,8 +19,11 @@ final class RealtimeChromiumTests: XCTestCase {
         let screenshot = "/tmp/danmu-realtime-page-\(getpid()).png"
         let report = try HeadlessChromium.check(
             url: "\(harness.baseURL)/?rooms=5",
-            waitFor:
-                "window.danmuPage && danmuPage.feedLines >= 3 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2",
+            // Checked every 50 ms; on the way it notes when the first feed line was seen (ms since navigation).
+            waitFor: """
+                (window.firstFeedAt = window.firstFeedAt || (window.danmuPage && danmuPage.feedLines >= 1 ? performance.now() : 0),
+                 window.danmuPage && danmuPage.feedLines >= 3 && danmuPage.polls >= 3 && danmuPage.chartPoints >= 2)
+                """,
             timeout: .seconds(30),
             evaluate: [
                 "JSON.stringify(Array.from(document.querySelectorAll('#feed > div')).map(d => d.dataset.room + '|' + d.dataset.kind))",
@@ -33,14 +36,17 @@ final class RealtimeChromiumTests: XCTestCase {
                   return total; })()
                 """,
                 "danmuPage.polls",
+                "Math.round(window.firstFeedAt)",
             ],
             screenshot: screenshot)
+        let firstFeed = report.values.count == 5 ? report.values[4] : "?"
+        // Logged, not asserted (no wall-clock bound in tests): the issue's target is a feed within 2 s.
         print(
-            "live page screenshot: \(screenshot); feed, table and chart ready after \(report.waitSeconds ?? -1) s "
-                + "from navigation (the issue's target for the feed: within 2 s)")
+            "live page screenshot: \(screenshot); first danmaku in the feed \(firstFeed) ms after navigation; "
+                + "feed, table (3 polls) and chart ready after \(report.waitSeconds ?? -1) s")
         XCTAssertEqual(report.waitSatisfied, true, "page never showed feed + table + chart: \(report.output)")
         XCTAssertEqual(report.exceptions, [], "uncaught exceptions in the page")
-        guard report.values.count == 4 else { return XCTFail(report.output) }
+        guard report.values.count == 5 else { return XCTFail(report.output) }
         let feed = report.values[0]
         XCTAssertTrue(feed.contains("5|danmaku"), feed)
         XCTAssertFalse(feed.contains("6|"), "only the chosen room 5 is in the feed: \(feed)")

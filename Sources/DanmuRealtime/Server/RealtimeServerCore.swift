@@ -65,7 +65,10 @@ final class RealtimeServerCore: @unchecked Sendable {
         router.add("GET", "/metrics") { [unowned self] _, _ in .response(metrics()) }
         router.add("GET", "/healthz") { [unowned self] _, _ in .response(health()) }
         router.add("GET", "/rooms") { [unowned self] _, _ in
-            .response(.json(RoomsDocument.render(collector.statistics(), alarms: alarms.active)))
+            // The sample time lets the page divide counter deltas by when they were taken, not when polled.
+            let statistics = collector.statistics()
+            let sampledAt = SystemClock.realtimeNanoseconds() / 1_000_000
+            return .response(.json(RoomsDocument.render(statistics, alarms: alarms.active, sampledAt: sampledAt)))
         }
         router.add("POST", "/rooms/{id}") { [unowned self] request, context in
             .response(controlRoom(request, context, add: true))
