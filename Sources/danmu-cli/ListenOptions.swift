@@ -76,6 +76,8 @@ struct ListenOptions {
     var wssPort: UInt16? = nil
     /// --cluster & co: the rooms come from Redis (docs/cluster.md).
     var cluster: ClusterOptions? = nil
+    /// --http, --http-token-file.
+    var http = HTTPOptions()
 
     static let specs: [OptionSpec] =
         [
@@ -114,7 +116,7 @@ struct ListenOptions {
             OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + PipelineOptions.specs + ClusterOptions.specs
+        ] + PipelineOptions.specs + ClusterOptions.specs + HTTPOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -174,6 +176,7 @@ struct ListenOptions {
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)
+        options.http = try HTTPOptions.from(arguments)
         return options
     }
 

@@ -1,5 +1,6 @@
 import DanmuClient
 import DanmuPipeline
+import DanmuRealtime
 import EventLoop
 import Glibc
 
@@ -71,18 +72,44 @@ struct ListenRunner {
                     next: stages == nil || options.outputPath != nil ? printer : nil)
             } ?? stages
 
+        // --http: the realtime server's hub sees every event after the usual output (docs/http.md).
+        var realtime: HTTPOptions.Realtime?
+        if options.http.isActive {
+            do throws(SystemError) {
+                realtime = try HTTPOptions.Realtime()
+            } catch {
+                StandardError.print("danmu-cli listen: --http: \(error)")
+                return (1, Totals())
+            }
+        }
         let collector: DanmuCollector
         do throws(CollectorError) {
             collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
-            if let handler { collector.setHandler(handler) } else { collector.setHandler(printer) }
+            let output: any DanmuHandler = handler ?? printer
+            collector.setHandler(realtime.map { EventTee(output, $0.hub) } ?? output)
             try collector.start()
         } catch {
             sink.close()
-            stages?.close()
+            handler?.close()
             cluster?.stop()
             pipeline?.reactor?.shutdown()
+            realtime?.close()
             StandardError.print("danmu-cli listen: \(error.description)")
             return (1, Totals())
+        }
+        if let realtime {
+            switch realtime.start(collector: collector, options: options.http, warnings: warnings, pipeline: handler) {
+            case .success(let url): StandardError.print("danmu-cli listen: serving \(url)")
+            case .failure(let error):
+                StandardError.print("danmu-cli listen: --http: \(error.description)")
+                collector.shutdown()
+                cluster?.stop()
+                handler?.close()
+                pipeline?.reactor?.shutdown()
+                realtime.close()
+                sink.close()
+                return (1, Totals())
+            }
         }
         collector.add(rooms: options.rooms)
         if let cluster, let failure = cluster.start(collector) {
@@ -91,6 +118,7 @@ struct ListenRunner {
             cluster.stop()
             handler?.close()
             pipeline?.reactor?.shutdown()
+            realtime?.close()
             sink.close()
             return (1, Totals())
         }
@@ -109,6 +137,7 @@ struct ListenRunner {
         status.clear()
         // A cluster node hands its rooms over first, collecting until the takers started them.
         cluster?.stop()
+        realtime?.close()
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.
         collector.shutdown()
