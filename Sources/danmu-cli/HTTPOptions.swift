@@ -93,7 +93,7 @@ struct HTTPOptions {
         ) -> Result<String, RealtimeServerError> {
             var configuration = RealtimeServer.Configuration(address: options.address ?? .loopback(port: 8080))
             configuration.token = options.token
-            configuration.onAlarm = { alarm in warnings.warn(cause: "alarm \(alarm)", "warning: \(alarm)") }
+            configuration.onAlarm = { alarm in warnings.warn(cause: "alarm \(alarm)", "\(alarm)") }
             if let pipeline {
                 configuration.sinkStatistics = { pipeline.sinks.map { (name: $0.name, statistics: $0.statistics) } }
             }
