@@ -193,7 +193,7 @@ final class RoomSession: ConnectionHandler {
             core.reactor.closeAfterFlush(id)
             readingPaused = false
             counters.update { $0.isReadingPaused = false }
-            feed(.closed(peerClosedFailure(detail: Self.describe(closed))))
+            feed(.closed(peerClosedFailure(closed)))
         }
     }
 
@@ -260,12 +260,18 @@ final class RoomSession: ConnectionHandler {
         feed(.closed(.transportFailed(why)))
     }
 
-    /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase.
-    private func peerClosedFailure(detail: String) -> RoomFailure {
-        switch machine.phase {
-        case .connecting: return .transportFailed("\(detail) during the \(layers?.handshakeStage ?? "handshake")")
-        case .authenticating: return .closedBeforeAuth
-        default: return .closedByPeer
+    /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase, except that a
+    /// WebSocket close keeps its code and reason (a 1008 from risk control reads differently from a 1001).
+    private func peerClosedFailure(_ closed: TransportStack.Closed) -> RoomFailure {
+        switch (machine.phase, closed) {
+        case (.connecting, _):
+            return .transportFailed("\(Self.describe(closed)) during the \(layers?.handshakeStage ?? "handshake")")
+        case (.authenticating, .webSocket(let close)):
+            return .webSocketClosed(code: close.code?.rawValue, reason: close.reason, beforeAuth: true)
+        case (.authenticating, .tls): return .closedBeforeAuth
+        case (_, .webSocket(let close)):
+            return .webSocketClosed(code: close.code?.rawValue, reason: close.reason, beforeAuth: false)
+        case (_, .tls): return .closedByPeer
         }
     }
 

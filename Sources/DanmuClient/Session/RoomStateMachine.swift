@@ -35,6 +35,10 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
     case authRejected(code: Int)
     case closedBeforeAuth
     case closedByPeer
+    /// The server closed the open WebSocket with a close frame (RFC 6455 §5.5.1): its status code (nil: the
+    /// frame carried none) and reason, and whether that came before AUTH_REPLY (then an auth failure, like
+    /// `closedBeforeAuth`). A close during the upgrade is a `transportFailed`.
+    case webSocketClosed(code: UInt16?, reason: String, beforeAuth: Bool)
     case connectionError(String)
     case watchdog
     case protocolError(String)
@@ -50,6 +54,16 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
         case .authRejected(let code): return "AUTH_REPLY code \(code)"
         case .closedBeforeAuth: return "closed by the server before AUTH_REPLY"
         case .closedByPeer: return "closed by the server"
+        case .webSocketClosed(let code, let reason, let beforeAuth):
+            // "server closed the WebSocket: 1008 policy violation "too many connections" before AUTH_REPLY"
+            var text = "server closed the WebSocket: "
+            if let code {
+                text += "\(code)" + (WebSocketCloseCode(code).meaning.map { " " + $0 } ?? "")
+            } else {
+                text += "no status code"
+            }
+            if !reason.isEmpty { text += " " + quoted(reason) }
+            return text + (beforeAuth ? " before AUTH_REPLY" : "")
         case .connectionError(let why): return "connection error: \(why)"
         case .watchdog: return "silent too long (watchdog)"
         case .protocolError(let why): return "protocol error: \(why)"
@@ -60,6 +74,7 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
     var isAuthFailure: Bool {
         switch self {
         case .authTimeout, .authRejected, .closedBeforeAuth: return true
+        case .webSocketClosed(_, _, let beforeAuth): return beforeAuth
         default: return false
         }
     }

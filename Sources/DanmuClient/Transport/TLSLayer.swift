@@ -49,8 +49,17 @@ public final class TLSLayer {
             }
             if ok != 1 { throw TLSError(.setupFailed("SSL_set_tlsext_host_name")) }
         }
-        if context.verification != .insecureNoVerification, lib.SSL_set1_host(ssl, serverName) != 1 {
-            throw TLSError(.setupFailed("SSL_set1_host"))
+        if context.verification != .insecureNoVerification {
+            if Self.isIPLiteral(serverName) {
+                // An address is checked against the certificate's iPAddress SANs (RFC 6125 §1.7.2), never as a
+                // DNS name. OpenSSL 3's SSL_set1_host spots a bare "127.0.0.1" itself, but takes a URL's "[::1]"
+                // for a DNS name (hostname mismatch against IP:::1): say it explicitly, brackets stripped.
+                guard let parameters = lib.SSL_get0_param(ssl),
+                    lib.X509_VERIFY_PARAM_set1_ip_asc(parameters, Self.unbracketed(serverName)) == 1
+                else { throw TLSError(.setupFailed("X509_VERIFY_PARAM_set1_ip_asc(\(serverName))")) }
+            } else if lib.SSL_set1_host(ssl, serverName) != 1 {
+                throw TLSError(.setupFailed("SSL_set1_host"))
+            }
         }
         if let session, lib.SSL_set_session(ssl, session.session) != 1 {
             throw TLSError(.setupFailed("SSL_set_session"))
@@ -236,5 +245,16 @@ public final class TLSLayer {
 
     private static func isIPLiteral(_ name: String) -> Bool {
         name.contains(":") || (!name.isEmpty && name.allSatisfy { $0 == "." || $0.isNumber })
+    }
+
+    /// "[::1]" → "::1": X509_VERIFY_PARAM_set1_ip_asc takes the address without URL brackets.
+    private static func unbracketed(_ name: String) -> String {
+        name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
+    }
+
+    /// Server side: the host name the client sent as SNI (SSL_get_servername), nil when it sent none (as
+    /// for an IP literal, RFC 6066 §3).
+    public var requestedServerName: String? {
+        library.SSL_get_servername(ssl, Int32(TLSLibrary.TLSEXT_NAMETYPE_host_name)).map { String(cString: $0) }
     }
 }

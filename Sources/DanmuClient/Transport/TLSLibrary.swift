@@ -75,6 +75,9 @@ public final class TLSLibrary: @unchecked Sendable {  // immutable after init; l
     let SSL_free: @convention(c) (Ptr?) -> Void
     let SSL_ctrl: @convention(c) (Ptr?, Int32, Int, UnsafeMutableRawPointer?) -> Int
     let SSL_set1_host: @convention(c) (Ptr?, UnsafePointer<CChar>?) -> Int32
+    let SSL_get0_param: @convention(c) (Ptr?) -> Ptr?
+    let X509_VERIFY_PARAM_set1_ip_asc: @convention(c) (Ptr?, UnsafePointer<CChar>?) -> Int32
+    let SSL_get_servername: @convention(c) (Ptr?, Int32) -> UnsafePointer<CChar>?
     let SSL_set_connect_state: @convention(c) (Ptr?) -> Void
     let SSL_set_accept_state: @convention(c) (Ptr?) -> Void
     let SSL_set_bio: @convention(c) (Ptr?, Ptr?, Ptr?) -> Void
@@ -133,6 +136,9 @@ public final class TLSLibrary: @unchecked Sendable {  // immutable after init; l
             SSL_free = try symbol("SSL_free")
             SSL_ctrl = try symbol("SSL_ctrl")
             SSL_set1_host = try symbol("SSL_set1_host")
+            SSL_get0_param = try symbol("SSL_get0_param")
+            X509_VERIFY_PARAM_set1_ip_asc = try symbol("X509_VERIFY_PARAM_set1_ip_asc")
+            SSL_get_servername = try symbol("SSL_get_servername")
             SSL_set_connect_state = try symbol("SSL_set_connect_state")
             SSL_set_accept_state = try symbol("SSL_set_accept_state")
             SSL_set_bio = try symbol("SSL_set_bio")

@@ -108,7 +108,7 @@ public struct WebSocketError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// At most 80 characters, control bytes escaped: the line came from the network.
-private func quoted(_ text: String) -> String {
+func quoted(_ text: String) -> String {
     var out = ""
     for scalar in text.unicodeScalars.prefix(80) {
         out += scalar.value < 0x20 || scalar.value == 0x7F ? "\\x\(String(scalar.value, radix: 16))" : String(scalar)

@@ -36,6 +36,26 @@ public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomSt
         }
     }
 
+    /// RFC 6455 §7.4.1's meaning of the code (and the IANA registry's for 1012–1014), for error messages;
+    /// nil for library and application codes (3000–4999) and unknown ones.
+    public var meaning: String? {
+        switch rawValue {
+        case 1000: "normal closure"
+        case 1001: "going away"
+        case 1002: "protocol error"
+        case 1003: "unsupported data"
+        case 1007: "invalid payload data"
+        case 1008: "policy violation"
+        case 1009: "message too big"
+        case 1010: "mandatory extension"
+        case 1011: "internal error"
+        case 1012: "service restart"
+        case 1013: "try again later"
+        case 1014: "bad gateway"
+        default: nil
+        }
+    }
+
     public var description: String { String(rawValue) }
 }
 
