@@ -37,7 +37,7 @@ let package = Package(
             name: "danmu-bench",
             dependencies: [
                 "CDanmuSystem", "EventLoop", "DanmuCodecs", "DanmuClient", "DanmuSimulator", "DanmuPipeline",
-                "TestSupport",
+                "DanmuRealtime", "TestSupport",
             ],
             path: "Benchmarks/danmu-bench"
         ),

@@ -4,18 +4,22 @@ import Glibc
 // on disk, progress on stderr.
 //
 //   swift run -c release danmu-bench [--quick] [--rooms 1000,5000,10000] [--runs N] [--seconds S]
-//                                    [--json FILE] [--svg FILE] [scenario...]
-//   scenarios: scale throughput latency churn codecs loop threads sinks   (default: all);
+//                                    [--subscribers N] [--rate R] [--json FILE] [--svg FILE] [scenario...]
+//   scenarios: scale throughput latency churn codecs loop threads sinks realtime   (default: all);
 //   codecs = inflate brotli json protocol, each also selectable alone
 
 let usage = """
-    usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
-    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks (default: all);
+    usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--subscribers N] [--rate R]
+                       [--json FILE] [--svg FILE] [scenario...]
+    scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
+      realtime (--subscribers N, --rate R: SSE fan-out; default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "serve-simulator" { serveSimulator(Array(arguments.dropFirst())) }
+if arguments.first == "serve-subscribers" { serveSubscribers(Array(arguments.dropFirst())) }
+if arguments.first == "exec-python" { execPython(Array(arguments.dropFirst())) }
 
 var quick = false
 var roomCounts: [Int]? = nil
@@ -24,7 +28,9 @@ var seconds: Double? = nil
 var jsonPath = "bench-results.json"
 var svgPath = "bench-chart.svg"
 var selected: [String] = []
-let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks"]
+var subscriberCount: Int? = nil
+var realtimeRate: Double? = nil
+let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
 let optIn = ["transports"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
@@ -56,6 +62,14 @@ while !arguments.isEmpty {
     case "--seconds":
         guard let s = Double(value()), s > 0 else { fail("--seconds takes a positive number") }
         seconds = s
+    case "--subscribers":
+        guard let n = Int(value()), n > 0, n <= 18_000 else {
+            fail("--subscribers takes 1…18000 (the fd limit is 20,000)")
+        }
+        subscriberCount = n
+    case "--rate":
+        guard let r = Double(value()), r > 0 else { fail("--rate takes a positive number of messages per second") }
+        realtimeRate = r
     case "--json": jsonPath = value()
     case "--svg": svgPath = value()
     case "-h", "--help":
@@ -131,6 +145,13 @@ for scenario in selected {
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
     case "sinks":
         report.scenarios.append(("sinks", runSinksBenchmark(quick: quick, runs: runCount)))
+    case "realtime":
+        var options = RealtimeBenchmarkOptions.defaults(quick: quick)
+        if let subscriberCount { options.subscribers = subscriberCount }
+        if let realtimeRate { options.rate = realtimeRate }
+        if let seconds { options.seconds = seconds }
+        if let runs { options.runs = runs }
+        report.scenarios.append(("realtime", runRealtimeBenchmark(options)))
     case "loop":
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))
