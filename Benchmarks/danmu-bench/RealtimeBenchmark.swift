@@ -20,10 +20,13 @@ struct RealtimeBenchmarkOptions {
     var warmupSeconds = 1.0
     var seconds = 10.0
     var floodSubscribers = 1_000
-    var floodMessages = 2_000
+    var floodMessages = 1_000
     /// A flood round ends when the subscribers read nothing for this long.
     var quietSeconds = 1.0
     var runs = 3
+    /// The latency rounds (with memory) and the flood rounds; `realtime-latency` / `realtime-flood` pick one.
+    var latency = true
+    var flood = true
 
     static func defaults(quick: Bool) -> Self {
         guard quick else { return Self() }
@@ -93,13 +96,16 @@ private func startSubscribers(
     return (child, connected)
 }
 
+/// Reads the subscriber process's `result` line and reaps it; `cpuSeconds` is the CPU it used (it is the only
+/// child reaped in between, so the RUSAGE_CHILDREN delta is its own).
 private func readResult(_ child: ChildProcess) -> SubscriberResult? {
-    defer { child.wait() }
-    while let line = child.readLine() {
-        if let result = SubscriberResult(line: line) { return result }
-    }
-    progress("realtime: the subscriber process ended without a result")
-    return nil
+    let childrenBefore = ProcessMetrics.childrenCPUSeconds()
+    var result: SubscriberResult?
+    while result == nil, let line = child.readLine() { result = SubscriberResult(line: line) }
+    child.wait()
+    if result == nil { progress("realtime: the subscriber process ended without a result") }
+    result?.cpuSeconds = ProcessMetrics.childrenCPUSeconds() - childrenBefore
+    return result
 }
 
 /// One latency round; with `measureMemory`, also the server's memory per idle subscriber.
@@ -109,6 +115,8 @@ private struct LatencyRound {
     var rssPerSubscriber = Double.nan
     var heapPerSubscriber = Double.nan
     var serverCPUPerMillion = Double.nan
+    /// This process's CPU seconds over the wall seconds of the round.
+    var serverCPUShare = Double.nan
     var skipped: UInt64 = 0
 }
 
@@ -132,14 +140,17 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
         let cpuBefore = ProcessMetrics.cpuSeconds()
         let deliveriesBefore = run.hub.statistics.deliveries
         run.collector.add(room: 1)
-        guard let result = readResult(child) else { return nil }
+        let started = ProcessMetrics.monotonicNanoseconds()
+        guard var result = readResult(child) else { return nil }
+        result.wallSeconds = Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
         let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
         let statistics = run.hub.statistics
         let deliveries = statistics.deliveries - deliveriesBefore
         return LatencyRound(
             result: result, connected: connected, rssPerSubscriber: rssPerSubscriber,
             heapPerSubscriber: heapPerSubscriber,
-            serverCPUPerMillion: cpu / Double(max(1, deliveries)) * 1e6, skipped: statistics.eventsSkipped)
+            serverCPUPerMillion: cpu / Double(max(1, deliveries)) * 1e6,
+            serverCPUShare: cpu / max(1e-3, result.wallSeconds), skipped: statistics.eventsSkipped)
     } catch {
         progress("realtime: latency round failed: \(error)")
         return nil
@@ -202,7 +213,7 @@ func execPython(_ arguments: [String]) -> Never {
 func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigure] {
     var figures: [BenchmarkFigure] = []
     let n = options.subscribers
-    for stalled in [false, true] {
+    for stalled in [false, true] where options.latency {
         var rounds: [LatencyRound] = []
         for run in 1...options.runs {
             progress(
@@ -227,6 +238,13 @@ func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigu
             BenchmarkFigure(
                 name: "\(label).server_cpu_per_million", value: median(rounds.map(\.serverCPUPerMillion)),
                 unit: "CPU s", note: "this process (collector + hub + server) per 10^6 deliveries"),
+            BenchmarkFigure(
+                name: "\(label).server_cpu_share", value: median(rounds.map(\.serverCPUShare)), unit: "cores",
+                note: "this process: CPU s over the round's wall time"),
+            BenchmarkFigure(
+                name: "\(label).subscriber_cpu_share",
+                value: median(rounds.map { $0.result.cpuSeconds / max(1e-3, $0.result.wallSeconds) }), unit: "cores",
+                note: "the subscriber process: CPU s over its wall time (≈ 1: it is the bottleneck)"),
         ]
         if stalled {
             figures.append(
@@ -244,7 +262,7 @@ func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigu
             ]
         }
     }
-    figures += runRealtimeThroughput(options)
+    if options.flood { figures += runRealtimeThroughput(options) }
     return figures
 }
 

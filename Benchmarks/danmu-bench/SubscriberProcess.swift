@@ -44,6 +44,9 @@ struct SubscriberResult {
     var max = Double.nan
     /// Seconds from the first recorded event to the last one (the throughput window).
     var seconds = 0.0
+    /// Filled in by the parent: the child's CPU seconds, and the wall time they are compared with.
+    var cpuSeconds = 0.0
+    var wallSeconds = 0.0
 
     var line: String {
         "result \(events) \(gaps) \(bytes) \(p50) \(p99) \(max) \(seconds)"

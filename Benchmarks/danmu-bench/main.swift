@@ -13,7 +13,8 @@ let usage = """
                        [--json FILE] [--svg FILE] [scenario...]
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
-    transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named)
+    transports (tcp vs ws vs wss: RSS per idle room, CPU per event), realtime-latency, realtime-flood (the two
+      halves of realtime): only when named
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -32,7 +33,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports"]
+let optIn = ["transports", "realtime-latency", "realtime-flood"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -145,13 +146,15 @@ for scenario in selected {
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
     case "sinks":
         report.scenarios.append(("sinks", runSinksBenchmark(quick: quick, runs: runCount)))
-    case "realtime":
+    case "realtime", "realtime-latency", "realtime-flood":
         var options = RealtimeBenchmarkOptions.defaults(quick: quick)
+        options.latency = scenario != "realtime-flood"
+        options.flood = scenario != "realtime-latency"
         if let subscriberCount { options.subscribers = subscriberCount }
         if let realtimeRate { options.rate = realtimeRate }
         if let seconds { options.seconds = seconds }
         if let runs { options.runs = runs }
-        report.scenarios.append(("realtime", runRealtimeBenchmark(options)))
+        report.scenarios.append((scenario, runRealtimeBenchmark(options)))
     case "loop":
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))
