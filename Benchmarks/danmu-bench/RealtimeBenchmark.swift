@@ -146,6 +146,9 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
         let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
         let statistics = run.hub.statistics
         let deliveries = statistics.deliveries - deliveriesBefore
+        progress(
+            "realtime: \(open) subscribers open at the hub, \(deliveries) deliveries, \(statistics.eventsSkipped) skipped, "
+                + "\(statistics.gapsReported) gaps, \(statistics.subscribersTimedOut) timed out")
         return LatencyRound(
             result: result, connected: connected, rssPerSubscriber: rssPerSubscriber,
             heapPerSubscriber: heapPerSubscriber,

@@ -8,10 +8,10 @@ import Glibc
 // records, for every (event, subscriber), the latency from the simulator's send stamp (`"id_str":"sim-R-SEQ-NS"`,
 // CLOCK_MONOTONIC nanoseconds, the clock `latency` uses) to the read, and prints one `result …` line.
 
-/// Latencies in 10 µs buckets up to 2 s (one counter array instead of millions of samples), the maximum exact.
+/// Latencies in 10 µs buckets up to 10 s (one counter array instead of millions of samples), the maximum exact.
 struct LatencyHistogram {
     static let bucketNanoseconds: UInt64 = 10_000
-    private(set) var buckets = [Int](repeating: 0, count: 200_001)
+    private(set) var buckets = [Int](repeating: 0, count: 1_000_001)
     private(set) var count = 0
     private(set) var maximum: UInt64 = 0
 
