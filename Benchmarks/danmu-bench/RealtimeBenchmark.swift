@@ -96,15 +96,12 @@ private func startSubscribers(
     return (child, connected)
 }
 
-/// Reads the subscriber process's `result` line and reaps it; `cpuSeconds` is the CPU it used (it is the only
-/// child reaped in between, so the RUSAGE_CHILDREN delta is its own).
+/// Reads the subscriber process's `result` line and reaps it.
 private func readResult(_ child: ChildProcess) -> SubscriberResult? {
-    let childrenBefore = ProcessMetrics.childrenCPUSeconds()
     var result: SubscriberResult?
     while result == nil, let line = child.readLine() { result = SubscriberResult(line: line) }
     child.wait()
     if result == nil { progress("realtime: the subscriber process ended without a result") }
-    result?.cpuSeconds = ProcessMetrics.childrenCPUSeconds() - childrenBefore
     return result
 }
 
@@ -246,8 +243,8 @@ func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigu
                 note: "this process: CPU s over the round's wall time"),
             BenchmarkFigure(
                 name: "\(label).subscriber_cpu_share",
-                value: median(rounds.map { $0.result.cpuSeconds / max(1e-3, $0.result.wallSeconds) }), unit: "cores",
-                note: "the subscriber process: CPU s over its wall time (≈ 1: it is the bottleneck)"),
+                value: median(rounds.map(\.result.cpuShare)), unit: "cores",
+                note: "subscriber process while recording (one thread: ≈ 1 = it is the bottleneck)"),
         ]
         if stalled {
             figures.append(

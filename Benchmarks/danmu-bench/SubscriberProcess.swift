@@ -44,22 +44,24 @@ struct SubscriberResult {
     var max = Double.nan
     /// Seconds from the first recorded event to the last one (the throughput window).
     var seconds = 0.0
-    /// Filled in by the parent: the child's CPU seconds, and the wall time they are compared with.
-    var cpuSeconds = 0.0
+    /// The child's CPU seconds over the wall seconds of the recording (the connects before it excluded).
+    var cpuShare = Double.nan
+    /// Filled in by the parent: the wall seconds from the room's add to the result.
     var wallSeconds = 0.0
 
     var line: String {
-        "result \(events) \(gaps) \(bytes) \(p50) \(p99) \(max) \(seconds)"
+        "result \(events) \(gaps) \(bytes) \(p50) \(p99) \(max) \(seconds) \(cpuShare)"
     }
 
     init() {}
 
     init?(line: String) {
         let f = line.split(separator: " ")
-        guard f.count == 8, f[0] == "result", let e = Int(f[1]), let g = Int(f[2]), let b = Int(f[3]),
-            let p50 = Double(f[4]), let p99 = Double(f[5]), let m = Double(f[6]), let s = Double(f[7])
+        guard f.count == 9, f[0] == "result", let e = Int(f[1]), let g = Int(f[2]), let b = Int(f[3]),
+            let p50 = Double(f[4]), let p99 = Double(f[5]), let m = Double(f[6]), let s = Double(f[7]),
+            let c = Double(f[8])
         else { return nil }
-        (events, gaps, bytes, self.p50, self.p99, max, seconds) = (e, g, b, p50, p99, m, s)
+        (events, gaps, bytes, self.p50, self.p99, max, seconds, cpuShare) = (e, g, b, p50, p99, m, s, c)
     }
 }
 
@@ -272,17 +274,25 @@ func serveSubscribers(_ arguments: [String]) -> Never {
         let stalledFD = stalled ? openStalledSubscriber(port: port, room: room) : -1
         reactor.execute { fleet.connectMore() }
         // Poll the fleet from this thread through the loop: done after `seconds` of recording or `quiet` of silence.
+        var cpuAtStart = -1.0
+        var wallAtStart: UInt64 = 0
         while true {
             usleep(50_000)
             let state = reactor.executeAndWait { (fleet.recordFrom, fleet.lastRecorded) }
             // Read after the loop answered: `last` may be later than a clock read before it.
             let now = ProcessMetrics.monotonicNanoseconds()
             guard let (from, last) = state, from != 0, now > from else { continue }
+            if cpuAtStart < 0 {
+                cpuAtStart = ProcessMetrics.cpuSeconds()
+                wallAtStart = now
+            }
             let recording = Double(now - from) / 1e9
             let silent = last == 0 ? recording : Double(now - min(now, last)) / 1e9
             if recording >= seconds || silent >= quiet { break }
         }
-        let result = reactor.executeAndWait { fleet.finish() } ?? SubscriberResult()
+        var result = reactor.executeAndWait { fleet.finish() } ?? SubscriberResult()
+        let wall = Double(ProcessMetrics.monotonicNanoseconds() - wallAtStart) / 1e9
+        result.cpuShare = (ProcessMetrics.cpuSeconds() - cpuAtStart) / max(1e-3, wall)
         writeLine(result.line, to: 1)
         if stalledFD >= 0 { close(stalledFD) }
         reactor.shutdown()
