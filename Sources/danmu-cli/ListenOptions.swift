@@ -74,6 +74,8 @@ struct ListenOptions {
     var verification = TLSVerification.systemTrustStore
     /// auto with --server: the wss port (the --server port is TCP's then).
     var wssPort: UInt16? = nil
+    /// --api URL: the live site's HTTP API base for every resolver request (the simulator's --api-port).
+    var api: String? = nil
 
     static let specs: [OptionSpec] =
         [
@@ -110,6 +112,9 @@ struct ListenOptions {
             OptionSpec(name: "ca-file", valueName: "FILE", help: "wss: trust only the CA certificates in FILE (PEM)"),
             OptionSpec(name: "insecure", help: "wss: do not check the server's certificate at all (warned loudly)"),
             OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
+            OptionSpec(
+                name: "api", valueName: "URL",
+                help: "resolve rooms through this HTTP API instead of the live site (the simulator's --api-port)"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
         ] + PipelineOptions.specs
@@ -164,6 +169,7 @@ struct ListenOptions {
         options.duration = try arguments.seconds("duration")
         options.workers = try arguments.int("workers", in: 1...256)
         try parseTransport(arguments, into: &options)
+        options.api = try parseAPI(arguments.string("api"), server: options.server)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)

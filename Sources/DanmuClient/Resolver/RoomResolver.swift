@@ -60,7 +60,7 @@ public final class RoomResolver: Sendable {
     /// Resolves one room. Throws only when the room cannot be identified (or fallback is disabled).
     public func resolve(room: Int64) throws(ResolveError) -> RoomEndpoint {
         // buvid3 first: room_init and nav already go out with it, as a browser's requests do.
-        _ = ensureBuvid()
+        let buvid = ensureBuvid()
         let longID = try realRoomID(room)
         let now = clock.now
         if let cached: RoomEndpoint = state.withLock({ state in
@@ -69,7 +69,6 @@ public final class RoomResolver: Sendable {
         }) {
             return cached
         }
-        let buvid = ensureBuvid()
         let uid = try ensureUID()
         if uid == 0 { warnOnce("guest", .guest) }
         do throws(ResolveError) {
