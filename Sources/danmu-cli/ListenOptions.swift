@@ -76,6 +76,8 @@ struct ListenOptions {
     var wssPort: UInt16? = nil
     /// --api URL: the live site's HTTP API base for every resolver request (the simulator's --api-port).
     var api: String? = nil
+    /// --top & co: rooms from the site's room list (RoomDiscovery).
+    var discovery: DiscoveryOptions? = nil
 
     static let specs: [OptionSpec] =
         [
@@ -117,7 +119,7 @@ struct ListenOptions {
                 help: "resolve rooms through this HTTP API instead of the live site (the simulator's --api-port)"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + PipelineOptions.specs
+        ] + DiscoveryOptions.specs + PipelineOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -131,11 +133,12 @@ struct ListenOptions {
         }
         var seen = Set<Int64>()
         options.rooms = rooms.filter { seen.insert($0).inserted }
-        guard !options.rooms.isEmpty else {
-            throw UsageError("no rooms given: pass room ids or --rooms-file FILE")
-        }
         if let server = arguments.string("server") {
             options.server = try HostPort.parse(server, option: "server")
+        }
+        options.discovery = try DiscoveryOptions.from(arguments, server: options.server)
+        guard !options.rooms.isEmpty || options.discovery != nil else {
+            throw UsageError("no rooms given: pass room ids, --rooms-file FILE or --top N")
         }
         options.cookie = arguments.string("cookie")
         options.buvid = arguments.string("buvid")

@@ -58,8 +58,9 @@ struct ListenRunner {
         }
 
         let collector: DanmuCollector
+        let configuration = collectorConfiguration(warnings: warnings)
         do throws(CollectorError) {
-            collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
+            collector = try DanmuCollector(configuration: configuration)
             if let stages { collector.setHandler(stages) } else { collector.setHandler(printer) }
             try collector.start()
         } catch {
@@ -70,6 +71,7 @@ struct ListenRunner {
             return (1, Totals())
         }
         collector.add(rooms: options.rooms)
+        let discovery = RoomDiscovery.start(options.discovery, resolver: configuration.resolver, collector: collector)
         onStarted()
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
@@ -82,6 +84,7 @@ struct ListenRunner {
             report(statistics, warnings: warnings)
             status.update(snapshot(statistics))
         }
+        discovery?.stop()
         status.clear()
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.

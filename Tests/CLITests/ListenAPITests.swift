@@ -1,26 +1,26 @@
 import Foundation
 import XCTest
 
+/// Starts `simulate --api-port 0`; returns it with its danmaku and API ports.
+func startSimulatedSite(_ extra: [String], rooms: Int) throws -> (ChildProcess, tcp: UInt16, api: UInt16) {
+    XCTAssertEqual(access("/usr/bin/curl", X_OK), 0, "curl is missing: run Scripts/ensure-test-deps.sh")
+    let simulator = try ChildProcess(
+        ["simulate", "--listen", "127.0.0.1:0", "--api-port", "0", "--rooms", "\(rooms)", "--summary"] + extra)
+    let ready = simulator.pump(seconds: 10) { $0.stdoutText.contains("api listening on") }
+    XCTAssertTrue(ready, "simulator did not print its API address: \(simulator.stderrText)")
+    func port(after prefix: String) -> UInt16? {
+        let line = simulator.stdoutText.split(separator: "\n").first { $0.hasPrefix(prefix) }
+        return line?.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+    }
+    return (
+        simulator, try XCTUnwrap(port(after: "listening on"), simulator.stdoutText),
+        try XCTUnwrap(port(after: "api listening on"), simulator.stdoutText)
+    )
+}
+
 /// `danmu-cli listen --api` against `danmu-cli simulate --api-port` in another process: the whole resolver path
 /// (finger/spi, room_init, nav/WBI, getDanmuInfo, host_list) through the `curl` binary, with no network.
 final class ListenAPITests: XCTestCase {
-    /// Starts `simulate --api-port 0`; returns it with its danmaku and API ports.
-    func startSimulatedSite(_ extra: [String], rooms: Int) throws -> (ChildProcess, tcp: UInt16, api: UInt16) {
-        XCTAssertEqual(access("/usr/bin/curl", X_OK), 0, "curl is missing: run Scripts/ensure-test-deps.sh")
-        let simulator = try ChildProcess(
-            ["simulate", "--listen", "127.0.0.1:0", "--api-port", "0", "--rooms", "\(rooms)", "--summary"] + extra)
-        let ready = simulator.pump(seconds: 10) { $0.stdoutText.contains("api listening on") }
-        XCTAssertTrue(ready, "simulator did not print its API address: \(simulator.stderrText)")
-        func port(after prefix: String) -> UInt16? {
-            let line = simulator.stdoutText.split(separator: "\n").first { $0.hasPrefix(prefix) }
-            return line?.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
-        }
-        return (
-            simulator, try XCTUnwrap(port(after: "listening on"), simulator.stdoutText),
-            try XCTUnwrap(port(after: "api listening on"), simulator.stdoutText)
-        )
-    }
-
     /// Every danmaku the simulator sends arrives, in order, although the first getDanmuInfo is signed with keys
     /// the simulator has rotated away: the -352 is retried after a new nav, and the log says so.
     func testEveryDanmakuArrivesThroughTheResolverPathAndStaleKeysAreRetried() throws {
