@@ -78,6 +78,9 @@ struct ListenOptions {
     var api: String? = nil
     /// --top & co: rooms from the site's room list (RoomDiscovery).
     var discovery: DiscoveryOptions? = nil
+    /// --rooms-file: re-read on SIGHUP (RoomsFileReloader); `fileRooms` are the rooms it held at start.
+    var roomsFile: String? = nil
+    var fileRooms: [Int64] = []
 
     static let specs: [OptionSpec] =
         [
@@ -129,7 +132,9 @@ struct ListenOptions {
             rooms.append(try roomID(word, origin: "room id"))
         }
         if let file = arguments.string("rooms-file") {
-            rooms += try readRoomsFile(file)
+            options.roomsFile = file
+            options.fileRooms = try readRoomsFile(file)
+            rooms += options.fileRooms
         }
         var seen = Set<Int64>()
         options.rooms = rooms.filter { seen.insert($0).inserted }

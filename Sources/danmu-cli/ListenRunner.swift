@@ -72,6 +72,7 @@ struct ListenRunner {
         }
         collector.add(rooms: options.rooms)
         let discovery = RoomDiscovery.start(options.discovery, resolver: configuration.resolver, collector: collector)
+        let reloader = RoomsFileReloader.start(options, collector: collector)
         onStarted()
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
@@ -85,6 +86,7 @@ struct ListenRunner {
             status.update(snapshot(statistics))
         }
         discovery?.stop()
+        reloader?.stop()
         status.clear()
         // Graceful: sockets stop being read, every frame already received is decoded and handed to the
         // printer, then the sink writes what is pending.

@@ -42,6 +42,40 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertFalse(danmakuRooms().contains(5), "only the top 3 are followed")
     }
 
+    /// --rooms-file is re-read on SIGHUP: rooms added to the file are followed, rooms taken out are dropped.
+    func testRoomsFileIsReReadOnSIGHUP() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let simulator = try ChildProcess(
+            ["simulate", "--listen", "127.0.0.1:0", "--rooms", "10", "--mix", "danmaku", "--rate", "5"])
+        XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
+        let line = simulator.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
+        let port = try XCTUnwrap(line.split(separator: ":").last.map(String.init), line)
+        directory.write("rooms.txt", "1\n2 # two\n")
+        let listener = try ChildProcess([
+            "listen", "--server", "127.0.0.1:\(port)", "--rooms-file", directory.file("rooms.txt"), "--format",
+            "jsonl", "--no-status",
+        ])
+        func danmakuRooms(_ child: ChildProcess) -> Set<Int64> {
+            Set(danmakuSequences(parseJSONLines(child.stdoutText)).keys)
+        }
+        XCTAssertTrue(listener.pump(seconds: 20) { danmakuRooms($0) == [1, 2] }, listener.stderrText)
+        directory.write("rooms.txt", "2\n3\n")
+        listener.send(SIGHUP)
+        let reloaded = listener.pump(seconds: 20) { child in
+            child.stderrText.contains("added 3, removed 1") && danmakuRooms(child).contains(3)
+        }
+        XCTAssertTrue(reloaded, "the SIGHUP re-read did not add 3 and drop 1: \(listener.stderrText)")
+        directory.write("rooms.txt", "2\nnot-a-room\n")
+        listener.send(SIGHUP)
+        XCTAssertTrue(
+            listener.pump(seconds: 10) { $0.stderrText.contains("rooms unchanged") }, "a bad file is reported")
+        listener.send(SIGTERM)
+        XCTAssertEqual(listener.finish(seconds: 15), .exited(0), listener.stderrText)
+        simulator.send(SIGTERM)
+        XCTAssertEqual(simulator.finish(seconds: 15), .exited(0), simulator.stderrText)
+    }
+
     func testDiscoveryOptionsAreValidated() throws {
         let (withServer, _, serverErr) = try ChildProcess.run(["listen", "--server", "127.0.0.1:1", "--top", "3"])
         XCTAssertEqual(withServer, .exited(2))
