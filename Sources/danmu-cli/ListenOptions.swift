@@ -81,6 +81,8 @@ struct ListenOptions {
     /// --rooms-file: re-read on SIGHUP (RoomsFileReloader); `fileRooms` are the rooms it held at start.
     var roomsFile: String? = nil
     var fileRooms: [Int64] = []
+    /// --user-agent: the resolver's User-Agent (nil: its current-browser default).
+    var userAgent: String? = nil
 
     static let specs: [OptionSpec] =
         [
@@ -90,8 +92,11 @@ struct ListenOptions {
                 name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"
             ),
             OptionSpec(
-                name: "cookie", valueName: "COOKIE", help: "Cookie header for the live site (SESSDATA=…; buvid3=…)"),
-            OptionSpec(name: "uid", valueName: "UID", help: "logged-in user id sent in the auth packet (default 0)"),
+                name: "cookie", valueName: "COOKIE",
+                help: "Cookie header for the live site (SESSDATA=…; buvid3=…); shows in ps: prefer --cookie-file"),
+            OptionSpec(
+                name: "uid", valueName: "UID",
+                help: "logged-in user id of the cookie's account (default: nav's mid with a cookie, else 0)"),
             OptionSpec(name: "buvid", valueName: "BUVID", help: "buvid3 value sent to the site and in the auth packet"),
             OptionSpec(name: "token", valueName: "KEY", help: "auth key to send instead of asking getDanmuInfo"),
             OptionSpec(
@@ -122,7 +127,7 @@ struct ListenOptions {
                 help: "resolve rooms through this HTTP API instead of the live site (the simulator's --api-port)"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + DiscoveryOptions.specs + PipelineOptions.specs
+        ] + authSpecs + DiscoveryOptions.specs + PipelineOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -145,7 +150,6 @@ struct ListenOptions {
         guard !options.rooms.isEmpty || options.discovery != nil else {
             throw UsageError("no rooms given: pass room ids, --rooms-file FILE or --top N")
         }
-        options.cookie = arguments.string("cookie")
         options.buvid = arguments.string("buvid")
         options.token = arguments.string("token")
         if let uid = arguments.string("uid") {
@@ -178,6 +182,7 @@ struct ListenOptions {
         options.workers = try arguments.int("workers", in: 1...256)
         try parseTransport(arguments, into: &options)
         options.api = try parseAPI(arguments.string("api"), server: options.server)
+        try parseAuth(arguments, environment: processEnvironment, into: &options)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)

@@ -18,6 +18,7 @@ struct LiveSiteResolver: RoomEndpointResolving {
             case .guest: warnings.warn(cause: "resolver-guest", warning.description)
             }
         }
+        if let agent = options.userAgent { configuration.userAgent = agent }
         configuration.onLog = { line in StandardError.print("danmu-cli: resolver: " + line) }
         if let api = options.api {
             configuration.liveAPIBase = api

@@ -69,6 +69,40 @@ final class ListenAPITests: XCTestCase {
         XCTAssertGreaterThan(intValue(summary["auths_failed"] as Any) ?? 0, 0)
     }
 
+    /// The cookie comes from --cookie-file or DANMU_COOKIE; with it, --uid is allowed and the room opens.
+    func testCookieFromFileOrEnvironmentAllowsUID() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        directory.write("cookie.txt", "Cookie: SESSDATA=777abc; bili_jct=x\n")
+        let (simulator, _, api) = try startSimulatedSite(["--mix", "danmaku", "--rate", "20"], rooms: 2)
+        let base = ["listen", "--api", "http://127.0.0.1:\(api)", "--format", "jsonl", "--no-status"]
+        let (fromFile, fileOut, fileErr) = try ChildProcess.run(
+            base + ["--cookie-file", directory.file("cookie.txt"), "--uid", "777", "--duration", "4", "1"], seconds: 30)
+        XCTAssertEqual(fromFile, .exited(0), fileErr)
+        XCTAssertTrue(fileOut.contains(#""kind":"danmaku""#), fileErr)
+        XCTAssertFalse(fileErr.contains("no login cookie"), "a cookie was given: \(fileErr)")
+        setenv("DANMU_COOKIE", "SESSDATA=778abc", 1)
+        let fromEnvironment = try ChildProcess(
+            base + ["--uid", "778", "--user-agent", "DanmuTest/2", "--duration", "4", "2"])
+        unsetenv("DANMU_COOKIE")
+        XCTAssertEqual(fromEnvironment.finish(seconds: 30), .exited(0), fromEnvironment.stderrText)
+        XCTAssertTrue(fromEnvironment.stdoutText.contains(#""kind":"danmaku""#), fromEnvironment.stderrText)
+        simulator.send(SIGTERM)
+        XCTAssertEqual(simulator.finish(seconds: 15), .exited(0), simulator.stderrText)
+    }
+
+    func testUIDWithoutCookieAndBadCookieFileAreRefused() throws {
+        let (uid, _, uidErr) = try ChildProcess.run(["listen", "--uid", "5", "1"])
+        XCTAssertEqual(uid, .exited(2))
+        XCTAssertTrue(uidErr.contains("--uid needs the login cookie of that account"), uidErr)
+        let (missing, _, missingErr) = try ChildProcess.run(["listen", "--cookie-file", "/nonexistent/cookie", "1"])
+        XCTAssertEqual(missing, .exited(2))
+        XCTAssertTrue(missingErr.contains("--cookie-file:"), missingErr)
+        let (both, _, bothErr) = try ChildProcess.run(["listen", "--cookie", "a=b", "--cookie-file", "/x", "1"])
+        XCTAssertEqual(both, .exited(2))
+        XCTAssertTrue(bothErr.contains("--cookie and --cookie-file contradict"), bothErr)
+    }
+
     func testAPIMustBeAnHTTPURLAndNotWithServer() throws {
         let (badURL, _, badErr) = try ChildProcess.run(["listen", "--api", "ftp://host", "1"])
         XCTAssertEqual(badURL, .exited(2))
