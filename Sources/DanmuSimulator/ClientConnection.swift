@@ -131,6 +131,11 @@ final class ClientConnection: ConnectionHandler {
             rejectAuth(room: nil)
             return
         }
+        // As the live site: only a token its getDanmuInfo issued for this room opens it.
+        if let site = core.site, !site.accepts(token: request.key, room: request.roomID) {
+            rejectAuth(room: request.roomID)
+            return
+        }
         room = request.roomID
         let number = core.admit(room: room)
         faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)

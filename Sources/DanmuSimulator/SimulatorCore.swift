@@ -19,6 +19,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     let configuration: Simulator.Configuration
     let store: StatisticsStore
     let generator: MessageGenerator
+    /// The HTTP API's site: when set, AUTH keys must be tokens it handed out.
+    let site: SimulatedSite?
     let intervalNanoseconds: UInt64  // 0 = flood
 
     private(set) var lifecycle = Lifecycle.idle
@@ -52,8 +54,9 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     var outBuffer: [UInt8] = []
     var scratch: [UInt8] = []
 
-    init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore) {
+    init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore, site: SimulatedSite? = nil) {
         self.reactor = reactor
+        self.site = site
         self.configuration = configuration
         self.store = store
         self.generator = MessageGenerator(mix: configuration.mix)

@@ -27,6 +27,13 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "tls-cert", valueName: "FILE", help: "PEM certificate chain of the wss endpoint"),
         OptionSpec(name: "tls-key", valueName: "FILE", help: "PEM private key of the wss endpoint"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
+        OptionSpec(
+            name: "api-port", valueName: "PORT",
+            help: "also serve the live site's HTTP API (room_init, nav, getDanmuInfo, room list); AUTH then needs "
+                + "its tokens"),
+        OptionSpec(
+            name: "rotate-wbi-after-nav", valueName: "N",
+            help: "test switch: rotate the WBI keys after the N-th nav answer (signatures made with them get -352)"),
     ]
     static var details: String {
         """
@@ -59,6 +66,11 @@ enum SimulateCommand: CLICommand {
         options.wssPort = try arguments.int("wss-port", in: 0...65535).map { UInt16($0) }
         options.tlsCertificate = arguments.string("tls-cert")
         options.tlsKey = arguments.string("tls-key")
+        options.apiPort = try arguments.int("api-port", in: 0...65535).map { UInt16($0) }
+        options.rotateWBIAfterNav = try arguments.int("rotate-wbi-after-nav", in: 1...1_000_000)
+        if options.rotateWBIAfterNav != nil, options.apiPort == nil {
+            throw UsageError("--rotate-wbi-after-nav applies to --api-port only")
+        }
         if options.wssPort != nil, options.tlsCertificate == nil || options.tlsKey == nil {
             throw UsageError("--wss-port needs --tls-cert FILE and --tls-key FILE")
         }
@@ -83,6 +95,9 @@ enum SimulateCommand: CLICommand {
         _ = Posix.writeAll(STDOUT_FILENO, "listening on \(server.address)\n")
         if let ws = server.addresses.ws { _ = Posix.writeAll(STDOUT_FILENO, "ws listening on ws://\(ws)/sub\n") }
         if let wss = server.addresses.wss { _ = Posix.writeAll(STDOUT_FILENO, "wss listening on wss://\(wss)/sub\n") }
+        if let api = server.addresses.httpAPI {
+            _ = Posix.writeAll(STDOUT_FILENO, "api listening on http://\(api)\n")
+        }
         let deadline = options.duration.map { started + UInt64($0 * 1e9) } ?? UInt64.max
         _ = stop.wait(untilMonotonic: deadline)
         let statistics = server.stop()
@@ -123,6 +138,8 @@ struct SimulatorServer {
         configuration.secureWebSocketListen = options.wssPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
         configuration.tlsCertificateFile = options.tlsCertificate
         configuration.tlsKeyFile = options.tlsKey
+        configuration.httpAPIListen = options.apiPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
+        configuration.site.rotateWBIKeysAfterNavs = options.rotateWBIAfterNav
         let reactor: Reactor
         do throws(SystemError) {
             reactor = try Reactor()
@@ -184,6 +201,9 @@ struct SimulateOptions {
     var wssPort: UInt16? = nil
     var tlsCertificate: String? = nil
     var tlsKey: String? = nil
+    /// --api-port: the simulated live site's HTTP API.
+    var apiPort: UInt16? = nil
+    var rotateWBIAfterNav: Int? = nil
 
     /// A fault as typed on the command line: `NAME[=N][,every=K][,first=C]`.
     struct FaultOption: Equatable {
