@@ -52,6 +52,16 @@ final class RedisClusterRoutingTests: XCTestCase {
         XCTAssertEqual(client.learntNode(forSlot: slot)?.port, cluster.ports[owner])
         XCTAssertEqual(try client.run(["GET", "{danmu}:x"]), .bulkString(Array("1".utf8)))
         XCTAssertEqual(cluster.cli(owner, ["get", "{danmu}:x"]), "1\n", "written on the slot's owner")
+        // A transaction sent to the wrong master is redirected whole (that master answered EXECABORT).
+        let fresh = try self.client(other)
+        defer { fresh.close() }
+        let transaction = try fresh.run([["MULTI"], ["INCR", "{danmu}:n"], ["INCR", "{danmu}:n"], ["EXEC"]])
+        XCTAssertEqual(
+            transaction,
+            [
+                .simpleString("OK"), .simpleString("QUEUED"), .simpleString("QUEUED"),
+                .array([.integer(1), .integer(2)]),
+            ])
         // A script is routed by its first key, and NOSCRIPT still reaches the caller from the right node.
         let eval = try client.run(["EVAL", "return redis.call('GET', KEYS[1])", "1", "{danmu}:x"])
         XCTAssertEqual(eval, .bulkString(Array("1".utf8)))
@@ -92,6 +102,14 @@ final class RedisClusterRoutingTests: XCTestCase {
         defer { client.close() }
         XCTAssertEqual(try client.run(["SET", key, "v"]), .simpleString("OK"))
         XCTAssertEqual(try client.run(["GET", key]), .bulkString(Array("v".utf8)))
+        // A transaction on a migrated key: EXECABORT at the source, then all of it after one ASKING.
+        let transaction = try client.run([["MULTI"], ["SET", key, "w"], ["GET", key], ["EXEC"]])
+        XCTAssertEqual(
+            transaction,
+            [
+                .simpleString("OK"), .simpleString("QUEUED"), .simpleString("QUEUED"),
+                .array([.simpleString("OK"), .bulkString(Array("w".utf8))]),
+            ])
         XCTAssertNil(client.learntNode(forSlot: slot), "ASK does not move the slot")
         XCTAssertEqual(cluster.cli(target, ["cluster", "countkeysinslot", String(slot)]), "1\n")
         XCTAssertEqual(cluster.cli(source, ["cluster", "countkeysinslot", String(slot)]), "0\n")

@@ -85,7 +85,7 @@ struct RedisClusterRouting: Sendable {
         let first = commands.lazy.compactMap { RedisKeySlot.routingKey(of: $0) }.first
         // An unknown slot goes to the node used last: any master answers, with a MOVED if need be.
         let target = first.flatMap { slots[RedisKeySlot.slot(of: $0)] } ?? lastNode
-        var replies = try send(Array(commands.indices), of: commands, to: target, asking: false, reactor, timeout)
+        var replies = try send(Array(commands.indices), of: commands, to: target, asking: .no, reactor, timeout)
         let transaction = commands.contains {
             String(decoding: $0.first ?? [], as: UTF8.self).uppercased() == "MULTI"
         }
@@ -94,16 +94,17 @@ struct RedisClusterRouting: Sendable {
             guard let firstRedirection = redirected.first?.1 else { return replies }
             if transaction {
                 learn(firstRedirection)
-                let ask = if case .ask = firstRedirection { true } else { false }
+                // Redis keeps a client's ASKING flag until EXEC inside MULTI: one ASKING ahead covers it all.
+                let asking: Asking = if case .ask = firstRedirection { .once } else { .no }
                 replies = try send(
-                    Array(commands.indices), of: commands, to: firstRedirection.node, asking: ask, reactor, timeout)
+                    Array(commands.indices), of: commands, to: firstRedirection.node, asking: asking, reactor, timeout)
                 continue
             }
             // Group by destination (ASK and MOVED apart, ASK needs ASKING), keeping the batch's order in each.
-            var groups: [(node: RedisNodeAddress, asking: Bool, indices: [Int])] = []
+            var groups: [(node: RedisNodeAddress, asking: Asking, indices: [Int])] = []
             for (index, redirection) in redirected {
                 learn(redirection)
-                let ask = if case .ask = redirection { true } else { false }
+                let ask: Asking = if case .ask = redirection { .each } else { .no }
                 if let g = groups.firstIndex(where: { $0.node == redirection.node && $0.asking == ask }) {
                     groups[g].indices.append(index)
                 } else {
@@ -141,17 +142,25 @@ struct RedisClusterRouting: Sendable {
         if case .moved(let slot, let node) = redirection { slots[slot] = node }
     }
 
-    /// Sends the commands at `indices` to `node` (each after `ASKING` when `asking`) and returns their replies.
+    /// Where `send` puts `ASKING`: nowhere, ahead of each command (its flag lasts one command), or once ahead of
+    /// a transaction.
+    enum Asking {
+        case no, each, once
+    }
+
+    /// Sends the commands at `indices` to `node`, with `ASKING` as `asking` says, and returns their replies.
     private mutating func send(
-        _ indices: [Int], of commands: [[[UInt8]]], to node: RedisNodeAddress, asking: Bool, _ reactor: Reactor,
+        _ indices: [Int], of commands: [[[UInt8]]], to node: RedisNodeAddress, asking: Asking, _ reactor: Reactor,
         _ timeout: Duration
     ) throws(PipelineError) -> [RESPValue] {
         var bytes: [UInt8] = []
         for index in indices {
-            if asking { RESPCommand.append(["ASKING"], to: &bytes) }
+            if asking == .each || (asking == .once && index == indices.first) {
+                RESPCommand.append(["ASKING"], to: &bytes)
+            }
             RESPCommand.append(commands[index], to: &bytes)
         }
-        let count = indices.count * (asking ? 2 : 1)
+        let count = indices.count * (asking == .each ? 2 : 1) + (asking == .once ? 1 : 0)
         let connection = try connection(to: node, reactor)
         let replies: [RESPValue]
         do throws(PipelineError) {
@@ -167,10 +176,14 @@ struct RedisClusterRouting: Sendable {
         }
         // An ASK target is only right for the keys that already migrated; the next unrouted batch would be
         // MOVED straight back.
-        if !asking { lastNode = node }
-        guard asking else { return replies }
+        switch asking {
+        case .no:
+            lastNode = node
+            return replies
+        case .once: return Array(replies.dropFirst())
         // Every other reply is ASKING's +OK; keep the commands' own.
-        return stride(from: 1, to: replies.count, by: 2).map { replies[$0] }
+        case .each: return stride(from: 1, to: replies.count, by: 2).map { replies[$0] }
+        }
     }
 
     private mutating func connection(to node: RedisNodeAddress, _ reactor: Reactor) throws(PipelineError)
