@@ -77,6 +77,10 @@ extension Simulator {
         /// ws/wss: the TLS handshake and upgrade must be done this long after the accept; `authTimeout` then
         /// counts from the 101.
         public var handshakeTimeout: Duration = .seconds(30)
+        /// One connection per message (default) or every connection of the room (broadcast, as the live
+        /// servers do); see `Delivery`. Under `.everyConnection` `ratePerRoom` and `messageLimitPerRoom` count
+        /// the messages the room emits, whatever the number of its connections.
+        public var delivery: Delivery = .oneConnection
 
         public init(
             listen: SocketAddress = .loopback(port: 0),
