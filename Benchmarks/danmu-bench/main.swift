@@ -11,7 +11,7 @@ import Glibc
 let usage = """
     usage: danmu-bench [--quick] [--rooms N,N,...] [--runs N] [--seconds S] [--json FILE] [--svg FILE] [scenario...]
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks (default: all);
-    transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named)
+    transports (tcp vs ws vs wss: RSS per idle room, CPU per event; only when named; --rooms T,W,S: idle rooms of each)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -123,7 +123,7 @@ for scenario in selected {
             (
                 "transports",
                 runTransportBenchmark(
-                    idleRooms: roomCounts?.first ?? (quick ? 500 : 2_000), floodRooms: 20,
+                    idleRooms: roomCounts ?? [quick ? 500 : 2_000], floodRooms: 20,
                     floodPerRoom: quick ? 2_000 : 20_000)
             ))
     case "codecs":

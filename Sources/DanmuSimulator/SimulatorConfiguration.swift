@@ -82,6 +82,10 @@ extension Simulator {
         public var httpAPIListen: SocketAddress?
         /// Short ids, live rooms and test switches of the HTTP API.
         public var site = SimulatedSite.Configuration()
+        /// One connection per message (default) or every connection of the room (broadcast, as the live
+        /// servers do); see `Delivery`. Under `.everyConnection` `ratePerRoom` and `messageLimitPerRoom` count
+        /// the messages the room emits, whatever the number of its connections.
+        public var delivery: Delivery = .oneConnection
 
         public init(
             listen: SocketAddress = .loopback(port: 0),

@@ -18,6 +18,9 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "batch", valueName: "N", help: "messages per packet (default 10)"),
         OptionSpec(
             name: "mix", valueName: "realistic|danmaku", help: "message kinds: a busy room's mix, or danmaku only"),
+        OptionSpec(
+            name: "delivery", valueName: "one|every",
+            help: "a room's messages to one of its connections each (default), or to every one (broadcast)"),
         OptionSpec(name: "fault", valueName: "FAULT", help: "inject a fault (repeatable), see below"),
         OptionSpec(
             name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
@@ -57,6 +60,7 @@ enum SimulateCommand: CLICommand {
         options.compression =
             try arguments.choice("compression", ["auto", "none", "zlib", "brotli"]) ?? options.compression
         options.batch = try arguments.int("batch", in: 1...10_000) ?? options.batch
+        options.delivery = try arguments.choice("delivery", ["one", "every"]) ?? options.delivery
         options.faults = try arguments.all("fault").map { (text) throws(UsageError) in
             try SimulateOptions.parseFault(text)
         }
@@ -140,6 +144,7 @@ struct SimulatorServer {
         configuration.tlsKeyFile = options.tlsKey
         configuration.httpAPIListen = options.apiPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
         configuration.site.rotateWBIKeysAfterNavs = options.rotateWBIAfterNav
+        configuration.delivery = options.delivery == "every" ? .everyConnection : .oneConnection
         let reactor: Reactor
         do throws(SystemError) {
             reactor = try Reactor()
@@ -179,6 +184,7 @@ struct SimulatorServer {
         json.add("heartbeats", Int(statistics.heartbeatsAnswered))
         json.add("bytes_sent", Int(statistics.bytesSent))
         json.add("faults", Int(statistics.faultsTriggered))
+        json.add("deliveries", Int(statistics.deliveries))
         let sent = statistics.rooms.values.filter { $0.authsOK > 0 || $0.danmakuSent > 0 }.sorted { $0.room < $1.room }
         json.add("sent", object: sent.map { (String($0.room), Int($0.danmakuSent)) })
         return json.text
@@ -192,6 +198,7 @@ struct SimulateOptions {
     var rate = 5.0
     var compression = "auto"
     var batch = 10
+    var delivery = "one"
     var limit: Int? = nil
     var mix = "realistic"
     var faults: [FaultOption] = []
