@@ -7,7 +7,7 @@ bytes itself (no collector, no upstream: the cheapest possible source) and write
 `--rate` events per second, or with `--rate 0` as fast as the sockets drain (awaiting each writer's drain every 64
 events). Each event's data carries `"id_str":"sim-1-SEQ-NS"` with NS = CLOCK_MONOTONIC nanoseconds at generation,
 the same stamp the simulator writes, so the same subscriber process measures both servers.
-Exits on SIGTERM or once every event was written and drained.
+Exits on SIGTERM, or once every event was written and every subscriber has disconnected.
 """
 import argparse
 import asyncio
@@ -67,7 +67,9 @@ async def main():
                 await asyncio.gather(*(w.drain() for w in list(writers)), return_exceptions=True)
         await asyncio.gather(*(w.drain() for w in list(writers)), return_exceptions=True)
         print("sent", seq, flush=True)
-        await stop.wait()
+        # Until SIGTERM, or until every subscriber is gone (a parent that died sends no SIGTERM).
+        while not stop.is_set() and writers:
+            await asyncio.sleep(0.2)
     server.close()
 
 

@@ -4,12 +4,13 @@ import Glibc
 import TestSupport
 
 /// `transports`: tcp, ws and wss side by side in one run, each against a fresh simulator process serving all three:
-/// - idle: `idleRooms` rooms at one message per 100 s: RSS per live room (wss with SSL_MODE_RELEASE_BUFFERS), the
+/// - idle: `idleRooms` rooms (one count for all three, or tcp, ws, wss: `--rooms 10000,10000,2000`, the issue's
+///   mix) at one message per 100 s: RSS per live room (wss with SSL_MODE_RELEASE_BUFFERS), the
 ///   time to connect them all, the client CPU that took;
 /// - flood: `floodRooms` rooms × `floodPerRoom` danmaku as fast as the simulator writes (batches of 10, brotli):
 ///   client CPU per event.
 /// The certificate is the test CA's (Scripts/make_test_certificates.sh), checked like any other (`--ca-file`).
-func runTransportBenchmark(idleRooms: Int, floodRooms: Int, floodPerRoom: Int) -> [BenchmarkFigure] {
+func runTransportBenchmark(idleRooms: [Int], floodRooms: Int, floodPerRoom: Int) -> [BenchmarkFigure] {
     let directory = String(cString: mkdtemp(strdup("/tmp/danmu-bench-tls-XXXXXX")))
     defer { _ = system("rm -rf '\(directory)'") }
     let script = TestFiles.repositoryRoot + "/Scripts/make_test_certificates.sh"
@@ -19,8 +20,9 @@ func runTransportBenchmark(idleRooms: Int, floodRooms: Int, floodPerRoom: Int) -
         ]
     }
     var figures: [BenchmarkFigure] = []
-    for kind in [DanmuCollector.Configuration.Transport.tcp, .ws, .wss] {
-        figures += idleRun(kind, rooms: idleRooms, certificates: directory)
+    for (index, kind) in [DanmuCollector.Configuration.Transport.tcp, .ws, .wss].enumerated() {
+        let rooms = idleRooms.count == 3 ? idleRooms[index] : idleRooms[0]
+        figures += idleRun(kind, rooms: rooms, certificates: directory)
         figures += floodRun(kind, rooms: floodRooms, perRoom: floodPerRoom, certificates: directory)
     }
     return figures

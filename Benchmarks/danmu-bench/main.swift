@@ -13,8 +13,8 @@ let usage = """
                        [--json FILE] [--svg FILE] [scenario...]
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
-    transports (tcp vs ws vs wss: RSS per idle room, CPU per event), realtime-latency, realtime-flood (the two
-      halves of realtime): only when named
+    transports (tcp vs ws vs wss: RSS per idle room, CPU per event; --rooms T,W,S: idle rooms of each),
+      realtime-latency, realtime-flood (the two halves of realtime): only when named
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -138,7 +138,7 @@ for scenario in selected {
             (
                 "transports",
                 runTransportBenchmark(
-                    idleRooms: roomCounts?.first ?? (quick ? 500 : 2_000), floodRooms: 20,
+                    idleRooms: roomCounts ?? [quick ? 500 : 2_000], floodRooms: 20,
                     floodPerRoom: quick ? 2_000 : 20_000)
             ))
     case "codecs":

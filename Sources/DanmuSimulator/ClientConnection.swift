@@ -29,6 +29,10 @@ final class ClientConnection: ConnectionHandler {
     private(set) var closing = false
     /// Flood mode: the room reached its message limit.
     var floodDone = false
+    /// Broadcast (`Delivery.everyConnection`): number of the room's next message this connection needs;
+    /// `notJoined` until it joined the room's broadcast.
+    var broadcastCursor = ClientConnection.notJoined
+    static let notJoined = UInt64.max
     /// Client packets are tiny; anything over 64 KiB is an attack or a bug.
     private var decoder = FrameDecoder(maxPacketLength: 64 << 10)
     // tinyWrites fault: bytes not yet dribbled out.
@@ -93,7 +97,11 @@ final class ClientConnection: ConnectionHandler {
     }
 
     func connectionDidDrainWrites(_ connection: ConnectionID) {
-        if isFlooding { core.pumpFlood(self) }
+        if isFlooding {
+            core.pumpFlood(self)
+        } else if core.broadcasts {
+            core.catchUpBroadcast(self)  // rate mode: it was skipped while its queue was over the bound
+        }
     }
 
     // MARK: Input
@@ -129,6 +137,11 @@ final class ClientConnection: ConnectionHandler {
         }
         guard core.configuration.rooms.contains(request.roomID) else {
             rejectAuth(room: nil)
+            return
+        }
+        // As the live site: only a token its getDanmuInfo issued for this room opens it.
+        if let site = core.site, !site.accepts(token: request.key, room: request.roomID) {
+            rejectAuth(room: request.roomID)
             return
         }
         room = request.roomID

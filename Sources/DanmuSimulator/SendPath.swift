@@ -30,6 +30,7 @@ extension SimulatorCore {
     /// resumes from `connectionDidDrainWrites`, an unblocked one from the next tick. Returns the bytes written.
     @discardableResult
     func pumpFlood(_ client: ClientConnection, budget: Int = SimulatorCore.floodBudgetBytes) -> Int {
+        if broadcasts { return pumpBroadcastFlood(client, budget: budget) }
         var written = 0
         while written < budget, client.isFlooding, client.queuedBytes == 0 {
             let remaining = remainingMessages(room: client.room)
@@ -97,6 +98,13 @@ extension SimulatorCore {
                 room: client.room, messages: messages, danmaku: danmaku,
                 lastSeq: rooms[client.room]!.stream.lastSeq, bytes: bytes)
         }
+        finishFaults(client, closeAfter: closeAfter)
+        return bytes
+    }
+
+    /// After a write of messages: the pending WebSocket fault frame, then the close a fault asked for.
+    func finishFaults(_ client: ClientConnection, closeAfter: Bool) {
+        var closeAfter = closeAfter
         if let frame = client.pendingFaultFrame {
             // After the messages before it, as one raw write: the fault sits exactly after N messages.
             client.pendingFaultFrame = nil
@@ -104,12 +112,11 @@ extension SimulatorCore {
             if frame.endsConnection { closeAfter = true }
         }
         if closeAfter { client.closeAfterFlush() }
-        return bytes
     }
 
     /// Fires the message-count faults due at the connection's current count (each once). Returns whether the
     /// connection must be closed after the bytes in `out` are flushed.
-    private func applyDueFaults(_ client: ClientConnection, into out: inout [UInt8]) -> Bool {
+    func applyDueFaults(_ client: ClientConnection, into out: inout [UInt8]) -> Bool {
         let sent = client.messagesOnConnection
         var fired = 0
         var close = false

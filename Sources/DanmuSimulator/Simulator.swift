@@ -24,13 +24,21 @@ public final class Simulator: Sendable {
     let store = StatisticsStore()
     /// Loop-confined; created by `start`, touched only on the reactor's thread.
     private let core: SimulatorCore
+    /// The simulated live site behind the HTTP API; nil without `configuration.httpAPIListen`.
+    public let site: SimulatedSite?
+    /// Loop-confined: set by `startEndpoints` on the loop, used and cleared there by `stop`.
+    private let httpAPI = Lock<SimulatorHTTPAPI?>(nil)
 
     public init(reactor: Reactor, configuration: Configuration = .init()) {
         precondition(configuration.ratePerRoom >= 0 && configuration.ratePerRoom.isFinite, "rate must be >= 0")
         precondition(configuration.batchSize >= 1, "batch size must be >= 1")
         self.reactor = reactor
         self.configuration = configuration
-        self.core = SimulatorCore(reactor: reactor, configuration: configuration, store: store)
+        let site =
+            configuration.httpAPIListen == nil
+            ? nil : SimulatedSite(configuration: configuration.site, rooms: configuration.rooms)
+        self.site = site
+        self.core = SimulatorCore(reactor: reactor, configuration: configuration, store: store, site: site)
     }
 
     /// Starts listening; returns the bound address (the real port when configured with port 0).
@@ -45,8 +53,22 @@ public final class Simulator: Sendable {
     @discardableResult
     public func startEndpoints() throws(SimulatorError) -> SimulatorAddresses {
         let core = self.core
+        let (reactor, site, httpAPI, listen) = (self.reactor, self.site, self.httpAPI, configuration.httpAPIListen)
         let result: Result<SimulatorAddresses, SimulatorError> =
-            reactor.executeAndWait { core.start() }
+            reactor.executeAndWait {
+                let started = core.start()
+                guard case .success(var addresses) = started else { return started }
+                guard let site, let listen else { return .success(addresses) }
+                let api = SimulatorHTTPAPI(reactor: reactor, site: site, addresses: addresses)
+                do throws(SystemError) {
+                    addresses.httpAPI = try api.start(on: listen)
+                } catch {
+                    core.stop()
+                    return .failure(.listen(error))
+                }
+                httpAPI.withLock { $0 = api }
+                return .success(addresses)
+            }
             ?? .failure(.reactorStopped)
         return try result.get()
     }
@@ -55,7 +77,11 @@ public final class Simulator: Sendable {
     /// Callable from any thread.
     public func stop() {
         let core = self.core
-        _ = reactor.executeAndWait { core.stop() }
+        let httpAPI = self.httpAPI
+        _ = reactor.executeAndWait {
+            httpAPI.withLock { $0 }?.stop()
+            core.stop()
+        }
     }
 
     /// A consistent snapshot of all counters (any thread).

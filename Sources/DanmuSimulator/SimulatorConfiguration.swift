@@ -77,6 +77,15 @@ extension Simulator {
         /// ws/wss: the TLS handshake and upgrade must be done this long after the accept; `authTimeout` then
         /// counts from the 101.
         public var handshakeTimeout: Duration = .seconds(30)
+        /// The live site's HTTP API (room_init, nav, finger/spi, getDanmuInfo, room list) on this address; nil:
+        /// none. When set, AUTH must carry a token that getDanmuInfo handed out for that room. Port 0 picks one.
+        public var httpAPIListen: SocketAddress?
+        /// Short ids, live rooms and test switches of the HTTP API.
+        public var site = SimulatedSite.Configuration()
+        /// One connection per message (default) or every connection of the room (broadcast, as the live
+        /// servers do); see `Delivery`. Under `.everyConnection` `ratePerRoom` and `messageLimitPerRoom` count
+        /// the messages the room emits, whatever the number of its connections.
+        public var delivery: Delivery = .oneConnection
 
         public init(
             listen: SocketAddress = .loopback(port: 0),
@@ -139,4 +148,6 @@ public struct SimulatorAddresses: Sendable, Equatable {
     public var tcp: SocketAddress
     public var ws: SocketAddress?
     public var wss: SocketAddress?
+    /// The HTTP API (`Configuration.httpAPIListen`), when configured.
+    public var httpAPI: SocketAddress? = nil
 }

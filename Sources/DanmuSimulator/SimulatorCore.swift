@@ -13,12 +13,20 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         var stream: RoomStream
         /// Connections that authenticated so far (numbers them for `FaultRule.firstConnections`).
         var connections = 0
+        /// Broadcast only (`BroadcastPath`): emitted messages not yet delivered everywhere, the authenticated
+        /// connections receiving them, and the room's own place in `roomWheel`.
+        var backlog = RoomBacklog()
+        var members: [ClientConnection] = []
+        var nextDue: UInt64 = 0
+        var scheduled = false
     }
 
     let reactor: Reactor
     let configuration: Simulator.Configuration
     let store: StatisticsStore
     let generator: MessageGenerator
+    /// The HTTP API's site: when set, AUTH keys must be tokens it handed out.
+    let site: SimulatedSite?
     let intervalNanoseconds: UInt64  // 0 = flood
 
     private(set) var lifecycle = Lifecycle.idle
@@ -34,6 +42,8 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     var rooms: [Int64: Room] = [:]
     var connections: [ConnectionID: ClientConnection] = [:]
     var wheel: SendWheel<ClientConnection>
+    /// Broadcast rate mode: rooms (not connections) are due, each emits to all its connections.
+    var roomWheel: SendWheel<Int64>
     /// Flood mode: authenticated connections that still have messages to send.
     var flooders: [ClientConnection] = []
     /// Where the next tick starts pumping `flooders` (round-robin under the tick budget).
@@ -52,8 +62,9 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     var outBuffer: [UInt8] = []
     var scratch: [UInt8] = []
 
-    init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore) {
+    init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore, site: SimulatedSite? = nil) {
         self.reactor = reactor
+        self.site = site
         self.configuration = configuration
         self.store = store
         self.generator = MessageGenerator(mix: configuration.mix)
@@ -63,6 +74,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         self.wheel = SendWheel(
             tickNanoseconds: max(1, configuration.tickInterval.nanoseconds), slotCount: 1024,
             startNanoseconds: 0)
+        self.roomWheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1024, startNanoseconds: 0)
     }
 
     func start() -> Result<SimulatorAddresses, SimulatorError> {
@@ -94,6 +106,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         lifecycle = .running
         listener = id
         wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1024, startNanoseconds: reactor.now)
+        roomWheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1024, startNanoseconds: reactor.now)
         tickTimer = reactor.schedule(after: configuration.tickInterval, repeating: configuration.tickInterval) {
             self.tick()  // strong: the core lives until stop() cancels this timer
         }
@@ -130,6 +143,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         handshakeQueue.removeAll()
         handshakeQueueHead = 0
         wheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1, startNanoseconds: 0)
+        roomWheel = SendWheel(tickNanoseconds: wheel.tickNanoseconds, slotCount: 1, startNanoseconds: 0)
     }
 
     // MARK: ListenerHandler
@@ -169,6 +183,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     func connectionDidClose(_ client: ClientConnection) {
         connections[client.id] = nil
+        if broadcasts, client.broadcastCursor != ClientConnection.notJoined { leaveBroadcast(client) }
         store.update { $0.connectionsOpen -= 1 }
     }
 
@@ -191,6 +206,7 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
 
     /// Starts serving an authenticated connection: flood pump or a place in the send wheel.
     func beginSending(_ client: ClientConnection) {
+        if broadcasts { return joinBroadcast(client) }
         if intervalNanoseconds == 0 {
             flooders.append(client)
             pumpFlood(client)
@@ -210,6 +226,10 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         wheel.advance(to: now) { wheel, client in
             guard self.serveRate(client, now: now) else { return }
             wheel.insert(client, dueNanoseconds: client.nextDue)
+        }
+        roomWheel.advance(to: now) { wheel, room in
+            guard self.serveRoom(room, now: now) else { return }
+            wheel.insert(room, dueNanoseconds: self.rooms[room]!.nextDue)
         }
         if !flooders.isEmpty { pumpFloodersForTick() }
     }

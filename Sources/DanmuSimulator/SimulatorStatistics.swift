@@ -19,6 +19,12 @@ public struct SimulatedRoomStatistics: Sendable, Equatable {
     public var bytesSent: UInt64 = 0
     /// Faults that fired (close, garbage header, absurd length, stall, swallowed auth/heartbeat).
     public var faultsTriggered: UInt64 = 0
+    /// Messages written to connections, one per message and connection (equals `messagesSent` under
+    /// `Delivery.oneConnection`; with broadcast, `messagesSent` times the connections that were there).
+    public var deliveries: UInt64 = 0
+    /// Broadcast only: messages a connection never got because it fell further behind the room than the room's
+    /// backlog holds (`maxQueuedBytesPerConnection`); it went on with the oldest message still held.
+    public var deliveriesSkipped: UInt64 = 0
 
     public init(room: Int64) { self.room = room }
 }
@@ -42,6 +48,10 @@ public struct SimulatorStatistics: Sendable, Equatable {
     public var bytesSent: UInt64 = 0
     public var bytesReceived: UInt64 = 0
     public var faultsTriggered: UInt64 = 0
+    /// Sum of the rooms' `deliveries`.
+    public var deliveries: UInt64 = 0
+    /// Sum of the rooms' `deliveriesSkipped`.
+    public var deliveriesSkipped: UInt64 = 0
 
     public init() {}
 }
@@ -72,17 +82,48 @@ final class StatisticsStore: Sendable {
 
     func update(_ body: (inout SimulatorStatistics) -> Void) { withLock { body(&$0) } }
 
-    /// Records a write of `messages` messages (`danmaku` of them danmaku, the last with `lastSeq`) and `bytes`.
+    /// Records a write of `messages` messages (`danmaku` of them danmaku, the last with `lastSeq`) and `bytes`
+    /// to one connection (`Delivery.oneConnection`: generated for it, so emitted and delivered at once).
     func recordMessages(room: Int64, messages: Int, danmaku: Int, lastSeq: UInt64, bytes: Int) {
         withLock { stats in
             stats.messagesSent &+= UInt64(messages)
             stats.danmakuSent &+= UInt64(danmaku)
             stats.bytesSent &+= UInt64(bytes)
+            stats.deliveries &+= UInt64(messages)
             modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { entry in
                 entry.messagesSent &+= UInt64(messages)
                 entry.danmakuSent &+= UInt64(danmaku)
                 entry.lastSeq = lastSeq
                 entry.bytesSent &+= UInt64(bytes)
+                entry.deliveries &+= UInt64(messages)
+            }
+        }
+    }
+
+    /// Broadcast: the room emitted `messages` messages (`danmaku` of them danmaku, the last with `lastSeq`).
+    func recordEmission(room: Int64, messages: Int, danmaku: Int, lastSeq: UInt64) {
+        withLock { stats in
+            stats.messagesSent &+= UInt64(messages)
+            stats.danmakuSent &+= UInt64(danmaku)
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { entry in
+                entry.messagesSent &+= UInt64(messages)
+                entry.danmakuSent &+= UInt64(danmaku)
+                entry.lastSeq = lastSeq
+            }
+        }
+    }
+
+    /// Broadcast: `messages` of the room's messages (`bytes` on the wire) were written to one connection, which
+    /// missed `skipped` before them.
+    func recordDelivery(room: Int64, messages: Int, bytes: Int, skipped: Int) {
+        withLock { stats in
+            stats.bytesSent &+= UInt64(bytes)
+            stats.deliveries &+= UInt64(messages)
+            stats.deliveriesSkipped &+= UInt64(skipped)
+            modify(&stats.rooms[room, default: SimulatedRoomStatistics(room: room)]) { entry in
+                entry.bytesSent &+= UInt64(bytes)
+                entry.deliveries &+= UInt64(messages)
+                entry.deliveriesSkipped &+= UInt64(skipped)
             }
         }
     }

@@ -10,8 +10,10 @@ extension Reactor {
         return fds
     }
 
-    /// Sets an Int32 socket option on a connection (tests shrink SO_SNDBUF/SO_RCVBUF with it).
-    func setSocketOption(_ connection: ConnectionID, level: Int32, name: Int32, value: Int32) throws(SystemError) {
+    /// Sets an Int32 socket option on a connection (e.g. a streaming server bounds SO_SNDBUF; tests shrink
+    /// SO_SNDBUF/SO_RCVBUF with it). Throws `.badFileDescriptor` for a connection that is gone.
+    public func setSocketOption(_ connection: ConnectionID, level: Int32, name: Int32, value: Int32) throws(SystemError)
+    {
         assertInLoop()
         guard let slot = liveSlot(connection) else { throw SystemError(.badFileDescriptor, operation: "setsockopt") }
         try Posix.setsockopt(table[slot].fd, level, name, value)

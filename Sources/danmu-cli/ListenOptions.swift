@@ -74,6 +74,15 @@ struct ListenOptions {
     var verification = TLSVerification.systemTrustStore
     /// auto with --server: the wss port (the --server port is TCP's then).
     var wssPort: UInt16? = nil
+    /// --api URL: the live site's HTTP API base for every resolver request (the simulator's --api-port).
+    var api: String? = nil
+    /// --top & co: rooms from the site's room list (RoomDiscovery).
+    var discovery: DiscoveryOptions? = nil
+    /// --rooms-file: re-read on SIGHUP (RoomsFileReloader); `fileRooms` are the rooms it held at start.
+    var roomsFile: String? = nil
+    var fileRooms: [Int64] = []
+    /// --user-agent: the resolver's User-Agent (nil: its current-browser default).
+    var userAgent: String? = nil
     /// --cluster & co: the rooms come from Redis (docs/cluster.md).
     var cluster: ClusterOptions? = nil
     /// --http, --http-token-file.
@@ -87,8 +96,11 @@ struct ListenOptions {
                 name: "server", valueName: "HOST:PORT", help: "connect there instead of resolving rooms (the simulator)"
             ),
             OptionSpec(
-                name: "cookie", valueName: "COOKIE", help: "Cookie header for the live site (SESSDATA=…; buvid3=…)"),
-            OptionSpec(name: "uid", valueName: "UID", help: "logged-in user id sent in the auth packet (default 0)"),
+                name: "cookie", valueName: "COOKIE",
+                help: "Cookie header for the live site (SESSDATA=…; buvid3=…); shows in ps: prefer --cookie-file"),
+            OptionSpec(
+                name: "uid", valueName: "UID",
+                help: "logged-in user id of the cookie's account (default: nav's mid with a cookie, else 0)"),
             OptionSpec(name: "buvid", valueName: "BUVID", help: "buvid3 value sent to the site and in the auth packet"),
             OptionSpec(name: "token", valueName: "KEY", help: "auth key to send instead of asking getDanmuInfo"),
             OptionSpec(
@@ -114,9 +126,12 @@ struct ListenOptions {
             OptionSpec(name: "ca-file", valueName: "FILE", help: "wss: trust only the CA certificates in FILE (PEM)"),
             OptionSpec(name: "insecure", help: "wss: do not check the server's certificate at all (warned loudly)"),
             OptionSpec(name: "wss-port", valueName: "PORT", help: "with --server and --transport auto: the wss port"),
+            OptionSpec(
+                name: "api", valueName: "URL",
+                help: "resolve rooms through this HTTP API instead of the live site (the simulator's --api-port)"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
-        ] + PipelineOptions.specs + ClusterOptions.specs + HTTPOptions.specs
+        ] + authSpecs + DiscoveryOptions.specs + PipelineOptions.specs + ClusterOptions.specs + HTTPOptions.specs
 
     /// Validates parsed arguments. `stdoutIsTerminal` picks the default format.
     static func from(_ arguments: ParsedArguments, stdoutIsTerminal: Bool) throws(UsageError) -> ListenOptions {
@@ -126,7 +141,9 @@ struct ListenOptions {
             rooms.append(try roomID(word, origin: "room id"))
         }
         if let file = arguments.string("rooms-file") {
-            rooms += try readRoomsFile(file)
+            options.roomsFile = file
+            options.fileRooms = try readRoomsFile(file)
+            rooms += options.fileRooms
         }
         var seen = Set<Int64>()
         options.rooms = rooms.filter { seen.insert($0).inserted }
@@ -135,13 +152,17 @@ struct ListenOptions {
             guard options.rooms.isEmpty else {
                 throw UsageError("--cluster takes the rooms from Redis: give no room ids (use danmu-cli rooms add)")
             }
-        } else if options.rooms.isEmpty {
-            throw UsageError("no rooms given: pass room ids or --rooms-file FILE")
         }
         if let server = arguments.string("server") {
             options.server = try HostPort.parse(server, option: "server")
         }
-        options.cookie = arguments.string("cookie")
+        options.discovery = try DiscoveryOptions.from(arguments, server: options.server)
+        if options.cluster != nil, options.discovery != nil {
+            throw UsageError("--cluster takes the rooms from Redis, --top from the site's room list: pick one")
+        }
+        guard !options.rooms.isEmpty || options.discovery != nil || options.cluster != nil else {
+            throw UsageError("no rooms given: pass room ids, --rooms-file FILE or --top N")
+        }
         options.buvid = arguments.string("buvid")
         options.token = arguments.string("token")
         if let uid = arguments.string("uid") {
@@ -173,6 +194,8 @@ struct ListenOptions {
         options.duration = try arguments.seconds("duration")
         options.workers = try arguments.int("workers", in: 1...256)
         try parseTransport(arguments, into: &options)
+        options.api = try parseAPI(arguments.string("api"), server: options.server)
+        try parseAuth(arguments, environment: processEnvironment, into: &options)
         options.summary = arguments.has("summary")
         options.status = !arguments.has("no-status")
         options.pipeline = try PipelineOptions.from(arguments)

@@ -83,8 +83,9 @@ struct ListenRunner {
             }
         }
         let collector: DanmuCollector
+        let configuration = collectorConfiguration(warnings: warnings)
         do throws(CollectorError) {
-            collector = try DanmuCollector(configuration: collectorConfiguration(warnings: warnings))
+            collector = try DanmuCollector(configuration: configuration)
             let output: any DanmuHandler = handler ?? printer
             collector.setHandler(realtime.map { EventTee(output, $0.hub) } ?? output)
             try collector.start()
@@ -122,6 +123,8 @@ struct ListenRunner {
             sink.close()
             return (1, Totals())
         }
+        let discovery = RoomDiscovery.start(options.discovery, resolver: configuration.resolver, collector: collector)
+        let reloader = RoomsFileReloader.start(options, collector: collector)
         onStarted()
 
         let deadline = options.duration.map { started + UInt64($0 * 1e9) }
@@ -134,6 +137,8 @@ struct ListenRunner {
             report(statistics, warnings: warnings)
             status.update(snapshot(statistics))
         }
+        discovery?.stop()
+        reloader?.stop()
         status.clear()
         // A cluster node hands its rooms over first, collecting until the takers started them.
         cluster?.stop()

@@ -18,6 +18,14 @@ struct LiveSiteResolver: RoomEndpointResolving {
             case .guest: warnings.warn(cause: "resolver-guest", warning.description)
             }
         }
+        if let agent = options.userAgent { configuration.userAgent = agent }
+        configuration.onLog = { line in StandardError.print("danmu-cli: resolver: " + line) }
+        if let api = options.api {
+            configuration.liveAPIBase = api
+            configuration.mainAPIBase = api
+            // A key-less fallback would leave the API's world for the live site's broadcastlv.
+            configuration.allowKeylessFallback = false
+        }
         resolver = RoomResolver(configuration: configuration)
         tokenOverride = options.token
     }

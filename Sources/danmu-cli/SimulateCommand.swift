@@ -18,6 +18,9 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "batch", valueName: "N", help: "messages per packet (default 10)"),
         OptionSpec(
             name: "mix", valueName: "realistic|danmaku", help: "message kinds: a busy room's mix, or danmaku only"),
+        OptionSpec(
+            name: "delivery", valueName: "one|every",
+            help: "a room's messages to one of its connections each (default), or to every one (broadcast)"),
         OptionSpec(name: "fault", valueName: "FAULT", help: "inject a fault (repeatable), see below"),
         OptionSpec(
             name: "duration", valueName: "SECONDS", help: "stop after SECONDS (default: until Ctrl-C / SIGTERM)"),
@@ -27,6 +30,13 @@ enum SimulateCommand: CLICommand {
         OptionSpec(name: "tls-cert", valueName: "FILE", help: "PEM certificate chain of the wss endpoint"),
         OptionSpec(name: "tls-key", valueName: "FILE", help: "PEM private key of the wss endpoint"),
         OptionSpec(name: "summary", help: "print per-room sent totals as one JSON line on stderr at exit"),
+        OptionSpec(
+            name: "api-port", valueName: "PORT",
+            help: "also serve the live site's HTTP API (room_init, nav, getDanmuInfo, room list); AUTH then needs "
+                + "its tokens"),
+        OptionSpec(
+            name: "rotate-wbi-after-nav", valueName: "N",
+            help: "test switch: rotate the WBI keys after the N-th nav answer (signatures made with them get -352)"),
     ]
     static var details: String {
         """
@@ -50,6 +60,7 @@ enum SimulateCommand: CLICommand {
         options.compression =
             try arguments.choice("compression", ["auto", "none", "zlib", "brotli"]) ?? options.compression
         options.batch = try arguments.int("batch", in: 1...10_000) ?? options.batch
+        options.delivery = try arguments.choice("delivery", ["one", "every"]) ?? options.delivery
         options.faults = try arguments.all("fault").map { (text) throws(UsageError) in
             try SimulateOptions.parseFault(text)
         }
@@ -59,6 +70,11 @@ enum SimulateCommand: CLICommand {
         options.wssPort = try arguments.int("wss-port", in: 0...65535).map { UInt16($0) }
         options.tlsCertificate = arguments.string("tls-cert")
         options.tlsKey = arguments.string("tls-key")
+        options.apiPort = try arguments.int("api-port", in: 0...65535).map { UInt16($0) }
+        options.rotateWBIAfterNav = try arguments.int("rotate-wbi-after-nav", in: 1...1_000_000)
+        if options.rotateWBIAfterNav != nil, options.apiPort == nil {
+            throw UsageError("--rotate-wbi-after-nav applies to --api-port only")
+        }
         if options.wssPort != nil, options.tlsCertificate == nil || options.tlsKey == nil {
             throw UsageError("--wss-port needs --tls-cert FILE and --tls-key FILE")
         }
@@ -83,6 +99,9 @@ enum SimulateCommand: CLICommand {
         _ = Posix.writeAll(STDOUT_FILENO, "listening on \(server.address)\n")
         if let ws = server.addresses.ws { _ = Posix.writeAll(STDOUT_FILENO, "ws listening on ws://\(ws)/sub\n") }
         if let wss = server.addresses.wss { _ = Posix.writeAll(STDOUT_FILENO, "wss listening on wss://\(wss)/sub\n") }
+        if let api = server.addresses.httpAPI {
+            _ = Posix.writeAll(STDOUT_FILENO, "api listening on http://\(api)\n")
+        }
         let deadline = options.duration.map { started + UInt64($0 * 1e9) } ?? UInt64.max
         _ = stop.wait(untilMonotonic: deadline)
         let statistics = server.stop()
@@ -123,6 +142,9 @@ struct SimulatorServer {
         configuration.secureWebSocketListen = options.wssPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
         configuration.tlsCertificateFile = options.tlsCertificate
         configuration.tlsKeyFile = options.tlsKey
+        configuration.httpAPIListen = options.apiPort.map { SocketAddress(ipv4: listen.ipv4, port: $0) }
+        configuration.site.rotateWBIKeysAfterNavs = options.rotateWBIAfterNav
+        configuration.delivery = options.delivery == "every" ? .everyConnection : .oneConnection
         let reactor: Reactor
         do throws(SystemError) {
             reactor = try Reactor()
@@ -162,6 +184,7 @@ struct SimulatorServer {
         json.add("heartbeats", Int(statistics.heartbeatsAnswered))
         json.add("bytes_sent", Int(statistics.bytesSent))
         json.add("faults", Int(statistics.faultsTriggered))
+        json.add("deliveries", Int(statistics.deliveries))
         let sent = statistics.rooms.values.filter { $0.authsOK > 0 || $0.danmakuSent > 0 }.sorted { $0.room < $1.room }
         json.add("sent", object: sent.map { (String($0.room), Int($0.danmakuSent)) })
         return json.text
@@ -175,6 +198,7 @@ struct SimulateOptions {
     var rate = 5.0
     var compression = "auto"
     var batch = 10
+    var delivery = "one"
     var limit: Int? = nil
     var mix = "realistic"
     var faults: [FaultOption] = []
@@ -184,6 +208,9 @@ struct SimulateOptions {
     var wssPort: UInt16? = nil
     var tlsCertificate: String? = nil
     var tlsKey: String? = nil
+    /// --api-port: the simulated live site's HTTP API.
+    var apiPort: UInt16? = nil
+    var rotateWBIAfterNav: Int? = nil
 
     /// A fault as typed on the command line: `NAME[=N][,every=K][,first=C]`.
     struct FaultOption: Equatable {

@@ -15,7 +15,8 @@ final class ClusterFixture {
     var nodes: [ChildProcess] = []
     var nodeIDs: [String] = []
 
-    init(rooms: Int, simulatorSeconds: Int) throws {
+    /// `simulatorArguments`: appended to the `simulate` command (e.g. `--delivery every`).
+    init(rooms: Int, simulatorSeconds: Int, simulatorArguments: [String] = []) throws {
         self.rooms = rooms
         do {
             redis = try RedisTestServer()
@@ -31,7 +32,7 @@ final class ClusterFixture {
             [
                 "simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--rate", "1", "--mix", "danmaku",
                 "--duration", "\(simulatorSeconds)", "--summary",
-            ])
+            ] + simulatorArguments)
         XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
         let line = simulator.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
         simulatorPort = try XCTUnwrap(line.split(separator: ":").last.flatMap { UInt16($0) }, "no port in \(line)")

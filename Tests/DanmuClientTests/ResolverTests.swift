@@ -70,7 +70,11 @@ final class ResolverTests: XCTestCase {
         let query = info.query
         XCTAssertEqual(query["id"], "14073662")
         XCTAssertEqual(query["type"], "0")
-        XCTAssertEqual(info.headers["cookie"], "buvid3=SPI-B3-infoc")
+        XCTAssertEqual(info.headers["cookie"], "buvid3=SPI-B3-infoc; buvid4=B4", "finger/spi's b_4 is kept and sent")
+        // buvid first: room_init already carries it, as a browser's request would.
+        XCTAssertEqual(server.requests.first?.path, "/x/frontend/finger/spi")
+        XCTAssertEqual(
+            server.requests(to: "/room/v1/Room/room_init").first?.headers["cookie"], "buvid3=SPI-B3-infoc; buvid4=B4")
         XCTAssertEqual(info.headers["user-agent"], "DanmuTest/1")
         // Recompute the signature from the received parameters.
         let signer = try XCTUnwrap(
@@ -179,6 +183,27 @@ final class ResolverTests: XCTestCase {
         let parts = endpoint.buvid.split(separator: "-")
         XCTAssertEqual(parts.map { $0.count }, [8, 4, 4, 4, 17])
         XCTAssertTrue(endpoint.buvid.hasSuffix("infoc"))
+    }
+
+    /// A made-up buvid3 is not kept forever: once `buvidRetryInterval` has passed, finger/spi is asked again
+    /// and its answer (with b_4) replaces it.
+    func testFabricatedBuvidIsReplacedWhenSPIRecovers() throws {
+        var table = routes(danmuInfo: [Self.danmuInfoOK])
+        table["/x/frontend/finger/spi"] = [.html(Self.html), .json(Self.spi)]
+        let server = StubHTTPServer(routes: table)
+        defer { server.stop() }
+        var settings = configuration(server)
+        settings.buvidRetryInterval = .zero
+        let resolver = RoomResolver(configuration: settings)
+        let first = try resolver.resolve(room: 76)
+        XCTAssertNotEqual(first.buvid, "SPI-B3-infoc")
+        XCTAssertTrue(resolver.currentBuvid.fabricated)
+        resolver.invalidateToken(room: 76)
+        let second = try resolver.resolve(room: 76)
+        XCTAssertEqual(second.buvid, "SPI-B3-infoc")
+        XCTAssertEqual(resolver.currentBuvid.buvid4, "B4")
+        XCTAssertFalse(resolver.currentBuvid.fabricated)
+        XCTAssertEqual(server.requests(to: "/x/frontend/finger/spi").count, 2)
     }
 }
 

@@ -218,6 +218,10 @@ final class RealtimeServerTests: XCTestCase {
         XCTAssertTrue(
             pollUntil(timeout: .seconds(10), interval: .milliseconds(20)) { harness.hub.statistics.eventsSkipped > 0 },
             "the stalled subscriber's queue never filled: \(harness.hub.statistics)")
+        // The kernel holds at most the stream's bounded SO_SNDBUF (64 KiB, doubled) for it, not the autotuned
+        // megabytes: skipping began after a few hundred ~600-byte events (about 7,000 before the bound: under
+        // ThreadSanitizer the queue did not fill within 10 s).
+        XCTAssertLessThan(harness.hub.statistics.deliveries, 2_000, "\(harness.hub.statistics)")
         // Meanwhile a reading subscriber keeps receiving the live stream.
         let output = python(
             """

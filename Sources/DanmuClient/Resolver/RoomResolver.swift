@@ -17,6 +17,10 @@ public final class RoomResolver: Sendable {
     private struct State {
         var signer: (WBISigner, ContinuousClock.Instant)?
         var buvid: String?
+        /// finger/spi `b_4`, sent as the `buvid4` cookie (reported required since 2025-07).
+        var buvid4: String?
+        /// When `buvid` is a fabricated one: finger/spi is asked again after `buvidRetryInterval`.
+        var fabricatedAt: ContinuousClock.Instant?
         var uid: Int64?
         var longIDs: [Int64: Int64] = [:]
         var tokens: [Int64: (RoomEndpoint, ContinuousClock.Instant)] = [:]
@@ -55,6 +59,8 @@ public final class RoomResolver: Sendable {
 
     /// Resolves one room. Throws only when the room cannot be identified (or fallback is disabled).
     public func resolve(room: Int64) throws(ResolveError) -> RoomEndpoint {
+        // buvid3 first: room_init and nav already go out with it, as a browser's requests do.
+        let buvid = ensureBuvid()
         let longID = try realRoomID(room)
         let now = clock.now
         if let cached: RoomEndpoint = state.withLock({ state in
@@ -63,7 +69,6 @@ public final class RoomResolver: Sendable {
         }) {
             return cached
         }
-        let buvid = ensureBuvid()
         let uid = try ensureUID()
         if uid == 0 { warnOnce("guest", .guest) }
         do throws(ResolveError) {
@@ -111,9 +116,20 @@ public final class RoomResolver: Sendable {
     }
 
     /// buvid3 from configuration, the cookie, finger/spi, or fabricated (BUP does this, docs/protocol.md §2.3).
+    /// A fabricated one is kept only until `buvidRetryInterval` has passed; finger/spi is then asked again, so a
+    /// passing failure does not leave every later request with a made-up id.
     func ensureBuvid() -> String {
-        if let known = state.withLock({ $0.buvid }) { return known }
+        let now = clock.now
+        let retryAfter = configuration.buvidRetryInterval
+        if let known = state.withLock({ state -> String? in
+            guard let buvid = state.buvid else { return nil }
+            if let at = state.fabricatedAt, now - at >= retryAfter { return nil }
+            return buvid
+        }) {
+            return known
+        }
         var buvid = configuration.buvid ?? RoomResolver.cookieValue("buvid3", in: configuration.cookie)
+        var buvid4: String?
         if buvid == nil {
             let url = configuration.mainAPIBase + "/x/frontend/finger/spi"
             if let document = try? getJSON(url, cookie: configuration.cookie),
@@ -121,12 +137,33 @@ public final class RoomResolver: Sendable {
                 let b3 = data["b_3"]?.string, !b3.isEmpty
             {
                 buvid = b3
+                buvid4 = data["b_4"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+            } else {
+                log("finger/spi gave no buvid3: using a made-up one, asking again in \(retryAfter)")
             }
         }
-        let chosen = buvid ?? RoomResolver.fabricateBuvid()
-        state.withLock { if $0.buvid == nil { $0.buvid = chosen } }
-        return state.withLock { $0.buvid! }
+        let found = buvid
+        return state.withLock { state in
+            if state.buvid == nil || state.fabricatedAt != nil {
+                if let found {
+                    state.buvid = found
+                    state.buvid4 = buvid4 ?? state.buvid4
+                    state.fabricatedAt = nil
+                } else {
+                    if state.buvid == nil { state.buvid = RoomResolver.fabricateBuvid() }
+                    state.fabricatedAt = now
+                }
+            }
+            return state.buvid!
+        }
     }
+
+    /// The buvid3 in use (nil before the first request) and whether it is a made-up one.
+    public var currentBuvid: (buvid3: String?, buvid4: String?, fabricated: Bool) {
+        state.withLock { ($0.buvid, $0.buvid4, $0.fabricatedAt != nil) }
+    }
+
+    func currentBuvid4() -> String? { state.withLock { $0.buvid4 } }
 
     /// AUTH uid: configured, else nav `mid` when a SESSDATA cookie is given, else 0.
     func ensureUID() throws(ResolveError) -> Int64 {

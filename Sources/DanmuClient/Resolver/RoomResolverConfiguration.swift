@@ -33,6 +33,10 @@ extension RoomResolver {
         public var fallbackHost = ServerHost.broadcastlv
         /// Called once per kind of degradation (see `ResolverWarning`), from the resolving thread.
         public var onWarning: (@Sendable (ResolverWarning) -> Void)?
+        /// Called for every retry (with its cause) and buvid trouble, from the resolving thread; nil: silent.
+        public var onLog: (@Sendable (String) -> Void)?
+        /// A made-up buvid3 (finger/spi failed) is replaced by asking finger/spi again after this long.
+        public var buvidRetryInterval: Duration = .seconds(600)
 
         public init() {}
     }

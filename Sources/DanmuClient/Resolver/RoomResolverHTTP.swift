@@ -51,8 +51,11 @@ extension RoomResolver {
                 case .riskControl, .notJSON:
                     dropSigner()
                     pacer.penalise(for: delay)
+                    log(
+                        "\(error); WBI keys dropped (nav is fetched again), retry \(attempt + 1)/\(configuration.maxAttempts) in \(delay)"
+                    )
                 default:
-                    break
+                    log("\(error); retry \(attempt + 1)/\(configuration.maxAttempts) in \(delay)")
                 }
                 HTTPRequestPacer.sleep(until: ContinuousClock.now + delay, clock: ContinuousClock())
                 delay = min(delay * 2, configuration.maxBackoff)
@@ -61,12 +64,15 @@ extension RoomResolver {
         }
     }
 
-    /// The Cookie header: the configured cookie plus `buvid3` when it lacks one.
+    /// The Cookie header: the configured cookie plus `buvid3` / `buvid4` when it lacks them.
     func cookieHeader(buvid: String?) -> String? {
         var parts: [String] = []
         if let cookie = configuration.cookie, !cookie.isEmpty { parts.append(cookie) }
         if let buvid, RoomResolver.cookieValue("buvid3", in: configuration.cookie) == nil {
             parts.append("buvid3=\(buvid)")
+        }
+        if let buvid4 = currentBuvid4(), RoomResolver.cookieValue("buvid4", in: configuration.cookie) == nil {
+            parts.append("buvid4=\(buvid4)")
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
@@ -101,6 +107,9 @@ extension RoomResolver {
         guard let value = node?.int64Lenient, value > 0, value <= 65535 else { return fallback }
         return UInt16(value)
     }
+
+    /// One line of what the resolver is doing (retries, buvid trouble) for the caller's log.
+    func log(_ line: String) { configuration.onLog?(line) }
 
     func warnOnce(_ key: String, _ warning: ResolverWarning) {
         let first = insertWarned(key)

@@ -3,7 +3,7 @@
 /// `mixinKey` = the characters of `img_key + sub_key` picked in the order of `mixinTable`, first 32.
 /// A signed query = the params plus `wts` (unix seconds), sorted by key, values stripped of `!'()*`,
 /// percent-encoded like JS `encodeURIComponent`, joined with `&`; `w_rid` = md5(query + mixinKey).
-struct WBISigner: Sendable, Equatable {
+public struct WBISigner: Sendable, Equatable {
     /// The permutation published by BAC `docs/misc/sign/wbi.md`.
     static let mixinTable: [Int] = [
         46, 47, 18, 2, 53, 8, 23, 32, 15, 50, 10, 31, 58, 3, 45, 35, 27, 43, 5, 49, 33, 9, 42, 19, 29, 28, 14, 39,
@@ -11,13 +11,13 @@ struct WBISigner: Sendable, Equatable {
         57, 62, 11, 36, 20, 34, 44, 52,
     ]
 
-    let imgKey: String
-    let subKey: String
-    let mixinKey: String
+    public let imgKey: String
+    public let subKey: String
+    public let mixinKey: String
 
     /// Builds a signer from the two 32-hex-char keys (file stems of `wbi_img.img_url` / `sub_url`).
     /// Returns nil when the concatenation is shorter than 64 characters (the table indexes up to 63).
-    init?(imgKey: String, subKey: String) {
+    public init?(imgKey: String, subKey: String) {
         let raw = Array((imgKey + subKey).utf8)
         guard raw.count >= 64 else { return nil }
         self.imgKey = imgKey
@@ -26,7 +26,7 @@ struct WBISigner: Sendable, Equatable {
     }
 
     /// Builds a signer from the nav answer's URLs, e.g. `https://i0.hdslb.com/bfs/wbi/7cd0…077c.png`.
-    init?(imgURL: String, subURL: String) {
+    public init?(imgURL: String, subURL: String) {
         self.init(imgKey: WBISigner.stem(of: imgURL), subKey: WBISigner.stem(of: subURL))
     }
 
@@ -38,15 +38,29 @@ struct WBISigner: Sendable, Equatable {
     }
 
     /// The signed query string (`...&wts=...&w_rid=...`) for `params` at time `wts`.
-    func signedQuery(_ params: [(String, String)], wts: Int64) -> String {
+    public func signedQuery(_ params: [(String, String)], wts: Int64) -> String {
         var all = params
         all.append(("wts", String(wts)))
-        all.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-        let query = all.map { key, value in
+        let query = WBISigner.canonicalQuery(all)
+        return query + "&w_rid=" + MD5.hex(query + mixinKey)
+    }
+
+    /// Whether decoded query parameters carry a `w_rid` that matches these keys: the server's side of
+    /// `signedQuery` (it re-sorts and re-encodes what it received, so parameter order on the wire is free).
+    /// A query without `wts` or `w_rid` does not verify.
+    public func verifies(_ params: [(String, String)]) -> Bool {
+        guard let wRid = params.first(where: { $0.0 == "w_rid" })?.1, params.contains(where: { $0.0 == "wts" })
+        else { return false }
+        let query = WBISigner.canonicalQuery(params.filter { $0.0 != "w_rid" })
+        return MD5.hex(query + mixinKey) == wRid
+    }
+
+    /// Sorted by key, values stripped of `!'()*`, percent-encoded, joined with `&`.
+    static func canonicalQuery(_ params: [(String, String)]) -> String {
+        let sorted = params.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        return sorted.map { key, value in
             WBISigner.encodeURIComponent(key) + "=" + WBISigner.encodeURIComponent(WBISigner.stripUnsafe(value))
         }.joined(separator: "&")
-        let wRid = MD5.hex(query + mixinKey)
-        return query + "&w_rid=" + wRid
     }
 
     /// Removes the characters `!'()*` that the server drops before verifying.

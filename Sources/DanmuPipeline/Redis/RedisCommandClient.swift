@@ -8,6 +8,10 @@ import EventLoop
 /// replies never interleave), and a connection that closed or timed out is replaced by a fresh one on the next
 /// call, so a Redis restart costs the calls made while it is down, not the client.
 ///
+/// Redis Cluster: point the URL at any master. `-MOVED`/`-ASK` replies are followed (at most 5 redirections
+/// per batch, then an error), and the slot → node map learnt from `MOVED` routes the next batches straight
+/// to the owner; see `RedisClusterRouting`.
+///
 /// ```swift
 /// let client = RedisCommandClient(url: try RedisURL(parsing: "redis://127.0.0.1:6379"), reactor: reactor)
 /// let replies = try client.run([["SADD", "{danmu}:rooms", "7"], ["INCR", "{danmu}:rooms:version"]])
@@ -19,30 +23,34 @@ public final class RedisCommandClient: Sendable {
     public let url: RedisURL
     public let replyTimeout: Duration
     private let reactor: Reactor
-    // Held for a whole round trip: the connection's waiting state expects one batch at a time.
-    private let connection = Lock<RedisConnection?>(nil)
+    // Held for a whole round trip (redirections included): a connection's waiting state expects one batch at a
+    // time.
+    private let routing: Lock<RedisClusterRouting>
 
     /// `reactor` must be running. Nothing connects until the first call.
     public init(url: RedisURL, reactor: Reactor, replyTimeout: Duration = .seconds(2)) {
         self.url = url
         self.reactor = reactor
         self.replyTimeout = replyTimeout
+        routing = Lock(RedisClusterRouting(seed: url))
     }
 
     /// Sends `commands` pipelined (one write) and returns one reply per command, in order.
     public func run(_ commands: [[String]]) throws(PipelineError) -> [RESPValue] {
-        guard !commands.isEmpty else { return [] }
-        var bytes: [UInt8] = []
-        for command in commands { RESPCommand.append(command, to: &bytes) }
-        return try send(bytes, replies: commands.count)
+        try run(bytes: commands.map { command in command.map { Array($0.utf8) } })
     }
 
     /// Sends commands given as byte arguments (for values that are not text).
     public func run(bytes commands: [[[UInt8]]]) throws(PipelineError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        var bytes: [UInt8] = []
-        for command in commands { RESPCommand.append(command, to: &bytes) }
-        return try send(bytes, replies: commands.count)
+        return try routing.withLock { (routing: inout RedisClusterRouting) throws(PipelineError) -> [RESPValue] in
+            try routing.run(commands, reactor: reactor, timeout: replyTimeout)
+        }
+    }
+
+    /// The node a `MOVED` reply last named for `slot`, or nil while none did (a single server never does).
+    public func learntNode(forSlot slot: Int) -> RedisNodeAddress? {
+        routing.withLock { $0.node(forSlot: slot) }
     }
 
     /// One command, one reply.
@@ -50,29 +58,8 @@ public final class RedisCommandClient: Sendable {
         try run([command])[0]
     }
 
-    /// Closes the connection (the next call opens a new one).
+    /// Closes the connections (the next call opens what it needs).
     public func close() {
-        connection.withLock { current in
-            current?.close()
-            current = nil
-        }
-    }
-
-    private func send(_ bytes: [UInt8], replies: Int) throws(PipelineError) -> [RESPValue] {
-        try connection.withLock { (current: inout RedisConnection?) throws(PipelineError) -> [RESPValue] in
-            if current == nil || current!.isClosed {
-                let fresh = RedisConnection(url: url, reactor: reactor)
-                try fresh.open()
-                current = fresh
-            }
-            do throws(PipelineError) {
-                return try current!.send(bytes, replies: replies, timeout: replyTimeout)
-            } catch {
-                // A reply that never came leaves the connection's FIFO out of step: never reuse it.
-                current!.close()
-                current = nil
-                throw error
-            }
-        }
+        routing.withLock { $0.close() }
     }
 }

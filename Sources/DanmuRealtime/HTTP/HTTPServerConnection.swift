@@ -1,4 +1,5 @@
 import EventLoop
+import Glibc
 
 /// One accepted HTTP connection: parses requests as bytes arrive, answers them in order (pipelining), and
 /// hands the connection to a stream handler when a route asks. Loop-confined (a `ConnectionHandler`).
@@ -137,6 +138,10 @@ final class HTTPServerConnection: ConnectionHandler {
             state = .closing
             reactor.closeAfterFlush(connection)
         case .stream(let head, let start):
+            if let bytes = limits.streamSendBufferBytes {
+                // Best effort: a refused option leaves the autotuned buffer, the stream still works.
+                try? reactor.setSocketOption(connection, level: SOL_SOCKET, name: SO_SNDBUF, value: bytes)
+            }
             reactor.write(connection, head.serializedHead())
             let handler = start(HTTPStreamConnection(reactor: reactor, id: connection, peer: peer))
             state = .streaming(handler)

@@ -22,6 +22,11 @@ public struct HTTPServerLimits: Sendable {
     /// Responses queued and not yet read by a pipelining client, in bytes, above which the connection stops
     /// reading requests until the client catches up.
     public var maxPendingResponseBytes = 1 << 20
+    /// SO_SNDBUF of a connection once it streams (SSE, WebSocket); nil keeps the kernel's autotuned buffer.
+    /// Without a bound, loopback and LAN autotuning let the kernel hold up to `net.ipv4.tcp_wmem`'s maximum (4 MiB
+    /// here) for a subscriber that stopped reading, so the hub's own per-subscriber bound would only bite after
+    /// megabytes, and 10,000 stalled subscribers could pin gigabytes of kernel memory. (Linux doubles the value.)
+    public var streamSendBufferBytes: Int32? = 64 << 10
 
     public init() {}
 }
