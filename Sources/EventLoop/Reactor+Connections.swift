@@ -13,11 +13,23 @@ extension Reactor {
     public func connect(to address: SocketAddress, timeout: Duration?, handler: any ConnectionHandler)
         throws(SystemError) -> ConnectionID
     {
+        try connect(to: address, from: nil, timeout: timeout, handler: handler)
+    }
+
+    /// `connect(to:timeout:handler:)` from a chosen local address: the socket is bound to `local` (its port is
+    /// ignored: the kernel picks one) before the non-blocking connect, so the peer sees `local` as the source.
+    /// - Parameter local: the source IPv4 address; nil lets the kernel choose (the plain `connect`).
+    /// - Throws: as `connect(to:timeout:handler:)`, plus a `SystemError` whose operation is `bind(<local>)` when
+    ///   `local` cannot be used (`EADDRNOTAVAIL`: not an address of this host). Only this connect fails.
+    public func connect(
+        to address: SocketAddress, from local: SocketAddress?, timeout: Duration?, handler: any ConnectionHandler
+    ) throws(SystemError) -> ConnectionID {
         assertInLoop()
         guard acceptingWork else { throw SystemError(.shutdown, operation: "connect") }
         let fd = try system.socket(AF_INET, Int32(SOCK_STREAM.rawValue))
         do {
             try Posix.setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            if let local { try bindSource(fd, to: local) }
             // Even a connect that completes at once goes through EPOLLOUT, so connectionDidOpen never runs
             // inside connect() itself.
             _ = try system.connect(fd, address)
@@ -127,6 +139,21 @@ extension Reactor {
     }
 
     // MARK: Internals
+
+    /// Binds a connecting socket to `local` with port 0.
+    private func bindSource(_ fd: Int32, to local: SocketAddress) throws(SystemError) {
+        // IP_BIND_ADDRESS_NO_PORT: without it bind(port 0) must pick the ephemeral port now, before the
+        // destination is known, so every port is reserved for all destinations and one address runs out after
+        // ~28,000 sockets (ip_local_port_range). With it the port is chosen at connect() for the 4-tuple, and
+        // thousands of rooms on one server share an address without exhausting its ports early.
+        try Posix.setsockopt(fd, Int32(IPPROTO_IP), Int32(IP_BIND_ADDRESS_NO_PORT), 1)
+        let source = SocketAddress(ipv4: local.ipv4, port: 0)
+        do {
+            try Posix.bind(fd, source)
+        } catch {
+            throw SystemError(error.errno, operation: "bind(\(source))")
+        }
+    }
 
     func liveSlot(_ connection: ConnectionID) -> Int? {
         let slot = Int(connection.slot)

@@ -1,4 +1,5 @@
 import DanmuClient
+import EventLoop
 import Glibc
 
 /// How events are printed.
@@ -87,6 +88,9 @@ struct ListenOptions {
     var cluster: ClusterOptions? = nil
     /// --http, --http-token-file.
     var http = HTTPOptions()
+    /// --bind-address (repeatable): local source addresses the rooms' sockets are spread over (room id modulo
+    /// their count); empty lets the kernel choose.
+    var bindAddresses: [SocketAddress] = []
 
     static let specs: [OptionSpec] =
         [
@@ -129,6 +133,9 @@ struct ListenOptions {
             OptionSpec(
                 name: "api", valueName: "URL",
                 help: "resolve rooms through this HTTP API instead of the live site (the simulator's --api-port)"),
+            OptionSpec(
+                name: "bind-address", valueName: "ADDR",
+                help: "connect from this local IPv4 address (repeatable: rooms spread by room id modulo the count)"),
             OptionSpec(name: "summary", help: "print one JSON line of totals on stderr at exit"),
             OptionSpec(name: "no-status", help: "never draw the live status line on stderr"),
         ] + authSpecs + DiscoveryOptions.specs + PipelineOptions.specs + ClusterOptions.specs + HTTPOptions.specs
@@ -194,6 +201,7 @@ struct ListenOptions {
         options.duration = try arguments.seconds("duration")
         options.workers = try arguments.int("workers", in: 1...256)
         try parseTransport(arguments, into: &options)
+        options.bindAddresses = try parseBindAddresses(arguments.all("bind-address"))
         options.api = try parseAPI(arguments.string("api"), server: options.server)
         try parseAuth(arguments, environment: processEnvironment, into: &options)
         options.summary = arguments.has("summary")
@@ -230,6 +238,21 @@ struct ListenOptions {
             }
             options.wssPort = UInt16(port)
         }
+    }
+
+    /// --bind-address ADDR, repeatable: IPv4 literals only (a source address is never a host name).
+    static func parseBindAddresses(_ texts: [String]) throws(UsageError) -> [SocketAddress] {
+        var addresses: [SocketAddress] = []
+        for text in texts {
+            guard let address = try? SocketAddress(ipv4: text, port: 0) else {
+                throw UsageError("--bind-address must be an IPv4 address like 10.0.0.2, got \(quoted(text))")
+            }
+            guard !addresses.contains(address) else {
+                throw UsageError("--bind-address \(text) is given twice")
+            }
+            addresses.append(address)
+        }
+        return addresses
     }
 
     /// The fixed server of --server: its port is the chosen transport's (TCP's for auto, with --wss-port).

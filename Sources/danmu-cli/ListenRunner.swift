@@ -177,6 +177,7 @@ struct ListenRunner {
                     + "alter the stream")
         }
         configuration.protover = options.protover
+        configuration.bindAddresses = options.bindAddresses
         configuration.credentials = .init(uid: options.uid ?? 0, buvid: options.buvid ?? "", token: options.token ?? "")
         configuration.onSlowHandler = { room, seconds in
             warnings.warn(

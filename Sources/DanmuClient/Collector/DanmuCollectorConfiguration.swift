@@ -76,6 +76,11 @@ extension DanmuCollector {
         public var streamLowWatermark = 16_384
         /// Largest accepted packet (docs/protocol.md §10).
         public var maxPacketLength = 1 << 20
+        /// Local source addresses (IPv4, the port is ignored) the rooms' sockets are bound to before connecting,
+        /// for a host with several IPs facing servers that limit connections per source IP. Empty: the kernel
+        /// chooses. A room always uses `bindAddress(forRoom:)`, on every reconnect; an address not on this host
+        /// fails that room's connects (`connectFailed("bind(…): EADDRNOTAVAIL …")`), counted in its errors.
+        public var bindAddresses: [SocketAddress] = []
         /// The reactor's settings (receive buffer size, reads per event …).
         public var reactor = Reactor.Configuration()
         /// A handler call that holds its worker longer than this is reported through `onSlowHandler`.
@@ -89,6 +94,14 @@ extension DanmuCollector {
         public init(server: Server? = nil, workers: Int? = nil) {
             self.server = server
             self.workers = max(1, workers ?? (RoomCPU.count - 1))
+        }
+
+        /// The source address of `room`: `bindAddresses[room mod count]` (the room id taken as an unsigned
+        /// 64-bit value), nil when `bindAddresses` is empty. Depends on the room id only, so a room keeps its
+        /// address across reconnects and restarts, and consecutive ids spread evenly.
+        public func bindAddress(forRoom room: Int64) -> SocketAddress? {
+            guard !bindAddresses.isEmpty else { return nil }
+            return bindAddresses[Int(UInt64(bitPattern: room) % UInt64(bindAddresses.count))]
         }
     }
 }

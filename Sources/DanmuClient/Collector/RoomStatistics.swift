@@ -47,6 +47,9 @@ public struct RoomStatistics: Sendable, Equatable {
     public var tlsResumptions: Int = 0
     /// `auto`: times the room moved from TCP to wss (0 or 1).
     public var transportFallbacks: Int = 0
+    /// The local source address the room's sockets are bound to (`Configuration.bindAddress(forRoom:)`, port
+    /// 0); nil when the kernel chooses.
+    public var localAddress: SocketAddress?
 
     public var events: Int { eventsByKind.values.reduce(0, +) }
 }

@@ -382,7 +382,11 @@ final class RoomSession: ConnectionHandler {
             deferred = .closed(.transportFailed(error.description))
             return
         }
-        counters.update { $0.transport = kind }
+        let local = core.configuration.bindAddress(forRoom: room)
+        counters.update {
+            $0.transport = kind
+            $0.localAddress = local
+        }
         let address = host.address(for: kind)
         connectionNumber &+= 1
         frames = FrameDecoder(maxPacketLength: core.configuration.maxPacketLength)
@@ -390,7 +394,7 @@ final class RoomSession: ConnectionHandler {
         defer { inConnectCall = false }
         do throws(SystemError) {
             // No reactor timer: the state machine already armed the room's one timer for the connect timeout.
-            let id = try core.reactor.connect(to: address, timeout: nil, handler: self)
+            let id = try core.reactor.connect(to: address, from: local, timeout: nil, handler: self)
             if connection == nil && machine.phase == .connecting { connection = id }
         } catch {
             deferred = .closed(.connectFailed(error.description))
