@@ -154,7 +154,11 @@ final class ClusterCoordinator {
                 return candidates[Int(i) - 1]
             }
             let fresh = claimed.filter { !handingOff.contains($0) }
+            // Taken before startRooms, so every event of the new sessions is read after it. (A wall clock that
+            // steps back by more than a connect could drop the first events of a room; NTP slews, it rarely steps.)
+            let started = SystemClock.realtimeNanoseconds()
             node.shared.withLock { s in
+                for room in fresh { s.tenureStart[room] = started }
                 s.table.claimed(claimed, sentAt: sentAt)
                 s.status.claims += fresh.count
                 s.status.held = s.table.count

@@ -79,6 +79,10 @@ public final class ClusterNode: Sendable {
     struct Shared: Sendable {
         var table: LeaseTable
         var status: Status
+        /// Per room, the wall-clock time (Unix ns, as `RoomEvent.receivedAt`) just before this node last started
+        /// it under a new lease. The gate drops events read before it: after a pause, the old connection's
+        /// buffered bytes may still be in the worker queue when the node has already claimed the room again.
+        var tenureStart: [Int64: Int64] = [:]
     }
 
     public let configuration: Configuration

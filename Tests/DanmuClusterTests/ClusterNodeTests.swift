@@ -189,6 +189,6 @@ final class ClusterNodeTests: XCTestCase {
         var d = Danmaku()
         d.idStr = id
         d.text = "hi"
-        return RoomEvent(room: room, receivedAt: 0, event: .danmaku(d))
+        return RoomEvent(room: room, receivedAt: SystemClock.realtimeNanoseconds(), event: .danmaku(d))
     }
 }
