@@ -55,3 +55,15 @@ final class KeylessTests: XCTestCase {
         XCTAssertFalse(stderr.contains("no danmaku token"), "getDanmuInfo worked: no key-less room\n\(stderr)")
     }
 }
+
+/// Issue 16: `listen --help` tells a guest why names are masked and how logging in fixes it.
+final class ListenHelpMaskingTests: XCTestCase {
+    func testListenHelpExplainsMaskedNamesAndTheCookieFile() throws {
+        let (ended, out, err) = try ChildProcess.run(["listen", "--help"])
+        XCTAssertEqual(ended, .exited(0), err)
+        let help = out + err
+        for phrase in ["Masked names", "uid 0", "x***", "SESSDATA", "--cookie-file FILE", "docs/cli.md", "--keyless"] {
+            XCTAssertTrue(help.contains(phrase), "listen --help lacks \(phrase): \(help)")
+        }
+    }
+}
