@@ -18,6 +18,8 @@ final class ClientConnection: ConnectionHandler {
     private(set) var compression = Compression.none
     /// op-5 messages written on this connection (fault thresholds count these).
     var messagesOnConnection = 0
+    /// Monotonic ns of the AUTH or of the last heartbeat (op 2) received while live (`heartbeatTimeout`).
+    private(set) var lastHeartbeatAt: UInt64 = 0
     /// Rate mode: when the next message is due (monotonic ns).
     var nextDue: UInt64 = 0
     /// The stall fault fired: no more output of any kind, input ignored, socket kept open.
@@ -117,6 +119,7 @@ final class ClientConnection: ConnectionHandler {
             authenticate(frame.body)
         case .live:
             guard frame.header.operation == Operation.heartbeat.rawValue else { return }  // others: ignored
+            lastHeartbeatAt = core.reactor.now
             answerHeartbeat(frame.body)
         case .silent, .closed:
             return
@@ -163,6 +166,7 @@ final class ClientConnection: ConnectionHandler {
             return
         }
         state = .live
+        lastHeartbeatAt = core.reactor.now
         send(ServerPackets.authReply)
         core.beginSending(self)
     }
@@ -182,6 +186,15 @@ final class ClientConnection: ConnectionHandler {
     func authDeadlinePassed() {
         guard state == .awaitingAuth else { return }
         rejectAuth(room: nil)
+    }
+
+    /// Called by the core's heartbeat sweep: closes a live connection silent past `timeout` (as the live server).
+    /// Returns whether it did.
+    func heartbeatDeadlinePassed(now: UInt64, timeout: UInt64) -> Bool {
+        guard state == .live, !stalled, !closing, now &- lastHeartbeatAt >= timeout else { return false }
+        core.store.update { $0.heartbeatTimeouts &+= 1 }
+        closeAfterFlush()
+        return true
     }
 
     /// ws/wss: the upgrade did not complete within `handshakeTimeout` of the accept.

@@ -9,11 +9,13 @@ public enum Compression: String, Sendable, CaseIterable {
     /// ver 3: one outer packet whose body is a brotli stream of ver 0 packets (protover 3).
     case brotli
 
-    /// The compression a client asking for `protover` gets from the live server (0/1 → none, 2 → zlib, 3 → brotli).
+    /// The compression a client asking for `protover` gets: 0 → none, 1/2 → zlib, 3 → brotli. The live server
+    /// stopped sending plain messages to protover 1 in 2020 and answers it with zlib batches (issue 16); protover 0
+    /// stays plain here, the simulator's uncompressed mode for tests (docs/simulator.md).
     public init?(protover: Int) {
         switch protover {
-        case 0, 1: self = .none
-        case 2: self = .zlib
+        case 0: self = .none
+        case 1, 2: self = .zlib
         case 3: self = .brotli
         default: return nil
         }

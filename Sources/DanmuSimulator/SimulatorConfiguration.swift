@@ -28,7 +28,7 @@ public enum HeartbeatEcho: Sendable, Equatable {
 
 /// Which compression a client gets.
 public enum CompressionPolicy: Sendable, Equatable {
-    /// Like the live server: protover 0/1 → plain, 2 → zlib, 3 → brotli.
+    /// Like the live server: protover 1/2 → zlib, 3 → brotli; 0 → plain (see `Compression(protover:)`).
     case followProtover
     /// The same for every client regardless of its protover.
     case always(Compression)
@@ -77,6 +77,10 @@ extension Simulator {
         /// ws/wss: the TLS handshake and upgrade must be done this long after the accept; `authTimeout` then
         /// counts from the 101.
         public var handshakeTimeout: Duration = .seconds(30)
+        /// An authenticated connection that sent no heartbeat (op 2) for this long is closed, as the live server
+        /// closes a socket after ~70 s without one (docs/protocol.md §8); nil: never. Checked about every
+        /// `min(heartbeatTimeout / 4, 1 s)`. A connection of the `stall` fault is exempt (it keeps its socket).
+        public var heartbeatTimeout: Duration? = .seconds(70)
         /// The live site's HTTP API (room_init, nav, finger/spi, getDanmuInfo, room list) on this address; nil:
         /// none. When set, AUTH must carry a token that getDanmuInfo handed out for that room. Port 0 picks one.
         public var httpAPIListen: SocketAddress?

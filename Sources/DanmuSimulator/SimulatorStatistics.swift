@@ -43,6 +43,8 @@ public struct SimulatorStatistics: Sendable, Equatable {
     /// Every rejected connection: not AUTH first, timeout, bad JSON, unknown room, bad protover or key.
     public var authsFailed: UInt64 = 0
     public var heartbeatsAnswered: UInt64 = 0
+    /// Authenticated connections closed for sending no heartbeat within `heartbeatTimeout`.
+    public var heartbeatTimeouts: UInt64 = 0
     public var messagesSent: UInt64 = 0
     public var danmakuSent: UInt64 = 0
     public var bytesSent: UInt64 = 0

@@ -11,6 +11,10 @@ extension ListenOptions {
         OptionSpec(
             name: "user-agent", valueName: "UA",
             help: "User-Agent of the resolver's requests (default: a current browser)"),
+        OptionSpec(
+            name: "keyless",
+            help: "when getDanmuInfo fails, connect to broadcastlv with an empty key (servers are reported to close "
+                + "such connections; default: retry the resolution)"),
     ]
 
     /// --cookie, --cookie-file or DANMU_COOKIE (in that order, at most one of the options), --user-agent, and
@@ -38,6 +42,10 @@ extension ListenOptions {
                 throw UsageError("--user-agent must be one non-empty line")
             }
             options.userAgent = agent
+        }
+        options.keyless = arguments.has("keyless")
+        if options.keyless, options.server != nil {
+            throw UsageError("--keyless applies to rooms resolved through getDanmuInfo, not to --server")
         }
         // The live server force-closes an AUTH whose uid the cookie does not own; the simulator does not care.
         if options.uid != nil, options.server == nil, !(options.cookie ?? "").contains("SESSDATA=") {

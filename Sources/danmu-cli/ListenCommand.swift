@@ -20,6 +20,11 @@ enum ListenCommand: CLICommand {
         room_stream=PREFIX&maxlen=N&publish=CHANNEL]. Each sink batches, retries with backoff and keeps a
         backlog file when it is down (--spool-dir); the backlog is replayed, in order, first on the next run.
         --filter, --dedupe and --anonymize-key-file run, in that order, before the sinks (docs/pipeline.md).
+
+        Masked names: without a login the server treats you as a guest (since 2023-06-30): after a few minutes
+        danmaku arrive with uid 0 and names like x*** ("masked" in the output), and some messages are left out.
+        Logging in fixes it: put the browser's Cookie header with SESSDATA=… in a file and pass --cookie-file
+        FILE (or DANMU_COOKIE); the uid is then read from the cookie. See docs/cli.md and docs/protocol.md §7.
         """
 
     static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {

@@ -84,6 +84,8 @@ struct ListenOptions {
     var fileRooms: [Int64] = []
     /// --user-agent: the resolver's User-Agent (nil: its current-browser default).
     var userAgent: String? = nil
+    /// --keyless: connect key-less to broadcastlv when getDanmuInfo fails (warned once at start).
+    var keyless = false
     /// --cluster & co: the rooms come from Redis (docs/cluster.md).
     var cluster: ClusterOptions? = nil
     /// --http, --http-token-file.

@@ -23,12 +23,20 @@ struct LiveSiteResolver: RoomEndpointResolving {
         if let api = options.api {
             configuration.liveAPIBase = api
             configuration.mainAPIBase = api
-            // A key-less fallback would leave the API's world for the live site's broadcastlv.
-            configuration.allowKeylessFallback = false
+        }
+        // Issue 16: the `"key":""` fallback is asked for, never implied; the user hears once what it risks.
+        configuration.allowKeylessFallback = options.keyless
+        if options.keyless {
+            warnings.warn(cause: "keyless-mode", Self.keylessWarning)
         }
         resolver = RoomResolver(configuration: configuration)
         tokenOverride = options.token
     }
+
+    /// Printed once at start with --keyless.
+    static let keylessWarning =
+        "--keyless: rooms whose getDanmuInfo fails connect to broadcastlv with an empty key; current servers are "
+        + "reported to close key-less connections (and names are masked, messages sampled)"
 
     func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
         var resolved = try resolver.resolveEndpoint(room: room, refresh: refresh)

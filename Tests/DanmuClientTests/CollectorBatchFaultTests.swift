@@ -156,7 +156,7 @@ final class CollectorBatchFaultTests: XCTestCase {
         let statistics = collector.statistics()
         let damaged = try XCTUnwrap(statistics[room: 2])
         XCTAssertEqual(damaged.protocolErrors, 1)
-        guard case .protocolError(let why)? = damaged.lastError, why.contains("brotli") else {
+        guard case .protocolError(let why, _)? = damaged.lastError, why.contains("brotli") else {
             return XCTFail("room 2's last error: \(String(describing: damaged.lastError))")
         }
         XCTAssertEqual(damaged.reconnects, 1)

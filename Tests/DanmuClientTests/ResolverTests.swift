@@ -106,7 +106,9 @@ final class ResolverTests: XCTestCase {
         let server = StubHTTPServer(routes: routes(danmuInfo: [.html(Self.html)]))
         defer { server.stop() }
         let warnings = WarningLog()
-        let resolver = RoomResolver(configuration: configuration(server, warnings: warnings))
+        var keyless = configuration(server, warnings: warnings)
+        keyless.allowKeylessFallback = true  // issue 16: an explicit mode now
+        let resolver = RoomResolver(configuration: keyless)
         let first = try resolver.resolve(room: 76)
         let second = try resolver.resolve(room: 76)
         XCTAssertNil(first.token)
@@ -125,8 +127,8 @@ final class ResolverTests: XCTestCase {
     func testRiskControlWithoutFallbackIsAClearError() {
         let server = StubHTTPServer(routes: routes(danmuInfo: [.json(Self.risk)]))
         defer { server.stop() }
-        var configuration = configuration(server)
-        configuration.allowKeylessFallback = false
+        let configuration = configuration(server)
+        XCTAssertFalse(configuration.allowKeylessFallback, "issue 16: no key-less fallback unless asked for")
         XCTAssertThrowsError(try RoomResolver(configuration: configuration).resolve(room: 76)) { error in
             guard case .riskControl = error as? ResolveError else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("-352"))

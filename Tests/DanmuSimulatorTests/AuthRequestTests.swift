@@ -47,7 +47,7 @@ final class AuthRequestTests: XCTestCase {
 
     func testCompressionForProtover() {
         XCTAssertEqual(Compression(protover: 0), Compression.none)
-        XCTAssertEqual(Compression(protover: 1), Compression.none)
+        XCTAssertEqual(Compression(protover: 1), .zlib, "issue 16: the live server answers protover 1 with zlib")
         XCTAssertEqual(Compression(protover: 2), .zlib)
         XCTAssertEqual(Compression(protover: 3), .brotli)
         XCTAssertNil(Compression(protover: 4))

@@ -7,6 +7,9 @@
 ///   length (docs/protocol.md §8: "pack_len不包括客户端发的心跳包内容"): it skips bytes until 16 of them look
 ///   like a plausible header (`PacketHeader.isPlausible`), at most `resyncBudget` bytes.
 /// - Rejects length < 16, header length ≠ 16 and lengths over `maxPacketLength` with a `ProtocolError`.
+/// - Recognises an HTTP status line where a header should be (`HTTP/1.1 403 Forbidden`, what a refusing server
+///   or proxy writes on a TCP room socket) and throws `.httpResponse` with that line once it is complete (or
+///   `httpLineLimit` bytes arrived), instead of reporting the bytes "HTTP" as an absurd packet length.
 ///   After an error the decoder is poisoned: the caller closes that connection (and makes a new decoder).
 ///
 /// Not thread-safe; lives with its connection on the IO thread.
@@ -15,6 +18,9 @@ public struct FrameDecoder {
     public let maxPacketLength: Int
     /// How many bytes may be skipped after a heartbeat reply while looking for the next header.
     public let resyncBudget: Int
+
+    /// How much of an HTTP status line is awaited for its end of line before it is reported as it is.
+    static let httpLineLimit = 256
 
     private var pending: [UInt8] = []
     private var resyncing = false
@@ -103,6 +109,10 @@ public struct FrameDecoder {
                     continue
                 }
             }
+            if !resyncing, Self.startsWithHTTP(window) {
+                guard let line = Self.statusLine(window) else { break }  // wait for the rest of the line
+                throw .httpResponse(statusLine: line)
+            }
             try header.validate(maxLength: maxPacketLength)
             let length = Int(header.length)
             guard window.count >= length else { break }
@@ -115,5 +125,25 @@ public struct FrameDecoder {
             emit(Frame(header: header, body: body))
         }
         return offset
+    }
+
+    /// "HTTP/" at the start of `window`: no valid header begins so (its length would be 1.2 GB).
+    private static func startsWithHTTP(_ window: UnsafeRawBufferPointer) -> Bool {
+        let prefix: [UInt8] = Array("HTTP/".utf8)
+        return window.count >= prefix.count && prefix.indices.allSatisfy { window[$0] == prefix[$0] }
+    }
+
+    /// The status line without its line end, as printable ASCII; nil while neither its end of line nor
+    /// `httpLineLimit` bytes have arrived.
+    private static func statusLine(_ window: UnsafeRawBufferPointer) -> String? {
+        let scanned = min(window.count, httpLineLimit)
+        var end = scanned
+        if let newline = (0..<scanned).first(where: { window[$0] == UInt8(ascii: "\n") }) {
+            end = newline
+        } else if window.count < httpLineLimit {
+            return nil
+        }
+        let printable = (0..<end).map { window[$0] }.filter { $0 >= 0x20 && $0 < 0x7F }
+        return String(decoding: printable, as: UTF8.self)
     }
 }

@@ -57,7 +57,8 @@ public final class RoomResolver: Sendable {
         }
     }
 
-    /// Resolves one room. Throws only when the room cannot be identified (or fallback is disabled).
+    /// Resolves one room. Throws when the room cannot be identified, or getDanmuInfo keeps failing and
+    /// `allowKeylessFallback` is off (the default).
     public func resolve(room: Int64) throws(ResolveError) -> RoomEndpoint {
         // buvid3 first: room_init and nav already go out with it, as a browser's requests do.
         let buvid = ensureBuvid()

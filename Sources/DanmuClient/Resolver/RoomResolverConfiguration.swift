@@ -27,8 +27,10 @@ extension RoomResolver {
         public var wbiKeyLifetime: Duration = .seconds(11 * 3600 + 59 * 60 + 30)
         /// Token lifetime per room; `invalidateToken(room:)` drops one early (auth failure).
         public var tokenLifetime: Duration = .seconds(3600)
-        /// Return a key-less endpoint on the fallback host when getDanmuInfo keeps failing.
-        public var allowKeylessFallback = true
+        /// Return a key-less endpoint (`"key":""`) on the fallback host when getDanmuInfo keeps failing, warned
+        /// once (`ResolverWarning.keyless`). Off by default (issue 16): current servers are reported to close
+        /// key-less connections, so a failed getDanmuInfo is a resolution error of that room, retried with backoff.
+        public var allowKeylessFallback = false
         /// Always appended to the host list, and the only host of key-less endpoints.
         public var fallbackHost = ServerHost.broadcastlv
         /// Called once per kind of degradation (see `ResolverWarning`), from the resolving thread.

@@ -41,7 +41,9 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
     case webSocketClosed(code: UInt16?, reason: String, beforeAuth: Bool)
     case connectionError(String)
     case watchdog
-    case protocolError(String)
+    /// The bytes received were not valid protocol (`ProtocolError`'s description). `beforeAuth`: it came before
+    /// AUTH_REPLY (say an `HTTP/1.1 403` answer to the AUTH), so it is an auth failure too (issue 16).
+    case protocolError(String, beforeAuth: Bool = false)
 
     public var description: String {
         switch self {
@@ -66,7 +68,8 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
             return text + (beforeAuth ? " before AUTH_REPLY" : "")
         case .connectionError(let why): return "connection error: \(why)"
         case .watchdog: return "silent too long (watchdog)"
-        case .protocolError(let why): return "protocol error: \(why)"
+        case .protocolError(let why, let beforeAuth):
+            return beforeAuth ? "protocol error before AUTH_REPLY: \(why)" : "protocol error: \(why)"
         }
     }
 
@@ -74,7 +77,7 @@ public enum RoomFailure: Sendable, Equatable, CustomStringConvertible {
     var isAuthFailure: Bool {
         switch self {
         case .authTimeout, .authRejected, .closedBeforeAuth: return true
-        case .webSocketClosed(_, _, let beforeAuth): return beforeAuth
+        case .webSocketClosed(_, _, let beforeAuth), .protocolError(_, let beforeAuth): return beforeAuth
         default: return false
         }
     }
@@ -244,8 +247,11 @@ struct RoomStateMachine {
             return [.sendHeartbeat, arm(liveDeadline(timing: timing))]
         case (.connecting, .closed(let why)), (.authenticating, .closed(let why)), (.live, .closed(let why)):
             return fail(why, now: now, timing: timing, closeConnection: false)
-        case (.connecting, .protocolError(let why)), (.authenticating, .protocolError(let why)),
-            (.live, .protocolError(let why)):
+        case (.connecting, .protocolError(let why)), (.authenticating, .protocolError(let why)):
+            // Issue 16: what the server sends instead of AUTH_REPLY (an HTTP 403, garbage) says the AUTH was not
+            // accepted: counted as an auth failure, with a fresh token next time and the longer backoff.
+            return fail(.protocolError(why, beforeAuth: true), now: now, timing: timing, closeConnection: true)
+        case (.live, .protocolError(let why)):
             return fail(.protocolError(why), now: now, timing: timing, closeConnection: true)
         case (.authenticating, .readingPaused), (.live, .readingPaused):
             guard !isReadingPaused else { return [] }

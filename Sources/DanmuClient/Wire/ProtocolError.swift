@@ -21,6 +21,9 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case json(String)
     /// A body was too short for its operation (op 3 needs 4 bytes).
     case shortBody(operation: UInt32, count: Int)
+    /// An HTTP status line (`HTTP/1.1 403 Forbidden`) came where a packet header was expected: a proxy or the
+    /// server refused the connection in HTTP instead of speaking the protocol. `statusLine` is printable ASCII.
+    case httpResponse(statusLine: String)
 
     public var description: String {
         switch self {
@@ -35,6 +38,11 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .brotli(let why): return "brotli batch: \(why)"
         case .json(let why): return "JSON message: \(why)"
         case .shortBody(let op, let count): return "op \(op) body of \(count) bytes is too short"
+        case .httpResponse(let line):
+            // "HTTP/1.1 403 Forbidden" → "403"; a line without a code still names itself.
+            let parts = line.split(separator: " ", maxSplits: 2)
+            let code = parts.count > 1 ? String(parts[1]) : "?"
+            return "the server answered HTTP \(code) instead of the protocol: \(line)"
         }
     }
 }
