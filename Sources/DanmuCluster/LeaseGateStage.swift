@@ -33,7 +33,8 @@ public final class LeaseGateStage: PipelineStage {
         let rooms = Set(batch.map(\.room))
         let (valid, since) = shared.withLock { s in
             let valid = Set(rooms.filter { s.table.isValid($0, now: now) })
-            return (valid, s.tenureStart.filter { valid.contains($0.key) })
+            // Only the batch's rooms: filtering the whole tenure table would cost O(rooms held) per batch.
+            return (valid, Dictionary(uniqueKeysWithValues: valid.map { ($0, s.tenureStart[$0] ?? .min) }))
         }
         let kept = batch.filter { valid.contains($0.room) && $0.receivedAt >= since[$0.room, default: .min] }
         if kept.count == batch.count { return batch }
