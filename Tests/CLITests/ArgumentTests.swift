@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 /// Runs the built binary with good and bad command lines: help/version exit 0 on stdout, every bad argument

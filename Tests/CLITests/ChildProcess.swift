@@ -177,30 +177,5 @@ struct ChildError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh directory under /tmp, removed with its files by `remove()`. Creating it throws when mkdtemp fails:
-/// there is no fallback directory, so `remove()` can only ever unlink files of the directory made here.
-struct TemporaryDirectory {
-    let path: String
-    init() throws {
-        var template = Array("/tmp/danmu-cli-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else {
-            throw ChildError("mkdtemp /tmp/danmu-cli-test-XXXXXX: \(String(cString: strerror(errno)))")
-        }
-        path = String(cString: made)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    func write(_ name: String, _ text: String) {
-        let fd = open(file(name), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        _ = text.utf8CString.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
-        close(fd)
-    }
-    func list() -> [String] { TestFiles.list(path, includingHidden: true) }
-    func remove() {
-        for name in list() { unlink(file(name)) }
-        rmdir(path)
-    }
-}
-
 /// The file's text; empty when it cannot be read.
 func readText(_ path: String) -> String { String(decoding: TestFiles.read(path) ?? [], as: UTF8.self) }

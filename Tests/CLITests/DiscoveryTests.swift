@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `danmu-cli listen --api … --top N` against `simulate --api-port`: rooms come from the simulated room list,

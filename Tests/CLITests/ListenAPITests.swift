@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Starts `simulate --api-port 0`; returns it with its danmaku and API ports.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `danmu-cli listen --sink …` through the built binary against `danmu-cli simulate`: the SQLite and JSON Lines

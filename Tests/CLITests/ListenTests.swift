@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `danmu-cli listen --server` against `danmu-cli simulate` in another process, over loopback on a free

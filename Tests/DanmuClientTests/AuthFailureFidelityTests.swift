@@ -4,57 +4,6 @@ import XCTest
 
 @testable import DanmuClient
 
-/// A loopback server that answers the n-th connection's first bytes (its AUTH) with `replies[n]` (the last one
-/// for every later connection). Loop-confined on the test's own reactor.
-private final class AuthAnsweringServer: ListenerHandler, @unchecked Sendable {
-    final class Connection: ConnectionHandler {
-        let server: AuthAnsweringServer
-        let reply: [UInt8]
-        var answered = false
-        init(server: AuthAnsweringServer, reply: [UInt8]) {
-            self.server = server
-            self.reply = reply
-        }
-        func connectionDidOpen(_ connection: ConnectionID) {}
-        func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
-            guard !answered else { return }
-            answered = true
-            server.reactor.write(connection, reply)
-        }
-        func connection(_ connection: ConnectionID, didClose reason: CloseReason) {}
-    }
-
-    let reactor: Reactor
-    let replies: [[UInt8]]
-    let accepted = Atomic<Int>(0)
-
-    init(reactor: Reactor, replies: [[UInt8]]) {
-        self.reactor = reactor
-        self.replies = replies
-    }
-
-    func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
-        -> any ConnectionHandler
-    {
-        let index = accepted.add(1, ordering: .relaxed).oldValue
-        return Connection(server: self, reply: replies[min(index, replies.count - 1)])
-    }
-
-    /// Listens on a loopback port of `reactor`; returns the port.
-    func listen() throws -> UInt16 {
-        let reactor = self.reactor
-        let result: Result<SocketAddress, SystemError>? = reactor.executeAndWait {
-            do throws(SystemError) {
-                let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: self)
-                return .success(reactor.localAddress(of: listener)!)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try XCTUnwrap(result).get().port
-    }
-}
-
 /// Issue 16: what a server sends instead of AUTH_REPLY (an HTTP 403, garbage) is an auth failure with a reason
 /// that says what happened, not a "packet length" complaint.
 final class AuthFailureFidelityTests: XCTestCase {
@@ -142,7 +91,7 @@ final class AuthFailureFidelityTests: XCTestCase {
         let reactor = try Reactor()
         try reactor.start()
         defer { reactor.shutdown() }
-        let server = AuthAnsweringServer(reactor: reactor, replies: replies)
+        let server = ScriptedServer(reactor: reactor, scripts: replies)
         let port = try server.listen()
         let collector = try DanmuCollector(
             configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))

@@ -4,56 +4,6 @@ import XCTest
 
 @testable import DanmuClient
 
-/// A scripted server: the n-th accepted connection gets `scripts[n]` written right after the client's first
-/// bytes (its AUTH). Loop-confined on the test's own reactor.
-private final class ScriptedServer: ListenerHandler, @unchecked Sendable {
-    final class Connection: ConnectionHandler {
-        let server: ScriptedServer
-        let script: [UInt8]
-        var sent = false
-        init(server: ScriptedServer, script: [UInt8]) {
-            self.server = server
-            self.script = script
-        }
-        func connectionDidOpen(_ connection: ConnectionID) {}
-        func connection(_ connection: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
-            guard !sent else { return }
-            sent = true
-            server.reactor.write(connection, script)
-        }
-        func connection(_ connection: ConnectionID, didClose reason: CloseReason) {}
-    }
-
-    let reactor: Reactor
-    let scripts: [[UInt8]]
-    let accepted = Atomic<Int>(0)
-
-    init(reactor: Reactor, scripts: [[UInt8]]) {
-        self.reactor = reactor
-        self.scripts = scripts
-    }
-
-    func listener(_ listener: ListenerID, didAccept connection: ConnectionID, from peer: SocketAddress)
-        -> any ConnectionHandler
-    {
-        let index = accepted.add(1, ordering: .relaxed).oldValue
-        return Connection(server: self, script: scripts[min(index, scripts.count - 1)])
-    }
-}
-
-/// Starts `server` listening on a loopback port of `reactor`; returns the port.
-private func listen(_ server: ScriptedServer, on reactor: Reactor) throws -> UInt16 {
-    let result: Result<SocketAddress, SystemError>? = reactor.executeAndWait {
-        do throws(SystemError) {
-            let listener = try reactor.listen(on: SocketAddress.loopback(port: 0), handler: server)
-            return .success(reactor.localAddress(of: listener)!)
-        } catch {
-            return .failure(error)
-        }
-    }
-    return try XCTUnwrap(result).get().port
-}
-
 /// Damage only a worker can see (corrupt compression, malformed JSON) handled per room, and guest masking.
 final class CollectorCorruptDataTests: XCTestCase {
     func testCorruptZlibReconnectsRoomAndMalformedJSONIsSkippedAndCounted() throws {
@@ -66,7 +16,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
         let unknown = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
-        let port = try listen(server, on: reactor)
+        let port = try server.listen()
 
         let unknownSeen = Atomic<Int>(0)
         let collector = try DanmuCollector(
@@ -98,7 +48,7 @@ final class CollectorCorruptDataTests: XCTestCase {
             operation: 5, protover: 0, sequence: 0,
             body: Array(#"{"cmd":"LOG_IN_NOTICE","data":{"notice_msg":"guests see masked names"}}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: 0) + notice])
-        let port = try listen(server, on: reactor)
+        let port = try server.listen()
         let collector = try DanmuCollector(
             configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
         try collector.start()
@@ -114,7 +64,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         defer { reactor.shutdown() }
         let server = ScriptedServer(
             reactor: reactor, scripts: [Packet.authReply(code: -101), Packet.authReply(code: 0)])
-        let port = try listen(server, on: reactor)
+        let port = try server.listen()
         let collector = try DanmuCollector(
             configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
         try collector.start()

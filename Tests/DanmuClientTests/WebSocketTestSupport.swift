@@ -132,7 +132,7 @@ struct TestCertificates {
             throw MissingTestDependency(
                 description: "the openssl CLI is not installed: run Scripts/ensure-test-deps.sh")
         }
-        directory = String(cString: mkdtemp(strdup("/tmp/danmu-tls-XXXXXX")))
+        directory = try TemporaryDirectory(prefix: "danmu-tls").path
         let script = TestFiles.repositoryRoot + "/Scripts/make_test_certificates.sh"
         guard system("'\(script)' '\(directory)' >/dev/null") == 0 else {
             throw LoopbackSocket.SocketError(description: "make_test_certificates.sh failed")

@@ -46,9 +46,9 @@ final class SHA1Tests: XCTestCase {
             let length = i < 130 ? i : Int.random(in: 0...5000, using: &random)
             return (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
         }
-        let directory = String(cString: mkdtemp(strdup("/tmp/danmu-sha1-XXXXXX")))
-        defer { _ = system("rm -rf '\(directory)'") }
-        let path = directory + "/inputs.hex"
+        let directory = try TemporaryDirectory(prefix: "danmu-sha1")
+        defer { directory.remove() }
+        let path = directory.file("inputs.hex")
         let text = inputs.map { Hex.encode($0) }.joined(separator: "\n") + "\n"
         guard let file = fopen(path, "w") else { return XCTFail("cannot write \(path)") }
         fputs(text, file)

@@ -1,5 +1,6 @@
 import EventLoop
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import DanmuPipeline

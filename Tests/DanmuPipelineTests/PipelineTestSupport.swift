@@ -7,46 +7,9 @@ import XCTest
 
 @testable import DanmuPipeline
 
-/// A fresh temporary directory, removed (with its files) after `body`.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    var template = Array("/tmp/danmu-pipeline-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw TestSetupFailure("mkdtemp failed") }
-    let path = String(cString: made)
-    defer { _ = system("rm -rf '\(path)'") }
-    return try body(path)
-}
-
 /// Runs `python3 -c script arguments…`; returns the exit status and what it printed (stdout and stderr).
 func runPython(_ script: String, _ arguments: [String]) -> (status: Int32, output: String) {
     runProcess(["python3", "-c", script] + arguments)
-}
-
-/// Runs `argv` (looked up in PATH) to completion; returns the exit status (-1 if it did not exit) and its
-/// stdout + stderr.
-func runProcess(_ arguments: [String]) -> (status: Int32, output: String) {
-    let outputPath = "/tmp/danmu-process-\(getpid())-\(SystemClock.monotonicNanoseconds()).out"
-    defer { unlink(outputPath) }
-    guard let child = spawn(arguments, output: outputPath) else { return (-1, "cannot start \(arguments[0])") }
-    var status: Int32 = 0
-    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-    let output = TestFiles.read(outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    let exited = (status & 0x7f) == 0
-    return (exited ? (status >> 8) & 0xff : -1, output)
-}
-
-/// Starts `argv` with stdin from /dev/null and stdout + stderr to `output`; nil when it cannot start.
-func spawn(_ arguments: [String], output: String) -> pid_t? {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var child: pid_t = 0
-    guard posix_spawnp(&child, arguments[0], &actions, nil, argv, environ) == 0 else { return nil }
-    return child
 }
 
 /// A simulator on its own reactor, stopped by `close()` (as DanmuClientTests' `SimulatorHarness`, which lives in
@@ -114,10 +77,4 @@ func record(room: Int64, seq: Int) -> SinkRecord {
 @discardableResult
 func waitFor(timeout: Duration = .seconds(30), _ condition: () -> Bool) -> Bool {
     pollUntil(timeout: timeout, interval: .milliseconds(10), condition)
-}
-
-/// A test's setup could not be made (no redis-server, no temporary directory): the test fails, it never skips.
-struct TestSetupFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -34,7 +34,7 @@ final class RedisSinkTests: XCTestCase {
     }
 
     func testPipelinedXADDToGlobalAndPerRoomStreamsInOrder() throws {
-        let server = try RedisServerProcess()
+        let server = try RedisTestServer(persistent: true)
         defer { server.stop() }
         let runner = try runner("redis://127.0.0.1:\(server.port)?stream=all&room_stream=room:&maxlen=0&publish=live")
         for seq in 1...1000 {
@@ -52,7 +52,7 @@ final class RedisSinkTests: XCTestCase {
     }
 
     func testPasswordACLUserAndSelect() throws {
-        let server = try RedisServerProcess(password: "s3cret")
+        let server = try RedisTestServer(persistent: true, password: "s3cret")
         defer { server.stop() }
         XCTAssertEqual(server.cli(["ACL", "SETUSER", "danmu", "on", ">p@ss", "~*", "+@all"]).output, "OK\n")
         let byPassword = try runner("redis://s3cret@127.0.0.1:\(server.port)/2?stream=a")
@@ -77,7 +77,7 @@ final class RedisSinkTests: XCTestCase {
     /// SIGKILL redis-server while records flow, restart it a second later on the same port and data directory:
     /// every record is in the stream once, in order; the backlog drained.
     func testServerKilledMidRunNothingLostNothingDuplicated() throws {
-        let server = try RedisServerProcess()
+        let server = try RedisTestServer(persistent: true)
         defer { server.stop() }
         try withTemporaryDirectory { dir in
             let runner = try runner("redis://127.0.0.1:\(server.port)?stream=all&maxlen=0", spool: dir + "/redis.spool")

@@ -2,6 +2,7 @@ import DanmuClient
 import DanmuSimulator
 import EventLoop
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import DanmuPipeline

@@ -2,6 +2,7 @@ import DanmuClient
 import DanmuSimulator
 import EventLoop
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import DanmuPipeline
@@ -11,7 +12,7 @@ import XCTest
 final class ThousandRoomsTests: XCTestCase {
     func testThousandRoomsIntoSQLiteAndRedisOnceInOrder() throws {
         let rooms = 1000, perRoom = 20
-        let redis = try RedisServerProcess()
+        let redis = try RedisTestServer(persistent: true)
         defer { redis.stop() }
         try withTemporaryDirectory { dir in
             let reactor = try Reactor()

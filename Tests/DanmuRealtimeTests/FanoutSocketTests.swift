@@ -71,21 +71,6 @@ final class FanoutSocketTests: XCTestCase {
         func close() { if let id { hub.reactor.closeAfterFlush(id) } }
     }
 
-    /// Starts `arguments` with stdout and stderr to `path`; nil when it cannot start.
-    func spawn(_ arguments: [String], output path: String) -> pid_t? {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        guard posix_spawnp(&child, arguments[0], &actions, nil, argv, environ) == 0 else { return nil }
-        return child
-    }
-
     func readText(_ path: String) -> String { TestFiles.read(path).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     func stop(_ child: pid_t) {
@@ -140,7 +125,9 @@ final class FanoutSocketTests: XCTestCase {
         let url = "http://127.0.0.1:\(port)/events?rooms=1,2&kinds=danmaku"
         let curlOutput = "/tmp/danmu-fanout-curl-\(getpid()).out"
         defer { unlink(curlOutput) }
-        guard let curl = spawn(["curl", "-N", "-s", "--max-time", "30", url], output: curlOutput) else {
+        guard
+            let curl = spawnProcess(["curl", "-N", "-s", "--max-time", "30", url], output: curlOutput, truncate: true)
+        else {
             return XCTFail("cannot start curl (Scripts/ensure-test-deps.sh installs it)")
         }
         defer { stop(curl) }
@@ -161,7 +148,10 @@ final class FanoutSocketTests: XCTestCase {
         // urllib resumes with Last-Event-ID: the held events after 31-3 arrive, in order, with no gap.
         let pythonOutput = "/tmp/danmu-fanout-python-\(getpid()).out"
         defer { unlink(pythonOutput) }
-        guard let python = spawn(["python3", "-c", Self.pythonReader, url, "3", "31-3"], output: pythonOutput) else {
+        guard
+            let python = spawnProcess(
+                ["python3", "-c", Self.pythonReader, url, "3", "31-3"], output: pythonOutput, truncate: true)
+        else {
             return XCTFail("cannot start python3 (Scripts/ensure-test-deps.sh installs it)")
         }
         XCTAssertEqual(wait(python), 0, readText(pythonOutput))

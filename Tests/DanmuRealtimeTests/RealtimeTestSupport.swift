@@ -7,48 +7,6 @@ import XCTest
 
 @testable import DanmuRealtime
 
-/// Runs `argv` (looked up in PATH) with stdin from /dev/null; kills it after `timeout`. Returns the exit status
-/// (-1 if it did not exit normally) and its stdout + stderr.
-func runProcess(_ arguments: [String], timeout: Duration = .seconds(30)) -> (status: Int32, output: String) {
-    let outputPath = "/tmp/danmu-realtime-\(getpid())-\(SystemClock.monotonicNanoseconds()).out"
-    defer { unlink(outputPath) }
-    guard let child = spawnProcess(arguments, output: outputPath) else {
-        return (-1, "cannot start \(arguments[0])")
-    }
-    var status: Int32 = 0
-    let deadline = SystemClock.monotonicNanoseconds() + UInt64(timeout / .milliseconds(1)) * 1_000_000
-    while true {
-        let result = waitpid(child, &status, WNOHANG)
-        if result == child { break }
-        if result < 0 && errno != EINTR { break }
-        if SystemClock.monotonicNanoseconds() > deadline {
-            kill(child, SIGKILL)
-            _ = waitpid(child, &status, 0)
-            let output = TestFiles.read(outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return (-1, output + "\n[killed after \(timeout)]")
-        }
-        usleep(10_000)
-    }
-    let output = TestFiles.read(outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    let exited = (status & 0x7f) == 0
-    return (exited ? (status >> 8) & 0xff : -1, output)
-}
-
-/// Starts `argv` with stdin from /dev/null and stdout + stderr appended to `output`; nil when it cannot start.
-func spawnProcess(_ arguments: [String], output: String) -> pid_t? {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var child: pid_t = 0
-    guard posix_spawnp(&child, arguments[0], &actions, nil, argv, environ) == 0 else { return nil }
-    return child
-}
-
 /// Runs a Python script (`python3 -c`) with arguments; fails the test with its output when it does not exit 0.
 @discardableResult
 func python(
@@ -215,9 +173,4 @@ final class RawClient {
             }
         }
     }
-}
-
-struct TestSetupFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -85,7 +85,10 @@ public final class RedisClusterTestServer {
                 "--cluster-config-file", "\(directory)/nodes-\(port).conf", "--cluster-node-timeout", "5000",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "\(directory)/redis-\(port).log",
             ]
-            pids.append(try Self.spawn(arguments))
+            guard let pid = spawnProcess(arguments, output: "\(directory)/redis-\(port).out") else {
+                throw Failure(description: "cannot start \(server)")
+            }
+            pids.append(pid)
             let ready = pollUntil(timeout: .seconds(10), interval: .milliseconds(20)) {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 defer { close(fd) }
@@ -115,23 +118,6 @@ public final class RedisClusterTestServer {
                 description: "the Redis Cluster on ports \(ports) never reached cluster_state:ok within 20 s "
                     + "(logs in \(directory)); check Scripts/ensure-test-deps.sh")
         }
-    }
-
-    private static func spawn(_ arguments: [String]) throws(Failure) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, arguments[0], &actions, nil, argv, environ)
-        guard status == 0 else {
-            throw Failure(description: "posix_spawn \(arguments[0]): \(String(cString: strerror(status)))")
-        }
-        return child
     }
 
     /// `command` through `/bin/sh -c`, its stdout and stderr together.
