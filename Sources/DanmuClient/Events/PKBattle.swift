@@ -79,8 +79,10 @@ extension PKBattle: EventKindCodec {
         var phase = cmd.dropFirst("PK_BATTLE_".count).lowercased()
         if phase.hasSuffix("_new") { phase.removeLast(4) }
         guard let initInfo, let matchInfo else { return "PK \(pkID) \(phase)" }
-        return
-            "PK \(pkID) \(phase): \(initInfo.roomID) \(initInfo.votes ?? 0) – \(matchInfo.votes ?? 0) \(matchInfo.roomID)"
+        guard let initVotes = initInfo.votes, let matchVotes = matchInfo.votes else {
+            return "PK \(pkID) \(phase): \(initInfo.roomID) vs \(matchInfo.roomID)"
+        }
+        return "PK \(pkID) \(phase): \(initInfo.roomID) \(initVotes) – \(matchVotes) \(matchInfo.roomID)"
     }
 }
 
