@@ -210,3 +210,35 @@ extension AnchorLot.Winner {
 extension DanmuEvent {
     fileprivate var textLine: String { EventText.line(room: 0, event: self) }
 }
+
+/// `dm_v2` fallback for the danmaku text. Every real DANMU_MSG sample here has `"dm_v2": ""`, so the payload is
+/// built from the documented field map (DanmakuV2.swift: 1 id_str, 6 text, 20 user) around the real
+/// DANMU_MSG.ubw-2024-03.json body with its text emptied.
+final class DanmakuV2FallbackTests: XCTestCase {
+    private func danmaku(text: String, content: String, dmV2: String) throws -> Danmaku {
+        var body = String(decoding: TestFiles.mustRead("Fixtures/samples/DANMU_MSG.ubw-2024-03.json"), as: UTF8.self)
+        body = body.replacingOccurrences(of: #""dm_v2": """#, with: #""dm_v2": "\#(dmV2)""#)
+        body = body.replacingOccurrences(of: #""......""#, with: "\"\(text)\"")
+        body = body.replacingOccurrences(of: #"\"content\":\"......\""#, with: #"\"content\":\"\#(content)\""#)
+        var events: [DanmuEvent] = []
+        try EventParser.parse(message: Array(body.utf8), into: &events)
+        guard case .danmaku(let d) = events.first else {
+            XCTFail("not a danmaku: \(events)")
+            return Danmaku()
+        }
+        return d
+    }
+
+    func testTextFromDmV2WhenInfoAndExtraAreEmpty() throws {
+        let pb =
+            ProtoWriter.bytes(1, Array("1ff943b6b581c71a6207c5329965fa8488".utf8))
+            + ProtoWriter.bytes(6, Array("来自 dm_v2".utf8))
+            + ProtoWriter.bytes(20, ProtoWriter.varint(1, 3_546_571_385_866_489))
+        let v2 = Base64.encode(pb)
+        XCTAssertEqual(try danmaku(text: "", content: "", dmV2: v2).text, "来自 dm_v2")
+        XCTAssertEqual(try danmaku(text: "info", content: "", dmV2: v2).text, "info", "info[1] wins")
+        XCTAssertEqual(try danmaku(text: "", content: "extra", dmV2: v2).text, "extra", "extra.content next")
+        XCTAssertEqual(try danmaku(text: "", content: "", dmV2: "!!").text, "", "not base64: no text, still a danmaku")
+        XCTAssertEqual(try danmaku(text: "......", content: "......", dmV2: "").text, "......", "the sample as is")
+    }
+}
