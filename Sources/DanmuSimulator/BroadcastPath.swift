@@ -109,19 +109,49 @@ extension SimulatorCore {
     }
 
     /// Encodes the room's next `count` messages into its backlog (they consume sequence numbers and count against
-    /// the limit here, once for all connections).
+    /// the limit here, once for all connections). With guests' names masked (`masksGuestNames`) a message has two
+    /// variants, each encoded once per room into its own backlog while a connection of that variant listens (the
+    /// other backlog only numbers the messages, so the cursors mean the same in both).
     private func emit(room: Int64, count: Int) {
         guard count > 0 else { return }
         let monotonicNs = SimulatedMessageID.monotonicNow()
         let unixMs = unixMilliseconds()
         var danmaku = 0
         let generator = self.generator
+        let cap = configuration.maxQueuedBytesPerConnection
         modify(&rooms[room]!) { entry in
-            for _ in 0..<count {
-                danmaku += entry.backlog.appendMessage { out in
-                    generator.appendMessages(
-                        1, stream: &entry.stream, monotonicNs: monotonicNs, unixMs: unixMs, into: &out)
+            var guests = false, loggedIn = false
+            for member in entry.members where member.isSending {
+                if member.seesMaskedNames { guests = true } else { loggedIn = true }
+            }
+            let start = entry.stream
+            if loggedIn || !guests {
+                for _ in 0..<count {
+                    danmaku += entry.backlog.appendMessage { out in
+                        generator.appendMessages(
+                            1, stream: &entry.stream, monotonicNs: monotonicNs, unixMs: unixMs, into: &out)
+                    }
                 }
+            } else {
+                entry.backlog.trim(oldestNeeded: entry.backlog.head, maxBytes: cap)
+                entry.backlog.skip(count)
+            }
+            if guests {
+                var stream = start
+                var guestDanmaku = 0
+                for _ in 0..<count {
+                    guestDanmaku += entry.maskedBacklog.appendMessage { out in
+                        generator.appendMessages(
+                            1, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs, masked: true, into: &out)
+                    }
+                }
+                if !loggedIn {
+                    entry.stream = stream
+                    danmaku = guestDanmaku
+                }
+            } else {
+                entry.maskedBacklog.trim(oldestNeeded: entry.maskedBacklog.head, maxBytes: cap)
+                entry.maskedBacklog.skip(count)
             }
         }
         store.recordEmission(
@@ -132,7 +162,9 @@ extension SimulatorCore {
     /// as the connection asked, cut at the message-count faults. Returns the bytes written.
     @discardableResult
     private func deliver(_ client: ClientConnection) -> Int {
-        guard client.isSending, let backlog = rooms[client.room]?.backlog else { return 0 }
+        guard client.isSending,
+            let backlog = client.seesMaskedNames ? rooms[client.room]?.maskedBacklog : rooms[client.room]?.backlog
+        else { return 0 }
         var skipped = 0
         if client.broadcastCursor < backlog.base {
             skipped = Int(backlog.base - client.broadcastCursor)
@@ -175,14 +207,23 @@ extension SimulatorCore {
         return bytes
     }
 
-    /// Drops from the room's backlog what every connection has, and bounds what a lagging one keeps there.
+    /// Drops from the room's backlogs what every connection of their variant has, and bounds what a lagging one
+    /// keeps there.
     func trimBacklog(_ room: Int64) {
         guard rooms[room] != nil else { return }
         let cap = configuration.maxQueuedBytesPerConnection
         modify(&rooms[room]!) { entry in
             var oldest = entry.backlog.head
-            for member in entry.members where member.isSending { oldest = min(oldest, member.broadcastCursor) }
+            var oldestMasked = entry.maskedBacklog.head
+            for member in entry.members where member.isSending {
+                if member.seesMaskedNames {
+                    oldestMasked = min(oldestMasked, member.broadcastCursor)
+                } else {
+                    oldest = min(oldest, member.broadcastCursor)
+                }
+            }
             entry.backlog.trim(oldestNeeded: oldest, maxBytes: cap)
+            entry.maskedBacklog.trim(oldestNeeded: oldestMasked, maxBytes: cap)
         }
     }
 }

@@ -16,6 +16,9 @@ final class ClientConnection: ConnectionHandler {
     private(set) var room: Int64 = 0
     var faults = ActiveFaults.none
     private(set) var compression = Compression.none
+    /// A guest (AUTH `uid` 0) while the simulator masks guests' names (`masksGuestNames`): this connection gets
+    /// the masked variant of DANMU_MSG.
+    private(set) var seesMaskedNames = false
     /// op-5 messages written on this connection (fault thresholds count these).
     var messagesOnConnection = 0
     /// Monotonic ns of the AUTH or of the last heartbeat (op 2) received while live (`heartbeatTimeout`).
@@ -148,6 +151,7 @@ final class ClientConnection: ConnectionHandler {
             return
         }
         room = request.roomID
+        seesMaskedNames = core.masksGuestNames && request.uid == 0
         let number = core.admit(room: room)
         faults = ActiveFaults(rules: core.configuration.faults, room: room, connection: number)
         compression =

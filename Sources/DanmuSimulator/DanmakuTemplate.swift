@@ -18,6 +18,8 @@ struct DanmakuTemplate: Sendable {
     let pieces: [[UInt8]]
     let holes: [Hole]
     let users: [User]
+    /// `users` as a guest socket sees them: uid 0 and the name masked (`maskedName`).
+    let maskedUsers: [User]
     let texts: [Text]
     let rawTexts: [String]
 
@@ -63,13 +65,24 @@ struct DanmakuTemplate: Sendable {
             Text(level1: jsonEscaped($0), level2: jsonEscaped(String(decoding: jsonEscaped($0), as: UTF8.self)))
         }
         self.users = users.map { User(uid: Array(String($0.0).utf8), uname: jsonEscaped($0.1)) }
+        self.maskedUsers = users.map { User(uid: [0x30], uname: jsonEscaped(Self.maskedName($0.1))) }
+    }
+
+    /// A name as the live site shows it to a guest (no logged-in uid in AUTH): its first character and `***`
+    /// (`孤***`); `***` for an empty or already masked name.
+    static func maskedName(_ name: String) -> String {
+        guard let first = name.first, !name.hasPrefix("***") else { return "***" }
+        return String(first) + "***"
     }
 
     /// Appends one DANMU_MSG body. Text and user are picked from the room's sequence number, so a given
-    /// (room, seq) always produces the same text.
-    func append(room: Int64, seq: UInt64, monotonicNs: UInt64, unixMs: Int64, into out: inout [UInt8]) {
+    /// (room, seq) always produces the same text. `masked`: the body a guest socket gets (uid 0, masked name).
+    func append(
+        room: Int64, seq: UInt64, monotonicNs: UInt64, unixMs: Int64, masked: Bool = false, into out: inout [UInt8]
+    ) {
         let text = texts[Int(seq % UInt64(texts.count))]
-        let user = users[Int((seq &* 7 &+ UInt64(bitPattern: room)) % UInt64(users.count))]
+        let userIndex = Int((seq &* 7 &+ UInt64(bitPattern: room)) % UInt64(users.count))
+        let user = masked ? maskedUsers[userIndex] : users[userIndex]
         for index in holes.indices {
             out.append(contentsOf: pieces[index])
             switch holes[index] {

@@ -59,10 +59,10 @@ struct MessageGenerator: Sendable {
     }
 
     /// Appends `count` ver-0 op-5 packets (the room's next messages in its mix cycle). Returns how many were
-    /// danmaku (each consumed one sequence number).
+    /// danmaku (each consumed one sequence number). `masked`: as a guest socket sees them (`DanmakuTemplate`).
     @discardableResult
     func appendMessages(
-        _ count: Int, stream: inout RoomStream, monotonicNs: UInt64, unixMs: Int64,
+        _ count: Int, stream: inout RoomStream, monotonicNs: UInt64, unixMs: Int64, masked: Bool = false,
         into out: inout [UInt8]
     ) -> Int {
         var danmaku = 0
@@ -75,7 +75,7 @@ struct MessageGenerator: Sendable {
                 let start = Packet.begin(.message, protover: 0, sequence: 0, in: &out)
                 template.append(
                     room: stream.room, seq: stream.lastSeq, monotonicNs: monotonicNs, unixMs: unixMs,
-                    into: &out)
+                    masked: masked, into: &out)
                 Packet.finish(startingAt: start, in: &out)
             }
             stream.cyclePosition += 1
@@ -90,15 +90,16 @@ struct MessageGenerator: Sendable {
     @discardableResult
     func appendBatch(
         _ count: Int, compression: Compression, stream: inout RoomStream, monotonicNs: UInt64,
-        unixMs: Int64, scratch: inout [UInt8], into out: inout [UInt8]
+        unixMs: Int64, masked: Bool = false, scratch: inout [UInt8], into out: inout [UInt8]
     ) -> Int {
         switch compression {
         case .none:
-            return appendMessages(count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs, into: &out)
+            return appendMessages(
+                count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs, masked: masked, into: &out)
         case .zlib, .brotli:
             scratch.removeAll(keepingCapacity: true)
             let danmaku = appendMessages(
-                count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs,
+                count, stream: &stream, monotonicNs: monotonicNs, unixMs: unixMs, masked: masked,
                 into: &scratch)
             let compressed = BatchCompressor.compress(scratch, compression)
             Packet.append(.message, protover: compression == .zlib ? 2 : 3, sequence: 0, body: compressed, to: &out)

@@ -29,6 +29,13 @@ struct RoomBacklog {
         return result
     }
 
+    /// Numbers `count` messages that no connection will read (the room's other name variant has the readers),
+    /// so both variants' backlogs keep the same numbering. Only while empty.
+    mutating func skip(_ count: Int) {
+        precondition(ends.isEmpty, "skipping messages a connection may still need")
+        base += UInt64(count)
+    }
+
     /// The bytes of messages `first..<first + count` (all held: `base <= first`, `first + count <= head`).
     func byteRange(from first: UInt64, count: Int) -> Range<Int> {
         precondition(first >= base && first + UInt64(count) <= head, "message range not held")

@@ -85,7 +85,7 @@ extension SimulatorCore {
             danmaku += generator.appendBatch(
                 batch, compression: client.compression,
                 stream: &rooms[client.room]!.stream, monotonicNs: monotonicNs,
-                unixMs: unixMs, scratch: &scratch, into: &out)
+                unixMs: unixMs, masked: client.seesMaskedNames, scratch: &scratch, into: &out)
             client.messagesOnConnection += batch
             remaining -= batch
             messages += batch

@@ -90,6 +90,11 @@ extension Simulator {
         /// servers do); see `Delivery`. Under `.everyConnection` `ratePerRoom` and `messageLimitPerRoom` count
         /// the messages the room emits, whatever the number of its connections.
         public var delivery: Delivery = .oneConnection
+        /// Guests see masked names, as on the live site: a connection whose AUTH has no logged-in uid (`uid` 0)
+        /// gets DANMU_MSG with uid 0 and the name cut to its first character and `***` (`孤***`); a connection
+        /// with a uid gets the real ones. nil (default): only while the HTTP API is on (`httpAPIListen`), when the
+        /// simulator plays the live site; off for the plain protocol tests.
+        public var masksGuestNames: Bool?
 
         public init(
             listen: SocketAddress = .loopback(port: 0),

@@ -16,6 +16,9 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         /// Broadcast only (`BroadcastPath`): emitted messages not yet delivered everywhere, the authenticated
         /// connections receiving them, and the room's own place in `roomWheel`.
         var backlog = RoomBacklog()
+        /// The same messages as guests see them (`masksGuestNames`), numbered as `backlog`; each of the two is
+        /// encoded once per room, and only while a connection of its variant listens.
+        var maskedBacklog = RoomBacklog()
         var members: [ClientConnection] = []
         var nextDue: UInt64 = 0
         var scheduled = false
@@ -63,6 +66,13 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     /// Reused buffers (loop thread only).
     var outBuffer: [UInt8] = []
     var scratch: [UInt8] = []
+
+    /// `Configuration.masksGuestNames`, resolved.
+    var masksGuestNames: Bool { Self.resolveMasking(configuration) }
+
+    static func resolveMasking(_ configuration: Simulator.Configuration) -> Bool {
+        configuration.masksGuestNames ?? (configuration.httpAPIListen != nil)
+    }
 
     init(reactor: Reactor, configuration: Simulator.Configuration, store: StatisticsStore, site: SimulatedSite? = nil) {
         self.reactor = reactor

@@ -20,6 +20,19 @@ final class EventKindCodecTests: XCTestCase {
         "LIVE": .live, "PREPARING": .preparing, "ROOM_CHANGE": .roomChange,
         "WARNING": .warning, "CUT_OFF": .warning, "CUT_OFF_V2": .warning,
         "LOG_IN_NOTICE": .loginNotice,
+        "ONLINE_RANK_V2": .onlineRank, "ONLINE_RANK_V3": .onlineRank,
+        "ENTRY_EFFECT": .entryEffect, "ENTRY_EFFECT_MUST_RECEIVE": .entryEffect,
+        "NOTICE_MSG": .notice, "COMMON_NOTICE_DANMAKU": .commonNotice, "HOT_ROOM_NOTIFY": .hotRoomNotify,
+        "WIDGET_BANNER": .widgetBanner, "STOP_LIVE_ROOM_LIST": .stopLiveRoomList,
+        "SUPER_CHAT_ENTRANCE": .superChatEntrance, "DM_INTERACTION": .dmInteraction,
+        "RECALL_DANMU_MSG": .recallDanmaku, "ROOM_BLOCK_MSG": .roomBlock,
+        "ROOM_SILENT_ON": .roomSilent, "ROOM_SILENT_OFF": .roomSilent,
+        "POPULARITY_RED_POCKET_START": .redPocket, "POPULARITY_RED_POCKET_NEW": .redPocket,
+        "POPULARITY_RED_POCKET_WINNER_LIST": .redPocket,
+        "PK_BATTLE_PRE": .pkBattle, "PK_BATTLE_PRE_NEW": .pkBattle, "PK_BATTLE_START": .pkBattle,
+        "PK_BATTLE_START_NEW": .pkBattle, "PK_BATTLE_PROCESS": .pkBattle, "PK_BATTLE_PROCESS_NEW": .pkBattle,
+        "PK_BATTLE_END": .pkBattle, "PK_BATTLE_SETTLE": .pkBattle, "PK_BATTLE_SETTLE_NEW": .pkBattle,
+        "ANCHOR_LOT_START": .anchorLot, "ANCHOR_LOT_END": .anchorLot, "ANCHOR_LOT_AWARD": .anchorLot,
     ]
 
     func testTheTableHoldsEveryKnownCmdAndNoOther() {

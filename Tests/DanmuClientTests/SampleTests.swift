@@ -21,16 +21,24 @@ final class SampleTests: XCTestCase {
     func testEverySampleHasTheExpectedKind() throws {
         let kinds: [String: EventKind] = [
             "COMBO_SEND": .combo, "CUT_OFF": .warning, "DANMU_MSG": .danmaku, "DANMU_MSG_3_7_1_1_1_1": .danmaku,
-            "DM_INTERACTION": .unknown, "ENTRY_EFFECT": .unknown, "GUARD_BUY": .guardBuy, "INTERACT_WORD": .interact,
+            "DM_INTERACTION": .dmInteraction, "ENTRY_EFFECT": .entryEffect, "GUARD_BUY": .guardBuy,
+            "INTERACT_WORD": .interact,
             "INTERACT_WORD_V2": .interact, "LIKE_INFO_V3_CLICK": .likeClick, "LIKE_INFO_V3_UPDATE": .likeUpdate,
-            "LIVE": .live, "LIVE_INTERACTIVE_GAME": .unknown, "LOG_IN_NOTICE": .loginNotice, "NOTICE_MSG": .unknown,
-            "ONLINE_RANK_COUNT": .onlineRankCount, "ONLINE_RANK_V2": .unknown, "ONLINE_RANK_V3": .unknown,
-            "PREPARING": .preparing, "RECALL_DANMU_MSG": .unknown, "ROOM_BLOCK_MSG": .unknown,
+            "LIVE": .live, "LIVE_INTERACTIVE_GAME": .unknown, "LOG_IN_NOTICE": .loginNotice, "NOTICE_MSG": .notice,
+            "ONLINE_RANK_COUNT": .onlineRankCount, "ONLINE_RANK_V2": .onlineRank, "ONLINE_RANK_V3": .onlineRank,
+            "PREPARING": .preparing, "RECALL_DANMU_MSG": .recallDanmaku, "ROOM_BLOCK_MSG": .roomBlock,
             "ROOM_CHANGE": .roomChange, "ROOM_REAL_TIME_MESSAGE_UPDATE": .unknown, "SEND_GIFT": .gift,
-            "STOP_LIVE_ROOM_LIST": .unknown, "SUPER_CHAT_MESSAGE": .superChat,
+            "STOP_LIVE_ROOM_LIST": .stopLiveRoomList, "SUPER_CHAT_MESSAGE": .superChat,
             "SUPER_CHAT_MESSAGE_DELETE": .superChatDelete,
             "SYS_MSG": .unknown, "USER_TOAST_MSG": .userToast,
             "WARNING": .warning, "WATCHED_CHANGE": .watchedChange,
+            "ANCHOR_LOT_AWARD": .anchorLot, "ANCHOR_LOT_END": .anchorLot, "ANCHOR_LOT_START": .anchorLot,
+            "COMMON_NOTICE_DANMAKU": .commonNotice, "ENTRY_EFFECT_MUST_RECEIVE": .entryEffect,
+            "HOT_ROOM_NOTIFY": .hotRoomNotify, "PK_BATTLE_END": .pkBattle, "PK_BATTLE_PROCESS_NEW": .pkBattle,
+            "PK_BATTLE_START_NEW": .pkBattle, "POPULARITY_RED_POCKET_NEW": .redPocket,
+            "POPULARITY_RED_POCKET_START": .redPocket, "POPULARITY_RED_POCKET_WINNER_LIST": .redPocket,
+            "ROOM_SILENT_OFF": .roomSilent, "ROOM_SILENT_ON": .roomSilent, "SUPER_CHAT_ENTRANCE": .superChatEntrance,
+            "WIDGET_BANNER": .widgetBanner,
         ]
         let samples = TestFiles.list("Fixtures/samples").filter { $0.hasSuffix(".json") && !$0.hasPrefix("http_") }
         XCTAssertGreaterThanOrEqual(samples.count, 50)
@@ -195,7 +203,7 @@ final class SampleTests: XCTestCase {
         try EventParser.parse(
             message: Array(#"{"cmd":"DANMU_MSG","info":[null,5,{"a":1},"x",null]}"#.utf8), into: &events)
         XCTAssertEqual(events.map(\.cmd), ["WARNING", "RECALL_DANMU_MSG", "", "DANMU_MSG", "DANMU_MSG"])
-        XCTAssertEqual(events.map(\.kind), [.warning, .unknown, .unknown, .unknown, .danmaku])
+        XCTAssertEqual(events.map(\.kind), [.warning, .recallDanmaku, .unknown, .unknown, .danmaku])
         XCTAssertThrowsError(try EventParser.parse(message: Array("{\"cmd\":".utf8), into: &events))
     }
 }

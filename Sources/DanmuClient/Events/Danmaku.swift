@@ -109,6 +109,7 @@ extension Danmaku: EventKindCodec {
             }
             if danmaku.text.isEmpty, let content = root["content"]?.string { danmaku.text = content }
         }
+        if danmaku.text.isEmpty, let text = dmV2Text(message.root["dm_v2"]) { danmaku.text = text }  // DanmakuV2.swift
         return danmaku
     }
 

@@ -24,6 +24,21 @@ public enum DanmuEvent: Sendable, Equatable {
     case warning(Warning)
     /// `LOG_IN_NOTICE`: the server is masking names for this (guest) socket.
     case loginNotice(LoginNotice)
+    case onlineRank(OnlineRank)
+    case entryEffect(EntryEffect)
+    case notice(Notice)
+    case commonNotice(CommonNotice)
+    case hotRoomNotify(HotRoomNotify)
+    case widgetBanner(WidgetBanner)
+    case stopLiveRoomList(StopLiveRoomList)
+    case superChatEntrance(SuperChatEntrance)
+    case dmInteraction(DMInteraction)
+    case recallDanmaku(RecallDanmaku)
+    case roomBlock(RoomBlock)
+    case roomSilent(RoomSilent)
+    case redPocket(RedPocket)
+    case pkBattle(PKBattle)
+    case anchorLot(AnchorLot)
     /// op 3 heartbeat reply: legacy "popularity" (人气值).
     case popularity(UInt32)
     /// op 8 auth reply `code` (0 = accepted).
@@ -63,6 +78,21 @@ public enum DanmuEvent: Sendable, Equatable {
         case .roomChange(let payload): return Visitor.visit(payload, &state)
         case .warning(let payload): return Visitor.visit(payload, &state)
         case .loginNotice(let payload): return Visitor.visit(payload, &state)
+        case .onlineRank(let payload): return Visitor.visit(payload, &state)
+        case .entryEffect(let payload): return Visitor.visit(payload, &state)
+        case .notice(let payload): return Visitor.visit(payload, &state)
+        case .commonNotice(let payload): return Visitor.visit(payload, &state)
+        case .hotRoomNotify(let payload): return Visitor.visit(payload, &state)
+        case .widgetBanner(let payload): return Visitor.visit(payload, &state)
+        case .stopLiveRoomList(let payload): return Visitor.visit(payload, &state)
+        case .superChatEntrance(let payload): return Visitor.visit(payload, &state)
+        case .dmInteraction(let payload): return Visitor.visit(payload, &state)
+        case .recallDanmaku(let payload): return Visitor.visit(payload, &state)
+        case .roomBlock(let payload): return Visitor.visit(payload, &state)
+        case .roomSilent(let payload): return Visitor.visit(payload, &state)
+        case .redPocket(let payload): return Visitor.visit(payload, &state)
+        case .pkBattle(let payload): return Visitor.visit(payload, &state)
+        case .anchorLot(let payload): return Visitor.visit(payload, &state)
         case .popularity(let value): return Visitor.visit(PopularityPayload(value: value), &state)
         case .authReply(let code): return Visitor.visit(AuthReplyPayload(code: code), &state)
         case .unknown(let cmd, let raw): return Visitor.visit(UnknownPayload(cmd: cmd, raw: raw), &state)
@@ -94,6 +124,21 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
     case roomChange = "room_change"
     case warning
     case loginNotice = "login_notice"
+    case onlineRank = "online_rank"
+    case entryEffect = "entry_effect"
+    case notice
+    case commonNotice = "common_notice"
+    case hotRoomNotify = "hot_room_notify"
+    case widgetBanner = "widget_banner"
+    case stopLiveRoomList = "stop_live_room_list"
+    case superChatEntrance = "super_chat_entrance"
+    case dmInteraction = "dm_interaction"
+    case recallDanmaku = "recall_danmaku"
+    case roomBlock = "room_block"
+    case roomSilent = "room_silent"
+    case redPocket = "red_pocket"
+    case pkBattle = "pk_battle"
+    case anchorLot = "anchor_lot"
     case popularity
     case authReply = "auth_reply"
     case unknown
@@ -119,6 +164,21 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
         case .roomChange: return RoomChange.self
         case .warning: return Warning.self
         case .loginNotice: return LoginNotice.self
+        case .onlineRank: return OnlineRank.self
+        case .entryEffect: return EntryEffect.self
+        case .notice: return Notice.self
+        case .commonNotice: return CommonNotice.self
+        case .hotRoomNotify: return HotRoomNotify.self
+        case .widgetBanner: return WidgetBanner.self
+        case .stopLiveRoomList: return StopLiveRoomList.self
+        case .superChatEntrance: return SuperChatEntrance.self
+        case .dmInteraction: return DMInteraction.self
+        case .recallDanmaku: return RecallDanmaku.self
+        case .roomBlock: return RoomBlock.self
+        case .roomSilent: return RoomSilent.self
+        case .redPocket: return RedPocket.self
+        case .pkBattle: return PKBattle.self
+        case .anchorLot: return AnchorLot.self
         case .popularity, .authReply, .unknown: return nil
         }
     }

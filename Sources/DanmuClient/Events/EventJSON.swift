@@ -37,4 +37,26 @@ extension JSONWriter {
     mutating func optional(_ value: Int64?) {
         if let value { int(value) } else { null() }
     }
+
+    mutating func optional(_ value: Bool?) {
+        if let value { bool(value) } else { null() }
+    }
+
+    /// An array of numbers.
+    mutating func ints(_ values: [Int64]) {
+        beginArray()
+        for value in values { int(value) }
+        endArray()
+    }
+
+    /// JSON text embedded as a value (not a string), or null. LF/CR/TAB can only be whitespace between tokens
+    /// of valid JSON (inside strings they are escaped), so dropping them keeps the value on one line.
+    mutating func embedded(_ json: [UInt8]?) {
+        guard let json, !json.isEmpty else { return null() }
+        if json.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            raw(json.lazy.filter { $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+        } else {
+            raw(json)
+        }
+    }
 }

@@ -72,4 +72,17 @@ extension EventKindCodec {
         guard let node, node.kind == .array else { return [] }
         return node.elements.compactMap { $0.int64Lenient }
     }
+
+    /// The elements of an array field; empty when absent or not an array.
+    static func array(_ node: JSONNode?) -> [JSONNode] {
+        guard let node, node.kind == .array else { return [] }
+        return Array(node.elements)
+    }
+
+    /// A string field that carries JSON text (`DM_INTERACTION` `data.data`): the embedded document's bytes,
+    /// or nil when the field is absent, not a string, or not valid JSON.
+    static func embeddedJSON(_ node: JSONNode?) -> [UInt8]? {
+        guard let node, let document = try? node.parseStringAsJSON() else { return nil }
+        return Array(document.root.rawBytes)
+    }
 }

@@ -14,7 +14,7 @@ enum EventFields {
         case .userToast(let e): return e.uid
         case .interact(let e): return e.uid
         case .likeClick(let e): return e.uid
-        default: return nil
+        default: return event.namedUser?.uid
         }
     }
 
@@ -28,7 +28,7 @@ enum EventFields {
         case .userToast(let e): return e.uname
         case .interact(let e): return e.uname
         case .likeClick(let e): return e.uname
-        default: return nil
+        default: return event.namedUser?.uname
         }
     }
 
@@ -104,7 +104,7 @@ enum EventFields {
             e.uname = name(e.uname)
             event = .likeClick(e)
         default:
-            break
+            event.rewriteNamedUsers(uid: uid, name: name)  // the kinds of issue 16 (DanmuClient NamedUsers.swift)
         }
     }
 }
