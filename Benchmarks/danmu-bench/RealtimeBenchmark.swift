@@ -36,6 +36,14 @@ struct RealtimeBenchmarkOptions {
     }
 }
 
+/// The hub's `flushInterval` for every round: `DANMU_REALTIME_FLUSH_MS` (milliseconds; 0 = flush at every drain, the
+/// behaviour before coalescing) when set, else the hub's default. Read once.
+let realtimeFlushInterval: Duration? = {
+    guard let text = getenv("DANMU_REALTIME_FLUSH_MS").map({ String(cString: $0) }), let ms = Double(text), ms >= 0
+    else { return nil }
+    return .microseconds(Int64(ms * 1_000))
+}()
+
 /// The server side of one round: collector → hub → RealtimeServer on one reactor, fed by a simulator process.
 private final class RealtimeServerRun {
     let simulator: SimulatorProcess
@@ -49,7 +57,9 @@ private final class RealtimeServerRun {
         simulator = try SimulatorProcess(options)
         reactor = try Reactor()
         try reactor.start()
-        hub = EventHub(reactor: reactor)
+        var hubConfiguration = EventHub.Configuration()
+        if let flush = realtimeFlushInterval { hubConfiguration.flushInterval = flush }
+        hub = EventHub(reactor: reactor, configuration: hubConfiguration)
         var configuration = DanmuCollector.Configuration(server: .init(host: "127.0.0.1", port: simulator.port))
         configuration.protover = 3
         collector = try DanmuCollector(configuration: configuration)
@@ -115,6 +125,8 @@ private struct LatencyRound {
     /// This process's CPU seconds over the wall seconds of the round.
     var serverCPUShare = Double.nan
     var skipped: UInt64 = 0
+    /// Events published per flush (each flush is at most one write per subscriber).
+    var eventsPerFlush = Double.nan
 }
 
 private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool) -> LatencyRound? {
@@ -136,6 +148,8 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
         let rssPerSubscriber = Double(ProcessMetrics.residentBytes() - rssBefore) / Double(max(1, open))
         let cpuBefore = ProcessMetrics.cpuSeconds()
         let deliveriesBefore = run.hub.statistics.deliveries
+        let flushesBefore = run.hub.statistics.flushes
+        let publishedBefore = run.hub.statistics.eventsPublished
         run.collector.add(room: 1)
         let started = ProcessMetrics.monotonicNanoseconds()
         guard var result = readResult(child) else { return nil }
@@ -150,7 +164,9 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
             result: result, connected: connected, rssPerSubscriber: rssPerSubscriber,
             heapPerSubscriber: heapPerSubscriber,
             serverCPUPerMillion: cpu / Double(max(1, deliveries)) * 1e6,
-            serverCPUShare: cpu / max(1e-3, result.wallSeconds), skipped: statistics.eventsSkipped)
+            serverCPUShare: cpu / max(1e-3, result.wallSeconds), skipped: statistics.eventsSkipped,
+            eventsPerFlush: Double(statistics.eventsPublished - publishedBefore)
+                / Double(max(1, statistics.flushes - flushesBefore)))
     } catch {
         progress("realtime: latency round failed: \(error)")
         return nil
@@ -241,6 +257,11 @@ func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigu
             BenchmarkFigure(
                 name: "\(label).server_cpu_share", value: median(rounds.map(\.serverCPUShare)), unit: "cores",
                 note: "this process: CPU s over the round's wall time"),
+            BenchmarkFigure(
+                name: "\(label).events_per_flush", value: median(rounds.map(\.eventsPerFlush)), unit: "events",
+                note:
+                    "flush interval \(realtimeFlushInterval.map { "\($0)" } ?? "default"); one write per subscriber each"
+            ),
             BenchmarkFigure(
                 name: "\(label).subscriber_cpu_share",
                 value: median(rounds.map(\.result.cpuShare)), unit: "cores",

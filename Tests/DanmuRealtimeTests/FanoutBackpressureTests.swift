@@ -42,7 +42,7 @@ final class FanoutBackpressureTests: XCTestCase {
             blocker.release()
             publisher.join()
             XCTAssertEqual(returned.withLock { $0 }, 2)
-            _ = reactor.executeAndWait {}
+            _ = reactor.executeAndWait { hub.flushNow() }
             XCTAssertEqual(onLoop(reactor) { sseIDs(output.text) }, (1...8).map { "77-\($0)" })
             XCTAssertEqual(hub.statistics.eventsDropped, 0)
         }
@@ -56,7 +56,7 @@ final class FanoutBackpressureTests: XCTestCase {
             // With the loop stuck, every batch after the first waits 50 ms and is then queued: the call returns.
             for batch in 0..<3 { hub.handle(batch: [danmaku(1, "\(batch)a"), danmaku(1, "\(batch)b")]) }
             blocker.release()
-            _ = reactor.executeAndWait {}
+            _ = reactor.executeAndWait { hub.flushNow() }
             XCTAssertEqual(onLoop(reactor) { sseIDs(output.text) }, (1...6).map { "77-\($0)" })
             XCTAssertEqual(hub.statistics.eventsDropped, 0)
         }
@@ -71,7 +71,7 @@ final class FanoutBackpressureTests: XCTestCase {
                 hub.handle(batch: [danmaku(1, "a"), danmaku(1, "b")])
                 hub.handle(batch: [danmaku(1, "c")])
             }
-            _ = reactor.executeAndWait {}
+            _ = reactor.executeAndWait { hub.flushNow() }
             XCTAssertEqual(onLoop(reactor) { sseIDs(output.text) }, ["77-1", "77-2", "77-3"])
         }
     }

@@ -56,10 +56,10 @@ func onLoop<T: Sendable>(_ reactor: Reactor, _ body: @escaping @Sendable () -> T
 }
 
 /// Publishes `events` as one worker batch and waits until the loop has delivered them (the drain task was queued
-/// first, and the loop runs tasks in order).
+/// first, and the loop runs tasks in order; `flushNow` then delivers whatever the flush interval held back).
 func publish(_ hub: EventHub, _ events: [RoomEvent]) {
     hub.handle(batch: events)
-    _ = hub.reactor.executeAndWait {}
+    _ = hub.reactor.executeAndWait { hub.flushNow() }
 }
 
 /// 2025-11-21T18:33:20.123Z in nanoseconds, the time of docs/json-lines.md's examples.
@@ -346,7 +346,7 @@ final class FanoutHubTests: XCTestCase {
                 }
             }
             for thread in threads { thread.join() }
-            _ = reactor.executeAndWait {}
+            _ = reactor.executeAndWait { hub.flushNow() }
             let ids = onLoop(reactor) { sseIDs(output.text) }
             XCTAssertEqual(ids, (1...2_000).map { "77-\($0)" })
             XCTAssertEqual(hub.statistics.eventsPublished, 2_000)

@@ -232,7 +232,7 @@ final class RealtimeServerTests: XCTestCase {
                 if response.readline().startswith(b'id: '): ids += 1
             print('reader got', ids)
             """, [harness.baseURL])
-        XCTAssertTrue(output.contains("reader got 2000"), output)
+        XCTAssertTrue(output.contains("reader got 2000"), "\(output) \(harness.hub.statistics)")
         XCTAssertGreaterThan(harness.hub.statistics.eventsSkipped, 0)
         // The reader has gone; the stalled subscriber is still held (skip-to-newest, not disconnect).
         XCTAssertTrue(

@@ -34,9 +34,19 @@ extension EventHistory {
         var lost: [Int64: Int?] = [:]
         var heap: [Cursor] = []
         let candidates: [Int64] = subscription.rooms.map { Array($0) } ?? Array(rooms.keys)
+        // Something newer than the resume point was forgotten (a removed room): a room named by the subscription
+        // whose ring is gone, or was made again after the resume point, may have lost events nobody can count.
+        let forgotten = !restart && after < forgottenThrough
         for room in candidates {
-            guard let ring = rooms[room] else { continue }
-            if !restart, case .some(let missed) = ring.loss(after: after) { lost[room] = missed }
+            guard let ring = rooms[room] else {
+                if forgotten { lost[room] = .some(nil) }
+                continue
+            }
+            if !restart, case .some(let missed) = ring.loss(after: after) {
+                lost[room] = missed
+            } else if forgotten && ring.firstSequence > after {
+                lost[room] = .some(nil)
+            }
             let start = ring.firstIndex(after: after)
             if start < ring.count {
                 heap.append(Cursor(room: room, ring: ring, start: start, position: ring.count - 1))
@@ -70,17 +80,23 @@ extension EventHistory {
             for index in cursor.start...cursor.position where matches(cursor.ring[index], subscription) { count += 1 }
             if count > 0 { trimmed[cursor.room, default: 0] += count }
         }
+        // Every room (no `rooms=`): the forgotten rooms are not named anywhere any more; say "some rooms, unknown".
+        let forgottenUnnamed = forgotten && subscription.rooms == nil
         return Replay(
-            gap: gap(restart: restart, subscription: subscription, lost: lost, trimmed: trimmed), events: events)
+            gap: gap(
+                restart: restart, subscription: subscription, lost: lost, trimmed: trimmed,
+                forgottenUnnamed: forgottenUnnamed),
+            events: events)
     }
 
-    private func gap(restart: Bool, subscription: Subscription, lost: [Int64: Int?], trimmed: [Int64: Int])
-        -> GapReport?
-    {
+    private func gap(
+        restart: Bool, subscription: Subscription, lost: [Int64: Int?], trimmed: [Int64: Int], forgottenUnnamed: Bool
+    ) -> GapReport? {
         if restart {
             // Whatever the previous run published after the resume point is unknown here: no counts.
             return GapReport(reason: .restart, rooms: subscription.rooms.map { $0.sorted().map { ($0, nil) } })
         }
+        if forgottenUnnamed { return GapReport(reason: .history, rooms: nil) }
         guard !lost.isEmpty || !trimmed.isEmpty else { return nil }
         let rooms = Set(lost.keys).union(trimmed.keys).sorted().map { room -> (room: Int64, missed: Int?) in
             let extra = trimmed[room] ?? 0

@@ -2,8 +2,10 @@
 /// the `EventHub` and touched only on its reactor's thread).
 ///
 /// Each room keeps its newest `capacity` events in sequence order; older ones are evicted and counted, so a resume
-/// can tell a gap from "nothing happened". Rooms are never forgotten: one ring per room ever seen (its storage is
-/// bounded by `capacity` events).
+/// can tell a gap from "nothing happened". A room's ring lives until `forget(room:)` (the room was removed from
+/// the collector): memory is bounded by `capacity` events per room registered, not per room ever seen, so a
+/// process that adds and removes rooms for weeks does not grow. What a forgotten ring held is remembered as one
+/// number, `forgottenThrough`, so a resume from before it reports a gap instead of a silent hole.
 struct EventHistory {
     /// One room's ring.
     struct Ring {
@@ -21,6 +23,9 @@ struct EventHistory {
         init(capacity: Int) { self.capacity = capacity }
 
         var count: Int { storage.count }
+
+        /// Sequence of the newest event held (0: none).
+        var newestSequence: UInt64 { storage.isEmpty ? 0 : self[storage.count - 1].sequence }
 
         /// The `index`-th held event, oldest first.
         subscript(index: Int) -> PublishedEvent { storage[(head + index) % storage.count] }
@@ -69,6 +74,9 @@ struct EventHistory {
     private(set) var rooms: [Int64: Ring] = [:]
     /// Events held over all rooms.
     private(set) var eventCount = 0
+    /// The newest sequence any forgotten ring held (0: nothing forgotten). A resume from before it may have lost
+    /// events of a room no ring now vouches for (`EventHistory+Replay`).
+    private(set) var forgottenThrough: UInt64 = 0
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -78,6 +86,15 @@ struct EventHistory {
         ring.append(event)
         eventCount += ring.count - before
         rooms[event.room] = ring
+    }
+
+    /// Drops `room`'s ring (its events and storage). Returns the events it held.
+    @discardableResult
+    mutating func forget(room: Int64) -> Int {
+        guard let ring = rooms.removeValue(forKey: room) else { return 0 }
+        eventCount -= ring.count
+        forgottenThrough = max(forgottenThrough, ring.newestSequence)
+        return ring.count
     }
 
     func matches(_ event: PublishedEvent, _ subscription: Subscription) -> Bool {

@@ -101,8 +101,36 @@ extension EventHub {
 
     // MARK: Delivery
 
-    /// Sends the events of one drain that `subscriber` matches, as ONE write, unless it is over its bound.
-    func deliver(_ events: [PublishedEvent], to subscriber: Subscriber, tally: inout DeliveryTally) {
+    /// The concatenated wire bytes of one flush, built once per distinct (rooms, kinds, transport) and shared by
+    /// every subscriber with that key: the reactor queues the same array for all of them (copy-on-write, no copy).
+    /// The subscriber's `resumeAfter` is not part of the key: live events do not depend on it.
+    struct BatchCache {
+        struct Key: Hashable {
+            var rooms: Set<Int64>?
+            var kinds: Set<EventKind>?
+            var transport: SubscriberTransport
+        }
+        private var entries: [Key: [UInt8]] = [:]
+        /// The last key used and its bytes: consecutive subscribers usually share it, and comparing two small
+        /// sets is cheaper than hashing them.
+        private var last: (key: Key, bytes: [UInt8])?
+
+        mutating func bytes(for subscriber: Subscriber, build: () -> [UInt8]) -> [UInt8] {
+            let key = Key(
+                rooms: subscriber.subscription.rooms, kinds: subscriber.subscription.kinds,
+                transport: subscriber.transport)
+            if let last, last.key == key { return last.bytes }
+            let bytes = entries[key] ?? build()
+            entries[key] = bytes
+            last = (key, bytes)
+            return bytes
+        }
+    }
+
+    /// Sends the events of one flush that `subscriber` matches, as ONE write, unless it is over its bound.
+    func deliver(
+        _ events: [PublishedEvent], to subscriber: Subscriber, batches: inout BatchCache, tally: inout DeliveryTally
+    ) {
         guard !subscriber.isDraining else { return }
         var first: PublishedEvent?
         var matched = 0
@@ -133,14 +161,18 @@ extension EventHub {
         }
         subscriber.stalledSince = nil
         tally.deliveries += UInt64(matched)
-        // One event: its shared wire array as is (no copy). More: one buffer, so one write for the batch.
+        // One event: its shared wire array as is (no copy). More: one buffer, so one write for the batch, built
+        // once for all subscribers that want the same events in the same framing.
         if matched == 1 {
             subscriber.output.send(subscriber.wire(first, encoder: &encoder))
             return
         }
-        var bytes: [UInt8] = []
-        for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
-            bytes += subscriber.wire(event, encoder: &encoder)
+        let bytes = batches.bytes(for: subscriber) {
+            var bytes: [UInt8] = []
+            for event in events where subscriber.subscription.matches(room: event.room, kind: event.kind) {
+                bytes += subscriber.wire(event, encoder: &encoder)
+            }
+            return bytes
         }
         subscriber.output.send(bytes)
     }

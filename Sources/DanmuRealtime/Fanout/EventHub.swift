@@ -15,6 +15,11 @@ import EventLoop
 /// Threads: `handle(batch:)` runs on any worker and never waits on a subscriber: it encodes each event ONCE (the
 /// JSON Lines object of `writeJSONLine`, in an SSE frame), assigns ids under a short lock and hands the events to
 /// the loop in batches, with at most one `reactor.execute` pending at a time however many events arrive.
+///
+/// Flushes: the loop delivers what the inbox holds at most once per `Configuration.flushInterval`, each subscriber
+/// getting ONE write of all its events of the flush (the events' SSE frames are built once per event, and the
+/// concatenation once per flush for all subscribers with the same rooms, kinds and transport, so 10,000 viewers of
+/// one room share one array: no per-subscriber copy or encode).
 /// `statistics` and `close()` are for any thread. Everything else (the subscriber API, the history) is
 /// loop-confined and traps elsewhere.
 ///
@@ -31,8 +36,10 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         var events: [PublishedEvent] = []
         /// The last sequence given out.
         var sequence: UInt64 = 0
-        /// Whether a drain task is queued on the reactor: at most one at a time.
+        /// Whether a drain task is queued on the reactor (or its flush timer armed): at most one at a time.
         var drainScheduled = false
+        /// When (monotonic ns) the oldest event in `events` was queued; meaningful while `events` is not empty.
+        var firstQueuedAt: UInt64 = 0
         var closed = false
     }
 
@@ -47,6 +54,10 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
     var keepAliveTimer: TimerID?
     var encoder = WebSocketFrameEncoder(masks: false)
     var isClosed = false
+    /// When (reactor `now`) the last flush started; 0 before the first.
+    var lastFlushAt: UInt64 = 0
+    /// Armed while a drain waits for `flushInterval` to pass since the last flush.
+    var flushTimer: TimerID?
 
     /// A hub delivering on `reactor`'s IO thread. Any thread; the reactor need not be running yet (events that
     /// arrive before it runs are dropped and counted).
@@ -62,6 +73,13 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
 
     /// The id the next published event will follow: the newest id given out (sequence 0 before any). Any thread.
     public var newestEventID: EventID { EventID(epoch: epoch, sequence: inbox.withLock { $0.sequence }) }
+
+    /// When (monotonic ns, `SystemClock.monotonicNanoseconds`) the oldest event still waiting for the loop was
+    /// queued; nil when none waits. Any thread. Events wait at most about `flushInterval` while the loop keeps up;
+    /// a much older one means the loop is not draining (`/healthz` reports `hub_stalled`).
+    public var oldestQueuedEventSince: UInt64? {
+        inbox.withLock { $0.events.isEmpty ? nil : $0.firstQueuedAt }
+    }
 
     // MARK: Publishing (any thread)
 
@@ -99,6 +117,7 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         let outcome = inbox.withLock(waitingUntil: { $0.closed || $0.events.count < limit }, deadline: deadline) {
             state, _ -> Outcome in
             guard !state.closed else { return .dropped }
+            if state.events.isEmpty { state.firstQueuedAt = SystemClock.monotonicNanoseconds() }
             for item in encoded {
                 state.sequence += 1
                 let id = EventID(epoch: epoch, sequence: state.sequence)
@@ -130,9 +149,40 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
 
     // MARK: The loop side
 
-    /// Takes everything queued, appends it to the history and delivers it. Loop thread.
+    /// The drain task: flushes now, or, within `flushInterval` of the last flush, arms a timer for the rest of it
+    /// (the inbox keeps filling meanwhile, and `drainScheduled` stays set so no worker queues another task).
+    /// Loop thread.
     func drainInbox() {
         reactor.assertInLoop()
+        let interval = configuration.flushInterval
+        if interval > .zero, !isClosed, lastFlushAt != 0, flushTimer == nil {
+            let (seconds, attoseconds) = interval.components
+            let due = lastFlushAt &+ UInt64(seconds) * 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+            let now = reactor.now
+            if now < due {
+                flushTimer = reactor.schedule(after: .nanoseconds(Int64(due - now))) { [weak self] in
+                    guard let self else { return }
+                    flushTimer = nil
+                    flush()
+                }
+                return
+            }
+        }
+        if flushTimer != nil { return }  // the armed timer flushes
+        flush()
+    }
+
+    /// Flushes at once, whatever `flushInterval` says (a waiting flush timer is cancelled). Loop thread; for tests
+    /// that must see a publish delivered before they look.
+    func flushNow() {
+        reactor.assertInLoop()
+        if let flushTimer { reactor.cancel(flushTimer) }
+        flushTimer = nil
+        flush()
+    }
+
+    /// Takes everything queued, appends it to the history and delivers it: one write per subscriber. Loop thread.
+    private func flush() {
         let events = inbox.withLock { state in
             let events = state.events
             state.events = []
@@ -144,18 +194,53 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
             if !events.isEmpty { counters.withLock { $0.eventsDropped += UInt64(events.count) } }
             return
         }
+        // From the start: a flush that takes longer than the interval (10,000 writes) is followed at once by the
+        // next, which then carries everything that arrived meanwhile.
+        lastFlushAt = reactor.now
         for event in events { history.append(event) }
         var tally = DeliveryTally()
+        var batches = BatchCache()
         for subscriber in subscribers.candidates(for: events) where subscriber.isOpen {
-            deliver(events, to: subscriber, tally: &tally)
+            deliver(events, to: subscriber, batches: &batches, tally: &tally)
         }
         let roomCount = history.rooms.count
         let eventCount = history.eventCount
         counters.withLock { statistics in
             statistics.eventsPublished += UInt64(events.count)
+            statistics.flushes += 1
             statistics.roomsInHistory = roomCount
             statistics.eventsInHistory = eventCount
             tally.add(to: &statistics)
+        }
+    }
+
+    // MARK: History of removed rooms (loop thread)
+
+    /// Forgets `room`'s history ring (the room was removed): its events and storage go, so memory stays bounded by
+    /// the rooms in use however many come and go. A later resume from before the forgetting gets a `history` gap
+    /// with an unknown count for the room, never a silent hole. Loop thread.
+    public func forgetHistory(of room: Int64) {
+        reactor.assertInLoop()
+        guard history.forget(room: room) > 0 else { return }
+        updateHistoryCounters()
+    }
+
+    /// Forgets the history ring of every room not in `rooms` (the collector's registered rooms; `RealtimeServer`
+    /// calls it at each alarm check, so a room removed by any means loses its ring within one check). Loop thread.
+    public func forgetHistory(ofRoomsNotIn rooms: Set<Int64>) {
+        reactor.assertInLoop()
+        let gone = history.rooms.keys.filter { !rooms.contains($0) }
+        guard !gone.isEmpty else { return }
+        for room in gone { history.forget(room: room) }
+        updateHistoryCounters()
+    }
+
+    private func updateHistoryCounters() {
+        let roomCount = history.rooms.count
+        let eventCount = history.eventCount
+        counters.withLock { statistics in
+            statistics.roomsInHistory = roomCount
+            statistics.eventsInHistory = eventCount
         }
     }
 
@@ -198,6 +283,8 @@ public final class EventHub: DanmuHandler, @unchecked Sendable {
         isClosed = true
         if let keepAliveTimer { reactor.cancel(keepAliveTimer) }
         keepAliveTimer = nil
+        if let flushTimer { reactor.cancel(flushTimer) }
+        flushTimer = nil
         for subscriber in Array(subscribers.byID.values) where subscriber.isOpen {
             if subscriber.isDraining {
                 // Already closing after its queue; it has not read that for a while.

@@ -40,6 +40,13 @@ extension EventHub {
         /// How long a publishing worker waits for room before queueing its batch anyway (a stopped or stalled
         /// loop must not hang the collector's workers forever).
         public var maxPublishWait: Duration
+        /// The shortest time between two deliveries to the subscribers (flushes). Events that arrive within it of the
+        /// previous flush wait for the next one, so each subscriber gets ONE write carrying all of them: at 100
+        /// events/s and 10,000 subscribers, one write per (event, subscriber) would be 1 M syscalls/s (measured
+        /// 5–8.6 µs of CPU each on loopback, BENCHMARKS.md "Realtime"). The first event after a quiet spell goes out
+        /// at once; the added latency is at most this. `.zero`: every drain of the inbox is a flush (the old
+        /// behaviour, still coalescing what arrived before the loop took it).
+        public var flushInterval: Duration
         /// The epoch of event ids (`EventID`); nil: CLOCK_REALTIME in microseconds when the hub is made, which
         /// differs between runs of the process. A test pins it.
         public var epoch: UInt64?
@@ -50,7 +57,7 @@ extension EventHub {
             stalledSubscriberTimeout: Duration = .seconds(60),
             reconnectDelay: Duration = .seconds(3), maxReplayBytes: Int = 1 << 20,
             maxClientMessageBytes: Int = 64 << 10, maxQueuedEvents: Int = 65_536,
-            maxPublishWait: Duration = .seconds(1),
+            maxPublishWait: Duration = .seconds(1), flushInterval: Duration = .milliseconds(20),
             epoch: UInt64? = nil
         ) {
             self.historyPerRoom = historyPerRoom
@@ -63,6 +70,7 @@ extension EventHub {
             self.maxClientMessageBytes = maxClientMessageBytes
             self.maxQueuedEvents = maxQueuedEvents
             self.maxPublishWait = maxPublishWait
+            self.flushInterval = flushInterval
             self.epoch = epoch
         }
     }
@@ -91,6 +99,8 @@ extension EventHub {
         public var roomsInHistory = 0
         /// Events held by all rings.
         public var eventsInHistory = 0
+        /// Deliveries to the subscribers: each gives every subscriber at most one write (its events of the flush).
+        public var flushes: UInt64 = 0
         /// Events dropped because they arrived after `close()` or while the reactor was not running.
         public var eventsDropped: UInt64 = 0
 

@@ -8,11 +8,12 @@ import DanmuCodecs
 /// {"type":"gap","reason":"slow","missed":12,"rooms":[{"room":1,"missed":9},{"room":2,"missed":3}]}
 /// ```
 /// - `reason`: `slow` (the subscriber's queue was full and the hub skipped to the newest events, the
-///   `.skipToNewest` policy), `history` (a resume point older than what a room's history ring still holds),
+///   `.skipToNewest` policy), `history` (a resume point older than what a room's history ring still holds, or
+///   than the forgetting of a removed room's ring),
 ///   `replay_limit` (the ring holds it all but the replay was cut to the newest `maxReplayBytes`; a `history` gap
 ///   counts such events too), `restart` (a resume point from another epoch: another run of the process).
-/// - `rooms`: each room with missed events; `null` for "every room" (a restart when the subscription names no
-///   rooms). `missed` per room and in total: the number of events when known, else `null` (a history overrun only
+/// - `rooms`: each room with missed events; `null` for "every room" (a restart, or a forgotten room, when the
+///   subscription names no rooms). `missed` per room and in total: the number of events when known, else `null` (a history overrun only
 ///   knows the count when everything the room evicted came after the resume point; a restart never knows it).
 ///   The evicted events a `history` gap counts are events of the room of any kind; every other count is of the
 ///   events the subscriber would have received.

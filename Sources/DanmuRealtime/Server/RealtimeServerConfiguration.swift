@@ -15,8 +15,10 @@ extension RealtimeServer {
         public var allowedOrigins: Set<String>
         /// When a room counts as silent, for the alarms.
         public var alarms: RoomAlarmMonitor.Configuration
-        /// How often the alarms look at the collector's statistics.
+        /// How often the alarms (and the health checks) look at the collector's statistics.
         public var alarmCheckInterval: Duration
+        /// When `/healthz` answers 503 instead of 200.
+        public var health: HealthThresholds
         /// Called on the IO thread once per raised alarm (the CLI prints it on stderr). Must not block.
         public var onAlarm: (@Sendable (RoomAlarm) -> Void)?
         /// The sinks' counters for `/metrics` (called on the IO thread at each scrape; must not block).
@@ -25,7 +27,8 @@ extension RealtimeServer {
         public init(
             address: SocketAddress = .loopback(port: 8080), limits: HTTPServer.Limits = .init(), token: String? = nil,
             allowedOrigins: Set<String> = [], alarms: RoomAlarmMonitor.Configuration = .init(),
-            alarmCheckInterval: Duration = .seconds(5), onAlarm: (@Sendable (RoomAlarm) -> Void)? = nil,
+            alarmCheckInterval: Duration = .seconds(5), health: HealthThresholds = .init(),
+            onAlarm: (@Sendable (RoomAlarm) -> Void)? = nil,
             sinkStatistics: (@Sendable () -> [(name: String, statistics: SinkStatistics)])? = nil
         ) {
             self.address = address
@@ -34,6 +37,7 @@ extension RealtimeServer {
             self.allowedOrigins = allowedOrigins
             self.alarms = alarms
             self.alarmCheckInterval = alarmCheckInterval
+            self.health = health
             self.onAlarm = onAlarm
             self.sinkStatistics = sinkStatistics
         }

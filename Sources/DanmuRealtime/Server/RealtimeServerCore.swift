@@ -12,6 +12,7 @@ final class RealtimeServerCore: @unchecked Sendable {
     let http: HTTPServer
     private let token: BearerToken?
     var alarms: RoomAlarmMonitor
+    var healthMonitor: HealthMonitor
     /// Alarms already reported through `onAlarm`: each (room, kind) is warned about once per process.
     private var warned = Set<String>()
     private var alarmTimer: TimerID?
@@ -25,6 +26,7 @@ final class RealtimeServerCore: @unchecked Sendable {
         self.configuration = configuration
         token = configuration.token.map(BearerToken.init)
         alarms = RoomAlarmMonitor(configuration: configuration.alarms)
+        healthMonitor = HealthMonitor(configuration: configuration.health, startedAt: 0)
         http = HTTPServer(reactor: reactor, limits: configuration.limits, router: router)
         addRoutes()
     }
@@ -38,6 +40,7 @@ final class RealtimeServerCore: @unchecked Sendable {
             return .failure(.listen(address: configuration.address, error))
         }
         startedAt = reactor.now
+        healthMonitor = HealthMonitor(configuration: configuration.health, startedAt: startedAt)
         checkAlarms()
         alarmTimer = reactor.schedule(
             after: configuration.alarmCheckInterval, repeating: configuration.alarmCheckInterval
@@ -94,13 +97,22 @@ final class RealtimeServerCore: @unchecked Sendable {
 
     private func health() -> HTTPResponse {
         let statistics = collector.statistics()
-        let uptime = Double((reactor.now &- startedAt) / 1_000_000) / 1_000
-        // Numbers only: nothing here needs escaping.
-        let text =
-            #"{"status":"ok","api_version":\#(DanmuRealtime.apiVersion),"rooms":\#(statistics.rooms.count),"#
-            + #""rooms_live":\#(statistics.roomsLive),"subscribers":\#(hub.statistics.subscribers),"#
-            + #""uptime_seconds":\#(uptime)}"#
-        return .json(Array(text.utf8))
+        let now = reactor.now
+        let problems = observeHealth(statistics, now: now)
+        let uptime = Double((now &- startedAt) / 1_000_000) / 1_000
+        let body = HealthMonitor.document(
+            problems: problems, rooms: statistics.rooms.count, roomsLive: statistics.roomsLive,
+            subscribers: hub.statistics.subscribers, uptimeSeconds: uptime)
+        return .json(body, status: problems.isEmpty ? 200 : 503)
+    }
+
+    /// Feeds the health monitor one reading (at each alarm check and each `/healthz`, so its clocks advance
+    /// without requests).
+    private func observeHealth(_ statistics: CollectorStatistics, now: UInt64) -> [HealthMonitor.Problem] {
+        let readings = HealthMonitor.Readings(
+            rooms: statistics.rooms.count, roomsLive: statistics.roomsLive,
+            sinks: configuration.sinkStatistics?() ?? [], hubQueuedSince: hub.oldestQueuedEventSince)
+        return healthMonitor.observe(readings, now: now)
     }
 
     private func controlRoom(_ request: HTTPRequest, _ context: HTTPRouteContext, add: Bool) -> HTTPResponse {
@@ -123,12 +135,18 @@ final class RealtimeServerCore: @unchecked Sendable {
         }
         guard registered else { return .text(404, "room \(room) is not registered") }
         collector.remove(room: room)
+        // Its history ring goes with it (the periodic check also forgets rooms removed by other means).
+        hub.forgetHistory(of: room)
         return .json(Array(#"{"room":\#(room),"removed":true}"#.utf8))
     }
 
     private func checkAlarms() {
-        let now = Duration.nanoseconds(Int64(reactor.now))
-        let update = alarms.observe(collector.statistics(), at: now)
+        let statistics = collector.statistics()
+        let update = alarms.observe(statistics, at: Duration.nanoseconds(Int64(reactor.now)))
+        _ = observeHealth(statistics, now: reactor.now)
+        // Rooms removed from the collector (here, by the CLI's room file or the library) lose their history:
+        // memory stays bounded by the rooms registered, however many come and go over weeks.
+        hub.forgetHistory(ofRoomsNotIn: Set(statistics.rooms.map(\.room)))
         for alarm in update.raised {
             let key = "\(alarm.room)/\(alarm.kind.rawValue)"
             guard !warned.contains(key) else { continue }
