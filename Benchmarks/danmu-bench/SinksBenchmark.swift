@@ -66,19 +66,19 @@ private func writeText(_ path: String, _ text: String) {
 private let pythonBaseline = """
     import sqlite3, sys, json, time
     db_path, rows_path, schema_path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    pragmas = sys.argv[5].split(";")
     rows = [tuple(r) for r in json.load(open(rows_path))]
     db = sqlite3.connect(db_path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA cache_size=-65536"); db.execute("PRAGMA wal_autocheckpoint=16384")
+    for pragma in pragmas: db.execute(pragma)
     db.executescript(open(schema_path).read())
     sql = ("INSERT OR IGNORE INTO events (room, received_at, kind, cmd, id_str, uid, uname, text, json)"
            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(rows), batch):
         db.execute("BEGIN IMMEDIATE")
         db.executemany(sql, rows[i:i + batch])
         db.execute("COMMIT")
-    print(len(rows) / (time.perf_counter() - start))
+    print(len(rows) / (time.perf_counter() - start), len(rows) / (time.process_time() - cpu))
     """
 
 private func jsonString(_ text: String?) -> String {
@@ -100,6 +100,7 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
 
     // SQLite, ours: the whole path a collector's batches take (submit → runner thread → one transaction per batch).
     var ours: [Double] = []
+    var oursCPU: [Double] = []
     for run in 0..<runs {
         let path = "\(dir)/ours-\(run).db"
         do {
@@ -108,6 +109,7 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
             configuration.memoryBudgetBytes = 1 << 30
             let runner = try SinkRunner(sink: SQLiteSink(path: path), configuration: configuration)
             let start = SystemClock.monotonicNanoseconds()
+            let cpu = ProcessMetrics.cpuSeconds()
             var i = 0
             while i < rows.count {
                 runner.submit(Array(rows[i..<min(i + 20, rows.count)]))  // reads of 20 events, as from a room
@@ -115,8 +117,10 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
             }
             runner.close()
             let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
+            let cpuSeconds = ProcessMetrics.cpuSeconds() - cpu
             precondition(runner.statistics.written == count, "sqlite sink wrote \(runner.statistics.written)")
             ours.append(Double(count) / seconds)
+            oursCPU.append(Double(count) / cpuSeconds)
         } catch {
             progress("sinks: sqlite: \(error)")
             return figures
@@ -126,6 +130,10 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
         BenchmarkFigure(
             name: "sqlite_rows_per_second", value: median(ours), unit: "rows/s",
             note: "SinkRunner + SQLiteSink, WAL, synchronous=NORMAL, batches ≤ 4096"))
+    figures.append(
+        BenchmarkFigure(
+            name: "sqlite_rows_per_cpu_second", value: median(oursCPU), unit: "rows/CPU-s",
+            note: "the same runs, process CPU time (submitting thread + writer thread)"))
 
     // SQLite, Python executemany of the same rows.
     var json = "["
@@ -140,13 +148,18 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
     writeText("\(dir)/schema.sql", SQLiteSink.migrationSQL.joined(separator: ";\n") + ";")
     writeText("\(dir)/baseline.py", pythonBaseline)
     var python: [Double] = []
+    var pythonCPU: [Double] = []
+    let pragmas = SQLiteSink.pragmas.joined(separator: ";")
     for run in 0..<runs {
-        let result = shell("python3 \(dir)/baseline.py \(dir)/py-\(run).db \(dir)/rows.json \(dir)/schema.sql 4096")
-        guard result.status == 0, let rate = Double(result.output.split(separator: "\n").last ?? "") else {
+        let result = shell(
+            "python3 \(dir)/baseline.py \(dir)/py-\(run).db \(dir)/rows.json \(dir)/schema.sql 4096 '\(pragmas)'")
+        let words = (result.output.split(separator: "\n").last ?? "").split(separator: " ")
+        guard result.status == 0, words.count == 2, let rate = Double(words[0]), let cpuRate = Double(words[1]) else {
             progress("sinks: python baseline failed: \(result.output)")
             break
         }
         python.append(rate)
+        pythonCPU.append(cpuRate)
     }
     if !python.isEmpty {
         figures.append(
@@ -156,23 +169,139 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
         figures.append(
             BenchmarkFigure(
                 name: "sqlite_ratio_vs_python", value: median(ours) / median(python),
-                unit: "×", note: "target ≥ 2"))
+                unit: "×", note: "wall clock; target ≥ 2"))
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_python_executemany_rows_per_cpu_second", value: median(pythonCPU),
+                unit: "rows/CPU-s", note: "the same runs, time.process_time()"))
+        figures.append(
+            BenchmarkFigure(
+                name: "sqlite_cpu_ratio_vs_python", value: median(oursCPU) / median(pythonCPU),
+                unit: "×", note: "rows per CPU second, ours / Python's"))
     }
-    figures += runRedisSinkBenchmark(rows: Array(rows.prefix(quick ? 50_000 : 200_000)), runs: runs, dir: dir)
+    let redis = RedisBenchServer(dir: dir)
+    defer { redis?.stop() }
+    if let redis {
+        figures += runRedisSinkBenchmark(rows: Array(rows.prefix(quick ? 50_000 : 200_000)), runs: runs, redis: redis)
+    }
+    figures += runSinkLatencyBenchmark(
+        rows: Array(rows.prefix(quick ? 10_000 : 50_000)), runs: runs, dir: dir, redis: redis)
     return figures
 }
 
-private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, dir: String) -> [BenchmarkFigure] {
-    guard shell("command -v redis-server").status == 0 else {
-        progress("sinks: no redis-server (Scripts/ensure-test-deps.sh installs it); Redis figures skipped")
-        return []
+/// A local redis-server for the scenario: its own port and directory, no persistence.
+private struct RedisBenchServer {
+    let port: Int
+
+    init?(dir: String) {
+        guard shell("command -v redis-server").status == 0 else {
+            progress("sinks: no redis-server (Scripts/ensure-test-deps.sh installs it); Redis figures skipped")
+            return nil
+        }
+        port = 20_000 + Int(getpid() % 20_000)
+        _ = shell(
+            "redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
+                + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
+        for _ in 0..<100 where shell("redis-cli -p \(port) ping").output.contains("PONG") == false {
+            usleep(20_000)
+        }
     }
-    let port = 20_000 + Int(getpid() % 20_000)
-    _ = shell(
-        "redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
-            + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
-    defer { _ = shell("redis-cli -p \(port) shutdown nosave") }
-    for _ in 0..<100 where shell("redis-cli -p \(port) ping").output.contains("PONG") == false { usleep(20_000) }
+
+    func stop() { _ = shell("redis-cli -p \(port) shutdown nosave") }
+}
+
+/// Times, for every record, submit → the sink's `write` of its batch returned (committed / acknowledged), on the
+/// writer thread. `receivedAt` carries the submit time (monotonic nanoseconds).
+private final class LatencyProbe: Sink, @unchecked Sendable {
+    let inner: any Sink
+    // Writer thread only; read after `SinkRunner.close()` joined it.
+    var latencies: [Double] = []
+
+    init(_ inner: any Sink) { self.inner = inner }
+
+    var name: String { inner.name }
+
+    func write(_ batch: [SinkRecord]) throws(PipelineError) {
+        try inner.write(batch)
+        let now = Int64(SystemClock.monotonicNanoseconds())
+        for record in batch { latencies.append(Double(now - record.receivedAt) / 1e6) }
+    }
+
+    func close() { inner.close() }
+}
+
+/// Added latency per sink at 10 k events/s: a producer submits 10 records every millisecond (absolute
+/// deadlines) through a SinkRunner with the default configuration (group commit, no delay); p50 / p99 / max
+/// of submit → acknowledged, per sink, median over runs.
+private func runSinkLatencyBenchmark(rows: [SinkRecord], runs: Int, dir: String, redis: RedisBenchServer?)
+    -> [BenchmarkFigure]
+{
+    let reactor = try? Reactor()
+    if let reactor { try? reactor.start() }
+    defer { reactor?.shutdown() }
+    var sinks: [(String, (Int) throws(PipelineError) -> any Sink)] = [
+        ("jsonl", { run throws(PipelineError) in try JSONLinesSink(path: "\(dir)/latency-\(run).jsonl") }),
+        ("sqlite", { run throws(PipelineError) in try SQLiteSink(path: "\(dir)/latency-\(run).db") }),
+    ]
+    if let redis, let reactor {
+        sinks.append(
+            (
+                "redis",
+                { run throws(PipelineError) in
+                    let url = try RedisURL(parsing: "redis://127.0.0.1:\(redis.port)?stream=latency-\(run)&maxlen=0")
+                    return RedisSink(url: url, reactor: reactor)
+                }
+            ))
+    }
+    var figures: [BenchmarkFigure] = []
+    for (label, make) in sinks {
+        var p50: [Double] = []
+        var p99: [Double] = []
+        var worst: [Double] = []
+        for run in 0..<runs {
+            guard let sink = try? make(run) else {
+                progress("sinks: latency: cannot open the \(label) sink")
+                break
+            }
+            let probe = LatencyProbe(sink)
+            guard let runner = try? SinkRunner(sink: probe) else { break }
+            var next = SystemClock.monotonicNanoseconds()
+            var i = 0
+            while i < rows.count {
+                var deadline = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
+                while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
+                let now = Int64(SystemClock.monotonicNanoseconds())
+                var slice = Array(rows[i..<min(i + 10, rows.count)])
+                for index in slice.indices { slice[index].receivedAt = now }
+                runner.submit(slice)
+                i += 10
+                next += 1_000_000
+            }
+            runner.close()
+            let sorted = probe.latencies.sorted()
+            guard sorted.count == rows.count else {
+                progress("sinks: latency: \(label) acknowledged \(sorted.count) of \(rows.count)")
+                break
+            }
+            p50.append(percentile(sorted, 0.50))
+            p99.append(percentile(sorted, 0.99))
+            worst.append(sorted.last!)
+        }
+        guard !p99.isEmpty else { continue }
+        let note = "submit → acknowledged at 10 k events/s, \(rows.count) events"
+        figures.append(
+            BenchmarkFigure(name: "\(label)_added_latency_p50_ms", value: median(p50), unit: "ms", note: note))
+        figures.append(
+            BenchmarkFigure(
+                name: "\(label)_added_latency_p99_ms", value: median(p99), unit: "ms", note: note + "; target ≤ 2"))
+        figures.append(
+            BenchmarkFigure(name: "\(label)_added_latency_max_ms", value: median(worst), unit: "ms", note: note))
+    }
+    return figures
+}
+
+private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBenchServer) -> [BenchmarkFigure] {
+    let port = redis.port
     guard let reactor = try? Reactor(), (try? reactor.start()) != nil else { return [] }
     defer { reactor.shutdown() }
     var ours: [Double] = []

@@ -74,24 +74,30 @@ final class RedisSinkTests: XCTestCase {
         wrong.close()
     }
 
-    /// SIGKILL redis-server while records flow, restart it a second later on the same port and data directory:
-    /// every record is in the stream once, in order; the backlog drained.
-    func testServerKilledMidRunNothingLostNothingDuplicated() throws {
+    /// SIGKILL redis-server while records flow, keep it down for 10 s (issue 12's check) while the producer goes on,
+    /// then restart it on the same port and data directory: the outage went to the backlog on disk, which drained;
+    /// every record is in the stream once, in order.
+    func testServerKilledForTenSecondsMidRunNothingLostNothingDuplicated() throws {
         let server = try RedisTestServer(persistent: true)
         defer { server.stop() }
         try withTemporaryDirectory { dir in
             let runner = try runner("redis://127.0.0.1:\(server.port)?stream=all&maxlen=0", spool: dir + "/redis.spool")
             let total = 6000
+            // 10 records every 20 ms: ~12 s of input, so records arrive before, during and after the outage.
             let producer = try PosixThread.spawn(name: "producer") {
                 for seq in 1...total {
                     runner.submit([record(room: 1, seq: seq)])
-                    if seq % 100 == 0 { usleep(5_000) }
+                    if seq % 10 == 0 { usleep(20_000) }
                 }
             }
-            XCTAssertTrue(waitFor { runner.statistics.written > 500 })
+            XCTAssertTrue(waitFor { runner.statistics.written > 200 })
             server.kill9()
             XCTAssertTrue(waitFor { runner.statistics.failures > 0 }, "the sink notices the server is gone")
-            usleep(1_000_000)
+            let down = runner.statistics.written
+            usleep(10_000_000)
+            let during = runner.statistics
+            XCTAssertEqual(during.written, down, "nothing is acknowledged while the server is down")
+            XCTAssertGreaterThan(during.backlogBytes, 0, "the outage is in the backlog: \(during)")
             try server.start()
             producer.join()
             XCTAssertTrue(waitFor(timeout: .seconds(60)) { runner.statistics.written == total }, "\(runner.statistics)")
@@ -99,6 +105,7 @@ final class RedisSinkTests: XCTestCase {
             let s = runner.statistics
             XCTAssertEqual(s.backlogBytes, 0)
             XCTAssertEqual(s.dropped, 0)
+            XCTAssertGreaterThan(s.replayed, 0)
             XCTAssertGreaterThan(s.failures, 0)
             XCTAssertEqual(server.idStrs("all"), (1...total).map { "id-1-\($0)" })
         }
@@ -137,6 +144,62 @@ final class RedisSinkTests: XCTestCase {
             XCTAssertThrowsError(try sink.write([record(room: 1, seq: 1)])) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(error)")
             }
+        }
+        sink.close()
+        server.join()
+    }
+
+    /// Replies of the wrong type where the sink expects MULTI's +OK, EXEC's array or a stream ID: each write fails
+    /// with what was wrong, and the sink drops that connection (the next write opens a new one) instead of reading
+    /// on from a stream it no longer understands.
+    func testWrongTypedRepliesFailAndDropTheConnection() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(listener, $0, length)
+                _ = getsockname(listener, $0, &length)
+            }
+        }
+        listen(listener, 4)
+        let port = UInt16(bigEndian: address.sin_port)
+        // One record, so a batch is MULTI, XADD, SET, EXEC: four replies.
+        let scenarios: [(reply: String, error: String)] = [
+            (":1\r\n:1\r\n:1\r\n:1\r\n", "MULTI refused"),
+            ("+OK\r\n+QUEUED\r\n+QUEUED\r\n$3\r\nabc\r\n", "EXEC failed"),
+            ("+OK\r\n+QUEUED\r\n+QUEUED\r\n*-1\r\n", "EXEC failed"),
+        ]
+        let server = try PosixThread.spawn(name: "wrong-types") {
+            var timeout = timeval(tv_sec: 3, tv_usec: 0)
+            for scenario in scenarios {
+                // Bounded: a sink that kept its connection never comes back for the next scenario.
+                var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+                guard poll(&waiting, 1, 5_000) == 1 else { return }
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { return }
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                _ = read(client, &buffer, buffer.count)  // GET of the in-doubt token
+                _ = "$-1\r\n".withCString { write(client, $0, strlen($0)) }
+                _ = read(client, &buffer, buffer.count)  // the batch
+                _ = scenario.reply.withCString { write(client, $0, strlen($0)) }
+                // Wait for the sink to hang up (read returns 0), at most the receive timeout.
+                while read(client, &buffer, buffer.count) > 0 {}
+                close(client)
+            }
+        }
+        let sink = RedisSink(
+            url: try RedisURL(parsing: "redis://127.0.0.1:\(port)?stream=s&maxlen=0"), reactor: reactor,
+            replyTimeout: .seconds(2))
+        for scenario in scenarios {
+            XCTAssertThrowsError(try sink.write([record(room: 1, seq: 1)])) { error in
+                XCTAssertTrue("\(error)".contains(scenario.error), "\(scenario.reply): \(error)")
+            }
+            XCTAssertFalse(sink.isConnected, "\(scenario.reply): the connection is dropped")
         }
         sink.close()
         server.join()

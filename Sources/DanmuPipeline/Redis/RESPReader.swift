@@ -198,4 +198,69 @@ enum RESPCommand {
     static func append(_ arguments: [String], to out: inout [UInt8]) {
         append(arguments.map { Array($0.utf8) }, to: &out)
     }
+
+    // Piecewise encoding straight into the output buffer (the sink's hot path: no array of arguments, no String
+    // per number).
+
+    /// `*count\r\n`: an array of `count` bulk strings follows.
+    static func appendArrayHeader(_ count: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(Int64(count), to: &out)
+        out.append(13)
+        out.append(10)
+    }
+
+    /// `$n\r\n<bytes>\r\n`.
+    static func appendBulk(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(Int64(bytes.count), to: &out)
+        out.append(13)
+        out.append(10)
+        out.append(contentsOf: bytes)
+        out.append(13)
+        out.append(10)
+    }
+
+    static func appendBulk(_ bytes: [UInt8], to out: inout [UInt8]) {
+        bytes.withUnsafeBytes { appendBulk($0, to: &out) }
+    }
+
+    static func appendBulk(_ string: String, to out: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { appendBulk(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// The decimal text of `value` as a bulk string (`$2\r\n42\r\n`), optionally after `prefix` inside it.
+    static func appendBulk(decimal value: Int64, after prefix: [UInt8] = [], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(Int64(prefix.count + decimalLength(value)), to: &out)
+        out.append(13)
+        out.append(10)
+        out.append(contentsOf: prefix)
+        appendDecimal(value, to: &out)
+        out.append(13)
+        out.append(10)
+    }
+
+    static func decimalLength(_ value: Int64) -> Int {
+        var magnitude = value.magnitude
+        var length = value < 0 ? 2 : 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            length += 1
+        }
+        return length
+    }
+
+    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        }
+    }
 }

@@ -19,6 +19,9 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
         var outcome = Outcome.waiting
         var open = false
         var closed = false
+        /// Why it closed, kept for a `send` that comes after (a refused AUTH can be answered before the first
+        /// command is sent).
+        var closeReason: String?
     }
 
     let url: RedisURL
@@ -66,15 +69,15 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Sends `bytes` (pipelined commands) and waits for `replies` replies, in order.
     func send(_ bytes: [UInt8], replies: Int, timeout: Duration) throws(PipelineError) -> [RESPValue] {
-        let ready = state.withLock { s -> Bool in
-            guard !s.closed else { return false }
+        let closed = state.withLock { s -> String? in
+            guard !s.closed else { return s.closeReason ?? "connection to \(url.host):\(url.port) is closed" }
             s.expected = replies
             s.replies = []
             s.replies.reserveCapacity(replies)
             s.outcome = .waiting
-            return true
+            return nil
         }
-        guard ready else { throw .unavailable("connection to \(url.host):\(url.port) is closed") }
+        if let closed { throw .unavailable(closed) }
         let queued = reactor.execute { [self] in
             if let connectionID { reactor.write(connectionID, bytes) }
         }
@@ -147,9 +150,9 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
         connectionID = nil
         state.withLock { s in
             s.closed = true
-            if case .waiting = s.outcome {
-                s.outcome = .failed("connection to \(url.host):\(url.port) closed: \(reason)")
-            }
+            let why = "connection to \(url.host):\(url.port) closed: \(reason)"
+            if s.closeReason == nil { s.closeReason = why }
+            if case .waiting = s.outcome { s.outcome = .failed(why) }
         }
         state.broadcast()
     }
@@ -157,6 +160,7 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
     private func fail(_ why: String, _ connection: ConnectionID) {
         state.withLock { s in
             s.closed = true
+            if s.closeReason == nil { s.closeReason = why }
             s.outcome = .failed(why)
         }
         state.broadcast()

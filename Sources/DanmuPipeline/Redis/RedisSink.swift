@@ -23,6 +23,12 @@ public final class RedisSink: Sink, @unchecked Sendable {
     // Writer-thread state.
     private var connection: RedisConnection?
     private var inDoubt = true
+    // The constant parts of an XADD, encoded once: `[MAXLEN ~ N] *` after the key, the whole head of the global
+    // stream's command, the per-room key's prefix, and how many arguments come before the fields.
+    private let xaddTail: [UInt8]
+    private let globalStreamHead: [UInt8]
+    private let roomStreamPrefix: [UInt8]
+    private let xaddFixedArguments: Int
 
     /// `reactor` must be running; the connection is opened on the first write (so a server that is down at
     /// start is a backlog, not a failure to start).
@@ -31,6 +37,17 @@ public final class RedisSink: Sink, @unchecked Sendable {
         self.reactor = reactor
         self.replyTimeout = replyTimeout
         tokenKey = "danmu:sink:\(url.stream ?? url.roomStreamPrefix ?? url.publishChannel ?? "danmu"):last-batch"
+        var tail: [UInt8] = []
+        if url.maxLength > 0 {
+            for argument in ["MAXLEN", "~", String(url.maxLength)] { RESPCommand.appendBulk(argument, to: &tail) }
+        }
+        RESPCommand.appendBulk("*", to: &tail)
+        xaddTail = tail
+        xaddFixedArguments = url.maxLength > 0 ? 6 : 3
+        var head = Self.xadd
+        if let stream = url.stream { RESPCommand.appendBulk(stream, to: &head) }
+        globalStreamHead = head + tail
+        roomStreamPrefix = Array((url.roomStreamPrefix ?? "").utf8)
     }
 
     public var name: String { "redis://\(url.host):\(url.port)/\(url.database)" }
@@ -55,26 +72,33 @@ public final class RedisSink: Sink, @unchecked Sendable {
         }
         let lastToken = token(of: batch.last!)
         var out: [UInt8] = []
-        out.reserveCapacity(batch.count * 256)
+        // The JSON, plus field names, headers, key and id_str: one allocation for the whole batch, most times.
+        let commands = (url.stream == nil ? 0 : 1) + (url.roomStreamPrefix == nil ? 0 : 1)
+        out.reserveCapacity(batch.reduce(256) { $0 + ($1.json.count + 192) * (commands + 1) })
         RESPCommand.append(["MULTI"], to: &out)
         var queued = 0
         for record in batch {
-            var fields: [[UInt8]] = [
-                Array("room".utf8), Array(String(record.room).utf8), Array("kind".utf8), Array(record.kind.utf8),
-            ]
-            if let idStr = record.idStr { fields += [Array("id_str".utf8), Array(idStr.utf8)] }
-            fields += [Array("json".utf8), record.json]
-            for key in streams(for: record) {
-                var command: [[UInt8]] = [Array("XADD".utf8), Array(key.utf8)]
-                if url.maxLength > 0 {
-                    command += [Array("MAXLEN".utf8), [UInt8(ascii: "~")], Array(String(url.maxLength).utf8)]
-                }
-                command.append([UInt8(ascii: "*")])
-                RESPCommand.append(command + fields, to: &out)
+            // XADD key [MAXLEN ~ N] * room R kind K [id_str I] json J, encoded straight into `out`.
+            let arguments = xaddFixedArguments + (record.idStr == nil ? 6 : 8)
+            if url.stream != nil {
+                RESPCommand.appendArrayHeader(arguments, to: &out)
+                out.append(contentsOf: globalStreamHead)
+                appendFields(record, to: &out)
+                queued += 1
+            }
+            if url.roomStreamPrefix != nil {
+                RESPCommand.appendArrayHeader(arguments, to: &out)
+                out.append(contentsOf: Self.xadd)
+                RESPCommand.appendBulk(decimal: record.room, after: roomStreamPrefix, to: &out)
+                out.append(contentsOf: xaddTail)
+                appendFields(record, to: &out)
                 queued += 1
             }
             if let channel = url.publishChannel {
-                RESPCommand.append([Array("PUBLISH".utf8), Array(channel.utf8), record.json], to: &out)
+                RESPCommand.appendArrayHeader(3, to: &out)
+                RESPCommand.appendBulk("PUBLISH", to: &out)
+                RESPCommand.appendBulk(channel, to: &out)
+                RESPCommand.appendBulk(record.json, to: &out)
                 queued += 1
             }
         }
@@ -82,11 +106,17 @@ public final class RedisSink: Sink, @unchecked Sendable {
         RESPCommand.append(["EXEC"], to: &out)
         inDoubt = true
         let replies = try send(connection, out, replies: queued + 3)
-        guard case .simpleString("OK") = replies[0] else { throw .unavailable("MULTI refused: \(replies[0])") }
+        guard case .simpleString("OK") = replies[0] else {
+            drop(connection)
+            throw .unavailable("MULTI refused: \(replies[0])")
+        }
         for reply in replies[1..<replies.count - 1] {
             if case .error(let message) = reply { throw .unavailable("Redis refused a queued command: \(message)") }
         }
         guard case .array(let results?) = replies[replies.count - 1] else {
+            // A nil array is EXEC's "aborted" (a WATCH, which this sink never sends); anything else is not Redis
+            // speaking. Either way this connection's replies can no longer be trusted to line up.
+            drop(connection)
             throw .unavailable("EXEC failed: \(replies[replies.count - 1])")
         }
         inDoubt = false
@@ -95,12 +125,30 @@ public final class RedisSink: Sink, @unchecked Sendable {
         }
     }
 
-    private func streams(for record: SinkRecord) -> [String] {
-        var keys: [String] = []
-        if let stream = url.stream { keys.append(stream) }
-        if let prefix = url.roomStreamPrefix { keys.append(prefix + String(record.room)) }
-        return keys
+    /// `room R kind K [id_str I] json J`: the fields after `*`.
+    private func appendFields(_ record: SinkRecord, to out: inout [UInt8]) {
+        out.append(contentsOf: Self.roomField)
+        RESPCommand.appendBulk(decimal: record.room, to: &out)
+        out.append(contentsOf: Self.kindField)
+        RESPCommand.appendBulk(record.kind, to: &out)
+        if let idStr = record.idStr {
+            out.append(contentsOf: Self.idStrField)
+            RESPCommand.appendBulk(idStr, to: &out)
+        }
+        out.append(contentsOf: Self.jsonField)
+        RESPCommand.appendBulk(record.json, to: &out)
     }
+
+    private static func bulk(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        RESPCommand.appendBulk(text, to: &out)
+        return out
+    }
+    private static let xadd = bulk("XADD")
+    private static let roomField = bulk("room")
+    private static let kindField = bulk("kind")
+    private static let idStrField = bulk("id_str")
+    private static let jsonField = bulk("json")
 
     /// Names one record: SipHash of its room, receive time and JSON.
     private func token(of record: SinkRecord) -> String {
@@ -123,11 +171,19 @@ public final class RedisSink: Sink, @unchecked Sendable {
         do {
             return try connection.send(bytes, replies: replies, timeout: replyTimeout)
         } catch {
-            connection.close()
-            self.connection = nil
+            drop(connection)
             throw error
         }
     }
+
+    /// Closes `connection`; the next write opens a new one.
+    private func drop(_ connection: RedisConnection) {
+        connection.close()
+        self.connection = nil
+    }
+
+    /// Whether a connection is open (for tests: a reply of the wrong shape must drop it).
+    var isConnected: Bool { connection.map { !$0.isClosed } ?? false }
 
     public func close() {
         connection?.close()

@@ -19,6 +19,9 @@ final class SQLiteLibrary: @unchecked Sendable {
     static let openNoMutex: Int32 = 0x0000_8000
     /// SQLITE_TRANSIENT: SQLite copies the bound bytes before the bind returns.
     static let transient = -1
+    /// SQLITE_STATIC: SQLite keeps the pointer; the bytes must stay put until the parameter is bound again or
+    /// the statement is finalized (the sink binds from its own arena and rebinds before every step).
+    static let `static` = 0
 
     // int sqlite3_open_v2(const char *filename, sqlite3 **ppDb, int flags, const char *zVfs);
     let open_v2:
@@ -40,7 +43,7 @@ final class SQLiteLibrary: @unchecked Sendable {
     // int sqlite3_bind_null(sqlite3_stmt*, int);
     let bind_null: @convention(c) (Statement?, Int32) -> Int32
     // int sqlite3_bind_text(sqlite3_stmt*, int, const char*, int, void(*)(void*)); the destructor as an integer
-    // because the sink only passes SQLITE_TRANSIENT ((void(*)(void*))-1).
+    // because the sink only passes SQLITE_STATIC (0) or SQLITE_TRANSIENT ((void(*)(void*))-1).
     let bind_text: @convention(c) (Statement?, Int32, UnsafeRawPointer?, Int32, Int) -> Int32
     // sqlite3_int64 sqlite3_column_int64(sqlite3_stmt*, int iCol);
     let column_int64: @convention(c) (Statement?, Int32) -> Int64
@@ -48,6 +51,8 @@ final class SQLiteLibrary: @unchecked Sendable {
     let errmsg: @convention(c) (Database?) -> UnsafePointer<CChar>?
     // int sqlite3_busy_timeout(sqlite3*, int ms);
     let busy_timeout: @convention(c) (Database?, Int32) -> Int32
+    // int sqlite3_db_readonly(sqlite3 *db, const char *zDbName);  1 read-only, 0 not, -1 no such database
+    let db_readonly: @convention(c) (Database?, UnsafePointer<CChar>?) -> Int32
 
     private let handle: UnsafeMutableRawPointer
 
@@ -92,5 +97,6 @@ final class SQLiteLibrary: @unchecked Sendable {
         column_int64 = try symbol("sqlite3_column_int64", as: type(of: column_int64))
         errmsg = try symbol("sqlite3_errmsg", as: type(of: errmsg))
         busy_timeout = try symbol("sqlite3_busy_timeout", as: type(of: busy_timeout))
+        db_readonly = try symbol("sqlite3_db_readonly", as: type(of: db_readonly))
     }
 }
