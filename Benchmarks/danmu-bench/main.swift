@@ -14,7 +14,9 @@ let usage = """
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; --rooms T,W,S: idle rooms of each),
-      realtime-latency, realtime-flood (the two halves of realtime): only when named
+      realtime-latency, realtime-flood (the two halves of realtime),
+    cluster (3 danmu-cli nodes share --rooms N rooms through Redis, default 5000; needs the release danmu-cli):
+      only when named
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -33,7 +35,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports", "realtime-latency", "realtime-flood"]
+let optIn = ["transports", "realtime-latency", "realtime-flood", "cluster"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -155,6 +157,14 @@ for scenario in selected {
         if let seconds { options.seconds = seconds }
         if let runs { options.runs = runs }
         report.scenarios.append((scenario, runRealtimeBenchmark(options)))
+    case "cluster":
+        report.scenarios.append(
+            (
+                "cluster",
+                runClusterBenchmark(
+                    rooms: roomCounts?.first ?? (quick ? 600 : 5_000), runs: runCount, ttl: quick ? 3 : 10,
+                    rate: realtimeRate ?? 0.1)
+            ))
     case "loop":
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))

@@ -14,6 +14,8 @@ final class ClusterCoordinator {
     private var version: String?
     private var nodes: [String] = []
     private var periods = 0
+    /// Rooms whose takeover gap was already logged.
+    private var loggedGaps: Set<Int64> = []
     /// Never set: a timed sleep for the hand-over loop.
     private let sleeper = ConditionLock(false)
 
@@ -42,6 +44,7 @@ final class ClusterCoordinator {
                 record(error)
             }
             periods += 1
+            logNewGaps()
         }
         handOverAndLeave()
     }
@@ -83,6 +86,7 @@ final class ClusterCoordinator {
         let now = SystemClock.monotonicNanoseconds()
         let lost = node.shared.withLock { s in
             let lost = s.table.renewed(results, sentAt: sentAt, now: now, overlap: overlap)
+            s.lost(lost)
             s.status.leasesLost += lost.count
             s.status.held = s.table.count
             return lost
@@ -149,22 +153,48 @@ final class ClusterCoordinator {
                         keys: candidates.map(keys.lease), arguments: [id, ttlMilliseconds, String(want)])
                 ], scripts: [.claim])[0]
             guard case .array(let indexes?) = reply else { throw .redis("the claim script answered \(reply)") }
-            let claimed = indexes.compactMap { value -> Int64? in
-                guard case .integer(let i) = value, i >= 1, Int(i) <= candidates.count else { return nil }
-                return candidates[Int(i) - 1]
+            var claimed: [Int64] = []
+            var free: [Int64] = []
+            for value in indexes {
+                guard case .integer(let signed) = value, signed != 0, Int(signed.magnitude) <= candidates.count
+                else { continue }
+                let room = candidates[Int(signed.magnitude) - 1]
+                claimed.append(room)
+                if signed > 0 && !handingOff.contains(room) { free.append(room) }
             }
             let fresh = claimed.filter { !handingOff.contains($0) }
+            // A free key of a room with a mark (someone claimed it before) is a takeover after a lost lease (or
+            // a restart of the whole cluster): the dedupe stage reports the gap at the room's first event.
+            let marks = free.isEmpty ? [:] : readMarks(free)
             // Taken before startRooms, so every event of the new sessions is read after it. (A wall clock that
             // steps back by more than a connect could drop the first events of a room; NTP slews, it rarely steps.)
             let started = SystemClock.realtimeNanoseconds()
             node.shared.withLock { s in
-                for room in fresh { s.tenureStart[room] = started }
+                for room in fresh {
+                    s.tenureStart[room] = started
+                    if let lost = s.lostTenure[room], lost.end == .max { s.lostTenure[room] = (lost.start, started) }
+                }
+                for (room, mark) in marks { s.pendingGaps[room] = mark }
                 s.table.claimed(claimed, sentAt: sentAt)
                 s.status.claims += fresh.count
                 s.status.held = s.table.count
             }
             if !fresh.isEmpty { node.host.startRooms(fresh) }
         }
+    }
+
+    /// The dedupe's last-sequence marks of `rooms` (one script call, which also sets the absent ones to 0);
+    /// rooms without one are left out. A failure only costs the gap report.
+    private func readMarks(_ rooms: [Int64]) -> [Int64: Int64] {
+        let command = ClusterScript.marks.command(keys: rooms.map(keys.mark), arguments: [String(600_000)])
+        guard let reply = try? run([command], scripts: [.marks])[0],
+            case .array(let values?) = reply, values.count == rooms.count
+        else { return [:] }
+        var marks: [Int64: Int64] = [:]
+        for (room, value) in zip(rooms, values) {
+            if let text = Self.text(value), let mark = Int64(text) { marks[room] = mark }
+        }
+        return marks
     }
 
     /// Marks `rooms` `handoff:<id>`; they stay ours (collected, renewed) until another node claims them.
@@ -189,6 +219,7 @@ final class ClusterCoordinator {
     private func stopExpired(now: UInt64) {
         let expired = node.shared.withLock { s in
             let expired = s.table.expire(now: now)
+            s.lost(expired.lost)
             s.status.leasesLost += expired.lost.count
             s.status.held = s.table.count
             return expired
@@ -201,6 +232,20 @@ final class ClusterCoordinator {
                 "\(expired.lost.count) lease(s) not confirmed in time (Redis unreachable or this process paused), "
                     + "stopped: \(Self.sample(expired.lost))")
         }
+    }
+
+    /// One line per period for the takeover gaps found since the last: which rooms, how many messages missed.
+    private func logNewGaps() {
+        let fresh = node.shared.withLock { s in s.gaps.values.filter { !loggedGaps.contains($0.room) } }
+        guard !fresh.isEmpty else { return }
+        for gap in fresh { loggedGaps.insert(gap.room) }
+        let missing = fresh.filter { $0.missed > 0 }.sorted { $0.room < $1.room }
+        guard !missing.isEmpty else { return }
+        let total = missing.reduce(0) { $0 + $1.missed }
+        let sample = missing.prefix(8).map { "\($0.room) (\($0.missed))" }.joined(separator: ", ")
+        node.log(
+            "took over \(missing.count) room(s) from a lost lease with a gap: \(total) message(s) missed: \(sample)"
+                + (missing.count > 8 ? ", …" : ""))
     }
 
     // MARK: Stop

@@ -10,6 +10,7 @@
 /// | `{danmu}:node:<id>` | string | a node's heartbeat (`SET … PX ttl`) |
 /// | `{danmu}:lease:<room>` | string | the owner's node id, or `handoff:<id>` while it hands the room over |
 /// | `{danmu}:seen:<key>` | string | the shared dedupe's "already written" marks (`SET NX PX`) |
+/// | `{danmu}:mark:<room>` | string | the last sequence number passed for the room (gap report after a takeover) |
 public struct ClusterKeys: Sendable, Equatable {
     /// The hash tag with its braces, e.g. `{danmu}`.
     public let tag: String
@@ -28,6 +29,7 @@ public struct ClusterKeys: Sendable, Equatable {
     public func node(_ id: String) -> String { tag + ":node:" + id }
     public func lease(_ room: Int64) -> String { tag + ":lease:" + String(room) }
     public func seen(_ key: String) -> String { tag + ":seen:" + key }
+    public func mark(_ room: Int64) -> String { tag + ":mark:" + String(room) }
 
     private static func allowed(_ byte: UInt8) -> Bool {
         switch byte {

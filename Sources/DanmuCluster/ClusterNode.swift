@@ -83,6 +83,45 @@ public final class ClusterNode: Sendable {
         /// it under a new lease. The gate drops events read before it: after a pause, the old connection's
         /// buffered bytes may still be in the worker queue when the node has already claimed the room again.
         var tenureStart: [Int64: Int64] = [:]
+        /// Per room, the last tenure that ended by a lost lease, as `receivedAt` bounds (`end` is `.max` until the
+        /// node claims the room again): the sink fence (`LeaseFence`) drops what is left of it.
+        var lostTenure: [Int64: (start: Int64, end: Int64)] = [:]
+        /// Records the sink fence dropped, per room.
+        var fenced: [Int64: Int] = [:]
+        /// Rooms taken over after another node lost them, waiting for their first event (the last sequence
+        /// number written before, from the shared dedupe's mark): `SharedDedupeStage` turns them into `gaps`.
+        var pendingGaps: [Int64: Int64] = [:]
+        var gaps: [Int64: TakeoverGap] = [:]
+
+        /// Marks the current tenure of `rooms` lost (the lease was not confirmed in time, or is another node's).
+        mutating func lost(_ rooms: [Int64]) {
+            for room in rooms { lostTenure[room] = (tenureStart[room] ?? .min, .max) }
+        }
+
+        /// True when the sink may write a record of `room` read at `receivedAt`, at monotonic `now`: not when it
+        /// belongs to a tenure that was lost, or to the current one whose lease ran out (not yet noticed by the
+        /// coordinator: the process was paused). A room handed over gracefully keeps its records.
+        func admits(room: Int64, receivedAt: Int64, now: UInt64) -> Bool {
+            if let lost = lostTenure[room], receivedAt >= lost.start, receivedAt < lost.end { return false }
+            guard let entry = table.entries[room], receivedAt >= tenureStart[room] ?? .min else { return true }
+            return entry.state == .leaving || now < entry.validUntil
+        }
+    }
+
+    /// A room taken over from a node that lost it, and what the stream misses of it.
+    public struct TakeoverGap: Sendable, Equatable {
+        public var room: Int64
+        /// The last sequence number the previous holder passed, and the first this node passed.
+        public var lastBefore: Int64
+        public var firstAfter: Int64
+        /// Messages sent to the room while nobody wrote it: `firstAfter - lastBefore - 1`.
+        public var missed: Int64 { max(0, firstAfter - lastBefore - 1) }
+
+        public init(room: Int64, lastBefore: Int64, firstAfter: Int64) {
+            self.room = room
+            self.lastBefore = lastBefore
+            self.firstAfter = firstAfter
+        }
     }
 
     public let configuration: Configuration
@@ -126,6 +165,13 @@ public final class ClusterNode: Sendable {
     }
 
     public var status: Status { shared.withLock { $0.status } }
+
+    /// The rooms this node took over after another node lost them, with the messages missed there (only rooms
+    /// whose events carry a sequence number: see `SharedDedupeStage`), sorted by room.
+    public var gaps: [TakeoverGap] { shared.withLock { $0.gaps.values.sorted { $0.room < $1.room } } }
+
+    /// Records the sink fence dropped (a tenure lost before the sink wrote them), per room.
+    public var fencedRecords: [Int64: Int] { shared.withLock { $0.fenced } }
 
     /// True while the node may write `room`'s events.
     public func holds(_ room: Int64) -> Bool {

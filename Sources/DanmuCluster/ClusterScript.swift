@@ -68,7 +68,8 @@ struct ClusterScript: Sendable {
         """)
 
     /// Claims up to ARGV[3] of the given leases that are free or being handed over (by anyone, us included:
-    /// taking back our own hand-over cancels it). Returns the 1-based indexes claimed. KEYS: leases.
+    /// taking back our own hand-over cancels it). Returns the 1-based indexes claimed: positive for a free key
+    /// (nobody held it: a start, or a takeover after a lost lease), negative for a hand-over. KEYS: leases.
     /// ARGV: id, ttl ms, how many.
     static let claim = ClusterScript(
         """
@@ -77,9 +78,24 @@ struct ClusterScript: Sendable {
         for i, k in ipairs(KEYS) do
           if #r >= want then break end
           local v = redis.call('GET', k)
-          if (not v) or string.sub(v, 1, 8) == 'handoff:' then
+          if not v then
             redis.call('SET', k, ARGV[1], 'PX', ARGV[2]); r[#r + 1] = i
+          elseif string.sub(v, 1, 8) == 'handoff:' then
+            redis.call('SET', k, ARGV[1], 'PX', ARGV[2]); r[#r + 1] = -i
           end
+        end
+        return r
+        """)
+
+    /// The gap marks of rooms just claimed from free leases: returns each mark (false when absent) and sets an
+    /// absent one to 0, so that a node taking a room over from one that died before it passed anything still
+    /// finds a mark (and counts the gap from seq 1). KEYS: marks. ARGV: ttl ms.
+    static let marks = ClusterScript(
+        """
+        local r = {}
+        for i, k in ipairs(KEYS) do
+          local v = redis.call('GET', k)
+          if v then r[i] = v else redis.call('SET', k, '0', 'PX', ARGV[1]); r[i] = false end
         end
         return r
         """)

@@ -12,8 +12,7 @@ import EventLoop
 /// began (`Shared.tenureStart`) is dropped too: after a pause the coordinator may lose the room and claim it again
 /// while the old connection's buffered events still wait in the worker queue, and a clock check alone would pass
 /// them under the new lease (ClusterFailoverTests' SIGSTOP case wrote 4 such events under ThreadSanitizer).
-/// (A batch that passed the gate just before the pause can still be written after it: see docs/cluster.md, "what
-/// is not guaranteed".)
+/// A batch that passed the gate just before the pause is stopped later, at the sink, by `LeaseFence`.
 public final class LeaseGateStage: PipelineStage {
     private let shared: Lock<ClusterNode.Shared>
     private let dropped = Lock<Int>(0)

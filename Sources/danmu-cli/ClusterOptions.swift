@@ -7,6 +7,13 @@ struct ClusterOptions: Equatable {
     var url: RedisURL
     var maximumRooms: Int?
     var leaseTTL: Double = 10
+    /// Put around every --sink (PipelineOptions.open) and bound to the node by ClusterRun: drops the records of
+    /// a lease lost before the sink wrote them. Not part of equality (one per parse).
+    let fence = LeaseFence()
+
+    static func == (a: ClusterOptions, b: ClusterOptions) -> Bool {
+        a.url == b.url && a.maximumRooms == b.maximumRooms && a.leaseTTL == b.leaseTTL
+    }
 
     static let urlSpec = OptionSpec(
         name: "cluster", valueName: "redis://HOST[:PORT][/DB]",

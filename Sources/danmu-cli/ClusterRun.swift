@@ -33,7 +33,6 @@ final class ClusterRun: Sendable {
         client = RedisCommandClient(url: options.url, reactor: reactor)
         // A connection of its own: the workers' dedupe round trips must never delay a lease renewal.
         dedupeClient = RedisCommandClient(url: options.url, reactor: reactor)
-        dedupe = SharedDedupeStage(client: dedupeClient)
         var configuration = ClusterNode.Configuration(leaseTTL: .milliseconds(Int64(options.leaseTTL * 1000)))
         configuration.maximumRooms = options.maximumRooms
         configuration.handoverOverlap = .milliseconds(Int64(min(2, options.leaseTTL / 3) * 1000))
@@ -45,6 +44,8 @@ final class ClusterRun: Sendable {
             reactor.shutdown()
             throw UsageError("--cluster: \(error.description)")
         }
+        dedupe = SharedDedupeStage(client: dedupeClient, node: node)
+        options.fence.attach(node)
     }
 
     var stages: [any PipelineStage] { [node.gate, dedupe] }
@@ -89,6 +90,20 @@ final class ClusterRun: Sendable {
         json.add("shared_duplicates", dedupe.duplicates)
         json.add("dedupe_unchecked", dedupe.unchecked)
         json.add("redis_errors", status.redisErrors)
+        // Counted, not hidden: what the stream misses of the rooms this node took over from a lost lease, and
+        // what this node's sink fence dropped of the leases it lost itself.
+        let gaps = node.gaps.filter { $0.missed > 0 }
+        json.add("gap_rooms", gaps.count)
+        json.add("gap_missed", Int(gaps.reduce(0) { $0 + $1.missed }))
+        json.add("gaps", raw: Self.roomCounts(gaps.map { ($0.room, Int($0.missed)) }))
+        let fenced = node.fencedRecords.sorted { $0.key < $1.key }
+        json.add("fenced", fenced.reduce(0) { $0 + $1.value })
+        json.add("fenced_rooms", raw: Self.roomCounts(fenced.map { ($0.key, $0.value) }))
         return json.text
+    }
+
+    /// `{"<room>":count,…}`.
+    static func roomCounts(_ pairs: [(Int64, Int)]) -> String {
+        "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

@@ -32,7 +32,7 @@ enum ListenCommand: CLICommand {
         var opened: PipelineOptions.Opened?
         if options.pipeline.isActive {
             // Opened here, before the collector, so a bad path or a missing libsqlite3 is exit 2 at start.
-            opened = try options.pipeline.open(kinds: options.kinds) { message in
+            opened = try options.pipeline.open(kinds: options.kinds, wrapSink: options.cluster?.fence.wrap) { message in
                 StandardError.print("danmu-cli listen: warning: \(message)")
             }
         }

@@ -108,7 +108,11 @@ struct PipelineOptions {
         var reactor: Reactor?
     }
 
-    func open(kinds: Set<EventKind>?, onWarning: @escaping @Sendable (String) -> Void) throws(UsageError) -> Opened {
+    /// `wrapSink`: put around each sink before its runner starts (--cluster's lease fence).
+    func open(
+        kinds: Set<EventKind>?, wrapSink: ((any Sink) -> any Sink)? = nil,
+        onWarning: @escaping @Sendable (String) -> Void
+    ) throws(UsageError) -> Opened {
         var stages: [any PipelineStage] = []
         var filter = self.filter
         if let kinds { filter.kinds = filter.kinds.map { $0.intersection(kinds) } ?? kinds }
@@ -152,7 +156,7 @@ struct PipelineOptions {
                     let name = "danmu-redis-\(url.host)-\(url.port)-\(url.database).spool"
                     configuration.spoolPath = spoolPath(defaultPath: name, name: name)
                 }
-                runners.append(try SinkRunner(sink: sink, configuration: configuration))
+                runners.append(try SinkRunner(sink: wrapSink?(sink) ?? sink, configuration: configuration))
             }
         } catch {
             for runner in runners { runner.close() }

@@ -8,6 +8,8 @@ import XCTest
 final class ClusterFixture {
     static let ttl = 3.0
     let redis: RedisTestServer
+    /// Where the nodes' Redis sink writes the stream: `redis`, or a server of its own (`separateSink`).
+    let sinkRedis: RedisTestServer
     let simulator: ChildProcess
     let simulatorPort: UInt16
     let spool: TemporaryDirectory
@@ -15,11 +17,16 @@ final class ClusterFixture {
     var nodes: [ChildProcess] = []
     var nodeIDs: [String] = []
 
-    /// `simulatorArguments`: appended to the `simulate` command (e.g. `--delivery every`).
-    init(rooms: Int, simulatorSeconds: Int, simulatorArguments: [String] = []) throws {
+    /// `simulatorArguments`: appended to the `simulate` command (e.g. `--delivery every`). `rate`: danmaku per
+    /// second per room. `separateSink`: the stream lives on a second redis-server (so a test can stall it).
+    init(
+        rooms: Int, simulatorSeconds: Int, simulatorArguments: [String] = [], rate: Double = 1,
+        separateSink: Bool = false
+    ) throws {
         self.rooms = rooms
         do {
             redis = try RedisTestServer()
+            sinkRedis = separateSink ? try RedisTestServer() : redis
         } catch {
             XCTFail("\(error)")
             throw error
@@ -30,7 +37,7 @@ final class ClusterFixture {
         XCTAssertEqual(added, .exited(0), addErr)
         simulator = try ChildProcess(
             [
-                "simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--rate", "1", "--mix", "danmaku",
+                "simulate", "--listen", "127.0.0.1:0", "--rooms", "\(rooms)", "--rate", "\(rate)", "--mix", "danmaku",
                 "--duration", "\(simulatorSeconds)", "--summary",
             ] + simulatorArguments)
         XCTAssertTrue(simulator.pump(seconds: 10) { $0.stdoutText.contains("\n") }, simulator.stderrText)
@@ -41,16 +48,21 @@ final class ClusterFixture {
     deinit {
         for node in nodes { node.send(SIGKILL) }
         spool.remove()
+        if sinkRedis.pid > 0 { kill(sinkRedis.pid, SIGCONT) }  // a test may have stalled it
         redis.stop()
+        sinkRedis.stop()
     }
 
     /// Starts `count` nodes and waits until each printed its node id.
     func startNodes(_ count: Int) throws {
         for _ in 0..<count {
+            // A spool directory per node: the Redis sink's spool is named by the server, the same for every node.
+            let spoolDirectory = spool.path + "/node\(nodes.count)"
+            XCTAssertEqual(mkdir(spoolDirectory, 0o700), 0)
             let node = try ChildProcess(
                 [
                     "listen", "--cluster", redis.url, "--server", "127.0.0.1:\(simulatorPort)", "--lease-ttl",
-                    "\(Self.ttl)", "--sink", redis.url + "?stream=all&maxlen=0", "--spool-dir", spool.path,
+                    "\(Self.ttl)", "--sink", sinkRedis.url + "?stream=all&maxlen=0", "--spool-dir", spoolDirectory,
                     "--no-status", "--summary",
                 ])
             nodes.append(node)
@@ -122,7 +134,7 @@ final class ClusterFixture {
             """
         guard
             let child = try? ChildProcess(
-                ["-p", "\(redis.port)", "--raw", "EVAL", script, "1", "all"], tool: "/usr/bin/redis-cli")
+                ["-p", "\(sinkRedis.port)", "--raw", "EVAL", script, "1", "all"], tool: "/usr/bin/redis-cli")
         else { return [] }
         _ = child.finish(seconds: 20)
         return child.stdoutText.split(separator: "\n").compactMap { line in
@@ -191,5 +203,39 @@ final class ClusterListenTests: XCTestCase {
             // Sorted: a start-up hand-over (a node that came up a period late) has two writers for a moment.
             XCTAssertEqual((byRoom[room] ?? []).sorted(), count > 0 ? Array(1...count) : [], "room \(room)")
         }
+    }
+}
+
+/// The issue's scale: 3 nodes × 3,000 simulated rooms (at a low rate, 0.2 danmaku per second per room, so that
+/// 9,000 connections fit 2 busy cores): every room held by exactly one node within 10 s, the fair share exactly,
+/// and the stream holds every danmaku exactly once. A suite of its own so it can run in the plain phase only.
+final class ClusterScaleTests: XCTestCase {
+    func testThreeNodesHoldThreeThousandRoomsOnceAndTheStreamHasEveryDanmakuOnce() throws {
+        let cluster = try ClusterFixture(rooms: 3000, simulatorSeconds: 16, rate: 0.2)
+        let started = cluster.monotonicSeconds()
+        try cluster.startNodes(3)
+        let held = cluster.wait(seconds: 10 - (cluster.monotonicSeconds() - started)) {
+            cluster.everyRoomHeld(by: cluster.nodeIDs)
+        }
+        let tookSeconds = cluster.monotonicSeconds() - started
+        let owners = cluster.owners()
+        let perNode = Dictionary(grouping: owners.values) { $0 }.mapValues(\.count)
+        XCTAssertTrue(held, "not every room held by one node within 10 s: \(perNode)")
+        XCTAssertEqual(perNode.count, 3, "\(perNode)")
+        XCTAssertTrue(perNode.values.allSatisfy { $0 == 1000 }, "fair share: \(perNode)")
+
+        let sent = cluster.finishSimulator()
+        XCTAssertEqual(sent.count, 3000, "the simulator's summary names every room")
+        let expected = sent.values.reduce(0, +)
+        XCTAssertGreaterThan(expected, 3000)
+        let entries = cluster.settledStream(expected: expected)
+        XCTAssertEqual(entries.count, expected, "every danmaku once")
+        let byRoom = sequencesByRoom(entries)
+        var wrong: [Int64] = []
+        for (room, count) in sent where (byRoom[room] ?? []).sorted() != (count > 0 ? Array(1...count) : []) {
+            wrong.append(room)
+        }
+        XCTAssertEqual(wrong.sorted().prefix(20), [], "rooms whose danmaku are not each in the stream once")
+        print("3 × 3000: every room held after \(tookSeconds) s; \(entries.count) danmaku, each once")
     }
 }

@@ -18,6 +18,15 @@ final class RecordingHost: ClusterRoomHost {
     }
 }
 
+/// Keeps the rooms of what it was asked to write, in order.
+final class RecordingSink: Sink {
+    private let written = Lock<[Int64]>([])
+    var rooms: [Int64] { written.withLock { $0 } }
+    var name: String { "recording" }
+    func write(_ batch: [SinkRecord]) throws(PipelineError) { written.withLock { $0 += batch.map(\.room) } }
+    func close() {}
+}
+
 /// Nodes in this process against a real redis-server (TTL 1.5 s, so a period is 0.5 s).
 final class ClusterNodeTests: XCTestCase {
     var redis: RedisTestServer!
@@ -183,6 +192,72 @@ final class ClusterNodeTests: XCTestCase {
         redis.kill9()
         XCTAssertEqual(second.process(batch).count, 5, "Redis down: pass (at-least-once), never drop")
         XCTAssertEqual(second.unchecked, 5)
+    }
+
+    /// The fence at the sink: a record that passed the gate while the lease was valid, written after the lease
+    /// was lost, is dropped (and counted); other rooms' records and records of a later tenure go on.
+    func testTheSinkFenceDropsRecordsOfALostLease() throws {
+        try ClusterRoomSet(client: client).add([1, 2])
+        let host = RecordingHost()
+        let node = try makeNode("node-a", host: host)
+        let fence = LeaseFence()
+        fence.attach(node)
+        let inner = RecordingSink()
+        let sink = fence.wrap(inner)
+        try node.start()
+        defer { node.stop() }
+        XCTAssertTrue(pollUntil(timeout: .seconds(5), interval: .milliseconds(50)) { host.current.count == 2 })
+        let before = [record(room: 1), record(room: 2)]
+        try sink.write(before)
+        XCTAssertEqual(inner.rooms, [1, 2], "held leases: written")
+        // Lost: another node's value (as after a pause). The records were read under the lost tenure.
+        let queued = [record(room: 1), record(room: 2), record(room: 2)]
+        _ = try client.run(["SET", "{danmu}:lease:2", "intruder", "PX", "60000"])
+        XCTAssertTrue(pollUntil(timeout: .seconds(3), interval: .milliseconds(20)) { !host.current.contains(2) })
+        try sink.write(queued)
+        XCTAssertEqual(inner.rooms, [1, 2, 1], "room 2's queued records are fenced")
+        XCTAssertEqual(node.fencedRecords, [2: 2])
+        // The intruder goes; the node claims room 2 again (a new tenure): its new records are written.
+        _ = try client.run(["DEL", "{danmu}:lease:2"])
+        XCTAssertTrue(pollUntil(timeout: .seconds(5), interval: .milliseconds(50)) { host.current.contains(2) })
+        _ = pollUntil(timeout: .milliseconds(50), interval: .milliseconds(10)) { false }
+        try sink.write([record(room: 2)])
+        XCTAssertEqual(inner.rooms, [1, 2, 1, 2], "a record of the new tenure is written")
+    }
+
+    /// Unit half of the SIGKILL gap report: a room whose lease is free but whose mark says someone passed up to
+    /// seq 5 is a takeover; the first event after it (seq 9) makes a gap of 3. A room claimed from a hand-over
+    /// (`handoff:`) is not a gap, and the dedupe marks the highest seq it passed.
+    func testATakeoverFromALostLeaseReportsTheGapAndAHandOverDoesNot() throws {
+        try ClusterRoomSet(client: client).add([3, 4])
+        _ = try client.run(["SET", "{danmu}:mark:3", "5"])
+        _ = try client.run(["SET", "{danmu}:mark:4", "5"])
+        _ = try client.run(["SET", "{danmu}:lease:4", "handoff:ghost", "PX", "60000"])
+        let host = RecordingHost()
+        let node = try makeNode("node-b", host: host)
+        let dedupe = SharedDedupeStage(client: client, node: node)
+        try node.start()
+        defer { node.stop() }
+        XCTAssertTrue(pollUntil(timeout: .seconds(5), interval: .milliseconds(50)) { host.current == [3, 4] })
+        _ = pollUntil(timeout: .milliseconds(20), interval: .milliseconds(10)) { false }
+        for room: Int64 in [3, 4] {
+            let batch = [9, 10].map { danmaku(room: room, id: "sim-\(room)-\($0)-1") }
+            XCTAssertEqual(dedupe.process(node.gate.process(batch)).count, 2)
+        }
+        XCTAssertEqual(node.gaps, [ClusterNode.TakeoverGap(room: 3, lastBefore: 5, firstAfter: 9)])
+        XCTAssertEqual(node.gaps.first?.missed, 3)
+        XCTAssertEqual(Self.text(try client.run(["GET", "{danmu}:mark:3"])), "10")
+        XCTAssertEqual(Self.text(try client.run(["GET", "{danmu}:mark:4"])), "10")
+    }
+
+    private static func text(_ value: RESPValue) -> String? {
+        if case .bulkString(let bytes?) = value { return String(decoding: bytes, as: UTF8.self) }
+        return nil
+    }
+
+    private func record(room: Int64) -> SinkRecord {
+        SinkRecord(
+            room: room, receivedAt: SystemClock.realtimeNanoseconds(), kind: "danmaku", cmd: "DANMU_MSG", json: [])
     }
 
     private func danmaku(room: Int64, id: String) -> RoomEvent {
