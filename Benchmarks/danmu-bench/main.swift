@@ -14,7 +14,8 @@ let usage = """
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; --rooms T,W,S: idle rooms of each),
-      realtime-latency, realtime-flood (the two halves of realtime): only when named
+      realtime-latency, realtime-flood (the two halves of realtime), floor (the minimal-scan client of issue 11):
+      only when named
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -33,7 +34,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports", "realtime-latency", "realtime-flood"]
+let optIn = ["transports", "realtime-latency", "realtime-flood", "floor"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -155,6 +156,13 @@ for scenario in selected {
         if let seconds { options.seconds = seconds }
         if let runs { options.runs = runs }
         report.scenarios.append((scenario, runRealtimeBenchmark(options)))
+    case "floor":
+        report.scenarios.append(
+            (
+                "floor",
+                runFloorBenchmark(
+                    rooms: 100, limitPerRoom: quick ? 1_000 : 20_000, runs: runCount, timeoutSeconds: quick ? 20 : 120)
+            ))
     case "loop":
         progress("loop")
         report.scenarios.append(("loop", runLoopBenchmarks(quick: quick)))
