@@ -14,8 +14,9 @@ let usage = """
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; --rooms T,W,S: idle rooms of each),
-      realtime-latency, realtime-flood (the two halves of realtime), floor (the minimal-scan client of issue 11):
-      only when named
+      realtime-latency, realtime-flood (the two halves of realtime), floor (the minimal-scan client of issue 11),
+      cli (danmu-cli listen as a child: latency to the line read, CPU per line vs the floor; needs danmu-cli built
+      beside danmu-bench or $DANMU_CLI): only when named
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -34,7 +35,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports", "realtime-latency", "realtime-flood", "floor"]
+let optIn = ["transports", "realtime-latency", "realtime-flood", "floor", "cli"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -162,6 +163,14 @@ for scenario in selected {
                 "floor",
                 runFloorBenchmark(
                     rooms: 100, limitPerRoom: quick ? 1_000 : 20_000, runs: runCount, timeoutSeconds: quick ? 20 : 120)
+            ))
+    case "cli":
+        report.scenarios.append(
+            (
+                "cli",
+                runCLIPathBenchmark(
+                    latencyRooms: roomCounts?.first ?? (quick ? 200 : 1_000), rate: 10, seconds: steadySeconds,
+                    floodRooms: 100, floodPerRoom: quick ? 1_000 : 20_000, runs: runCount)
             ))
     case "loop":
         progress("loop")
