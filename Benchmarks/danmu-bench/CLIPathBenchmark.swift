@@ -131,14 +131,25 @@ private func startCLI(port: UInt16, rooms: Int, workers: Int?) throws(ChildProce
     return try ChildProcess(executable: cliExecutable(), arguments: arguments)
 }
 
+/// Stops the CLI: SIGTERM, then reads its output to the end (it writes what is pending before it exits; a pipe
+/// nobody reads would block that write forever), then reaps it.
+private func stopCLI(_ cli: ChildProcess, _ reader: LineReader) {
+    kill(cli.pid, SIGTERM)
+    reader.recording = false
+    reader.trackRooms = false
+    let deadline = ProcessMetrics.monotonicNanoseconds() + 30_000_000_000
+    while ProcessMetrics.monotonicNanoseconds() < deadline, reader.poll(timeoutMilliseconds: 100) {}
+    cli.wait()
+}
+
 /// One latency round; nil when it could not run.
 private func runCLILatencyRound(rooms: Int, rate: Double, seconds: Double) -> (samples: [Double], lines: Int)? {
     do {
         let server = try SimulatorProcess(.init(rooms: rooms, rate: rate, compression: "brotli", batch: 1))
         defer { _ = server.stop() }
         let cli = try startCLI(port: server.port, rooms: rooms, workers: nil)
-        defer { cli.terminate() }
         let reader = LineReader(fd: cli.stdoutFD)
+        defer { stopCLI(cli, reader) }
         // Every room has written a line (all are live), or 60 s passed.
         let connectStart = ProcessMetrics.monotonicNanoseconds()
         while reader.roomsSeen.count < rooms, ProcessMetrics.monotonicNanoseconds() - connectStart < 60_000_000_000 {
@@ -174,8 +185,8 @@ private func runCLIFloodRound(rooms: Int, limitPerRoom: Int, quietSeconds: Doubl
             .init(rooms: rooms, rate: 0, compression: "none", limitPerRoom: limitPerRoom, batch: 10))
         defer { _ = server.stop() }
         let cli = try startCLI(port: server.port, rooms: rooms, workers: nil)
-        defer { cli.terminate() }
         let reader = LineReader(fd: cli.stdoutFD)
+        defer { stopCLI(cli, reader) }
         reader.trackRooms = false
         let expected = rooms * limitPerRoom
         let start = ProcessMetrics.monotonicNanoseconds()
