@@ -131,14 +131,21 @@ private func startCLI(port: UInt16, rooms: Int, workers: Int?) throws(ChildProce
     return try ChildProcess(executable: cliExecutable(), arguments: arguments)
 }
 
-/// Stops the CLI: SIGTERM, then reads its output to the end (it writes what is pending before it exits; a pipe
-/// nobody reads would block that write forever), then reaps it.
+/// Stops the CLI: SIGTERM, then reads its output to the end of file (it writes what is pending before it exits; a
+/// pipe nobody reads would block that write forever), SIGKILL when it takes longer than 30 s, then reaps it.
 private func stopCLI(_ cli: ChildProcess, _ reader: LineReader) {
     kill(cli.pid, SIGTERM)
     reader.recording = false
     reader.trackRooms = false
     let deadline = ProcessMetrics.monotonicNanoseconds() + 30_000_000_000
-    while ProcessMetrics.monotonicNanoseconds() < deadline, reader.poll(timeoutMilliseconds: 100) {}
+    var killed = false
+    while reader.poll(timeoutMilliseconds: 100) {
+        if !killed, ProcessMetrics.monotonicNanoseconds() > deadline {
+            progress("cli: danmu-cli did not exit 30 s after SIGTERM; killing it")
+            kill(cli.pid, SIGKILL)
+            killed = true
+        }
+    }
     cli.wait()
 }
 
