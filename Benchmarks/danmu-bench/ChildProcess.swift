@@ -4,12 +4,18 @@ import Glibc
 /// (this same executable, `serve-simulator` sub-command) so that client and server CPU are measured apart.
 final class ChildProcess {
     let pid: pid_t
-    private let stdoutFD: Int32
+    /// The read end of the child's stdout (scenarios that stream it read it directly, see CLIPathBenchmark).
+    let stdoutFD: Int32
     private var buffered: [UInt8] = []
     private var reaped = false
 
     /// Starts `/proc/self/exe` with `arguments` (argv[1...]).
-    init(selfWith arguments: [String]) throws(ChildProcessError) {
+    convenience init(selfWith arguments: [String]) throws(ChildProcessError) {
+        try self.init(executable: "/proc/self/exe", arguments: arguments)
+    }
+
+    /// Starts `executable` (a path) with `arguments` (argv[1...]); stdin and stderr are inherited.
+    init(executable: String, arguments: [String]) throws(ChildProcessError) {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw ChildProcessError(message: "pipe2 failed: errno \(errno)") }
         // Close-on-exec on both ends: the child gets the write end only as its fd 1 (dup2 clears the flag there).
@@ -20,7 +26,6 @@ final class ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
 
-        let executable = "/proc/self/exe"
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var childPID: pid_t = 0

@@ -14,7 +14,9 @@ let usage = """
     scenarios: scale, throughput, latency, churn, codecs (= inflate brotli json protocol), loop, threads, sinks,
       realtime (--subscribers N, --rate R: SSE fan-out; default: all);
     transports (tcp vs ws vs wss: RSS per idle room, CPU per event; --rooms T,W,S: idle rooms of each),
-      realtime-latency, realtime-flood (the two halves of realtime),
+      realtime-latency, realtime-flood (the two halves of realtime), floor (the minimal-scan client of issue 11),
+      cli (danmu-cli listen as a child: latency to the line read, CPU per line vs the floor; needs danmu-cli built
+      beside danmu-bench or $DANMU_CLI),
     cluster (3 danmu-cli nodes share --rooms N rooms through Redis, default 5000; needs the release danmu-cli):
       only when named
     """
@@ -35,7 +37,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports", "realtime-latency", "realtime-flood", "cluster"]
+let optIn = ["transports", "realtime-latency", "realtime-flood", "cluster", "floor", "cli"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -164,6 +166,21 @@ for scenario in selected {
                 runClusterBenchmark(
                     rooms: roomCounts?.first ?? (quick ? 600 : 5_000), runs: runCount, ttl: quick ? 3 : 10,
                     rate: realtimeRate ?? 0.1)
+            ))
+    case "floor":
+        report.scenarios.append(
+            (
+                "floor",
+                runFloorBenchmark(
+                    rooms: 100, limitPerRoom: quick ? 1_000 : 20_000, runs: runCount, timeoutSeconds: quick ? 20 : 120)
+            ))
+    case "cli":
+        report.scenarios.append(
+            (
+                "cli",
+                runCLIPathBenchmark(
+                    latencyRooms: roomCounts?.first ?? (quick ? 200 : 1_000), rate: 10, seconds: steadySeconds,
+                    floodRooms: 100, floodPerRoom: quick ? 1_000 : 20_000, runs: runCount)
             ))
     case "loop":
         progress("loop")

@@ -40,13 +40,13 @@ struct ListenRunner {
         } else {
             destination = OutputDestination(standardOutput: ())
         }
-        // A person watching a terminal sees each line at once; files and pipes get large batches.
+        // Group commit: a line is written as soon as the writer is idle, batches grow only while a write is in
+        // flight (a terminal, a file and a pipe alike).
         let interactive = options.outputPath == nil && Posix.isTerminal(STDOUT_FILENO)
         let sharesTerminal = interactive && Posix.isTerminal(STDERR_FILENO)
         let aroundWrite: @Sendable (() -> Void) -> Void = { write in status.whileHidden(write) }
         let sink = OutputSink(
-            destination: destination, flushThreshold: interactive ? 4096 : 256 << 10,
-            maxDelay: interactive ? .milliseconds(20) : .milliseconds(100),
+            destination: destination, reserve: interactive ? 4096 : 256 << 10,
             onFailure: { message in
                 if !message.hasSuffix(Posix.describe(EPIPE)) { warnings.warn(cause: "output", message) }
                 stop.trigger("output failed")

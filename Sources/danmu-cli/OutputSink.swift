@@ -1,18 +1,33 @@
 import EventLoop
 import Glibc
 
-/// Batches output lines from many threads and writes them from ONE sink thread with few `write(2)` calls.
+/// What the sink writes into: `OutputDestination` (stdout or a rotating file), or a test double. Called only on
+/// the sink thread.
+protocol OutputWriting: AnyObject {
+    /// Writes a chunk of whole lines; returns an error text on failure.
+    func write(_ chunk: UnsafeRawBufferPointer) -> String?
+    /// Files rotated away so far (the summary names them).
+    var rotatedFiles: [String] { get }
+}
+
+extension OutputDestination: OutputWriting {}
+
+/// Collects output lines from many threads and writes them from ONE sink thread, by group commit.
 ///
-/// Producers (collector workers, the decoder) format a line or a batch of lines into their own buffer and
-/// `append` it: a lock, a memcpy, and a wake-up only when the pending batch crosses `flushThreshold`. The sink
-/// thread swaps the pending buffer with its spare and writes outside the lock, so producers keep appending
-/// while a write is in flight. Nothing here ever runs on the IO thread. When the pending data exceeds
-/// `capacity` (a stuck pipe or disk), producers wait: that pushes back through the rooms' queues to the
-/// reactor, which stops reading sockets — backpressure, not loss.
+/// Producers (collector workers, the decoder) format a whole batch straight into the pending buffer under the
+/// lock (`append(formatting:)`: one lock per batch, no buffer of their own) or append finished bytes. When the sink
+/// thread is idle the first append wakes it and the bytes are written at once: a quiet stream is written line by
+/// line with no timer in the way (issue 11: the 50–100 ms `maxDelay` this replaces was the CLI's whole latency).
+/// While a write is in flight, producers keep appending to the other buffer; the writer takes all of it when its
+/// write returns, so batches grow exactly as much as the destination is slower than the producers. Nothing here
+/// ever runs on the IO thread. When the pending data exceeds `capacity` (a stuck pipe or disk), producers wait:
+/// that pushes back through the rooms' queues to the reactor, which stops reading sockets — backpressure, not loss.
 final class OutputSink: @unchecked Sendable {
     struct Statistics: Sendable {
         var bytesWritten: Int = 0
         var writeBatches: Int = 0
+        /// Producer appends (each one lock): one per handler batch from `EventPrinter`.
+        var appends: Int = 0
         var rotatedFiles: [String] = []
         var failure: String? = nil
     }
@@ -21,6 +36,9 @@ final class OutputSink: @unchecked Sendable {
         var pending: [UInt8] = []
         /// The writer's other buffer while it is not writing (reused capacity).
         var spare: [UInt8] = []
+        /// The sink thread holds a batch outside the lock (writing it); appends then need no wake-up, the writer
+        /// looks at `pending` again before it sleeps.
+        var writing = false
         var closing = false
         var stats = Statistics()
         var thread: PosixThread? = nil
@@ -28,55 +46,56 @@ final class OutputSink: @unchecked Sendable {
 
     /// Guards the buffers, the flags and the statistics; producers wait on it for room, the writer for data.
     private let lock = ConditionLock(State())
-    private let destination: OutputDestination
-    private let flushThreshold: Int
+    private let destination: any OutputWriting
     private let capacity: Int
-    private let maxDelayNanoseconds: UInt64
     private let onFailure: @Sendable (String) -> Void
     private let aroundWrite: (@Sendable (() -> Void) -> Void)?
 
     /// - Parameters:
-    ///   - flushThreshold: pending bytes that wake the sink thread at once.
-    ///   - maxDelay: longest time a line waits before it is written (small for a terminal).
+    ///   - reserve: bytes reserved up front in each of the two buffers.
     ///   - capacity: pending bytes at which producers wait.
     ///   - aroundWrite: wraps each write (the status line uses it to get out of the way on a shared terminal).
     init(
-        destination: OutputDestination, flushThreshold: Int = 256 << 10, maxDelay: Duration = .milliseconds(100),
-        capacity: Int = 64 << 20, onFailure: @escaping @Sendable (String) -> Void = { _ in },
+        destination: any OutputWriting, reserve: Int = 256 << 10, capacity: Int = 64 << 20,
+        onFailure: @escaping @Sendable (String) -> Void = { _ in },
         aroundWrite: (@Sendable (() -> Void) -> Void)? = nil
     ) {
         self.aroundWrite = aroundWrite
         self.destination = destination
-        self.flushThreshold = flushThreshold
-        self.capacity = max(capacity, flushThreshold)
-        self.maxDelayNanoseconds = maxDelay.nanoseconds
+        self.capacity = max(capacity, 1)
         self.onFailure = onFailure
         lock.withLock { state in
-            state.pending.reserveCapacity(flushThreshold * 2)
-            state.spare.reserveCapacity(flushThreshold * 2)
+            state.pending.reserveCapacity(reserve)
+            state.spare.reserveCapacity(reserve)
         }
         let thread = PosixThread.startOrExit(name: "danmu-output") { [self] in run() }
         lock.withLock { $0.thread = thread }
     }
 
-    /// Appends whole lines. Blocks only while more than `capacity` bytes are waiting to be written.
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
+    /// Runs `format` under the lock with the pending buffer: it appends whole lines straight into it (the JSON
+    /// Lines printer formats a handler batch this way). Blocks only while more than `capacity` bytes are waiting
+    /// to be written; after an output failure `format` is not called (the lines are dropped, the CLI is stopping).
+    func append(formatting format: (inout [UInt8]) -> Void) {
         let capacity = self.capacity
-        let flushThreshold = self.flushThreshold
         let wake = lock.withLock(
             waitingUntil: { $0.pending.count < capacity || $0.stats.failure != nil || $0.closing }
         ) { state, _ -> Bool in
             // Output is gone (closed pipe, full disk): drop instead of blocking the collector forever; the
-            // failure was reported once and the CLI is stopping.
+            // failure was reported once.
             guard state.stats.failure == nil else { return false }
-            let before = state.pending.count
-            state.pending.append(contentsOf: bytes)
-            // Wake the sink when it may be asleep without a deadline (the buffer was empty) or when a full batch
-            // is ready; in between it is already counting down `maxDelay`.
-            return before == 0 || (before < flushThreshold && state.pending.count >= flushThreshold)
+            let wasEmpty = state.pending.isEmpty
+            state.stats.appends += 1
+            format(&state.pending)
+            // Wake the writer only when it may be asleep: nothing was pending and it holds no batch.
+            return wasEmpty && !state.pending.isEmpty && !state.writing
         }
         if wake { lock.broadcast() }
+    }
+
+    /// Appends whole lines. Blocks only while more than `capacity` bytes are waiting to be written.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        append(formatting: { $0.append(contentsOf: bytes) })
     }
 
     func append(_ bytes: [UInt8]) {
@@ -101,25 +120,23 @@ final class OutputSink: @unchecked Sendable {
     }
 
     private func run() {
-        let flushThreshold = self.flushThreshold
+        let capacity = self.capacity
         while true {
-            let hasData = lock.withLock(waitingUntil: { !$0.pending.isEmpty || $0.closing }) { state, _ in
-                !state.pending.isEmpty
-            }
-            guard hasData else { return }  // closing, and everything was written
-            // Let a small batch grow a little: one write per `maxDelay` instead of one per line.
-            let deadline = SystemClock.monotonicNanoseconds() + maxDelayNanoseconds
-            var (batch, producersWaited) = lock.withLock(
-                waitingUntil: { $0.pending.count >= flushThreshold || $0.closing }, deadline: deadline
-            ) { state, _ -> ([UInt8], Bool) in
+            // Take everything pending as one batch, the moment there is any.
+            let taken = lock.withLock(waitingUntil: { !$0.pending.isEmpty || $0.closing }) {
+                state, _ -> (batch: [UInt8], producersWaited: Bool)? in
+                guard !state.pending.isEmpty else { return nil }  // closing, and everything was written
                 let full = state.pending.count >= capacity
                 swap(&state.pending, &state.spare)
                 // Moved out, not copied: `state.spare` lets go of the buffer, so `batch` owns it alone.
                 let batch = state.spare
                 state.spare = []
+                state.writing = true
                 return (batch, full)
             }
-            if producersWaited { lock.broadcast() }
+            guard let taken else { return }
+            if taken.producersWaited { lock.broadcast() }
+            var batch = taken.batch
 
             var failure: String? = nil
             if let aroundWrite {
@@ -133,6 +150,7 @@ final class OutputSink: @unchecked Sendable {
 
             let firstFailure: String? = lock.withLock { state in
                 state.spare = batch
+                state.writing = false
                 state.stats.writeBatches += 1
                 state.stats.rotatedFiles = destination.rotatedFiles
                 guard let failure else {
@@ -144,8 +162,11 @@ final class OutputSink: @unchecked Sendable {
                 state.stats.failure = failure
                 return failure
             }
-            lock.broadcast()
-            if let firstFailure { onFailure(firstFailure) }
+            // Producers waiting for room are released by the next take (above) or, here, by the failure.
+            if let firstFailure {
+                lock.broadcast()
+                onFailure(firstFailure)
+            }
         }
     }
 }

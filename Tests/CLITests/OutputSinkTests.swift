@@ -1,3 +1,4 @@
+import DanmuClient
 import EventLoop
 import Glibc
 import Synchronization
@@ -6,20 +7,17 @@ import XCTest
 
 @testable import danmu_cli
 
-/// The CLI's output thread: many producers' small appends become few large writes, and output that cannot
-/// drain (a pipe nobody reads) makes producers wait at the 64 MiB cap: memory stays bounded, nothing is lost.
+/// The CLI's output thread: group commit (a line to an idle sink is written at once, batches grow only while a
+/// write is in flight), many producers' lines arrive whole and in order, and output that cannot drain (a pipe
+/// nobody reads) makes producers wait at the 64 MiB cap: memory stays bounded, nothing is lost.
 final class OutputSinkTests: XCTestCase {
-    /// 4 producers × 5,000 lines into a file with a 64 KiB threshold and no timer flush (maxDelay 30 s): every
-    /// write but the last holds at least a threshold's worth, so at most total / 64 KiB + 1 writes happen
-    /// (instead of 20,000), and the file holds every line once, each producer's lines in order.
-    func testManySmallAppendsBecomeFewLargeWrites() throws {
+    /// 4 producers × 5,000 lines into a file: the file holds every line once, each producer's lines in order, and
+    /// the statistics count every byte.
+    func testManyProducersLinesArriveWholeAndInOrder() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("out.jsonl")
-        let threshold = 64 << 10
-        let sink = OutputSink(
-            destination: try OutputDestination(appendingTo: path, rotation: .never), flushThreshold: threshold,
-            maxDelay: .seconds(30))
+        let sink = OutputSink(destination: try OutputDestination(appendingTo: path, rotation: .never))
         let producers = 4
         let lines = 5_000
         let threads = (0..<producers).map { producer in
@@ -34,9 +32,7 @@ final class OutputSinkTests: XCTestCase {
         let text = readText(path)
         XCTAssertNil(statistics.failure)
         XCTAssertEqual(statistics.bytesWritten, text.utf8.count)
-        XCTAssertLessThanOrEqual(
-            statistics.writeBatches, text.utf8.count / threshold + 1,
-            "\(statistics.writeBatches) writes for \(text.utf8.count) bytes: not batched")
+        XCTAssertEqual(statistics.appends, producers * lines)
         var next = [Int](repeating: 0, count: producers)
         for line in text.split(separator: "\n") {
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
@@ -47,17 +43,84 @@ final class OutputSinkTests: XCTestCase {
         XCTAssertEqual(next, [Int](repeating: lines, count: producers))
     }
 
-    /// A lone line is not held back until a batch fills: it is written within maxDelay, before close.
-    func testASmallBatchIsWrittenAfterMaxDelayWithoutClose() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let path = directory.file("out.jsonl")
-        let sink = OutputSink(
-            destination: try OutputDestination(appendingTo: path, rotation: .never), maxDelay: .milliseconds(20))
+    /// Issue 11: the sink waited up to `maxDelay` (100 ms on a pipe) for a batch to grow, which was the whole
+    /// latency of `danmu-cli listen`. Now a line appended to an idle sink is written by the writer the append woke,
+    /// alone, while the producer waits and nothing else happens — no timer, no close, no second line. Three times
+    /// over, each line its own write.
+    func testALineToAnIdleSinkIsWrittenAtOnceWithoutATimerOrClose() {
+        let destination = RecordingDestination()
+        let sink = OutputSink(destination: destination)
         defer { sink.close() }
-        sink.append(Array("one line\n".utf8))
-        XCTAssertTrue(pollUntil(timeout: .seconds(10), interval: .milliseconds(5)) { readText(path) == "one line\n" })
-        XCTAssertEqual(sink.statistics().writeBatches, 1)
+        for index in 1...3 {
+            let line = Array("line \(index)\n".utf8)
+            sink.append(line)
+            XCTAssertTrue(destination.waitForWrites(index), "line \(index) was not written while the sink was idle")
+            XCTAssertEqual(destination.writes.last, line)
+        }
+        XCTAssertEqual(destination.writes.count, 3)
+        // The counters are updated after a write returns: read them once the sink has stopped.
+        XCTAssertEqual(sink.close().writeBatches, 3)
+    }
+
+    /// Group commit: while the first line's write is in flight (the destination holds it), 100 more lines are
+    /// appended; when it returns, the writer takes all of them as ONE write. Then the sink is idle again and the
+    /// next line is written alone.
+    func testBatchesGrowWhileAWriteIsInFlight() {
+        let destination = RecordingDestination(holdFirstWrite: true)
+        let sink = OutputSink(destination: destination)
+        defer { sink.close() }
+        sink.append(Array("first\n".utf8))
+        XCTAssertTrue(destination.waitUntilHeld(), "the first write did not start")
+        var expected: [UInt8] = []
+        for index in 0..<100 {
+            let line = Array("queued \(index)\n".utf8)
+            expected += line
+            sink.append(line)
+        }
+        destination.release()
+        XCTAssertTrue(destination.waitForWrites(2))
+        XCTAssertEqual(destination.writes.count, 2, "the 100 lines queued behind one write became one write")
+        XCTAssertEqual(destination.writes[0], Array("first\n".utf8))
+        XCTAssertEqual(destination.writes[1], expected)
+        sink.append(Array("after\n".utf8))
+        XCTAssertTrue(destination.waitForWrites(3))
+        XCTAssertEqual(destination.writes[2], Array("after\n".utf8))
+        let statistics = sink.close()
+        XCTAssertEqual(statistics.writeBatches, 3)
+        XCTAssertEqual(statistics.bytesWritten, 6 + expected.count + 6)
+    }
+
+    /// `EventPrinter.handle(batch:)` formats a whole handler batch into the sink's buffer with one append (one
+    /// lock), and the --events filter applies inside it: 5 events of which 3 pass make one append and 3 lines.
+    func testAHandlerBatchIsOneAppendAndFormattedInPlace() throws {
+        let destination = RecordingDestination()
+        let sink = OutputSink(destination: destination)
+        let printer = EventPrinter(format: .jsonl, kinds: [.danmaku], sink: sink)
+        let danmaku = try sampleDanmaku()
+        let popularity = DanmuEvent.popularity(7)
+        let batch = [danmaku, popularity, danmaku, popularity, danmaku].enumerated().map {
+            RoomEvent(room: Int64(10 + $0.offset), receivedAt: 1_700_000_000_000_000_000, event: $0.element)
+        }
+        printer.handle(batch: batch)
+        let statistics = sink.close()
+        XCTAssertEqual(statistics.appends, 1, "one lock for the whole batch")
+        XCTAssertEqual(printer.eventsSeen, 5)
+        XCTAssertEqual(printer.eventsWritten, 3)
+        let text = String(decoding: destination.writes.joined(), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        for (line, room) in zip(lines, [10, 12, 14]) {
+            XCTAssertTrue(line.hasPrefix("{\"room\":\(room),\"cmd\":\"DANMU_MSG\""), "\(line)")
+        }
+    }
+
+    /// The bench-output sample decoded once (a real 2024 DANMU_MSG).
+    private func sampleDanmaku() throws -> DanmuEvent {
+        var decoder = MessageDecoder()
+        let packet = Packet.encode(
+            operation: Operation.message.rawValue, protover: 0, body: Array(BenchOutputCommand.sample.utf8))
+        let header = try XCTUnwrap(PacketHeader(parsing: packet))
+        return try XCTUnwrap(decoder.decode(Frame(header: header, body: Array(packet[16...]))).first)
     }
 
     /// The default sink (256 KiB batches, 64 MiB cap) writing into a full pipe that nobody reads: two producers
@@ -83,7 +146,7 @@ final class OutputSinkTests: XCTestCase {
         let destination = try OutputDestination(appendingTo: "/proc/self/fd/\(fds[1])", rotation: .never)
         close(fds[1])
         let capacity = 64 << 20
-        let sink = OutputSink(destination: destination, maxDelay: .milliseconds(1))
+        let sink = OutputSink(destination: destination)
         // A first line: the sink takes it out of the pending buffer and blocks writing it into the full pipe.
         sink.append(Array("prime\n".utf8))
         usleep(200_000)
@@ -147,6 +210,53 @@ final class OutputSinkTests: XCTestCase {
         bytes[size - 1] = 10
         return bytes
     }
+}
+
+/// A destination that records every write call's bytes; with `holdFirstWrite`, the first write blocks until
+/// `release()` (a write in flight, for as long as the test wants). Waits are bounded (30 s) and report failure.
+private final class RecordingDestination: OutputWriting, @unchecked Sendable {
+    private struct State {
+        var writes: [[UInt8]] = []
+        var holding = false
+        var released = false
+    }
+    private let state = ConditionLock(State())
+    private let holdFirstWrite: Bool
+
+    init(holdFirstWrite: Bool = false) { self.holdFirstWrite = holdFirstWrite }
+
+    var rotatedFiles: [String] { [] }
+    var writes: [[UInt8]] { state.withLock { $0.writes } }
+
+    func write(_ chunk: UnsafeRawBufferPointer) -> String? {
+        let hold = state.withLock { state -> Bool in
+            guard holdFirstWrite, state.writes.isEmpty, !state.released else { return false }
+            state.holding = true
+            return true
+        }
+        if hold {
+            state.broadcast()
+            state.withLock(waitingUntil: { $0.released }) { _, _ in }
+        }
+        state.withLock { $0.writes.append(Array(chunk)) }
+        state.broadcast()
+        return nil
+    }
+
+    func waitUntilHeld() -> Bool {
+        state.withLock(waitingUntil: { $0.holding }, deadline: Self.deadline()) { _, held in held }
+    }
+
+    func release() {
+        state.withLock { $0.released = true }
+        state.broadcast()
+    }
+
+    func waitForWrites(_ count: Int) -> Bool {
+        state.withLock(waitingUntil: { $0.writes.count >= count }, deadline: Self.deadline()) { _, done in done }
+    }
+
+    private static func deadline() -> UInt64 { SystemClock.monotonicNanoseconds() + 30_000_000_000 }
 }
 
 /// Reads exact byte counts from a blocking descriptor.
