@@ -98,6 +98,8 @@ public final class Reactor: @unchecked Sendable {
     struct TestHooks {
         /// Runs in `shutdown()` (off the loop) just before the eventfd is written.
         var beforeShutdownWake: (@Sendable () -> Void)?
+        /// Runs in `execute` just before it writes the eventfd for an accepted task.
+        var beforeExecuteWake: (@Sendable () -> Void)?
         /// Runs in `start()` instead of nothing just before the thread is created; a throw stands for a failed
         /// `pthread_create`.
         var beforeSpawn: (@Sendable () throws(SystemError) -> Void)?
@@ -266,8 +268,13 @@ public final class Reactor: @unchecked Sendable {
         shared.withLock { state in
             guard state.lifecycle == .running else { return false }
             state.tasks.append(task)
-            // Under the lock for the same reason as in `shutdown()`: the eventfd must still be open.
-            if !state.wakePending { signalWakeUp(&state) }
+            // Under the lock for the same reason as in `shutdown()`: the eventfd must still be open. Written after
+            // the lock, a shutdown could run, the loop take this task and close everything before the write
+            // (testExecuteRacingShutdownNeverWritesAClosedEventfd).
+            if !state.wakePending {
+                testHooks.beforeExecuteWake?()
+                signalWakeUp(&state)
+            }
             return true
         }
     }

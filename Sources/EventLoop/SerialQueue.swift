@@ -7,8 +7,9 @@ import Synchronization
 /// because this queue holds more than `highWatermark` or the pool holds more than its global cap. Once the queue
 /// has drained to `lowWatermark` (and the pool to ¾ of its cap), `onDrained` runs once, on a worker thread (or, when
 /// the queue drained while `enqueue` was still asking for the pause, on the enqueuing thread right after it) — the
-/// caller then resumes reading (typically `reactor.execute { reactor.resumeReading(id) }`). Enqueueing after the
-/// pool's `shutdown()` has returned is a programming error (a precondition failure): no worker is left to run it.
+/// caller then resumes reading (typically `reactor.execute { reactor.resumeReading(id) }`). Enqueueing once the
+/// pool's `shutdown()` has stopped its last worker is a programming error (a precondition failure naming the
+/// queue's key), never a silent drop: no worker is left to run it. Until then, `shutdown()` runs it.
 public final class SerialQueue: Sendable {
     struct State {
         var jobs: [(cost: Int, job: @Sendable () -> Void)] = []

@@ -13,7 +13,10 @@ public final class WorkerPool: Sendable {
         var runQueue: [SerialQueue] = []
         var runHead = 0
         var isShuttingDown = false
-        /// Every worker has exited: nothing scheduled from now on could ever run.
+        /// Workers that have left their loop (only during shutdown).
+        var exitedWorkers = 0
+        /// Every worker has exited: nothing scheduled from now on could ever run. Set by the last worker in the
+        /// same critical section in which it decides to exit, so no `schedule` can slip in between.
         var isStopped = false
         var threads: [PosixThread] = []
         /// Per worker: the queue it is running and since when (monotonic ns); nil while idle.
@@ -47,6 +50,8 @@ public final class WorkerPool: Sendable {
         case foundNothing
         /// A worker put its queue back at the tail of the run queue.
         case putBack
+        /// A worker decided to exit (outside the lock, just before its thread returns).
+        case exiting
     }
     /// Seam for the regression tests; nil in production.
     let stepHook: (@Sendable (WorkerStep) -> Void)?
@@ -94,17 +99,23 @@ public final class WorkerPool: Sendable {
         }
         state.broadcast()
         for thread in threads { thread.join() }
-        if !threads.isEmpty { state.withLock { $0.isStopped = true } }
     }
 
     /// Puts `queue` at the tail of the run queue (the caller guarantees it is not there already).
+    ///
+    /// Once every worker has exited no job can run: a schedule then is a precondition failure naming the cause,
+    /// never a silent drop. `isStopped` used to be set only after `shutdown()` had joined the threads, so a queue
+    /// scheduled between the last worker's exit and the end of the join was appended to a run queue nobody would
+    /// ever read: the room's data vanished without a word (testScheduleAfterTheLastWorkerExitedIsAClearError).
     func schedule(_ queue: SerialQueue) {
         let stopped = state.withLock { state in
             if !state.isStopped { state.runQueue.append(queue) }
             return state.isStopped
         }
-        // Dropping the job quietly would lose a room's data without a word; no worker is left to run it.
-        precondition(!stopped, "SerialQueue.enqueue after WorkerPool.shutdown() returned: the job could never run")
+        precondition(
+            !stopped,
+            "SerialQueue.enqueue after WorkerPool.shutdown() stopped every worker: the job could never run "
+                + "(queue key \(queue.key))")
         state.signal()
     }
 
@@ -114,9 +125,13 @@ public final class WorkerPool: Sendable {
             // check for shutdown) let a queue put back in between make a worker swallow its exit wake-up and
             // stay, so `shutdown()` hung in join (testShutdownNeverHangsWhileQueuesReschedule).
             let next: SerialQueue? = state.withLock(waitingUntil: { $0.hasRunnable || $0.isShuttingDown }) { state, _ in
-                // Woken with nothing runnable means shutting down with every queue drained: exit.
+                // Woken with nothing runnable means shutting down with every queue drained: exit. The last worker
+                // out marks the pool stopped here, in the section that saw the run queue empty: a `schedule` is
+                // either before it (and keeps this worker running) or after it (and fails loudly).
                 guard state.hasRunnable else {
                     stepHook?(.foundNothing)
+                    state.exitedWorkers += 1
+                    if state.exitedWorkers == threadCount { state.isStopped = true }
                     return nil
                 }
                 let queue = state.runQueue[state.runHead]
@@ -131,7 +146,10 @@ public final class WorkerPool: Sendable {
                 state.running[index] = (queue, Posix.monotonicNanoseconds())
                 return queue
             }
-            guard let queue = next else { return }
+            guard let queue = next else {
+                stepHook?(.exiting)
+                return
+            }
             let hasMore = queue.runSome(limit: WorkerPool.jobsPerTurn)
             state.withLock { state in
                 state.running[index] = nil

@@ -133,7 +133,11 @@ final class CollectorEventStreamTests: XCTestCase {
     func testEventsReadAfterShutdownEndAtOnce() async throws {
         let collector = try DanmuCollector(configuration: .init(server: .init(host: "127.0.0.1", port: 9), workers: 1))
         collector.shutdown()
-        let outcome = try await iterate(collector.makeEventStream(), deadline: .seconds(10), onDeadline: {}) { _ in true
+        // At the deadline the buffer itself is finished, so a stream that failed to end fails this test in 10 s
+        // instead of hanging it (an `onDeadline` that does nothing would leave the iterator parked for good).
+        let events = collector.makeEventStream()
+        let outcome = try await iterate(events, deadline: .seconds(10), onDeadline: { events.buffer.finish() }) { _ in
+            true
         }
         XCTAssertFalse(outcome.timedOut, "the stream of a shut-down collector must end at once: \(outcome)")
         XCTAssertTrue(outcome.sequenceEnded, "\(outcome)")
@@ -163,7 +167,7 @@ final class CollectorEventStreamTests: XCTestCase {
         collector.shutdown()
         // After shutdown the sequence ends (possibly after a few heartbeat replies still buffered), promptly.
         var extraDanmaku = 0
-        let end = try await iterate(events, deadline: .seconds(10), onDeadline: {}) { event in
+        let end = try await iterate(events, deadline: .seconds(10), onDeadline: { events.buffer.finish() }) { event in
             if case .danmaku = event.event { extraDanmaku += 1 }
             return true
         }

@@ -18,4 +18,17 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(DanmuCollector.Configuration(workers: 3).workers, 3)
         XCTAssertEqual(DanmuCollector.Configuration(workers: 0).workers, 1, "at least 1")
     }
+
+    /// README, "Choosing a transport": raw TCP (2243) is the default, ws is 2244, wss 443, and `auto` moves a room
+    /// to wss after two failed attempts (TransportChoice's behaviour is RoomSessionStateMachineTests'; the numbers
+    /// the README states are these defaults).
+    func testTransportDefaultsAreTCPOn2243Ws2244Wss443AndAutoAfterTwoFailures() {
+        let configuration = DanmuCollector.Configuration()
+        XCTAssertEqual(configuration.transport, .tcp)
+        XCTAssertEqual(configuration.autoFallbackAfterFailures, 2)
+        let resolved = ServerHost(host: "example")
+        XCTAssertEqual([resolved.port, resolved.wsPort, resolved.wssPort], [2243, 2244, 443])
+        let fixed = DanmuCollector.Configuration.Server(host: "127.0.0.1", port: 2243)
+        XCTAssertEqual([fixed.wsPort, fixed.wssPort], [2244, 443])
+    }
 }

@@ -2,6 +2,7 @@ import DanmuSimulator
 import EventLoop
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import DanmuClient
@@ -49,6 +50,52 @@ final class SlowHandlerTests: XCTestCase {
             XCTAssertEqual(snapshot[room]?.outOfOrder, 0)
             XCTAssertEqual(snapshot[room]?.overlaps, 0)
         }
+    }
+
+    /// Issue 17 asks the collector to WARN, once per room and naming it, when a handler holds a worker for more
+    /// than a second. `onSlowHandler` used to default to nil: a library user who never set it got no word while
+    /// every room waited on one blocked handler. With the default configuration the warning now goes to standard
+    /// error, once per room. Runs in a fresh runner process so that its standard error can be read whole.
+    func testDefaultConfigurationWarnsOnStandardErrorOncePerRoomNamingIt() throws {
+        let marker = "DANMU_SLOW_HANDLER_DEFAULT_WARNING"
+        guard FreshProcess.isFreshProcess(marker) else {
+            let outcome = FreshProcess.run(
+                test:
+                    "DanmuClientTests.SlowHandlerTests/testDefaultConfigurationWarnsOnStandardErrorOncePerRoomNamingIt",
+                marker: marker, timeout: .seconds(Int64(120 * sanitizerSlowdown)))
+            let output = String(outcome.output.suffix(4000))
+            XCTAssertEqual(outcome.exitStatus, 0, "the child failed:\n\(output)")
+            let warnings = outcome.output.split(separator: "\n").filter { $0.hasPrefix("danmu: warning: room ") }
+            XCTAssertEqual(warnings.count, 1, "one warning for the one blocked room:\n\(output)")
+            XCTAssertTrue(
+                warnings.first?.hasPrefix("danmu: warning: room 1: a handler call has held a worker") ?? false)
+            XCTAssertTrue(outcome.output.contains("child: released"), "the child never got past the block:\n\(output)")
+            return
+        }
+        let simulator = try SimulatorHarness(.init(rooms: .range(1...2), ratePerRoom: 100, mix: danmakuOnly))
+        defer { simulator.close() }
+        let release = Atomic<Bool>(false)
+        let blocking = Atomic<Bool>(false)
+        let recorder = SequenceRecorder { room, _ in
+            guard room == 1, !release.load(ordering: .acquiring) else { return }
+            blocking.store(true, ordering: .releasing)
+            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
+        }
+        // Only the server and the worker count are set: the slow-handler settings are the defaults (1 s, stderr).
+        let configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
+        XCTAssertEqual(configuration.slowHandlerThreshold, .seconds(1))
+        XCTAssertNotNil(configuration.onSlowHandler, "the default must warn")
+        let collector = try DanmuCollector(configuration: configuration)
+        defer { collector.shutdown() }
+        collector.setHandler(recorder)
+        try collector.start()
+        collector.add(rooms: 1...2)
+        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) }, "room 1 never delivered")
+        usleep(2_500_000)  // held past the 1 s threshold, and past several watchdog periods (one report only)
+        release.store(true, ordering: .releasing)
+        XCTAssertTrue(waitUntil { recorder.count(2) > 20 && recorder.count(1) > 20 })
+        print("child: released")
+        fflush(nil)
     }
 
     /// With two workers, one blocked handler leaves the other rooms running.

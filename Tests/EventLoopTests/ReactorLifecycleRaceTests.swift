@@ -40,6 +40,42 @@ final class ReactorLifecycleRaceTests: XCTestCase {
         }
     }
 
+    /// Bug 1's other half: `execute()` also wrote the eventfd after releasing its lock. A task accepted, then a
+    /// `shutdown()` from another thread before the write: the loop ran the task, closed everything, and the late
+    /// write hit a closed descriptor (EBADF trap) or, as here, a new eventfd that had reused the number.
+    func testExecuteRacingShutdownNeverWritesAClosedEventfd() throws {
+        for _ in 0..<3 {
+            let reactor = try Reactor()
+            let armed = Atomic<Bool>(false)
+            let inWindow = Semaphore()
+            let reused = Lock<[Int32]>([])
+            // The armed execute stops between "task accepted" and "eventfd written" while shutdown() runs; then
+            // it opens a descriptor, which would take a closed eventfd's number.
+            reactor.testHooks.beforeExecuteWake = {
+                guard armed.exchange(false, ordering: .acquiringAndReleasing) else { return }
+                inWindow.signal()
+                usleep(150_000)
+                let fd = (try? EventFd.eventfd()) ?? -1
+                reused.withLock { $0.append(fd) }
+            }
+            try reactor.start()
+            let ran = Atomic<Bool>(false)
+            armed.store(true, ordering: .releasing)
+            let submitter = try PosixThread.spawn(name: "test-execute") {
+                _ = reactor.execute { ran.store(true, ordering: .releasing) }
+            }
+            inWindow.wait()
+            reactor.shutdown()
+            submitter.join()
+            XCTAssertTrue(ran.load(ordering: .acquiring), "an accepted task must run before shutdown() returns")
+            for fd in reused.withLock({ $0 }) where fd >= 0 {
+                var count: UInt64 = 0
+                XCTAssertEqual(read(fd, &count, 8), -1, "a wake-up landed in a reused descriptor (count \(count))")
+                close(fd)
+            }
+        }
+    }
+
     /// `start()` failing while `shutdown()` runs used to overwrite `.shuttingDown` with `.idle`; the shutdown
     /// caller then waited forever for a loop that never existed.
     func testFailedStartDuringShutdownLetsShutdownReturn() throws {

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import EventLoop
@@ -79,6 +80,7 @@ final class WorkerPoolRaceTests: XCTestCase {
                 switch step {
                 case .foundNothing: usleep(10_000)
                 case .putBack: usleep(20_000)
+                case .exiting: break
                 }
             }
             let queue = SerialQueue(pool: pool, key: 1, highWatermark: .max, lowWatermark: 0)
@@ -120,6 +122,52 @@ final class WorkerPoolRaceTests: XCTestCase {
         }
         pool.shutdown()
         XCTAssertEqual(ran.load(ordering: .relaxed), 101)
+    }
+
+    /// "`WorkerPool.schedule` after shutdown silently drops work" (issue 17). The pool counted as stopped only
+    /// once `shutdown()` had joined every thread; a queue scheduled after the last worker had decided to exit but
+    /// before the join ended went into a run queue nobody would read: the job never ran and nothing said so.
+    /// Now the last worker marks the pool stopped in the section where it decides to exit, and such a schedule is
+    /// a precondition failure that names the queue. A trap ends the process, so the case runs in a fresh runner
+    /// process: it must die of the trap with that message, never finish with the job silently dropped.
+    func testScheduleAfterTheLastWorkerExitedIsAClearError() throws {
+        let marker = "DANMU_SCHEDULE_AFTER_STOP"
+        guard FreshProcess.isFreshProcess(marker) else {
+            let outcome = FreshProcess.run(
+                test: "EventLoopTests.WorkerPoolRaceTests/testScheduleAfterTheLastWorkerExitedIsAClearError",
+                marker: marker, timeout: .seconds(120))
+            let output = outcome.output.suffix(3000)
+            XCTAssertTrue(
+                outcome.output.contains("the worker is exiting"), "the child never reached the window:\n\(output)")
+            XCTAssertFalse(
+                outcome.output.contains("job dropped silently"), "the job vanished without a word:\n\(output)")
+            XCTAssertNil(outcome.exitStatus, "the child must die of the trap, not exit:\n\(output)")
+            XCTAssertTrue(
+                outcome.output.contains("SerialQueue.enqueue after WorkerPool.shutdown() stopped every worker")
+                    && outcome.output.contains("queue key 77"),
+                "the trap's message:\n\(output)")
+            return
+        }
+        // The only worker, on its way out (the run queue was empty when shutdown woke it), waits at `.exiting`
+        // while this thread enqueues.
+        let exiting = Semaphore()
+        let enqueued = Semaphore()
+        let pool = WorkerPool(threadCount: 1, globalByteCap: 1 << 30) { step in
+            guard step == .exiting else { return }
+            exiting.signal()
+            enqueued.wait()
+        }
+        let queue = SerialQueue(pool: pool, key: 77, highWatermark: .max, lowWatermark: 0)
+        let ran = Atomic<Bool>(false)
+        let shutdown = try PosixThread.spawn(name: "test-shutdown") { pool.shutdown() }
+        exiting.wait()
+        print("the worker is exiting")
+        fflush(nil)
+        queue.enqueue(cost: 1) { ran.store(true, ordering: .releasing) }  // must trap here
+        enqueued.signal()
+        shutdown.join()
+        if !ran.load(ordering: .acquiring) { print("job dropped silently: shutdown() returned, the job never ran") }
+        fflush(nil)
     }
 
     /// The watchdog's view: a job that blocks is named with its queue's key once it held its worker too long.

@@ -89,7 +89,24 @@ extension DanmuCollector {
         /// `slowHandlerThreshold` (the room id and how long so far, in seconds). A blocked handler holds back its
         /// own room and occupies a worker; once every worker is held, every room waits (see `DanmuHandler`).
         /// Runs on the IO thread: keep it short.
-        public var onSlowHandler: (@Sendable (_ room: Int64, _ seconds: Double) -> Void)?
+        ///
+        /// The default, `warnOnStandardError`, writes one line naming the room to standard error: a collector
+        /// whose every room silently waits on one blocked handler is the failure this is for, and a user who
+        /// never heard of this option is the one who must see it. Set your own closure to route it elsewhere, or
+        /// nil to say nothing (no watchdog timer runs then).
+        public var onSlowHandler: (@Sendable (_ room: Int64, _ seconds: Double) -> Void)? = Configuration
+            .warnOnStandardError
+
+        /// `onSlowHandler`'s default: one line on standard error, e.g. `danmu: warning: room 7: a handler call has
+        /// held a worker for 1250 ms (...)`. One `write(2)`, so lines of several rooms never interleave.
+        public static let warnOnStandardError: @Sendable (_ room: Int64, _ seconds: Double) -> Void = {
+            room, seconds in
+            let line =
+                "danmu: warning: room \(room): a handler call has held a worker for \(Int(seconds * 1000)) ms; "
+                + "while every worker is held, every room waits (reported once per room; "
+                + "Configuration.onSlowHandler)\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
 
         public init(server: Server? = nil, workers: Int? = nil) {
             self.server = server

@@ -22,7 +22,7 @@ public struct RoomEvent: Sendable {
 /// blocks. Other rooms go on while a worker is free: with `Configuration.workers` W (default cores − 1, so 1 on a
 /// 2-core machine), W handlers blocked at once stall every room until one returns (still nothing is lost). Raise
 /// `workers` if handlers may block; `Configuration.onSlowHandler` names each room whose handler holds a worker
-/// longer than `slowHandlerThreshold`.
+/// longer than `slowHandlerThreshold`, once per room (by default a warning on standard error).
 ///
 /// Every method has a default: implement `handle(batch:)` or `handle(_:)` to see everything, or only the typed
 /// methods you need. The default `handle(batch:)` calls `handle(_:)` for each event; the default `handle(_:)`
