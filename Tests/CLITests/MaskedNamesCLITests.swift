@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 16, end to end: `danmu-cli listen --api` against `danmu-cli simulate --api-port` (the simulator playing
