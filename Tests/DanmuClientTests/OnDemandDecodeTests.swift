@@ -146,6 +146,18 @@ final class OnDemandDecodeTests: XCTestCase {
         XCTAssertFalse(decidedOnDemand(Array(shapes[8].utf8)), "an escaped key goes to the strict path")
     }
 
+    /// Regression (Fuzz/ondemand, `"\"tra"` as a key): skipping an object whose key is escaped rejected valid JSON,
+    /// so validation by skipping disagreed with the strict parser and such messages left the on-demand path.
+    func testAnEscapedKeyInASkippedObjectIsValidJSON() {
+        let text = Array(#"{"cmd":"DANMU_MSG","info":[[0],"t",[1,"n"],[],[],0,0,0,0,{"\"tra":1,"\u0061":[]}]}"#.utf8)
+        text.withUnsafeBytes { raw in
+            let json = JSONOnDemand(raw)!
+            XCTAssertTrue(json.isDocumentEnd(json.skipValue(json.rootStart, depth: 0)))
+        }
+        XCTAssertTrue(decidedOnDemand(text))
+        assertSameAsStrict(text, "escaped keys in a skipped object")
+    }
+
     /// `FrameBatch`: the packets of a read, one buffer, walked in place, give the frames `feed` cuts.
     func testFrameBatchWalksThePacketsTheDecoderCut() throws {
         var stream: [UInt8] = []
