@@ -63,5 +63,5 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
                 name: "protocol.decode_zlib_frames_per_s", value: rate, unit: "frames/s",
                 note: "FrameDecoder + MessageDecoder on the 1358-byte 8-message zlib capture, median of \(runs)"))
     }
-    return figures
+    return figures + runDecodeFigures(quick: quick)
 }

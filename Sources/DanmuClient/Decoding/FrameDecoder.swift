@@ -58,10 +58,21 @@ public struct FrameDecoder {
 
     /// Feeds bytes and hands each complete frame to `body` as soon as it is cut (no intermediate array).
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError) {
+        try feedPackets(bytes) { header, packet in
+            emit(Frame(header: header, body: Array(UnsafeRawBufferPointer(rebasing: packet[PacketHeader.size...]))))
+        }
+    }
+
+    /// Feeds bytes and hands each complete packet to `emit` in place: its header and its whole wire bytes (header
+    /// and body, `header.length` of them), valid only during the call. Nothing is copied here but a partial tail;
+    /// the caller copies what must outlive the read (`FrameBatch`).
+    mutating func feedPackets(_ bytes: UnsafeRawBufferPointer, _ emit: (PacketHeader, UnsafeRawBufferPointer) -> Void)
+        throws(ProtocolError)
+    {
         if let failure { throw failure }
         do throws(ProtocolError) {
             if pending.isEmpty {
-                // Fast path: parse straight from the caller's buffer; copy only bodies and the tail.
+                // Fast path: parse straight from the caller's buffer; copy only the tail.
                 let used = try consume(bytes, emit)
                 if used < bytes.count { pending = Array(bytes[used...]) }
             } else {
@@ -91,9 +102,9 @@ public struct FrameDecoder {
     }
 
     /// Cuts as many frames as possible from `buffer`; returns how many bytes were consumed.
-    private mutating func consume(_ buffer: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) throws(ProtocolError)
-        -> Int
-    {
+    private mutating func consume(
+        _ buffer: UnsafeRawBufferPointer, _ emit: (PacketHeader, UnsafeRawBufferPointer) -> Void
+    ) throws(ProtocolError) -> Int {
         var offset = 0
         while buffer.count - offset >= PacketHeader.size {
             let window = UnsafeRawBufferPointer(rebasing: buffer[offset...])
@@ -116,13 +127,12 @@ public struct FrameDecoder {
             try header.validate(maxLength: maxPacketLength)
             let length = Int(header.length)
             guard window.count >= length else { break }
-            let body = Array(UnsafeRawBufferPointer(rebasing: window[PacketHeader.size..<length]))
             offset += length
             if header.operation == Operation.heartbeatReply.rawValue {
                 resyncing = true
                 skipped = 0
             }
-            emit(Frame(header: header, body: body))
+            emit(header, UnsafeRawBufferPointer(rebasing: window[..<length]))
         }
         return offset
     }

@@ -47,27 +47,52 @@ public struct MessageDecoder: Sendable {
 
     /// Decodes one outer frame, appending its events in order.
     public mutating func decode(_ frame: Frame, into events: inout [DanmuEvent]) throws(ProtocolError) {
-        statistics.frames += 1
-        var thrown: ProtocolError?
-        var budget = maxDecompressedBytes
         if frame.header.operation == Operation.authReply.rawValue {
             // Parsed once, when the frame was cut: the session has already acted on it.
-            if let code = frame.authReplyCode {
-                events.append(.authReply(code: code))
-            } else {
-                statistics.malformedMessages += 1
-                statistics.lastMalformed = .json("auth reply without an integer code")
-            }
+            statistics.frames += 1
+            appendAuthReply(frame.authReplyCode, into: &events)
             return
         }
+        var thrown: ProtocolError?
         frame.body.withUnsafeBytes { body in
-            do throws(ProtocolError) {
-                try decodePacket(
-                    operation: frame.header.operation, protover: frame.header.protover, body: body,
-                    depth: 0, budget: &budget, into: &events)
-            } catch { thrown = error }
+            do throws(ProtocolError) { try decode(header: frame.header, body: body, into: &events) } catch {
+                thrown = error
+            }
         }
         if let thrown { throw thrown }
+    }
+
+    /// Decodes the packets of one read in place, in order; stops at the first that throws (the events before it
+    /// stay appended).
+    mutating func decode(_ batch: FrameBatch, into events: inout [DanmuEvent]) throws(ProtocolError) {
+        try batch.forEachPacket { (header, body) throws(ProtocolError) in
+            try decode(header: header, body: body, into: &events)
+        }
+    }
+
+    /// One outer packet: its header and its body, in place.
+    mutating func decode(header: PacketHeader, body: UnsafeRawBufferPointer, into events: inout [DanmuEvent])
+        throws(ProtocolError)
+    {
+        statistics.frames += 1
+        if header.operation == Operation.authReply.rawValue {
+            appendAuthReply(AuthReply.code(body), into: &events)
+            return
+        }
+        var budget = maxDecompressedBytes
+        try decodePacket(
+            operation: header.operation, protover: header.protover, body: body, depth: 0, budget: &budget,
+            into: &events)
+    }
+
+    /// An outer AUTH_REPLY: its event, or a malformed count when it has no integer code.
+    private mutating func appendAuthReply(_ code: Int?, into events: inout [DanmuEvent]) {
+        if let code {
+            events.append(.authReply(code: code))
+        } else {
+            statistics.malformedMessages += 1
+            statistics.lastMalformed = .json("auth reply without an integer code")
+        }
     }
 
     /// Convenience: the events of one frame.

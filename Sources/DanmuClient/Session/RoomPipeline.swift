@@ -14,20 +14,17 @@ final class RoomPipeline: @unchecked Sendable {
         self.core = core
     }
 
-    /// One queued job: the frames of one read of connection number `connection`.
-    func process(_ frames: [Frame], receivedAt: Int64, connection: UInt32) {
+    /// One queued job: the packets of one read of connection number `connection`, decoded in place.
+    func process(_ frames: FrameBatch, receivedAt: Int64, connection: UInt32) {
         var decoded: [DanmuEvent] = []
         var failure: ProtocolError?
         let malformedBefore = decoder.statistics.malformedMessages
-        for frame in frames {
-            do throws(ProtocolError) {
-                try decoder.decode(frame, into: &decoded)
-            } catch {
-                // Events decoded before the bad spot are delivered; the rest of this frame is lost with the
-                // connection, which the loop now closes and reconnects.
-                failure = error
-                break
-            }
+        do throws(ProtocolError) {
+            try decoder.decode(frames, into: &decoded)
+        } catch {
+            // Events decoded before the bad spot are delivered; the rest of this read is lost with the
+            // connection, which the loop now closes and reconnects.
+            failure = error
         }
         if !decoded.isEmpty { deliver(decoded, receivedAt: receivedAt) }
         let malformed = decoder.statistics.malformedMessages - malformedBefore

@@ -16,24 +16,24 @@ final class RoomSession: ConnectionHandler {
     let room: Int64
     let queue: SerialQueue
     let pipeline: RoomPipeline
-    private unowned let core: CollectorCore
-    private var machine: RoomStateMachine
-    private var frames: FrameDecoder
-    private var endpoint: SessionEndpoint?
-    private var connection: ConnectionID?
+    unowned let core: CollectorCore
+    var machine: RoomStateMachine
+    var frames: FrameDecoder
+    var endpoint: SessionEndpoint?
+    var connection: ConnectionID?
     /// The WebSocket (and TLS) layers of the current connection, fresh per connection; nil for TCP, which has
     /// none: a TCP room pays one pointer for transports, not a `TransportStack` value inline.
-    private var layers: ConnectionLayers?
-    private var transport: TransportChoice
+    var layers: ConnectionLayers?
+    var transport: TransportChoice
     /// The phase before the input being handled (`perform` sees the phase after it).
     private var phaseBeforeInput = RoomPhase.idle
     /// Numbers connections so a worker's late protocol-error report names the one it is about.
-    private var connectionNumber: UInt32 = 0
+    var connectionNumber: UInt32 = 0
     private var timer: TimerID?
-    private var queueFull = false
-    private var readingPaused = false
-    private var inConnectCall = false
-    private var quiesced = false
+    var queueFull = false
+    var readingPaused = false
+    var inConnectCall = false
+    var quiesced = false
     private var publishedPhase = RoomPhase.idle
     /// An input produced while carrying out actions (a connect that fails at once), handled right after.
     private var deferred: RoomStateMachine.Input?
@@ -130,181 +130,9 @@ final class RoomSession: ConnectionHandler {
         }
     }
 
-    // MARK: - ConnectionHandler
-
-    func connectionDidOpen(_ id: ConnectionID) {
-        guard adopt(id) else { return }
-        counters.update { $0.connections += 1 }
-        readingPaused = false
-        applyReadState()
-        guard let layers else {
-            feed(.connected)
-            return
-        }
-        let output: TransportStack.Output
-        do throws(TransportError) {
-            output = try layers.stack.start()
-        } catch {
-            return failTransport(error.description)
-        }
-        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
-        let stage = layers.stack.kind == .wss ? "TLS handshake" : "WebSocket upgrade"
-        layers.handshakeStage = stage
-        feed(.handshaking(stage: stage))
-    }
-
-    func connection(_ id: ConnectionID, didRead bytes: UnsafeRawBufferPointer) {
-        guard id == connection else { return }
-        guard let layers else { return deliver(bytes, socketBytes: bytes.count) }
-        let (output, failure) = layers.stack.feedKeepingOutput(bytes)
-        if !output.outgoing.isEmpty { core.reactor.write(id, output.outgoing) }
-        if let failure {
-            // The messages ahead of the bad frame were valid: delivered, like TCP's packets before a bad header.
-            if machine.phase != .connecting {
-                output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
-            }
-            guard id == connection else { return }
-            let goodbye = layers.stack.failureBytes(for: failure)
-            if !goodbye.isEmpty { core.reactor.write(id, goodbye) }
-            return failTransport(failure.description)
-        }
-        if layers.handshakeStage == "TLS handshake", let tls = layers.stack.tlsLayer, tls.state != .handshaking {
-            if tls.isSessionReused { counters.update { $0.tlsResumptions += 1 } }
-            layers.handshakeStage = "WebSocket upgrade"
-            feed(.handshaking(stage: "WebSocket upgrade"))
-        }
-        if output.ready {
-            layers.handshakeStage = nil
-            feed(.connected)  // sends AUTH through the stack
-        }
-        guard id == connection else { return }
-        output.packetBytes.withUnsafeBytes { deliver($0, socketBytes: bytes.count) }
-        // TLS 1.3 tickets come after the handshake, with the first records: by the first packet (AUTH_REPLY) the
-        // session is worth keeping for the next connect to this host.
-        if !layers.tlsSessionStored, !output.packetBytes.isEmpty, let key = layers.tlsKey,
-            let tls = layers.stack.tlsLayer
-        {
-            layers.tlsSessionStored = true
-            core.storeTLSSession(tls.session, for: key)
-        }
-        if let closed = output.closed, id == connection {
-            // The server ended the stream at the WebSocket or TLS layer: the echo is written, then the socket goes.
-            connection = nil
-            core.reactor.closeAfterFlush(id)
-            readingPaused = false
-            counters.update { $0.isReadingPaused = false }
-            feed(.closed(peerClosedFailure(closed)))
-        }
-    }
-
-    /// The packet bytes of one read (for TCP the socket bytes themselves): cut into frames, enqueued, AUTH_REPLY
-    /// told to the state machine. `socketBytes` is what the read took from the socket (the statistics' bytes).
-    private func deliver(_ bytes: UnsafeRawBufferPointer, socketBytes: Int) {
-        let now = RoomClock.monotonicNanos()
-        let receivedAt = RoomClock.unixNanos()
-        var batch: [Frame] = []
-        var cost = 0
-        var authCode: Int?
-        var failure: ProtocolError?
-        do throws(ProtocolError) {
-            try frames.feed(bytes) { frame in
-                if frame.header.operation == Operation.authReply.rawValue && authCode == nil {
-                    authCode = frame.authReplyCode ?? -1
-                }
-                cost += frame.wireLength
-                batch.append(frame)
-            }
-        } catch {
-            failure = error
-        }
-        // Frames cut before a bad header are still delivered; the connection then goes.
-        counters.received(bytes: socketBytes, frames: batch.count, at: receivedAt)
-        enqueue(batch, cost: cost, receivedAt: receivedAt)
-        if let failure {
-            feed(.protocolError(failure.description))
-        } else if let authCode {
-            feed(.authReply(code: authCode))
-        }
-        // After the reply was fed: frames that came in the same read as AUTH_REPLY count as delivered.
-        machine.bytesRead(now: now, frames: batch.count - (authCode == nil ? 0 : 1))
-    }
-
-    func connection(_ id: ConnectionID, didClose reason: CloseReason) {
-        guard adopt(id) else { return }
-        connection = nil
-        readingPaused = false
-        counters.update { $0.isReadingPaused = false }
-        let failure: RoomFailure
-        switch (machine.phase, reason) {
-        case (.connecting, _) where layers?.handshakeStage != nil:
-            failure = .transportFailed("connection \(Self.describe(reason)) during the \(layers!.handshakeStage!)")
-        case (.connecting, .connectTimeout): failure = .connectTimeout
-        case (.connecting, .error(let error)): failure = .connectFailed(error.description)
-        case (.connecting, _): failure = .connectFailed("\(reason)")
-        case (.authenticating, .error(let error)): failure = .connectionError(error.description)
-        case (.authenticating, _): failure = .closedBeforeAuth
-        case (_, .error(let error)): failure = .connectionError(error.description)
-        default: failure = .closedByPeer
-        }
-        feed(.closed(failure))
-    }
-
-    /// A failure of the transport layers (handshake, framing, TLS): the connection goes at once, after the bytes
-    /// already written (a close frame naming the error, an alert), and the room reconnects with the reason.
-    private func failTransport(_ why: String) {
-        guard let current = connection else { return }
-        connection = nil
-        core.reactor.closeAfterFlush(current)
-        readingPaused = false
-        counters.update { $0.isReadingPaused = false }
-        feed(.closed(.transportFailed(why)))
-    }
-
-    /// The server closed at the WebSocket or TLS layer: judged like a TCP close in the same phase, except that a
-    /// WebSocket close keeps its code and reason (a 1008 from risk control reads differently from a 1001).
-    private func peerClosedFailure(_ closed: TransportStack.Closed) -> RoomFailure {
-        switch (machine.phase, closed) {
-        case (.connecting, _):
-            return .transportFailed("\(Self.describe(closed)) during the \(layers?.handshakeStage ?? "handshake")")
-        case (.authenticating, .webSocket(let close)):
-            return .webSocketClosed(code: close.code?.rawValue, reason: close.reason, beforeAuth: true)
-        case (.authenticating, .tls): return .closedBeforeAuth
-        case (_, .webSocket(let close)):
-            return .webSocketClosed(code: close.code?.rawValue, reason: close.reason, beforeAuth: false)
-        case (_, .tls): return .closedByPeer
-        }
-    }
-
-    private static func describe(_ closed: TransportStack.Closed) -> String {
-        switch closed {
-        case .tls: return "TLS close_notify"
-        case .webSocket(let close):
-            let code = close.code.map { "\($0)" } ?? "no code"
-            return close.reason.isEmpty ? "WebSocket close (\(code))" : "WebSocket close (\(code) \(close.reason))"
-        }
-    }
-
-    private static func describe(_ reason: CloseReason) -> String {
-        switch reason {
-        case .error(let error): return "failed (\(error))"
-        default: return "closed (\(reason))"
-        }
-    }
-
-    /// Whether `id` is this session's current connection (adopting it if the reactor reported it from inside
-    /// our own `connect` call, before we stored the id).
-    private func adopt(_ id: ConnectionID) -> Bool {
-        if id == connection { return true }
-        if connection == nil && inConnectCall {
-            connection = id
-            return true
-        }
-        return false
-    }
-
     // MARK: - State machine glue
 
-    private func feed(_ input: RoomStateMachine.Input) {
+    func feed(_ input: RoomStateMachine.Input) {
         guard !quiesced else { return }
         var next: RoomStateMachine.Input? = input
         while let current = next {
@@ -415,36 +243,10 @@ final class RoomSession: ConnectionHandler {
         }
     }
 
-    private func enqueue(_ batch: [Frame], cost: Int, receivedAt: Int64) {
-        guard !batch.isEmpty else { return }
-        let pipeline = self.pipeline
-        let number = connectionNumber
-        if queue.enqueue(cost: cost, { pipeline.process(batch, receivedAt: receivedAt, connection: number) }) {
-            queueFull = true
-            applyReadState()
-        }
-    }
-
     private func cancelTimer() {
         if let timer {
             core.reactor.cancel(timer)
             self.timer = nil
         }
-    }
-}
-
-/// The transport state of one ws/wss connection of a `RoomSession` (loop-confined with it).
-final class ConnectionLayers {
-    var stack: TransportStack
-    /// The TLS session cache key (server name and port); nil for ws.
-    let tlsKey: String?
-    /// What the transport handshake waits for ("TLS handshake", "WebSocket upgrade"); nil once ready.
-    var handshakeStage: String?
-    /// The connection already stored its TLS session for the next connect to its host.
-    var tlsSessionStored = false
-
-    init(stack: TransportStack, tlsKey: String?) {
-        self.stack = stack
-        self.tlsKey = tlsKey
     }
 }
