@@ -28,6 +28,9 @@ enum DanmakuOnDemand {
             danmaku.replyToUname = extra.replyUname
         }
         if danmaku.text.isEmpty, let content = extra.content { danmaku.text = content }
+        // Still no text: the strict path reads the `dm_v2` fallback (DanmakuV2.swift); rare, so it is not
+        // duplicated here.
+        guard !danmaku.text.isEmpty else { return nil }
         return danmaku
     }
 
