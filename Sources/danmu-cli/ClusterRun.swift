@@ -69,9 +69,16 @@ final class ClusterRun: Sendable {
     }
 
     /// Graceful: hands every room over (collecting until the takers started them), then releases the rest.
+    /// The dedupe connection stays open: the frames already read still go through the pipeline after this, and
+    /// closed here it failed them open, so the old owner wrote them beside the new one (a duplicate in the stream
+    /// that ClusterFailoverTests' SIGTERM test caught in CI). `close()` ends it once the pipeline has drained.
     func stop() {
         node.stop()
         client.close()
+    }
+
+    /// After the collector and the pipeline have drained: the dedupe connection and the reactor.
+    func close() {
         dedupeClient.close()
         reactor.shutdown()
     }

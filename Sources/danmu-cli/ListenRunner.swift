@@ -93,6 +93,7 @@ struct ListenRunner {
             sink.close()
             handler?.close()
             cluster?.stop()
+            cluster?.close()
             pipeline?.reactor?.shutdown()
             realtime?.close()
             StandardError.print("danmu-cli listen: \(error.description)")
@@ -106,6 +107,7 @@ struct ListenRunner {
                 collector.shutdown()
                 cluster?.stop()
                 handler?.close()
+                cluster?.close()
                 pipeline?.reactor?.shutdown()
                 realtime.close()
                 sink.close()
@@ -118,6 +120,7 @@ struct ListenRunner {
             collector.shutdown()
             cluster.stop()
             handler?.close()
+            cluster.close()
             pipeline?.reactor?.shutdown()
             realtime?.close()
             sink.close()
@@ -148,6 +151,8 @@ struct ListenRunner {
         collector.shutdown()
         // Then every pipeline sink drains (retrying a failing one up to its close timeout, then spooling).
         handler?.close()
+        // The cluster's dedupe connection only now: the drained frames went through the shared dedupe.
+        cluster?.close()
         pipeline?.reactor?.shutdown()
         let written = sink.close()
         let statistics = collector.statistics()

@@ -105,6 +105,9 @@ final class ClusterFailoverTests: XCTestCase {
         XCTAssertTrue(cluster.everyRoomHeld(by: survivors), "after exit every room is another node's")
         let summary = summaryObject(cluster.nodes[0].stderrText)?["cluster"] as? [String: Any]
         XCTAssertEqual(intValue(summary?["leases_lost"]), 0, cluster.nodes[0].stderrText)
+        // Redis was up the whole time: every event the leaving node still decoded went through the shared dedupe
+        // (a batch passed unchecked is how a hand-over duplicated a message).
+        XCTAssertEqual(intValue(summary?["dedupe_unchecked"]), 0, cluster.nodes[0].stderrText)
 
         let sent = cluster.finishSimulator()
         let expected = sent.values.reduce(0, +)
