@@ -28,6 +28,14 @@ enum ProcessMetrics {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// System (kernel) CPU seconds this process has used so far: on loopback the receiving side's TCP work runs in
+    /// the sender's context too, so a fan-out server's share of it says how much of its CPU is the kernel's.
+    static func systemCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
     /// CPU seconds used by waited-for children (the simulator process, once reaped).
     static func childrenCPUSeconds() -> Double {
         var usage = rusage()

@@ -127,6 +127,11 @@ private struct LatencyRound {
     var skipped: UInt64 = 0
     /// Events published per flush (each flush is at most one write per subscriber).
     var eventsPerFlush = Double.nan
+    /// The server's CPU per write: CPU ÷ (deliveries ÷ events per flush), in µs; one room, so every subscriber
+    /// gets every flush in one write.
+    var serverCPUPerWrite = Double.nan
+    /// The kernel's part of the server's CPU in the round (system ÷ user + system).
+    var serverKernelShare = Double.nan
 }
 
 private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool) -> LatencyRound? {
@@ -147,6 +152,7 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
         let heapPerSubscriber = Double(ProcessMetrics.heapBytes() - heapBefore) / Double(max(1, open))
         let rssPerSubscriber = Double(ProcessMetrics.residentBytes() - rssBefore) / Double(max(1, open))
         let cpuBefore = ProcessMetrics.cpuSeconds()
+        let systemBefore = ProcessMetrics.systemCPUSeconds()
         let deliveriesBefore = run.hub.statistics.deliveries
         let flushesBefore = run.hub.statistics.flushes
         let publishedBefore = run.hub.statistics.eventsPublished
@@ -155,18 +161,22 @@ private func runLatencyRound(_ options: RealtimeBenchmarkOptions, stalled: Bool)
         guard var result = readResult(child) else { return nil }
         result.wallSeconds = Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
         let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
+        let system = ProcessMetrics.systemCPUSeconds() - systemBefore
         let statistics = run.hub.statistics
         let deliveries = statistics.deliveries - deliveriesBefore
         progress(
             "realtime: \(open) subscribers open at the hub, \(deliveries) deliveries, \(statistics.eventsSkipped) skipped, "
                 + "\(statistics.gapsReported) gaps, \(statistics.subscribersTimedOut) timed out")
+        let eventsPerFlush =
+            Double(statistics.eventsPublished - publishedBefore) / Double(max(1, statistics.flushes - flushesBefore))
         return LatencyRound(
             result: result, connected: connected, rssPerSubscriber: rssPerSubscriber,
             heapPerSubscriber: heapPerSubscriber,
             serverCPUPerMillion: cpu / Double(max(1, deliveries)) * 1e6,
             serverCPUShare: cpu / max(1e-3, result.wallSeconds), skipped: statistics.eventsSkipped,
-            eventsPerFlush: Double(statistics.eventsPublished - publishedBefore)
-                / Double(max(1, statistics.flushes - flushesBefore)))
+            eventsPerFlush: eventsPerFlush,
+            serverCPUPerWrite: cpu / max(1, Double(deliveries) / max(1, eventsPerFlush)) * 1e6,
+            serverKernelShare: system / max(1e-9, cpu))
     } catch {
         progress("realtime: latency round failed: \(error)")
         return nil
@@ -262,6 +272,12 @@ func runRealtimeBenchmark(_ options: RealtimeBenchmarkOptions) -> [BenchmarkFigu
                 note:
                     "flush interval \(realtimeFlushInterval.map { "\($0)" } ?? "default"); one write per subscriber each"
             ),
+            BenchmarkFigure(
+                name: "\(label).server_cpu_per_write", value: median(rounds.map(\.serverCPUPerWrite)), unit: "µs",
+                note: "this process's CPU ÷ writes (deliveries ÷ events per flush)"),
+            BenchmarkFigure(
+                name: "\(label).server_kernel_share", value: median(rounds.map(\.serverKernelShare)), unit: "×",
+                note: "system ÷ total CPU of this process (loopback: the receiver's TCP work runs here too)"),
             BenchmarkFigure(
                 name: "\(label).subscriber_cpu_share",
                 value: median(rounds.map(\.result.cpuShare)), unit: "cores",
