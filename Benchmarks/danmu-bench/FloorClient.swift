@@ -22,6 +22,10 @@ final class FloorClient: @unchecked Sendable {
     /// CPU seconds of the client thread alone, set when it ends.
     private let threadCPU = Mutex<Double>(0)
     private let stopping = Atomic<Bool>(false)
+    /// With `recordLatency`: nanoseconds from the simulator's send stamp (`sim-R-SEQ-NS` in a message body) to the
+    /// read that completed the message's frame, one sample per stamped message.
+    private let latencies = Mutex<[UInt64]>([])
+    private let recordLatency: Bool
     private let port: UInt16
     private let rooms: ClosedRange<Int64>
     private let protover: Int
@@ -30,7 +34,10 @@ final class FloorClient: @unchecked Sendable {
 
     /// Starts the client thread: it connects every room of `rooms` to 127.0.0.1:`port` and authenticates with
     /// `protover` (3 = brotli batches, 2 = zlib, the simulator's `--compression` decides what it sends).
-    init(port: UInt16, rooms: ClosedRange<Int64>, protover: Int = 3) {
+    /// With `recordLatency`, each stamped message's body is also scanned for its send stamp (the latency floor of
+    /// `danmu-bench latency`: the same simulator, no decode beyond decompression).
+    init(port: UInt16, rooms: ClosedRange<Int64>, protover: Int = 3, recordLatency: Bool = false) {
+        self.recordLatency = recordLatency
         self.port = port
         self.rooms = rooms
         self.protover = protover
@@ -52,6 +59,13 @@ final class FloorClient: @unchecked Sendable {
 
     var count: Int { messages.load(ordering: .relaxed) }
     var liveRooms: Int { live.load(ordering: .relaxed) }
+
+    /// The latency samples since the last call (see `recordLatency`).
+    func takeLatencies() -> [UInt64] {
+        latencies.withLock { samples in
+            defer { samples = [] }; return samples
+        }
+    }
 
     /// Waits until `count` messages were counted or `timeoutSeconds` passed; returns the seconds it took.
     func waitForMessages(_ count: Int, timeoutSeconds: Double) -> Double {
@@ -183,7 +197,16 @@ final class FloorClient: @unchecked Sendable {
     private func scan(_ bytes: UnsafeRawBufferPointer, fd: Int32, heartbeat: [UInt8]) -> Int? {
         var offset = 0
         var counted = 0
-        defer { if counted > 0 { messages.add(counted, ordering: .relaxed) } }
+        var stamps: [UInt64] = []
+        defer {
+            if counted > 0 { messages.add(counted, ordering: .relaxed) }
+            if !stamps.isEmpty {
+                let now = ProcessMetrics.monotonicNanoseconds()
+                latencies.withLock { samples in
+                    for sent in stamps { samples.append(now &- min(now, sent)) }
+                }
+            }
+        }
         while bytes.count - offset >= PacketHeader.size {
             let length = Int(readBigEndian32(bytes, offset))
             let headerLength = Int(readBigEndian16(bytes, offset + 4))
@@ -198,15 +221,18 @@ final class FloorClient: @unchecked Sendable {
             case Operation.message.rawValue:
                 switch protover {
                 case 2:
-                    guard let inner = try? Zlib.decompress(body), let n = inner.withUnsafeBytes(countMessages)
+                    guard let inner = try? Zlib.decompress(body),
+                        let n = inner.withUnsafeBytes({ countMessages($0, stamps: &stamps) })
                     else { return nil }
                     counted += n
                 case 3:
-                    guard let inner = try? Brotli.decompress(body), let n = inner.withUnsafeBytes(countMessages)
+                    guard let inner = try? Brotli.decompress(body),
+                        let n = inner.withUnsafeBytes({ countMessages($0, stamps: &stamps) })
                     else { return nil }
                     counted += n
                 default:
                     counted += 1
+                    if recordLatency, let sent = SubscriberFleet.sendStamp(body[...]) { stamps.append(sent) }
                 }
             case Operation.authReply.rawValue:
                 live.add(1, ordering: .relaxed)
@@ -220,13 +246,20 @@ final class FloorClient: @unchecked Sendable {
     }
 
     /// The op-5 packets of an inflated batch (whole packets only; nil when it is not a packet sequence).
-    private func countMessages(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    private func countMessages(_ bytes: UnsafeRawBufferPointer, stamps: inout [UInt64]) -> Int? {
         var offset = 0
         var count = 0
         while bytes.count - offset >= PacketHeader.size {
             let length = Int(readBigEndian32(bytes, offset))
             guard length >= PacketHeader.size, bytes.count - offset >= length else { return nil }
-            if readBigEndian32(bytes, offset + 8) == Operation.message.rawValue { count += 1 }
+            if readBigEndian32(bytes, offset + 8) == Operation.message.rawValue {
+                count += 1
+                if recordLatency,
+                    let sent = SubscriberFleet.sendStamp(bytes[(offset + PacketHeader.size)..<(offset + length)])
+                {
+                    stamps.append(sent)
+                }
+            }
             offset += length
         }
         return offset == bytes.count ? count : nil

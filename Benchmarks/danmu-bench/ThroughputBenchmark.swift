@@ -83,11 +83,15 @@ func runThroughputBenchmark(rooms: Int, limitPerRoom: Int, runs: Int, timeoutSec
 }
 
 /// `latency`: N rooms at R msg/s; p50/p99/p999 from the simulator's send time (CLOCK_MONOTONIC in id_str) to the
-/// handler. The first second is dropped as warm-up.
+/// handler. The first second is dropped as warm-up. Then the same with `FloorClient` (read + decompress + find the
+/// stamp, no decode) against a fresh simulator of the same options: the harness's own floor, and danmu ÷ floor.
 func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [BenchmarkFigure] {
     progress("latency: \(rooms) rooms at \(rate) msg/s for \(seconds) s")
+    let options = SimulatorProcess.Options(rooms: rooms, rate: rate, compression: "brotli", batch: 1)
+    var figures: [BenchmarkFigure] = []
+    var danmuP99 = Double.nan
     do {
-        let server = try SimulatorProcess(.init(rooms: rooms, rate: rate, compression: "brotli", batch: 1))
+        let server = try SimulatorProcess(options)
         let tally = EventTally(recordLatency: true)
         let client = try ClientRun(port: server.port, rooms: rooms, tally: tally)
         client.collector.add(rooms: 1...Int64(rooms))
@@ -102,12 +106,35 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
             return [BenchmarkFigure(name: "latency", value: .nan, unit: "ms", note: "no samples")]
         }
         let note = "\(samples.count) danmaku, \(rooms) rooms × \(format(rate))/s"
-        return [
+        danmuP99 = percentile(samples, 0.99)
+        figures += [
             BenchmarkFigure(name: "latency.p50", value: percentile(samples, 0.50), unit: "ms", note: note),
-            BenchmarkFigure(name: "latency.p99", value: percentile(samples, 0.99), unit: "ms"),
+            BenchmarkFigure(name: "latency.p99", value: danmuP99, unit: "ms"),
             BenchmarkFigure(name: "latency.p999", value: percentile(samples, 0.999), unit: "ms"),
         ]
     } catch {
         return [BenchmarkFigure(name: "latency", value: .nan, unit: "ms", note: "failed: \(error)")]
     }
+    progress("latency: the floor client, same load")
+    guard let server = try? SimulatorProcess(options) else { return figures }
+    let floor = FloorClient(port: server.port, rooms: 1...Int64(rooms), protover: 3, recordLatency: true)
+    _ = floor.waitUntilLive(timeoutSeconds: 60)
+    sleepSeconds(1)
+    _ = floor.takeLatencies()
+    sleepSeconds(seconds)
+    let samples = floor.takeLatencies().map { Double($0) / 1e6 }.sorted()
+    floor.stop()
+    _ = server.stop()
+    guard !samples.isEmpty else { return figures }
+    let floorP99 = percentile(samples, 0.99)
+    figures += [
+        BenchmarkFigure(
+            name: "latency.floor.p50", value: percentile(samples, 0.50), unit: "ms",
+            note: "FloorClient, \(samples.count) stamped messages, fresh simulator, same options"),
+        BenchmarkFigure(name: "latency.floor.p99", value: floorP99, unit: "ms"),
+        BenchmarkFigure(name: "latency.floor.p999", value: percentile(samples, 0.999), unit: "ms"),
+        BenchmarkFigure(
+            name: "latency.p99_ratio_vs_floor", value: danmuP99 / floorP99, unit: "×", note: "danmu ÷ floor, p99"),
+    ]
+    return figures
 }
