@@ -14,8 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: Fuzz/build.sh NAME}
 mkdir -p Fuzz/out/obj
+# Fuzz/smoke.sh builds two targets at once: each compiles the shared object under its own name and renames it into
+# place (atomic), so neither links a half-written file.
 clang -c -O1 -fsanitize=fuzzer-no-link,address -ISources/CBrotliDictionary/include \
-    Sources/CBrotliDictionary/dictionary.c -o Fuzz/out/obj/dictionary.o
+    Sources/CBrotliDictionary/dictionary.c -o "Fuzz/out/obj/dictionary.$$.o"
+mv -f "Fuzz/out/obj/dictionary.$$.o" Fuzz/out/obj/dictionary.o
 
 if [ -f "Fuzz/$name/modules.txt" ]; then
     moddir="Fuzz/out/obj/$name"
