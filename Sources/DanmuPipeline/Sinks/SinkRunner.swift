@@ -11,7 +11,8 @@ public struct SinkConfiguration: Sendable {
     /// Bytes of records (`SinkRecord.footprint`) held in memory; above it, records go to the spool (if
     /// `spoolPath` is set) or the submitting room's worker waits (backpressure: its socket pauses).
     public var memoryBudgetBytes = 16 << 20
-    /// The backlog file; nil: no backlog (backpressure only).
+    /// The backlog file; nil: no backlog (backpressure only). One runner at a time per file, in any process: the
+    /// runner holds `flock` on `<spoolPath>.lock` from init to `close()`, and a second one is refused.
     public var spoolPath: String?
     /// The only place records are ever dropped: when the spool holds this many bytes, new records are
     /// dropped, counted in `SinkStatistics.dropped`, and `onWarning` is called once. nil: no limit.
