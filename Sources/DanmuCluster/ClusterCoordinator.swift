@@ -42,6 +42,10 @@ final class ClusterCoordinator {
                 try onePeriod()
             } catch {
                 record(error)
+                // Try again after a quarter period, not a whole one: the leases' validity counts from the last
+                // renewal *sent*, so when Redis comes back (a restart, a Redis Cluster failover: the replica is
+                // promoted after the node timeout) the renewal must follow soon or the leases run out anyway.
+                nextPeriod = now + period / 4
             }
             periods += 1
             logNewGaps()

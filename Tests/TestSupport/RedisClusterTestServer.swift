@@ -1,19 +1,27 @@
 import Glibc
 
-/// A throwaway 3-master Redis Cluster on loopback ports (no replicas, no persistence, one temporary directory):
-/// three `redis-server --cluster-enabled yes`, joined by `redis-cli --cluster create`, ready once every node
-/// reports `cluster_state:ok`. Stopped (SIGTERM, reaped, directory removed) by `stop()` or `deinit`. A missing
-/// redis-server or redis-cli, or a cluster that does not form, throws `Failure` naming
-/// Scripts/ensure-test-deps.sh: the test fails, it is never skipped.
+/// A throwaway Redis Cluster on loopback ports (no persistence, one temporary directory): by default three
+/// masters and no replicas; with `replicas: 1` three masters and one replica each (six servers), for failover.
+/// `redis-server --cluster-enabled yes` per node, joined by `redis-cli --cluster create … --cluster-replicas N`,
+/// ready once every node reports `cluster_state:ok` and every replica's link to its master is up. Stopped
+/// (SIGTERM, reaped, directory removed) by `stop()` or `deinit`. A missing redis-server or redis-cli, or a
+/// cluster that does not form, throws `Failure` naming Scripts/ensure-test-deps.sh: the test fails, it is never
+/// skipped.
 public final class RedisClusterTestServer {
     public typealias Failure = RedisTestServer.Failure
 
-    /// The masters' client ports (each one's cluster bus is port + 10000).
+    /// Every node's client port (each one's cluster bus is port + 10000), in start order. Without replicas
+    /// these are the masters; with them, which node is a master is what `owner(ofSlot:)` and `role(_:)` say
+    /// (redis-cli chooses, and a failover changes it).
     public private(set) var ports: [UInt16] = []
     public let directory: String
+    /// `cluster-node-timeout`: how long a node must be unreachable before the others mark it failed (and a
+    /// replica starts its election).
+    public let nodeTimeoutMilliseconds: Int
     private var pids: [pid_t] = []
 
-    public init(masters: Int = 3) throws(Failure) {
+    public init(masters: Int = 3, replicas: Int = 0, nodeTimeoutMilliseconds: Int = 5000) throws(Failure) {
+        self.nodeTimeoutMilliseconds = nodeTimeoutMilliseconds
         for tool in ["redis-server", "redis-cli"] where Self.path(of: tool) == nil {
             throw Failure(description: "\(tool) is not installed: run Scripts/ensure-test-deps.sh")
         }
@@ -21,7 +29,7 @@ public final class RedisClusterTestServer {
         guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp: errno \(errno)") }
         directory = String(cString: made)
         do throws(Failure) {
-            try start(masters: masters)
+            try start(masters: masters, replicas: replicas)
         } catch {
             stop()
             throw error
@@ -40,17 +48,11 @@ public final class RedisClusterTestServer {
             "\(Self.path(of: "redis-cli")!) -p \(ports[index]) " + arguments.map { "'\($0)'" }.joined(separator: " "))
     }
 
-    /// The index of the master that owns `slot`, from `CLUSTER SLOTS` as master 0 sees it.
+    /// The index of the master that owns `slot`, from `CLUSTER NODES` as the first live node sees it.
     public func owner(ofSlot slot: Int) -> Int? {
         // `CLUSTER SHARDS` would be tidier but is Redis 7+; `CLUSTER NODES` lines read
         // `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <state> <slot ranges…>`.
-        for line in cli(0, ["cluster", "nodes"]).split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 9, let at = fields[1].firstIndex(of: "@"),
-                let colon = fields[1][..<at].lastIndex(of: ":"),
-                let port = UInt16(fields[1][fields[1].index(after: colon)..<at]),
-                let index = ports.firstIndex(of: port)
-            else { continue }
+        for (index, fields) in nodeLines() where fields.count >= 9 && !fields[2].contains("fail") {
             for range in fields[8...] where !range.hasPrefix("[") {
                 let bounds = range.split(separator: "-").compactMap { Int($0) }
                 if bounds.count == 1, bounds[0] == slot { return index }
@@ -65,6 +67,42 @@ public final class RedisClusterTestServer {
         cli(index, ["cluster", "myid"]).split(separator: "\n").first.map(String.init) ?? ""
     }
 
+    /// The nodes replicating `master` (indexes into `ports`), as the first live node sees it.
+    public func replicas(of master: Int) -> [Int] {
+        let id = nodeID(master)
+        return nodeLines().filter { $0.fields[2].contains("slave") && $0.fields[3] == id }.map(\.index)
+    }
+
+    /// Whether node `index` is alive and says it is a master (`ROLE`).
+    public func isMaster(_ index: Int) -> Bool {
+        pids[index] > 0 && cli(index, ["role"]).hasPrefix("master")
+    }
+
+    /// SIGKILLs node `index` and reaps it (a master lost with its host: no failover handshake).
+    public func killNode(_ index: Int) {
+        guard pids[index] > 0 else { return }
+        Glibc.kill(pids[index], SIGKILL)
+        var status: Int32 = 0
+        waitpid(pids[index], &status, 0)
+        pids[index] = 0
+    }
+
+    /// The first node still running (for questions about the cluster after a kill).
+    private var liveIndex: Int { pids.firstIndex { $0 > 0 } ?? 0 }
+
+    /// `CLUSTER NODES` as the first live node sees it: (index into `ports`, the line's fields) per known node.
+    private func nodeLines() -> [(index: Int, fields: [Substring])] {
+        cli(liveIndex, ["cluster", "nodes"]).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 8, let at = fields[1].firstIndex(of: "@"),
+                let colon = fields[1][..<at].lastIndex(of: ":"),
+                let port = UInt16(fields[1][fields[1].index(after: colon)..<at]),
+                let index = ports.firstIndex(of: port)
+            else { return nil }
+            return (index, fields)
+        }
+    }
+
     public func stop() {
         for pid in pids where pid > 0 {
             kill(pid, SIGTERM)
@@ -75,14 +113,15 @@ public final class RedisClusterTestServer {
         if !directory.isEmpty { _ = system("rm -rf '\(directory)'") }
     }
 
-    private func start(masters: Int) throws(Failure) {
+    private func start(masters: Int, replicas: Int) throws(Failure) {
         let server = Self.path(of: "redis-server")!
-        for _ in 0..<masters {
+        for _ in 0..<masters * (1 + replicas) {
             let port = try Self.freeClusterPort(avoiding: ports)
             ports.append(port)
             let arguments = [
                 server, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--cluster-enabled", "yes",
-                "--cluster-config-file", "\(directory)/nodes-\(port).conf", "--cluster-node-timeout", "5000",
+                "--cluster-config-file", "\(directory)/nodes-\(port).conf", "--cluster-node-timeout",
+                String(nodeTimeoutMilliseconds),
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "\(directory)/redis-\(port).log",
             ]
             guard let pid = spawnProcess(arguments, output: "\(directory)/redis-\(port).out") else {
@@ -102,7 +141,8 @@ public final class RedisClusterTestServer {
         }
         let create = Self.shell(
             "\(Self.path(of: "redis-cli")!) --cluster create "
-                + ports.map { "127.0.0.1:\($0)" }.joined(separator: " ") + " --cluster-replicas 0 --cluster-yes")
+                + ports.map { "127.0.0.1:\($0)" }.joined(separator: " ")
+                + " --cluster-replicas \(replicas) --cluster-yes")
         guard create.contains("[OK] All 16384 slots covered") else {
             throw Failure(
                 description:
@@ -117,6 +157,18 @@ public final class RedisClusterTestServer {
             throw Failure(
                 description: "the Redis Cluster on ports \(ports) never reached cluster_state:ok within 20 s "
                     + "(logs in \(directory)); check Scripts/ensure-test-deps.sh")
+        }
+        guard replicas > 0 else { return }
+        // A replica that has not synced cannot take over (and would have no data): wait for every link.
+        let synced = pollUntil(timeout: .seconds(20), interval: .milliseconds(100)) {
+            let roles = ports.indices.map { cli($0, ["role"]) }
+            return roles.filter { $0.hasPrefix("slave") }.count == masters * replicas
+                && roles.allSatisfy { !$0.hasPrefix("slave") || $0.contains("\nconnected\n") }
+        }
+        guard synced else {
+            throw Failure(
+                description: "the replicas of the Redis Cluster on ports \(ports) did not sync within 20 s "
+                    + "(logs in \(directory))")
         }
     }
 

@@ -18,8 +18,8 @@ import Glibc
 /// Not thread-safe: the owning `SinkRunner` calls it under its lock.
 final class SpoolFile {
     let path: String
-    private let fd: Int32
-    private let offsetFD: Int32
+    private var fd: Int32
+    private var offsetFD: Int32
     /// Where the next record to replay starts.
     private(set) var readOffset = 0
     /// Where the next append goes (the valid end of the file).
@@ -38,21 +38,27 @@ final class SpoolFile {
         do {
             offsetFD = try FileIO.open(path + ".offset", O_RDWR | O_CREAT)
         } catch {
-            close(fd)
+            Glibc.close(fd)
             throw error
         }
         do {
             try recover()
         } catch {
-            close(fd)
-            close(offsetFD)
+            close()
             throw error
         }
     }
 
-    deinit {
-        close(fd)
-        close(offsetFD)
+    deinit { close() }
+
+    /// Closes both files (idempotent); the spool must not be used after it. The runner closes it explicitly when
+    /// it finishes, before it releases its `SpoolLock`, so the next opener never shares the file with us.
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        Glibc.close(offsetFD)
+        fd = -1
+        offsetFD = -1
     }
 
     var pendingBytes: Int { endOffset - readOffset }
@@ -167,7 +173,7 @@ final class SpoolFile {
         let (rest, _) = try read(limit: Int.max)
         let temporary = path + ".tmp"
         let tmp = try FileIO.open(temporary, O_RDWR | O_CREAT | O_TRUNC)
-        defer { close(tmp) }
+        defer { Glibc.close(tmp) }
         try FileIO.writeAll(tmp, Self.encode(front + rest), path: temporary)
         try FileIO.sync(tmp, path: temporary)
         readOffset = 0

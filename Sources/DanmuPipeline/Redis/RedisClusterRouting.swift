@@ -61,19 +61,41 @@ public struct RedisNodeAddress: Sendable, Hashable, CustomStringConvertible {
 /// A batch that holds `MULTI` is redirected whole: Redis answers `EXECABORT` to a transaction whose queued
 /// commands were redirected, so nothing of it was applied and re-sending all of it is what is right.
 ///
+/// A node that stops answering (a master killed before its replica took over): its connection and the slots
+/// learnt for it are forgotten, and the next call first asks the nodes the cluster named (`CLUSTER SLOTS`,
+/// read once when the first connection opens: masters and replicas) which ones exist now, then sends to the
+/// first that answers; it redirects to the slot's owner — the promoted replica once the failover is done, or
+/// the dead master until then (that call fails too, and the next one asks again). Without that list a client
+/// seeded with the master that died would only ever retry the dead address. Against a single server the first
+/// `CLUSTER SLOTS` is answered with an error and is never sent again.
+///
 /// Not thread-safe: the owning client keeps it under its lock for a whole round trip.
 struct RedisClusterRouting: Sendable {
     static let maxRedirects = 5
+
+    private enum Topology {
+        case unknown, single, cluster
+    }
 
     let seed: RedisURL
     private var slots: [Int: RedisNodeAddress] = [:]
     private var connections: [RedisNodeAddress: RedisConnection] = [:]
     private var lastNode: RedisNodeAddress
+    private var topology = Topology.unknown
+    /// The seed, then every node `CLUSTER SLOTS` named: where to go when the node used stops answering.
+    private var knownNodes: [RedisNodeAddress]
+    /// Nodes that failed since the last refresh: asked last.
+    private var failedNodes: Set<RedisNodeAddress> = []
+    private var needsRefresh = false
 
     init(seed: RedisURL) {
         self.seed = seed
         lastNode = RedisNodeAddress(host: seed.host, port: seed.port)
+        knownNodes = [lastNode]
     }
+
+    /// Every node the cluster named so far, the seed first (for tests and diagnostics).
+    var nodes: [RedisNodeAddress] { knownNodes }
 
     /// The node `slot` was last `MOVED` to, if any (for tests and diagnostics).
     func node(forSlot slot: Int) -> RedisNodeAddress? { slots[slot] }
@@ -82,6 +104,7 @@ struct RedisClusterRouting: Sendable {
     mutating func run(_ commands: [[[UInt8]]], reactor: Reactor, timeout: Duration) throws(PipelineError)
         -> [RESPValue]
     {
+        if needsRefresh { refreshNodes(reactor, timeout) }
         let first = commands.lazy.compactMap { RedisKeySlot.routingKey(of: $0) }.first
         // An unknown slot goes to the node used last: any master answers, with a MOVED if need be.
         let target = first.flatMap { slots[RedisKeySlot.slot(of: $0)] } ?? lastNode
@@ -161,17 +184,16 @@ struct RedisClusterRouting: Sendable {
             RESPCommand.append(commands[index], to: &bytes)
         }
         let count = indices.count * (asking == .each ? 2 : 1) + (asking == .once ? 1 : 0)
-        let connection = try connection(to: node, reactor)
+        let connection = try connection(to: node, reactor, timeout)
         let replies: [RESPValue]
         do throws(PipelineError) {
             replies = try connection.send(bytes, replies: count, timeout: timeout)
         } catch {
             // A reply that never came leaves the connection's FIFO out of step: never reuse it. Forget the slots
-            // routed to this node too: after a failover the URL's node redirects us to the new master.
+            // routed to this node too: after a failover any live node redirects us to the new master.
             connection.close()
             connections[node] = nil
-            slots = slots.filter { $0.value != node }
-            lastNode = seedNode
+            forget(node)
             throw error
         }
         // An ASK target is only right for the keys that already migrated; the next unrouted batch would be
@@ -186,8 +208,8 @@ struct RedisClusterRouting: Sendable {
         }
     }
 
-    private mutating func connection(to node: RedisNodeAddress, _ reactor: Reactor) throws(PipelineError)
-        -> RedisConnection
+    private mutating func connection(to node: RedisNodeAddress, _ reactor: Reactor, _ timeout: Duration)
+        throws(PipelineError) -> RedisConnection
     {
         if let existing = connections[node], !existing.isClosed { return existing }
         // The reactor connects to IPv4 addresses only; a node announced by name (cluster-announce-hostname)
@@ -201,12 +223,87 @@ struct RedisClusterRouting: Sendable {
         let fresh = RedisConnection(url: url, reactor: reactor)
         do throws(PipelineError) {
             try fresh.open()
+            if topology == .unknown {
+                // Once per client: which nodes exist, so that a dead seed can be routed around later.
+                let reply = try fresh.send(Self.clusterSlots, replies: 1, timeout: timeout)
+                if let named = Self.nodes(inClusterSlots: reply.first, answeredBy: node) {
+                    topology = .cluster
+                    learnNodes(named)
+                } else {
+                    topology = .single
+                }
+            }
         } catch {
-            slots = slots.filter { $0.value != node }
-            lastNode = seedNode
+            fresh.close()
+            forget(node)
             throw error
         }
         connections[node] = fresh
         return fresh
+    }
+
+    // MARK: Nodes that stop answering
+
+    private static let clusterSlots: [UInt8] = {
+        var bytes: [UInt8] = []
+        RESPCommand.append(["CLUSTER", "SLOTS"], to: &bytes)
+        return bytes
+    }()
+
+    /// `node` stopped answering: forget it and its slots, and ask the others next time (on a cluster).
+    private mutating func forget(_ node: RedisNodeAddress) {
+        slots = slots.filter { $0.value != node }
+        lastNode = seedNode
+        failedNodes.insert(node)
+        if topology == .cluster { needsRefresh = true }
+    }
+
+    private mutating func learnNodes(_ named: [RedisNodeAddress]) {
+        for node in named where !knownNodes.contains(node) { knownNodes.append(node) }
+    }
+
+    /// Asks the known nodes, those that did not fail first, for `CLUSTER SLOTS`; the first that answers is where
+    /// the next unrouted batch goes, and its list is added to the known nodes. None answering: the next call
+    /// tries again.
+    private mutating func refreshNodes(_ reactor: Reactor, _ timeout: Duration) {
+        let ordered = knownNodes.filter { !failedNodes.contains($0) } + knownNodes.filter { failedNodes.contains($0) }
+        for node in ordered {
+            guard let connection = try? connection(to: node, reactor, timeout) else { continue }
+            let reply: [RESPValue]
+            do throws(PipelineError) {
+                reply = try connection.send(Self.clusterSlots, replies: 1, timeout: timeout)
+            } catch {
+                connection.close()
+                connections[node] = nil
+                forget(node)
+                continue
+            }
+            guard let named = Self.nodes(inClusterSlots: reply.first, answeredBy: node) else { continue }
+            learnNodes(named)
+            failedNodes = []
+            needsRefresh = false
+            lastNode = node
+            return
+        }
+        needsRefresh = true
+    }
+
+    /// The masters' and replicas' addresses in a `CLUSTER SLOTS` reply (`[[start, end, [ip, port, id, …],
+    /// replica…], …]`); nil when the reply is not one (an error: cluster support disabled). An empty or `?` ip
+    /// means the answering node's host.
+    static func nodes(inClusterSlots reply: RESPValue?, answeredBy current: RedisNodeAddress) -> [RedisNodeAddress]? {
+        guard case .array(let ranges?) = reply else { return nil }
+        var nodes: [RedisNodeAddress] = []
+        for case .array(let range?) in ranges where range.count >= 3 {
+            for case .array(let node?) in range.dropFirst(2) where node.count >= 2 {
+                guard case .bulkString(let ip?) = node[0], case .integer(let port) = node[1],
+                    let port16 = UInt16(exactly: port), port16 > 0
+                else { continue }
+                let host = String(decoding: ip, as: UTF8.self)
+                let address = RedisNodeAddress(host: host.isEmpty || host == "?" ? current.host : host, port: port16)
+                if !nodes.contains(address) { nodes.append(address) }
+            }
+        }
+        return nodes
     }
 }

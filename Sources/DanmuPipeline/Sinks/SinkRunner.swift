@@ -11,7 +11,8 @@ public struct SinkConfiguration: Sendable {
     /// Bytes of records (`SinkRecord.footprint`) held in memory; above it, records go to the spool (if
     /// `spoolPath` is set) or the submitting room's worker waits (backpressure: its socket pauses).
     public var memoryBudgetBytes = 16 << 20
-    /// The backlog file; nil: no backlog (backpressure only).
+    /// The backlog file; nil: no backlog (backpressure only). One runner at a time per file, in any process: the
+    /// runner holds `flock` on `<spoolPath>.lock` from init to `close()`, and a second one is refused.
     public var spoolPath: String?
     /// The only place records are ever dropped: when the spool holds this many bytes, new records are
     /// dropped, counted in `SinkStatistics.dropped`, and `onWarning` is called once. nil: no limit.
@@ -73,16 +74,28 @@ public final class SinkRunner: @unchecked Sendable {
     private let sink: any Sink
     // Guarded by `state`'s lock, with the queue: every spool call is made under it.
     private let spool: SpoolFile?
+    // Held from init until the writer finishes (`close()`): one runner per spool file, across processes.
+    private let spoolLock: SpoolLock?
     private let state = ConditionLock(State())
     private var thread: PosixThread?
 
-    /// Opens the spool (replaying what a previous run left, first) and starts the writer thread.
+    /// Takes the spool's lock (another runner holding it, in any process, is an error naming the holder), opens
+    /// the spool (replaying what a previous run left, first) and starts the writer thread.
     public init(sink: any Sink, configuration: SinkConfiguration = SinkConfiguration()) throws(PipelineError) {
         precondition(configuration.maxBatch > 0, "maxBatch ≥ 1")
         self.sink = sink
         self.name = sink.name
         self.configuration = configuration
-        spool = try configuration.spoolPath.map { path throws(PipelineError) in try SpoolFile(path: path) }
+        // The lock before the open: opening scans the file and truncates a torn tail, which would cut into
+        // the holder's appends.
+        let lock = try configuration.spoolPath.map { path throws(PipelineError) in try SpoolLock(spoolPath: path) }
+        spoolLock = lock
+        do {
+            spool = try configuration.spoolPath.map { path throws(PipelineError) in try SpoolFile(path: path) }
+        } catch {
+            lock?.release()
+            throw error
+        }
         if let spool {
             state.withLock { state in
                 state.spooling = !spool.isEmpty
@@ -97,6 +110,8 @@ public final class SinkRunner: @unchecked Sendable {
         do {
             thread = try PosixThread.spawn(name: "danmu-sink") { [self] in run() }
         } catch {
+            spool?.close()
+            spoolLock?.release()
             throw .invalidConfiguration("cannot start the writer thread of \(name): \(error)")
         }
     }
@@ -162,7 +177,8 @@ public final class SinkRunner: @unchecked Sendable {
     }
 
     /// Writes what is queued (retrying a failing sink up to `closeTimeout`), spools what is left, stops the
-    /// writer thread and closes the sink. Idempotent.
+    /// writer thread, closes the sink, then closes the spool and releases its lock (a new runner may open it as
+    /// soon as this returns). Idempotent.
     public func close() {
         let first = state.withLock { s -> Bool in
             defer { s.closing = true }
@@ -240,6 +256,9 @@ public final class SinkRunner: @unchecked Sendable {
     private func finish() {
         state.withLock { s in
             try? spool?.sync()
+            // Explicitly, not at deinit: whoever keeps this runner (for its statistics) must not keep the spool.
+            spool?.close()
+            spoolLock?.release()
             s.finished = true
         }
         state.broadcast()
