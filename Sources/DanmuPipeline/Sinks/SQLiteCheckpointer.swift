@@ -10,9 +10,10 @@ import EventLoop
 /// second connection while the writer keeps committing (WAL lets one checkpointer and one writer run at once).
 ///
 /// The WAL restarts from its beginning at the first write transaction after a checkpoint that copied all of it.
-/// A writer that never pauses could outrun that; so at `hardLimit` frames the writer itself runs a PASSIVE
-/// checkpoint after its commit (after waiting for a background pass that is running; it copies only what that
-/// pass left), which bounds the WAL at about `hardLimit` frames plus one batch.
+/// A writer that never pauses could outrun that; so from `hardLimit` frames on, the writer itself runs a PASSIVE
+/// checkpoint after its commit once no background pass is running (it copies only what that pass left), waiting
+/// for the pass only at twice the limit: the WAL stays under `2 × hardLimit` frames plus one batch, and in
+/// practice near `hardLimit` plus what one pass lets through.
 final class SQLiteCheckpointer: @unchecked Sendable {
     private struct State {
         var requested = false
@@ -81,9 +82,14 @@ final class SQLiteCheckpointer: @unchecked Sendable {
     /// On the writer thread, inside `COMMIT`, after the transaction is durable in the WAL.
     private func committed(frames: Int32, writer: SQLiteLibrary.Database?) {
         if frames >= hardLimit {
-            // A background pass still running would make this one return busy while the WAL keeps growing: wait
-            // for it (it copied most of the WAL; what is left is what arrived meanwhile), then copy the rest.
-            state.withLock(waitingUntil: { !$0.running }) { _, _ in }
+            // While a background pass runs, this one would return busy: let the WAL grow past the limit until the
+            // pass ends (the commit after it copies what the pass left, with no wait), but not past twice the
+            // limit — there, wait for the pass. No new background pass starts above the limit.
+            if frames >= 2 * hardLimit {
+                state.withLock(waitingUntil: { !$0.running }) { _, _ in }
+            } else if state.withLock({ $0.running }) {
+                return
+            }
             var log: Int32 = 0
             var copied: Int32 = 0
             let rc = sqlite.wal_checkpoint_v2(writer, "main", SQLiteLibrary.checkpointPassive, &log, &copied)

@@ -29,8 +29,8 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
 
     /// WAL frames (pages) after a commit that start a background checkpoint: 1,024 × 16 KiB = 16 MiB.
     static let checkpointThreshold: Int32 = 1024
-    /// WAL frames after which the writer checkpoints itself: 4,096 × 16 KiB = 64 MiB, the WAL's bound (plus one
-    /// batch) while no reader holds an old snapshot.
+    /// WAL frames after which the writer checkpoints itself: 4,096 × 16 KiB = 64 MiB; twice that (plus one batch)
+    /// is the WAL's bound while no reader holds an old snapshot (SQLiteCheckpointer).
     static let checkpointHardLimit: Int32 = 4096
 
     /// The schema's migrations as SQL text, in order (docs/sqlite.md); for tools and baselines that build the same
