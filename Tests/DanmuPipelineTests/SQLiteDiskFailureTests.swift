@@ -43,8 +43,8 @@ final class SQLiteDiskFailureTests: XCTestCase {
 
     /// The database on a 512 KiB tmpfs fills up: the write fails with SQLite's "database or disk is full" (in the
     /// runner's statistics), the records wait in the backlog (on another disk); after a close with the disk still
-    /// full, the database holds exactly the acknowledged records (Python's sqlite3 reads it), in order; once the
-    /// disk is bigger, a new runner replays the backlog and every record is there once, in order.
+    /// full, the database holds exactly the acknowledged records (Python's sqlite3 reads it), in order per room;
+    /// once the disk is bigger, a new runner replays the backlog and every record is there once, in order per room.
     func testFullDiskIsAClearErrorAndLosesNothingAcknowledged() throws {
         try withTemporaryDirectory { dir in
             let disk = try SmallDisk(at: dir + "/small", size: "512k")
@@ -72,15 +72,20 @@ final class SQLiteDiskFailureTests: XCTestCase {
             let check = """
                 import sqlite3, sys
                 db = sqlite3.connect(sys.argv[1])
-                seqs = [int(s.split("-")[2]) for (s,) in db.execute("SELECT id_str FROM events ORDER BY id")]
+                rows = [(r, int(s.split("-")[2])) for r, s in db.execute("SELECT room, id_str FROM events ORDER BY id")]
+                seqs = sorted(seq for _, seq in rows)
                 assert seqs == list(range(1, len(seqs) + 1)), seqs[:20]
+                # In order per room: a batch goes in grouped by room (docs/sqlite.md), so not across rooms.
+                for room in {r for r, _ in rows}:
+                    mine = [seq for r, seq in rows if r == room]
+                    assert mine == sorted(mine), (room, mine[:20])
                 print(len(seqs))
                 """
             let stored = runPython(check, [path])
             XCTAssertEqual(stored.status, 0, stored.output)
             XCTAssertEqual(
                 Int(stored.output.split(separator: "\n").last ?? ""), closed.written,
-                "the database holds exactly the acknowledged records, the first ones, in order")
+                "the database holds exactly the acknowledged records, the first ones, in order per room")
 
             try disk.remount("size=64m")
             let second = try SinkRunner(

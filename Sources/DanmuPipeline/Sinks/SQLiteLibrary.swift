@@ -13,6 +13,9 @@ final class SQLiteLibrary: @unchecked Sendable {
     static let ok: Int32 = 0
     static let row: Int32 = 100
     static let done: Int32 = 101
+    static let busy: Int32 = 5
+    /// SQLITE_CHECKPOINT_PASSIVE: copy what can be copied without waiting for any lock.
+    static let checkpointPassive: Int32 = 0
     // sqlite3_open_v2 flags.
     static let openReadWrite: Int32 = 0x0000_0002
     static let openCreate: Int32 = 0x0000_0004
@@ -53,6 +56,17 @@ final class SQLiteLibrary: @unchecked Sendable {
     let busy_timeout: @convention(c) (Database?, Int32) -> Int32
     // int sqlite3_db_readonly(sqlite3 *db, const char *zDbName);  1 read-only, 0 not, -1 no such database
     let db_readonly: @convention(c) (Database?, UnsafePointer<CChar>?) -> Int32
+    /// int (*)(void *context, sqlite3 *db, const char *zDb, int nFrame): called after each commit in WAL mode.
+    typealias WALHook = @convention(c) (UnsafeMutableRawPointer?, Database?, UnsafePointer<CChar>?, Int32) -> Int32
+    // void *sqlite3_wal_hook(sqlite3*, int(*)(void *,sqlite3*,const char*,int), void*);  replaces the
+    // auto-checkpoint hook (`wal_autocheckpoint`) of that connection.
+    let wal_hook: @convention(c) (Database?, WALHook?, UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
+    // int sqlite3_wal_checkpoint_v2(sqlite3 *db, const char *zDb, int eMode, int *pnLog, int *pnCkpt);
+    let wal_checkpoint_v2:
+        @convention(c) (
+            Database?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?
+        )
+            -> Int32
 
     private let handle: UnsafeMutableRawPointer
 
@@ -98,5 +112,7 @@ final class SQLiteLibrary: @unchecked Sendable {
         errmsg = try symbol("sqlite3_errmsg", as: type(of: errmsg))
         busy_timeout = try symbol("sqlite3_busy_timeout", as: type(of: busy_timeout))
         db_readonly = try symbol("sqlite3_db_readonly", as: type(of: db_readonly))
+        wal_hook = try symbol("sqlite3_wal_hook", as: type(of: wal_hook))
+        wal_checkpoint_v2 = try symbol("sqlite3_wal_checkpoint_v2", as: type(of: wal_checkpoint_v2))
     }
 }
