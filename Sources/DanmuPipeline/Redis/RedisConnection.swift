@@ -69,6 +69,16 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Sends `bytes` (pipelined commands) and waits for `replies` replies, in order.
     func send(_ bytes: [UInt8], replies: Int, timeout: Duration) throws(PipelineError) -> [RESPValue] {
+        try expect(replies)
+        try write(bytes)
+        return try wait(timeout: timeout)
+    }
+
+    /// The split face of `send`, for a caller that encodes while Redis works: `expect` the replies of what
+    /// follows, `write` it in any number of pieces, then `wait`. `keepBulkContent: false` keeps only the shape
+    /// of bulk strings (an empty array for each): for replies read only for their errors, such as EXEC's
+    /// stream IDs, which are otherwise one allocation each.
+    func expect(_ replies: Int, keepBulkContent: Bool = true) throws(PipelineError) {
         let closed = state.withLock { s -> String? in
             guard !s.closed else { return s.closeReason ?? "connection to \(url.host):\(url.port) is closed" }
             s.expected = replies
@@ -78,10 +88,21 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
             return nil
         }
         if let closed { throw .unavailable(closed) }
+        // Before the bytes: the loop runs tasks in order, and the previous send's replies have all been read.
+        guard reactor.execute({ [self] in reader.keepsBulkContent = keepBulkContent }) else {
+            throw .unavailable("the reactor is not running")
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws(PipelineError) {
         let queued = reactor.execute { [self] in
             if let connectionID { reactor.write(connectionID, bytes) }
         }
         guard queued else { throw .unavailable("the reactor is not running") }
+    }
+
+    /// Waits (at most `timeout`) for the replies `expect` announced; on a timeout the connection is closed.
+    func wait(timeout: Duration) throws(PipelineError) -> [RESPValue] {
         let deadline = SystemClock.monotonicNanoseconds() + timeout.nanoseconds
         let outcome = state.withLock(
             waitingUntil: { s in
