@@ -31,6 +31,8 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
     private var connectionID: ConnectionID?
     private var reader = RESPReader()
     private var handshakeReplies = 0
+    // The caller's thread: what `expect` asked of the reader, handed to the loop with the bytes.
+    private var keepsBulkContent = true
 
     init(url: RedisURL, reactor: Reactor) {
         self.url = url
@@ -88,14 +90,15 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
             return nil
         }
         if let closed { throw .unavailable(closed) }
-        // Before the bytes: the loop runs tasks in order, and the previous send's replies have all been read.
-        guard reactor.execute({ [self] in reader.keepsBulkContent = keepBulkContent }) else {
-            throw .unavailable("the reactor is not running")
-        }
+        keepsBulkContent = keepBulkContent
     }
 
     func write(_ bytes: [UInt8]) throws(PipelineError) {
+        // The reader's mode goes with the bytes (one task, one wakeup of the loop): the previous send's replies
+        // have all been read by then.
+        let keep = keepsBulkContent
         let queued = reactor.execute { [self] in
+            reader.keepsBulkContent = keep
             if let connectionID { reactor.write(connectionID, bytes) }
         }
         guard queued else { throw .unavailable("the reactor is not running") }
