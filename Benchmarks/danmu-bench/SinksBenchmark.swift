@@ -315,11 +315,24 @@ private func runSinkLatencyBenchmark(rows: [SinkRecord], runs: Int, dir: String,
     return figures
 }
 
+/// redis-server's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys), for CPU per XADD.
+private func redisServerCPUSeconds(port: Int) -> Double {
+    shell("redis-cli -p \(port) info cpu").output.split(whereSeparator: \.isNewline).reduce(0) { sum, line in
+        let parts = line.split(separator: ":")
+        guard parts.count == 2, parts[0] == "used_cpu_user" || parts[0] == "used_cpu_sys" else { return sum }
+        return sum + (Double(parts[1]) ?? 0)
+    }
+}
+
 private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBenchServer) -> [BenchmarkFigure] {
     let port = redis.port
     guard let reactor = try? Reactor(), (try? reactor.start()) != nil else { return [] }
     defer { reactor.shutdown() }
     var ours: [Double] = []
+    // CPU per XADD, µs: ours (the whole process: submitting thread, writer, IO thread) and redis-server's while it
+    // served us; beside redis-benchmark's redis-server CPU, the figures that survive a loaded machine.
+    var oursCPU: [Double] = []
+    var serverCPU: [Double] = []
     for run in 0..<runs {
         _ = shell("redis-cli -p \(port) del bench-\(run)")
         guard let url = try? RedisURL(parsing: "redis://127.0.0.1:\(port)?stream=bench-\(run)&maxlen=0") else { break }
@@ -328,6 +341,8 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBe
         configuration.memoryBudgetBytes = 1 << 30
         guard let runner = try? SinkRunner(sink: RedisSink(url: url, reactor: reactor), configuration: configuration)
         else { break }
+        let server = redisServerCPUSeconds(port: port)
+        let cpu = ProcessMetrics.cpuSeconds()
         let start = SystemClock.monotonicNanoseconds()
         var i = 0
         while i < rows.count {
@@ -336,6 +351,8 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBe
         }
         runner.close()
         let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
+        oursCPU.append((ProcessMetrics.cpuSeconds() - cpu) * 1e6 / Double(rows.count))
+        serverCPU.append((redisServerCPUSeconds(port: port) - server) * 1e6 / Double(rows.count))
         let length = shell("redis-cli -p \(port) xlen bench-\(run)").output
         guard runner.statistics.written == rows.count, Int(length.split(separator: "\n").first ?? "") == rows.count
         else {
@@ -348,15 +365,24 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBe
     var figures = [
         BenchmarkFigure(
             name: "redis_xadd_per_second", value: median(ours), unit: "XADD/s",
-            note: "RedisSink, one connection, MULTI/EXEC batches ≤ 4096")
+            note: "RedisSink, one connection, MULTI/EXEC transactions ≤ 512 in batches ≤ 4096"),
+        BenchmarkFigure(
+            name: "redis_sink_cpu_us_per_xadd", value: median(oursCPU), unit: "µs",
+            note: "our process's CPU (submit, writer, IO thread) per XADD, the same runs"),
+        BenchmarkFigure(
+            name: "redis_server_cpu_us_per_xadd", value: median(serverCPU), unit: "µs",
+            note: "redis-server's CPU per XADD while RedisSink wrote (INFO cpu)"),
     ]
     guard shell("command -v redis-benchmark").status == 0 else { return figures }
     let payload = String(repeating: "x", count: rows.map(\.json.count).reduce(0, +) / rows.count)
     var reference: [Double] = []
+    var referenceServerCPU: [Double] = []
     for _ in 0..<runs {
+        let server = redisServerCPUSeconds(port: port)
         let result = shell(
             "redis-benchmark -p \(port) -n \(rows.count) -P 512 -c 1 -q"
                 + " XADD refstream '*' room 42 kind danmaku id_str sim-42-1-123456789 json \(payload)")
+        referenceServerCPU.append((redisServerCPUSeconds(port: port) - server) * 1e6 / Double(rows.count))
         // "XADD refstream * …: 123456.79 requests per second, p50=…"
         guard let tail = result.output.split(separator: ":").dropFirst().last,
             let rate = Double(tail.split(separator: " ").first ?? "")
@@ -371,6 +397,10 @@ private func runRedisSinkBenchmark(rows: [SinkRecord], runs: Int, redis: RedisBe
             BenchmarkFigure(
                 name: "redis_benchmark_xadd_per_second", value: median(reference),
                 unit: "XADD/s", note: "redis-benchmark -P 512 -c 1, same fields and size"))
+        figures.append(
+            BenchmarkFigure(
+                name: "redis_benchmark_server_cpu_us_per_xadd", value: median(referenceServerCPU), unit: "µs",
+                note: "redis-server's CPU per XADD under redis-benchmark (bare XADDs, no MULTI)"))
         figures.append(
             BenchmarkFigure(
                 name: "redis_ratio_vs_redis_benchmark", value: median(ours) / median(reference),

@@ -152,9 +152,13 @@ struct PipelineOptions {
                             throw .unavailable("cannot start the Redis reactor: \(error)")
                         }
                     }
-                    sink = RedisSink(url: url, reactor: reactor!)
                     let name = "danmu-redis-\(url.host)-\(url.port)-\(url.database).spool"
-                    configuration.spoolPath = spoolPath(defaultPath: name, name: name)
+                    let spool = spoolPath(defaultPath: name, name: name)
+                    configuration.spoolPath = spool
+                    // Each writer of a stream keeps its own in-doubt token, named so a restart finds it again.
+                    var named = url
+                    if named.writer == nil { named.writer = RedisSink.writerIdentity(spoolPath: spool) }
+                    sink = RedisSink(url: named, reactor: reactor!)
                 }
                 runners.append(try SinkRunner(sink: wrapSink?(sink) ?? sink, configuration: configuration))
             }

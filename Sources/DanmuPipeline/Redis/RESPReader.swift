@@ -56,6 +56,9 @@ public struct RESPReader: Sendable {
     }
 
     public let limits: Limits
+    /// false: a bulk string's bytes are skipped and it reads as `.bulkString([])` (null stays nil), for a
+    /// caller that reads replies only for their shape and errors (no allocation per string).
+    public var keepsBulkContent = true
     private var buffer: [UInt8] = []
     private var position = 0
     private var frames: [Frame] = []
@@ -104,7 +107,7 @@ public struct RESPReader: Sendable {
             switch type {
             case UInt8(ascii: "+"):
                 position = lineEnd + 2
-                return .simpleString(String(decoding: buffer[lineStart..<lineEnd], as: UTF8.self))
+                return .simpleString(simpleString(lineStart, lineEnd))
             case UInt8(ascii: "-"):
                 position = lineEnd + 2
                 return .error(String(decoding: buffer[lineStart..<lineEnd], as: UTF8.self))
@@ -124,7 +127,7 @@ public struct RESPReader: Sendable {
                 guard end + 2 <= buffer.count else { return nil }
                 guard buffer[end] == 13, buffer[end + 1] == 10 else { throw .missingCRLF }
                 position = end + 2
-                return .bulkString(Array(buffer[start..<end]))
+                return .bulkString(keepsBulkContent ? Array(buffer[start..<end]) : [])
             case UInt8(ascii: "*"):
                 let count = try integer(lineStart, lineEnd)
                 position = lineEnd + 2
@@ -141,6 +144,16 @@ public struct RESPReader: Sendable {
             }
         }
     }
+
+    /// The text of a simple string; the two a transaction answers thousands of times are not decoded again.
+    private func simpleString(_ start: Int, _ end: Int) -> String {
+        let line = buffer[start..<end]
+        if line.elementsEqual(Self.queued) { return "QUEUED" }
+        if line.elementsEqual(Self.ok) { return "OK" }
+        return String(decoding: line, as: UTF8.self)
+    }
+    private static let queued = Array("QUEUED".utf8)
+    private static let ok = Array("OK".utf8)
 
     /// The line starting at `start`: its bounds without the CRLF; nil when the CRLF has not arrived.
     private func line(from start: Int) throws(RESPError) -> (Int, Int)? {

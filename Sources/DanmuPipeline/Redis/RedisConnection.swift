@@ -31,6 +31,8 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
     private var connectionID: ConnectionID?
     private var reader = RESPReader()
     private var handshakeReplies = 0
+    // The caller's thread: what `expect` asked of the reader, handed to the loop with the bytes.
+    private var keepsBulkContent = true
 
     init(url: RedisURL, reactor: Reactor) {
         self.url = url
@@ -69,6 +71,16 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Sends `bytes` (pipelined commands) and waits for `replies` replies, in order.
     func send(_ bytes: [UInt8], replies: Int, timeout: Duration) throws(PipelineError) -> [RESPValue] {
+        try expect(replies)
+        try write(bytes)
+        return try wait(timeout: timeout)
+    }
+
+    /// The split face of `send`, for a caller that encodes while Redis works: `expect` the replies of what
+    /// follows, `write` it in any number of pieces, then `wait`. `keepBulkContent: false` keeps only the shape
+    /// of bulk strings (an empty array for each): for replies read only for their errors, such as EXEC's
+    /// stream IDs, which are otherwise one allocation each.
+    func expect(_ replies: Int, keepBulkContent: Bool = true) throws(PipelineError) {
         let closed = state.withLock { s -> String? in
             guard !s.closed else { return s.closeReason ?? "connection to \(url.host):\(url.port) is closed" }
             s.expected = replies
@@ -78,10 +90,22 @@ final class RedisConnection: ConnectionHandler, @unchecked Sendable {
             return nil
         }
         if let closed { throw .unavailable(closed) }
+        keepsBulkContent = keepBulkContent
+    }
+
+    func write(_ bytes: [UInt8]) throws(PipelineError) {
+        // The reader's mode goes with the bytes (one task, one wakeup of the loop): the previous send's replies
+        // have all been read by then.
+        let keep = keepsBulkContent
         let queued = reactor.execute { [self] in
+            reader.keepsBulkContent = keep
             if let connectionID { reactor.write(connectionID, bytes) }
         }
         guard queued else { throw .unavailable("the reactor is not running") }
+    }
+
+    /// Waits (at most `timeout`) for the replies `expect` announced; on a timeout the connection is closed.
+    func wait(timeout: Duration) throws(PipelineError) -> [RESPValue] {
         let deadline = SystemClock.monotonicNanoseconds() + timeout.nanoseconds
         let outcome = state.withLock(
             waitingUntil: { s in

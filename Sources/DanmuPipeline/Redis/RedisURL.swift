@@ -1,6 +1,6 @@
 import EventLoop
 
-/// `redis://[user[:password]@]host[:port][/db][?stream=KEY&room_stream=PREFIX&maxlen=N&publish=CHANNEL]`.
+/// `redis://[user[:password]@]host[:port][/db][?stream=KEY&room_stream=PREFIX&maxlen=N&publish=CHANNEL&writer=ID]`.
 ///
 /// - host: an IPv4 address or `localhost` (the reactor connects to IPv4 addresses; no resolver here).
 /// - port 6379, db 0 by default. user and password are percent-decoded; a password alone is `AUTH password`,
@@ -8,6 +8,8 @@ import EventLoop
 /// - `stream`: XADD every record to this stream; `room_stream`: also (or only) to `PREFIX<room>`;
 ///   `publish`: PUBLISH the JSON to this channel. With none of them, `stream=danmu`.
 /// - `maxlen`: `XADD … MAXLEN ~ N` (approximate trimming; 0 = none). Default 1,000,000.
+/// - `writer`: this writer's name for its in-doubt token (see `RedisSink`): give every writer of a stream its
+///   own, the same across restarts. `danmu-cli` derives one from the host name and the spool path when unset.
 public struct RedisURL: Sendable, Equatable {
     public var host: String
     public var port: UInt16 = 6379
@@ -18,6 +20,8 @@ public struct RedisURL: Sendable, Equatable {
     public var roomStreamPrefix: String?
     public var publishChannel: String?
     public var maxLength = 1_000_000
+    /// The writer's name in its token key; nil: none given (the key is the stream's, for one writer).
+    public var writer: String?
 
     public init(parsing text: String) throws(PipelineError) {
         func bad(_ why: String) -> PipelineError { .invalidConfiguration("bad Redis URL \(text): \(why)") }
@@ -68,10 +72,13 @@ public struct RedisURL: Sendable, Equatable {
             case "stream": stream = value
             case "room_stream": roomStreamPrefix = value
             case "publish": publishChannel = value
+            case "writer":
+                guard !value.isEmpty else { throw bad("writer must not be empty") }
+                writer = value
             case "maxlen":
                 guard let n = Int(value), n >= 0 else { throw bad("maxlen must be a number ≥ 0") }
                 maxLength = n
-            default: throw bad("unknown option \(key) (stream, room_stream, publish, maxlen)")
+            default: throw bad("unknown option \(key) (stream, room_stream, publish, maxlen, writer)")
             }
         }
         if stream == nil && roomStreamPrefix == nil && publishChannel == nil { stream = "danmu" }
