@@ -70,7 +70,7 @@ final class SimulatorHarness {
         address = try simulator.start()
     }
 
-    var server: DanmuCollector.Configuration.Server {
+    var server: ServerAddress {
         .init(host: "127.0.0.1", port: address.port)
     }
 
@@ -83,7 +83,7 @@ final class SimulatorHarness {
 /// Collector settings for loopback tests: fast heartbeats and backoff so faults heal in seconds. The auth and
 /// watchdog timeouts stay a few seconds long because the test machine may be heavily loaded (2 cores shared by
 /// many builds): a timeout that fires while the answer sits unread in the socket would turn load into failures.
-func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, workers: Int = 2)
+func testCollectorConfiguration(server: ServerAddress, workers: Int = 2)
     -> DanmuCollector.Configuration
 {
     var configuration = DanmuCollector.Configuration(server: server, workers: workers)

@@ -27,7 +27,7 @@ final class SimulatorEndpoints {
     }
 
     /// `localhost` (in the test certificate) with the three ports.
-    func server(host: String = "localhost") -> DanmuCollector.Configuration.Server {
+    func server(host: String = "localhost") -> ServerAddress {
         .init(host: host, port: addresses.tcp.port, wsPort: addresses.ws?.port ?? 1, wssPort: addresses.wss?.port ?? 1)
     }
 
