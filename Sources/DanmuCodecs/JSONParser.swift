@@ -190,57 +190,17 @@ struct JSONParser {
     /// Validates the number at `start` (RFC 8259 §6 grammar) and records it; integers that fit Int64 are stored
     /// with their value so that `int64` is a tape read.
     private mutating func number(_ start: Int) throws(JSONError) -> Int {
-        var i = start
-        let negative = p[i] == 0x2D
-        if negative { i &+= 1 }
-        guard i < end else { throw JSONError(offset: i, reason: .unexpectedEnd) }
-        var magnitude: UInt64 = 0
-        let digitStart = i
-        let first = p[i]
-        if first == 0x30 {
-            i &+= 1
-            if i < end && p[i] &- 0x30 < 10 { throw JSONError(offset: i, reason: .leadingZero) }
-        } else if first &- 0x31 < 9 {
-            while i < end {
-                let d = p[i] &- 0x30
-                guard d < 10 else { break }
-                magnitude = magnitude &* 10 &+ UInt64(d)
-                i &+= 1
-            }
-        } else {
-            throw JSONError(offset: i, reason: .invalidNumber)
-        }
-        let integerDigits = i &- digitStart
-        var isInteger = true
-        if i < end && p[i] == 0x2E {  // .
-            isInteger = false
-            i = try digits(i &+ 1)
-        }
-        if i < end && p[i] | 0x20 == 0x65 {  // e E
-            isInteger = false
-            i &+= 1
-            if i < end && (p[i] == 0x2B || p[i] == 0x2D) { i &+= 1 }
-            i = try digits(i)
-        }
-        let length = i &- start
-        // ≤ 19 digits cannot wrap a UInt64, so `magnitude` is exact there.
-        if isInteger && integerDigits <= 19 && magnitude <= (negative ? 1 << 63 : UInt64(Int64.max)) {
-            let value = negative ? 0 &- magnitude : magnitude
-            tape.append(JSONTag.word(JSONTag.number, offset: start, field: UInt64(length), flag: true), value)
+        let scan = JSONNumber.scan(p, from: start, end: end)
+        if let failure = scan.failure { throw JSONError(offset: scan.end, reason: failure) }
+        let length = scan.end &- start
+        if let value = scan.integer {
+            tape.append(
+                JSONTag.word(JSONTag.number, offset: start, field: UInt64(length), flag: true),
+                UInt64(bitPattern: value))
         } else {
             tape.append(JSONTag.word(JSONTag.number, offset: start), UInt64(length))
         }
-        return i
-    }
-
-    /// One or more decimal digits starting at `start`.
-    @inline(__always)
-    private func digits(_ start: Int) throws(JSONError) -> Int {
-        guard start < end else { throw JSONError(offset: start, reason: .unexpectedEnd) }
-        guard p[start] &- 0x30 < 10 else { throw JSONError(offset: start, reason: .invalidNumber) }
-        var i = start &+ 1
-        while i < end && p[i] &- 0x30 < 10 { i &+= 1 }
-        return i
+        return scan.end
     }
 
     // MARK: - Strings
