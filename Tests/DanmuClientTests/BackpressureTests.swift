@@ -16,19 +16,10 @@ final class BackpressureTests: XCTestCase {
                 maxQueuedBytesPerConnection: 256 << 10))
         defer { simulator.close() }
 
-        let blocked = Atomic<Bool>(true)
-        let recorder = SequenceRecorder { room, seq in
-            // Room 1 stalls on its 10th message until the test lets it go.
-            guard room == 1, seq == 10 else { return }
-            while blocked.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 2)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: [1, 2])
+        // Room 1 stalls on its 10th message until the test lets it go.
+        let blocked = BlockFlag()
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 2, rooms: [1, 2], stalledRoom: 1, blocked: blocked)
 
         // Room 2 is not held back by room 1.
         XCTAssertTrue(
@@ -44,7 +35,7 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(recorder.count(1), 9)
         XCTAssertEqual(collector.statistics()[room: 1]?.phase, .live, "the watchdog must not punish our own pause")
 
-        blocked.store(false, ordering: .releasing)
+        blocked.value.store(false, ordering: .releasing)
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
         XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(messages)))
@@ -61,18 +52,9 @@ final class BackpressureTests: XCTestCase {
         let simulator = try SimulatorHarness(
             .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly))
         defer { simulator.close() }
-        let blocked = Atomic<Bool>(true)
-        let recorder = SequenceRecorder { _, seq in
-            guard seq == 10 else { return }
-            while blocked.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let blocked = BlockFlag()
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 1, rooms: [1], stalledRoom: nil, blocked: blocked)
 
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { collector.statistics()[room: 1]?.isReadingPaused == true },
@@ -80,7 +62,7 @@ final class BackpressureTests: XCTestCase {
         let paused = collector.statistics()[room: 1]
         XCTAssertGreaterThan(paused?.queuedBytes ?? 0, 32 << 10, "a paused room holds more than its high mark")
 
-        blocked.store(false, ordering: .releasing)
+        blocked.value.store(false, ordering: .releasing)
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
         XCTAssertTrue(
@@ -201,17 +183,8 @@ final class BackpressureTests: XCTestCase {
             .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: 5_000, batchSize: 1, mix: danmakuOnly))
         defer { simulator.close() }
         let blocked = BlockFlag()
-        let recorder = SequenceRecorder { _, seq in
-            guard seq == 10 else { return }
-            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 1, rooms: [1], stalledRoom: nil, blocked: blocked)
         XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "never paused")
         XCTAssertTrue(waitUntil { recorder.count(1) == 9 }, "the handler did not reach its block: \(recorder.count(1))")
         let framesRead = collector.statistics()[room: 1]?.framesReceived ?? 0
@@ -239,6 +212,22 @@ final class BackpressureTests: XCTestCase {
         let controlFrames = (statistics.eventsByKind[.authReply] ?? 0) + (statistics.eventsByKind[.popularity] ?? 0)
         XCTAssertEqual(delivered, statistics.framesReceived - controlFrames)
         XCTAssertEqual(recorder.violations, 0)
+    }
+
+    /// A collector whose handler stalls `stalledRoom` (nil: every room) on its 10th message while `blocked` holds,
+    /// with small queue marks (32 KB high, 8 KB low) so that a stalled room's socket pauses soon; started, `rooms`
+    /// added (the caller shuts it down).
+    private func startStalledCollector(
+        _ simulator: SimulatorHarness, workers: Int, rooms: [Int64], stalledRoom: Int64?, blocked: BlockFlag
+    ) throws -> (DanmuCollector, SequenceRecorder) {
+        let recorder = SequenceRecorder { room, seq in
+            guard seq == 10, stalledRoom == nil || room == stalledRoom else { return }
+            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: workers)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        return (try startCollector(configuration, handler: recorder, rooms: rooms), recorder)
     }
 }
 

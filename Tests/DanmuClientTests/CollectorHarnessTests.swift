@@ -96,6 +96,23 @@ func testCollectorConfiguration(server: ServerAddress, workers: Int = 2)
     return configuration
 }
 
+/// A collector on `configuration` with `handler` set, started, `rooms` added: how most loopback tests begin. The
+/// caller shuts it down (a failed start shuts it down here).
+func startCollector(
+    _ configuration: DanmuCollector.Configuration, handler: any DanmuHandler, rooms: some Sequence<Int64>
+) throws -> DanmuCollector {
+    let collector = try DanmuCollector(configuration: configuration)
+    collector.setHandler(handler)
+    do {
+        try collector.start()
+    } catch {
+        collector.shutdown()
+        throw error
+    }
+    collector.add(rooms: rooms)
+    return collector
+}
+
 /// 5 under ThreadSanitizer (found at run time: its runtime exports `__tsan_init`), else 1. TSan makes the
 /// loopback tests (client and simulator in one process) several times slower; timeouts stretch by this much.
 let sanitizerSlowdown: Int = dlsym(nil, "__tsan_init") != nil ? 5 : 1
