@@ -132,12 +132,10 @@ final class CollectorBatchFaultTests: XCTestCase {
         }
         let port = try server.listen()
         let recorder = CommandRecorder()
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
-        collector.setHandler(recorder.handler)
-        try collector.start()
+        let collector = try startCollector(
+            testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)), handler: recorder.handler,
+            rooms: 1...3)
         defer { collector.shutdown() }
-        collector.add(rooms: 1...3)
 
         XCTAssertTrue(
             waitUntil { recorder.commands(2).contains("TEST_AFTER_RECONNECT") },
@@ -184,12 +182,10 @@ final class CollectorBatchFaultTests: XCTestCase {
         let server = RoomScriptedServer(reactor: reactor) { _, _ in Packet.authReply(code: 0) + batch }
         let port = try server.listen()
         let recorder = CommandRecorder()
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
-        collector.setHandler(recorder.handler)
-        try collector.start()
+        let collector = try startCollector(
+            testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)), handler: recorder.handler,
+            rooms: [7])
         defer { collector.shutdown() }
-        collector.add(room: 7)
 
         XCTAssertTrue(waitUntil { recorder.commands(7).count == 2 }, "room 7: \(recorder.commands(7))")
         // The same connection still delivers afterwards.

@@ -34,10 +34,8 @@ final class CollectorLifecycleTests: XCTestCase {
         let simulator = try SimulatorHarness(.init(rooms: .range(1...3), ratePerRoom: 50, mix: danmakuOnly))
         defer { simulator.close() }
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...3)
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server), handler: recorder, rooms: 1...3)
         XCTAssertTrue(waitUntil { collector.statistics().roomsLive == 3 && recorder.count(2) > 5 })
         let fds = openFileDescriptorCount()
 
@@ -70,10 +68,7 @@ final class CollectorLifecycleTests: XCTestCase {
         configuration.server = nil
         configuration.resolver = resolver
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 3)
+        let collector = try startCollector(configuration, handler: recorder, rooms: [3])
         collector.add(room: 404)
 
         XCTAssertTrue(
