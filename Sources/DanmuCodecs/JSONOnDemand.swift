@@ -304,26 +304,9 @@ public struct JSONOnDemand {
         return value
     }
 
-    /// One multi-byte UTF-8 sequence (Unicode Table 3-7), as the strict parser checks it.
+    /// One multi-byte UTF-8 sequence (Unicode Table 3-7), checked by the strict parser's own function.
     @inline(__always)
     private func utf8Sequence(_ start: Int) -> Int {
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch p[start] {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return Self.fail
-        }
-        guard start &+ length <= count else { return Self.fail }
-        let second = p[start &+ 1]
-        guard second >= low && second <= high else { return Self.fail }
-        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 { return Self.fail }
-        return start &+ length
+        JSONParser.utf8SequenceEnd(p, start, end: count) ?? Self.fail
     }
 }

@@ -301,15 +301,23 @@ struct JSONParser {
         return nil
     }
 
-    /// Validates one multi-byte UTF-8 sequence at `start` (Unicode Table 3-7: no overlongs, no surrogates, nothing
-    /// above U+10FFFF, no truncation); returns the offset after it.
+    /// Validates one multi-byte UTF-8 sequence at `start`; returns the offset after it.
     @inline(__always)
     private func utf8Sequence(_ start: Int) throws(JSONError) -> Int {
-        let lead = p[start]
+        guard let next = Self.utf8SequenceEnd(p, start, end: end) else {
+            throw JSONError(offset: start, reason: .invalidUTF8)
+        }
+        return next
+    }
+
+    /// The one check of a multi-byte UTF-8 sequence at `start` in `p[..<end]` (Unicode Table 3-7: no overlongs, no
+    /// surrogates, nothing above U+10FFFF, no truncation), shared with `JSONOnDemand`: the offset after it, or nil.
+    @inline(__always)
+    static func utf8SequenceEnd(_ p: UnsafePointer<UInt8>, _ start: Int, end: Int) -> Int? {
         let length: Int
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
-        switch lead {
+        switch p[start] {
         case 0xC2...0xDF: length = 2
         case 0xE0: length = 3; low = 0xA0
         case 0xE1...0xEC, 0xEE, 0xEF: length = 3
@@ -317,14 +325,12 @@ struct JSONParser {
         case 0xF0: length = 4; low = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
-        default: throw JSONError(offset: start, reason: .invalidUTF8)
+        default: return nil
         }
-        guard start &+ length <= end else { throw JSONError(offset: start, reason: .invalidUTF8) }
+        guard start &+ length <= end else { return nil }
         let second = p[start &+ 1]
-        guard second >= low && second <= high else { throw JSONError(offset: start, reason: .invalidUTF8) }
-        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 {
-            throw JSONError(offset: start, reason: .invalidUTF8)
-        }
+        guard second >= low && second <= high else { return nil }
+        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 { return nil }
         return start &+ length
     }
 }
