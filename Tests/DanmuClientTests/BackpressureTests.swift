@@ -84,25 +84,19 @@ final class BackpressureTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...4)
 
-        var last: [Int64: UInt64] = [:]
-        var received = 0
+        var order = StreamOrder()
         var maxBuffered = 0
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
-            guard case .danmaku(let danmaku) = event.event,
-                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { return true }
-            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
-            last[event.room] = id.seq
-            received += 1
-            if received % 200 == 0 {
+            guard order.record(event) else { return true }
+            if order.received % 200 == 0 {
                 maxBuffered = max(maxBuffered, stream.buffer.count)
                 usleep(20_000)  // a slow consumer
             }
-            return received < 4 * messages
+            return order.received < 4 * messages
         }
-        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(last.sorted { $0.key < $1.key })")
-        XCTAssertEqual(received, 4 * messages, "last seq per room: \(last.sorted { $0.key < $1.key })")
+        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(order.last.sorted { $0.key < $1.key })")
+        XCTAssertEqual(order.received, 4 * messages, "last seq per room: \(order.last.sorted { $0.key < $1.key })")
         let pauses = collector.statistics().rooms.reduce(0) { $0 + $1.readPauses }
         XCTAssertGreaterThan(pauses, 0, "the slow consumer never paused the sockets")
         // Bounded: the high mark plus what was already decoded in flight (4 rooms × a queue's worth).
@@ -132,21 +126,15 @@ final class BackpressureTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...4)
 
-        var last: [Int64: UInt64] = [:]
-        var received = 0
+        var order = StreamOrder()
         var stalled = false
         var everyRoomPaused = false
         var pausedSnapshot = ""
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
-            guard case .danmaku(let danmaku) = event.event,
-                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { return true }
-            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
-            last[event.room] = id.seq
-            received += 1
+            guard order.record(event) else { return true }
             // Once every room has delivered, stop consuming until every socket is paused (or 30 s pass).
-            if !stalled && rooms.allSatisfy({ (last[$0] ?? 0) >= 20 }) {
+            if !stalled && rooms.allSatisfy({ (order.last[$0] ?? 0) >= 20 }) {
                 stalled = true
                 everyRoomPaused = pollUntil(timeout: .seconds(30), interval: .milliseconds(5)) {
                     let statistics = collector.statistics()
@@ -157,12 +145,14 @@ final class BackpressureTests: XCTestCase {
                     rooms.map { "\($0): paused \(statistics[room: $0]?.isReadingPaused ?? false)" }
                     .joined(separator: ", ") + "; buffered \(stream.buffer.count)"
             }
-            return received < rooms.count * messages
+            return order.received < rooms.count * messages
         }
-        XCTAssertFalse(outcome.timedOut, "\(outcome): last seq per room \(last.sorted { $0.key < $1.key })")
-        XCTAssertTrue(stalled, "the rooms never all delivered: \(last)")
+        XCTAssertFalse(outcome.timedOut, "\(outcome): last seq per room \(order.last.sorted { $0.key < $1.key })")
+        XCTAssertTrue(stalled, "the rooms never all delivered: \(order.last)")
         XCTAssertTrue(everyRoomPaused, "not every socket paused while the consumer stalled: \(pausedSnapshot)")
-        for room in rooms { XCTAssertEqual(last[room], UInt64(messages), "room \(room): 1...\(messages) delivered") }
+        for room in rooms {
+            XCTAssertEqual(order.last[room], UInt64(messages), "room \(room): 1...\(messages) delivered")
+        }
         XCTAssertTrue(
             pollUntil(timeout: .seconds(10), interval: .milliseconds(10)) {
                 let statistics = collector.statistics()
@@ -234,4 +224,21 @@ final class BackpressureTests: XCTestCase {
 /// A flag shared by the blocked handler and the thread that releases it.
 private final class BlockFlag: Sendable {
     let value = Atomic<Bool>(true)
+}
+
+/// The per-room order check of a stream of the simulator's danmaku: each one's seq follows its room's last.
+private struct StreamOrder {
+    var last: [Int64: UInt64] = [:]
+    var received = 0
+
+    /// Counts `event` and asserts its order when it is a simulator danmaku; false for any other event.
+    mutating func record(_ event: RoomEvent, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        guard case .danmaku(let danmaku) = event.event,
+            let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+        else { return false }
+        XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)", file: file, line: line)
+        last[event.room] = id.seq
+        received += 1
+        return true
+    }
 }
