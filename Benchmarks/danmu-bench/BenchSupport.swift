@@ -3,8 +3,8 @@ import Glibc
 import TestSupport
 
 // Helpers the scenarios share: the fixtures directory, the thread-CPU stopwatch, the rate measurement loop, a
-// seeded generator, and the blocking loopback connect and send of the hand-written baseline clients (FloorClient,
-// ThreadsBaseline). (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
+// seeded generator, and the blocking send of the hand-written baseline clients (FloorClient, ThreadsBaseline; they
+// connect with TestSupport's `connectToLoopback`). (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
 
 /// `<root>/Fixtures`, where the committed samples, captures and generated reference streams are. Files are read
 /// with `TestFiles` (TestSupport), the same helper the tests use.
@@ -50,19 +50,6 @@ func measureMegabytesPerSecond(
 
 /// The benchmarks' seeded generator (EventLoop's SplitMix64), so generated corpora are the same on every run.
 typealias BenchRandom = SplitMix64
-
-/// A blocking connect of `fd` to 127.0.0.1:`port` (the floor client and the thread-per-room baseline).
-func connectLoopback(_ fd: Int32, port: UInt16) -> Bool {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
 
 /// Sends all of `bytes` (small control packets; a non-blocking socket that would block gives up: false).
 func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -3,6 +3,7 @@ import DanmuClient
 import DanmuCodecs
 import Glibc
 import Synchronization
+import TestSupport
 
 /// The floor baseline of issue 11: the least a client can do and still count every message. One thread, one epoll
 /// set over all rooms' sockets, one shared read buffer; it walks the 16-byte packet headers, inflates compressed
@@ -245,7 +246,7 @@ final class FloorClient: @unchecked Sendable {
     private func connect() -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return -1 }
-        guard connectLoopback(fd, port: port) else {
+        guard connectToLoopback(fd, port: port) == 0 else {
             close(fd)
             return -1
         }

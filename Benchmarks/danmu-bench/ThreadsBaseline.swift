@@ -2,6 +2,7 @@ import CDanmuSystem
 import DanmuClient
 import Glibc
 import Synchronization
+import TestSupport
 
 /// The design danmu exists to beat: one blocking thread per room, each with its own socket, 16 KiB read buffer,
 /// frame decoder and message decoder (as the oldest collectors did). Same simulator, same decoding, same counting.
@@ -119,7 +120,7 @@ final class BaselineRoomThread: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { shared.failed.add(1, ordering: .relaxed); return }
         defer { close(fd) }
-        guard shared.register(fd), connectLoopback(fd, port: port) else {
+        guard shared.register(fd), connectToLoopback(fd, port: port) == 0 else {
             shared.failed.add(1, ordering: .relaxed); return
         }
         let auth = Packet.auth(AuthBody(roomID: room, protover: 3, key: "", buvid: ""))
