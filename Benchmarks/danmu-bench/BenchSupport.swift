@@ -2,8 +2,9 @@ import EventLoop
 import Glibc
 import TestSupport
 
-// Helpers the codec scenarios share: the fixtures directory, the thread-CPU stopwatch, the rate measurement loop and a
-// seeded generator. (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
+// Helpers the scenarios share: the fixtures directory, the thread-CPU stopwatch, the rate measurement loop, a
+// seeded generator, and the blocking send of the hand-written baseline clients (FloorClient, ThreadsBaseline; they
+// connect with TestSupport's `connectToLoopback`). (Process-wide readings, `median` and `progress` live in ProcessMetrics.swift.)
 
 /// `<root>/Fixtures`, where the committed samples, captures and generated reference streams are. Files are read
 /// with `TestFiles` (TestSupport), the same helper the tests use.
@@ -49,3 +50,15 @@ func measureMegabytesPerSecond(
 
 /// The benchmarks' seeded generator (EventLoop's SplitMix64), so generated corpora are the same on every run.
 typealias BenchRandom = SplitMix64
+
+/// Sends all of `bytes` (small control packets; a non-blocking socket that would block gives up: false).
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return false }
+        offset += n
+    }
+    return true
+}

@@ -40,7 +40,7 @@ final class EventTally: Sendable {
 /// A transport other than the default TCP to 127.0.0.1: which, the server with its ws/wss ports, the CA to trust.
 struct ClientTransport {
     var kind: DanmuCollector.Configuration.Transport
-    var server: DanmuCollector.Configuration.Server
+    var server: ServerAddress
     var caFile: String?
 }
 

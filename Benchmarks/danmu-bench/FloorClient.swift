@@ -3,6 +3,7 @@ import DanmuClient
 import DanmuCodecs
 import Glibc
 import Synchronization
+import TestSupport
 
 /// The floor baseline of issue 11: the least a client can do and still count every message. One thread, one epoll
 /// set over all rooms' sockets, one shared read buffer; it walks the 16-byte packet headers, inflates compressed
@@ -278,33 +279,13 @@ final class FloorClient: @unchecked Sendable {
     private func connect() -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return -1 }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        guard connected else {
+        guard connectToLoopback(fd, port: port) == 0 else {
             close(fd)
             return -1
         }
         return fd
     }
 
-    /// Sends all of `bytes` (small control packets; a non-blocking socket that would block gives up).
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
-    }
 }
 
 /// One flood round through the floor client: `rooms` rooms × `limitPerRoom` messages from a simulator process

@@ -2,6 +2,7 @@ import CDanmuSystem
 import DanmuClient
 import Glibc
 import Synchronization
+import TestSupport
 
 /// The design danmu exists to beat: one blocking thread per room, each with its own socket, 16 KiB read buffer,
 /// frame decoder and message decoder (as the oldest collectors did). Same simulator, same decoding, same counting.
@@ -119,7 +120,9 @@ final class BaselineRoomThread: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { shared.failed.add(1, ordering: .relaxed); return }
         defer { close(fd) }
-        guard shared.register(fd), connectLoopback(fd) else { shared.failed.add(1, ordering: .relaxed); return }
+        guard shared.register(fd), connectToLoopback(fd, port: port) == 0 else {
+            shared.failed.add(1, ordering: .relaxed); return
+        }
         let auth = Packet.auth(AuthBody(roomID: room, protover: 3, key: "", buvid: ""))
         guard sendAll(fd, auth) else { shared.failed.add(1, ordering: .relaxed); return }
         var frames = FrameDecoder()
@@ -158,26 +161,4 @@ final class BaselineRoomThread: @unchecked Sendable {
         }
     }
 
-    private func connectLoopback(_ fd: Int32) -> Bool {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
-    }
 }

@@ -41,7 +41,7 @@ private func client(
     _ kind: DanmuCollector.Configuration.Transport, server: SimulatorProcess, rooms: Int, tally: EventTally,
     certificates: String
 ) throws -> ClientRun {
-    let fixed = DanmuCollector.Configuration.Server(
+    let fixed = ServerAddress(
         host: "localhost", port: server.port, wsPort: server.wsPort, wssPort: server.wssPort)
     return try ClientRun(
         port: server.port, rooms: rooms, tally: tally,

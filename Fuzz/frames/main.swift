@@ -108,7 +108,7 @@ private func checkReencoding(_ frames: [Frame], _ input: FuzzInput) {
     var stream: [UInt8] = []
     for frame in frames {
         let packet = Packet.encode(
-            operation: frame.header.operation, protover: frame.header.protover,
+            frame.header.operation, protover: frame.header.protover,
             sequence: frame.header.sequence, body: frame.body)
         check(packet.count == frame.wireLength, "re-encoded length \(packet.count) ≠ \(frame.wireLength)")
         check(PacketHeader(parsing: packet) == frame.header, "re-encoded header differs")

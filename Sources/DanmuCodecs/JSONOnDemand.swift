@@ -239,53 +239,12 @@ public struct JSONOnDemand {
     }
 
     /// RFC 8259 §6 number at `start`; `integer` is its value when it is an integer literal within Int64.
-    private func number(_ start: Int, _ integer: inout Int64?) -> Int {
-        var i = start
-        let negative = p[i] == 0x2D
-        if negative { i &+= 1 }
-        guard i < count else { return Self.fail }
-        var magnitude: UInt64 = 0
-        let digitStart = i
-        let first = p[i]
-        if first == 0x30 {
-            i &+= 1
-            if i < count && p[i] &- 0x30 < 10 { return Self.fail }
-        } else if first &- 0x31 < 9 {
-            while i < count {
-                let d = p[i] &- 0x30
-                guard d < 10 else { break }
-                magnitude = magnitude &* 10 &+ UInt64(d)
-                i &+= 1
-            }
-        } else {
-            return Self.fail
-        }
-        let integerDigits = i &- digitStart
-        var isInteger = true
-        if i < count && p[i] == 0x2E {
-            isInteger = false
-            i = digits(i &+ 1)
-            guard i >= 0 else { return Self.fail }
-        }
-        if i < count && p[i] | 0x20 == 0x65 {
-            isInteger = false
-            i &+= 1
-            if i < count && (p[i] == 0x2B || p[i] == 0x2D) { i &+= 1 }
-            i = digits(i)
-            guard i >= 0 else { return Self.fail }
-        }
-        if isInteger && integerDigits <= 19 && magnitude <= (negative ? 1 << 63 : UInt64(Int64.max)) {
-            integer = Int64(bitPattern: negative ? 0 &- magnitude : magnitude)
-        }
-        return i
-    }
-
     @inline(__always)
-    private func digits(_ start: Int) -> Int {
-        guard start < count, p[start] &- 0x30 < 10 else { return Self.fail }
-        var i = start &+ 1
-        while i < count && p[i] &- 0x30 < 10 { i &+= 1 }
-        return i
+    private func number(_ start: Int, _ integer: inout Int64?) -> Int {
+        let scan = JSONNumber.scan(p, from: start, end: count)
+        guard scan.failure == nil else { return Self.fail }
+        if let value = scan.integer { integer = value }
+        return scan.end
     }
 
     /// The string whose opening quote is at `start`, validated; the position after its closing quote.
@@ -345,26 +304,9 @@ public struct JSONOnDemand {
         return value
     }
 
-    /// One multi-byte UTF-8 sequence (Unicode Table 3-7), as the strict parser checks it.
+    /// One multi-byte UTF-8 sequence (Unicode Table 3-7), checked by the strict parser's own function.
     @inline(__always)
     private func utf8Sequence(_ start: Int) -> Int {
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch p[start] {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return Self.fail
-        }
-        guard start &+ length <= count else { return Self.fail }
-        let second = p[start &+ 1]
-        guard second >= low && second <= high else { return Self.fail }
-        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 { return Self.fail }
-        return start &+ length
+        JSONParser.utf8SequenceEnd(p, start, end: count) ?? Self.fail
     }
 }

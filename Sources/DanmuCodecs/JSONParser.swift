@@ -190,57 +190,17 @@ struct JSONParser {
     /// Validates the number at `start` (RFC 8259 §6 grammar) and records it; integers that fit Int64 are stored
     /// with their value so that `int64` is a tape read.
     private mutating func number(_ start: Int) throws(JSONError) -> Int {
-        var i = start
-        let negative = p[i] == 0x2D
-        if negative { i &+= 1 }
-        guard i < end else { throw JSONError(offset: i, reason: .unexpectedEnd) }
-        var magnitude: UInt64 = 0
-        let digitStart = i
-        let first = p[i]
-        if first == 0x30 {
-            i &+= 1
-            if i < end && p[i] &- 0x30 < 10 { throw JSONError(offset: i, reason: .leadingZero) }
-        } else if first &- 0x31 < 9 {
-            while i < end {
-                let d = p[i] &- 0x30
-                guard d < 10 else { break }
-                magnitude = magnitude &* 10 &+ UInt64(d)
-                i &+= 1
-            }
-        } else {
-            throw JSONError(offset: i, reason: .invalidNumber)
-        }
-        let integerDigits = i &- digitStart
-        var isInteger = true
-        if i < end && p[i] == 0x2E {  // .
-            isInteger = false
-            i = try digits(i &+ 1)
-        }
-        if i < end && p[i] | 0x20 == 0x65 {  // e E
-            isInteger = false
-            i &+= 1
-            if i < end && (p[i] == 0x2B || p[i] == 0x2D) { i &+= 1 }
-            i = try digits(i)
-        }
-        let length = i &- start
-        // ≤ 19 digits cannot wrap a UInt64, so `magnitude` is exact there.
-        if isInteger && integerDigits <= 19 && magnitude <= (negative ? 1 << 63 : UInt64(Int64.max)) {
-            let value = negative ? 0 &- magnitude : magnitude
-            tape.append(JSONTag.word(JSONTag.number, offset: start, field: UInt64(length), flag: true), value)
+        let scan = JSONNumber.scan(p, from: start, end: end)
+        if let failure = scan.failure { throw JSONError(offset: scan.end, reason: failure) }
+        let length = scan.end &- start
+        if let value = scan.integer {
+            tape.append(
+                JSONTag.word(JSONTag.number, offset: start, field: UInt64(length), flag: true),
+                UInt64(bitPattern: value))
         } else {
             tape.append(JSONTag.word(JSONTag.number, offset: start), UInt64(length))
         }
-        return i
-    }
-
-    /// One or more decimal digits starting at `start`.
-    @inline(__always)
-    private func digits(_ start: Int) throws(JSONError) -> Int {
-        guard start < end else { throw JSONError(offset: start, reason: .unexpectedEnd) }
-        guard p[start] &- 0x30 < 10 else { throw JSONError(offset: start, reason: .invalidNumber) }
-        var i = start &+ 1
-        while i < end && p[i] &- 0x30 < 10 { i &+= 1 }
-        return i
+        return scan.end
     }
 
     // MARK: - Strings
@@ -341,15 +301,23 @@ struct JSONParser {
         return nil
     }
 
-    /// Validates one multi-byte UTF-8 sequence at `start` (Unicode Table 3-7: no overlongs, no surrogates, nothing
-    /// above U+10FFFF, no truncation); returns the offset after it.
+    /// Validates one multi-byte UTF-8 sequence at `start`; returns the offset after it.
     @inline(__always)
     private func utf8Sequence(_ start: Int) throws(JSONError) -> Int {
-        let lead = p[start]
+        guard let next = Self.utf8SequenceEnd(p, start, end: end) else {
+            throw JSONError(offset: start, reason: .invalidUTF8)
+        }
+        return next
+    }
+
+    /// The one check of a multi-byte UTF-8 sequence at `start` in `p[..<end]` (Unicode Table 3-7: no overlongs, no
+    /// surrogates, nothing above U+10FFFF, no truncation), shared with `JSONOnDemand`: the offset after it, or nil.
+    @inline(__always)
+    static func utf8SequenceEnd(_ p: UnsafePointer<UInt8>, _ start: Int, end: Int) -> Int? {
         let length: Int
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
-        switch lead {
+        switch p[start] {
         case 0xC2...0xDF: length = 2
         case 0xE0: length = 3; low = 0xA0
         case 0xE1...0xEC, 0xEE, 0xEF: length = 3
@@ -357,14 +325,12 @@ struct JSONParser {
         case 0xF0: length = 4; low = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
-        default: throw JSONError(offset: start, reason: .invalidUTF8)
+        default: return nil
         }
-        guard start &+ length <= end else { throw JSONError(offset: start, reason: .invalidUTF8) }
+        guard start &+ length <= end else { return nil }
         let second = p[start &+ 1]
-        guard second >= low && second <= high else { throw JSONError(offset: start, reason: .invalidUTF8) }
-        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 {
-            throw JSONError(offset: start, reason: .invalidUTF8)
-        }
+        guard second >= low && second <= high else { return nil }
+        for k in 2..<max(length, 2) where p[start &+ k] & 0xC0 != 0x80 { return nil }
         return start &+ length
     }
 }

@@ -115,13 +115,13 @@ final class ClientConnection: ConnectionHandler {
         guard state != .closed, !stalled, !closing else { return }
         switch state {
         case .awaitingAuth:
-            guard frame.header.operation == Operation.auth.rawValue else {
+            guard frame.header.operation == .auth else {
                 rejectAuth(room: nil)  // the first packet must be AUTH
                 return
             }
             authenticate(frame.body)
         case .live:
-            guard frame.header.operation == Operation.heartbeat.rawValue else { return }  // others: ignored
+            guard frame.header.operation == .heartbeat else { return }  // others: ignored
             lastHeartbeatAt = core.reactor.now
             answerHeartbeat(frame.body)
         case .silent, .closed:

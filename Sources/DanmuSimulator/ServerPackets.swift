@@ -33,7 +33,7 @@ enum ServerPackets {
     /// A well-formed header declaring a 4 GiB - 1 packet (absurd length), followed by a few body bytes.
     static let absurdLength: [UInt8] = {
         var out: [UInt8] = []
-        PacketHeader(length: 0xFFFF_FFFF, protover: 0, operation: Operation.message.rawValue, sequence: 0)
+        PacketHeader(length: 0xFFFF_FFFF, protover: 0, operation: .message, sequence: 0)
             .write(into: &out)
         out.append(contentsOf: Array(#"{"cmd":"DANMU_MSG","info":[]}"#.utf8))
         return out

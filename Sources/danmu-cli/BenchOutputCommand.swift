@@ -31,7 +31,7 @@ enum BenchOutputCommand: CLICommand {
         let threads = try arguments.int("threads", in: 1...64) ?? 2
         let format = try arguments.choice("format", ["text", "jsonl"]).flatMap(OutputFormat.init(rawValue:)) ?? .jsonl
         var decoder = MessageDecoder()
-        let packet = Packet.encode(operation: Operation.message.rawValue, protover: 0, body: Array(sample.utf8))
+        let packet = Packet.encode(.message, protover: 0, body: Array(sample.utf8))
         guard let header = PacketHeader(parsing: packet),
             let event = try? decoder.decode(Frame(header: header, body: Array(packet[16...]))).first
         else {

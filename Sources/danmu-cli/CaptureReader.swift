@@ -43,7 +43,7 @@ struct CaptureReader {
             }
             positioned.append(PositionedFrame(offset: position, frame: frame))
             position += frame.wireLength
-            afterHeartbeatReply = frame.header.op == .heartbeatReply
+            afterHeartbeatReply = frame.header.operation == .heartbeatReply
         }
         let echoBytes = decoder.echoBytesSkipped
         if let thrown {

@@ -59,10 +59,10 @@ enum DecodeCommand: CLICommand {
         var clientPackets: [String: Int] = [:]
         for positioned in frames {
             let header = positioned.frame.header
-            switch header.op {
+            switch header.operation {
             case .auth, .heartbeat, .ack:
                 // Client→server packets in a capture: nothing to show as events, but say so.
-                clientPackets[header.op.description, default: 0] += 1
+                clientPackets[header.operation.description, default: 0] += 1
                 continue
             default:
                 break
@@ -73,7 +73,7 @@ enum DecodeCommand: CLICommand {
                 events = try decoder.decode(positioned.frame)
             } catch {
                 failure = CaptureReader.Failure(
-                    offset: positioned.offset, reason: "\(header.op) ver \(header.protover): \(error)")
+                    offset: positioned.offset, reason: "\(header.operation) ver \(header.protover): \(error)")
                 break
             }
             if decoder.statistics.malformedMessages > malformedBefore, let why = decoder.statistics.lastMalformed {

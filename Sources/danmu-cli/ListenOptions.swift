@@ -258,9 +258,9 @@ struct ListenOptions {
     }
 
     /// The fixed server of --server: its port is the chosen transport's (TCP's for auto, with --wss-port).
-    var fixedServer: DanmuCollector.Configuration.Server? {
+    var fixedServer: ServerAddress? {
         guard let server else { return nil }
-        var fixed = DanmuCollector.Configuration.Server(host: server.host, port: server.port)
+        var fixed = ServerAddress(host: server.host, port: server.port)
         switch transport {
         case .tcp: break
         case .ws: fixed.wsPort = server.port

@@ -38,7 +38,7 @@ struct LiveSiteResolver: RoomEndpointResolving {
         "--keyless: rooms whose getDanmuInfo fails connect to broadcastlv with an empty key; current servers are "
         + "reported to close key-less connections (and names are masked, messages sampled)"
 
-    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
+    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> RoomEndpoint {
         var resolved = try resolver.resolveEndpoint(room: room, refresh: refresh)
         if let tokenOverride { resolved.token = tokenOverride }
         return resolved

@@ -118,7 +118,7 @@ final class OutputSinkTests: XCTestCase {
     private func sampleDanmaku() throws -> DanmuEvent {
         var decoder = MessageDecoder()
         let packet = Packet.encode(
-            operation: Operation.message.rawValue, protover: 0, body: Array(BenchOutputCommand.sample.utf8))
+            .message, protover: 0, body: Array(BenchOutputCommand.sample.utf8))
         let header = try XCTUnwrap(PacketHeader(parsing: packet))
         return try XCTUnwrap(decoder.decode(Frame(header: header, body: Array(packet[16...]))).first)
     }

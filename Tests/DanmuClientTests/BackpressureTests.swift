@@ -16,19 +16,10 @@ final class BackpressureTests: XCTestCase {
                 maxQueuedBytesPerConnection: 256 << 10))
         defer { simulator.close() }
 
-        let blocked = Atomic<Bool>(true)
-        let recorder = SequenceRecorder { room, seq in
-            // Room 1 stalls on its 10th message until the test lets it go.
-            guard room == 1, seq == 10 else { return }
-            while blocked.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 2)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: [1, 2])
+        // Room 1 stalls on its 10th message until the test lets it go.
+        let blocked = BlockFlag()
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 2, rooms: [1, 2], stalledRoom: 1, blocked: blocked)
 
         // Room 2 is not held back by room 1.
         XCTAssertTrue(
@@ -44,7 +35,7 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(recorder.count(1), 9)
         XCTAssertEqual(collector.statistics()[room: 1]?.phase, .live, "the watchdog must not punish our own pause")
 
-        blocked.store(false, ordering: .releasing)
+        blocked.value.store(false, ordering: .releasing)
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
         XCTAssertEqual(recorder.seqs(1), Array(1...UInt64(messages)))
@@ -61,18 +52,9 @@ final class BackpressureTests: XCTestCase {
         let simulator = try SimulatorHarness(
             .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: messages, batchSize: 20, mix: danmakuOnly))
         defer { simulator.close() }
-        let blocked = Atomic<Bool>(true)
-        let recorder = SequenceRecorder { _, seq in
-            guard seq == 10 else { return }
-            while blocked.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let blocked = BlockFlag()
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 1, rooms: [1], stalledRoom: nil, blocked: blocked)
 
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { collector.statistics()[room: 1]?.isReadingPaused == true },
@@ -80,7 +62,7 @@ final class BackpressureTests: XCTestCase {
         let paused = collector.statistics()[room: 1]
         XCTAssertGreaterThan(paused?.queuedBytes ?? 0, 32 << 10, "a paused room holds more than its high mark")
 
-        blocked.store(false, ordering: .releasing)
+        blocked.value.store(false, ordering: .releasing)
         XCTAssertTrue(
             waitUntil(timeout: .seconds(30)) { recorder.count(1) == messages }, "room 1: \(recorder.count(1))")
         XCTAssertTrue(
@@ -102,25 +84,19 @@ final class BackpressureTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...4)
 
-        var last: [Int64: UInt64] = [:]
-        var received = 0
+        var order = StreamOrder()
         var maxBuffered = 0
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
-            guard case .danmaku(let danmaku) = event.event,
-                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { return true }
-            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
-            last[event.room] = id.seq
-            received += 1
-            if received % 200 == 0 {
+            guard order.record(event) else { return true }
+            if order.received % 200 == 0 {
                 maxBuffered = max(maxBuffered, stream.buffer.count)
                 usleep(20_000)  // a slow consumer
             }
-            return received < 4 * messages
+            return order.received < 4 * messages
         }
-        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(last.sorted { $0.key < $1.key })")
-        XCTAssertEqual(received, 4 * messages, "last seq per room: \(last.sorted { $0.key < $1.key })")
+        XCTAssertFalse(outcome.timedOut, "\(outcome): danmaku per room \(order.last.sorted { $0.key < $1.key })")
+        XCTAssertEqual(order.received, 4 * messages, "last seq per room: \(order.last.sorted { $0.key < $1.key })")
         let pauses = collector.statistics().rooms.reduce(0) { $0 + $1.readPauses }
         XCTAssertGreaterThan(pauses, 0, "the slow consumer never paused the sockets")
         // Bounded: the high mark plus what was already decoded in flight (4 rooms × a queue's worth).
@@ -150,21 +126,15 @@ final class BackpressureTests: XCTestCase {
         try collector.start()
         collector.add(rooms: 1...4)
 
-        var last: [Int64: UInt64] = [:]
-        var received = 0
+        var order = StreamOrder()
         var stalled = false
         var everyRoomPaused = false
         var pausedSnapshot = ""
         let outcome = try await iterate(stream, deadline: .seconds(120), onDeadline: { collector.shutdown() }) {
             event in
-            guard case .danmaku(let danmaku) = event.event,
-                let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
-            else { return true }
-            XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)")
-            last[event.room] = id.seq
-            received += 1
+            guard order.record(event) else { return true }
             // Once every room has delivered, stop consuming until every socket is paused (or 30 s pass).
-            if !stalled && rooms.allSatisfy({ (last[$0] ?? 0) >= 20 }) {
+            if !stalled && rooms.allSatisfy({ (order.last[$0] ?? 0) >= 20 }) {
                 stalled = true
                 everyRoomPaused = pollUntil(timeout: .seconds(30), interval: .milliseconds(5)) {
                     let statistics = collector.statistics()
@@ -175,12 +145,14 @@ final class BackpressureTests: XCTestCase {
                     rooms.map { "\($0): paused \(statistics[room: $0]?.isReadingPaused ?? false)" }
                     .joined(separator: ", ") + "; buffered \(stream.buffer.count)"
             }
-            return received < rooms.count * messages
+            return order.received < rooms.count * messages
         }
-        XCTAssertFalse(outcome.timedOut, "\(outcome): last seq per room \(last.sorted { $0.key < $1.key })")
-        XCTAssertTrue(stalled, "the rooms never all delivered: \(last)")
+        XCTAssertFalse(outcome.timedOut, "\(outcome): last seq per room \(order.last.sorted { $0.key < $1.key })")
+        XCTAssertTrue(stalled, "the rooms never all delivered: \(order.last)")
         XCTAssertTrue(everyRoomPaused, "not every socket paused while the consumer stalled: \(pausedSnapshot)")
-        for room in rooms { XCTAssertEqual(last[room], UInt64(messages), "room \(room): 1...\(messages) delivered") }
+        for room in rooms {
+            XCTAssertEqual(order.last[room], UInt64(messages), "room \(room): 1...\(messages) delivered")
+        }
         XCTAssertTrue(
             pollUntil(timeout: .seconds(10), interval: .milliseconds(10)) {
                 let statistics = collector.statistics()
@@ -201,17 +173,8 @@ final class BackpressureTests: XCTestCase {
             .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: 5_000, batchSize: 1, mix: danmakuOnly))
         defer { simulator.close() }
         let blocked = BlockFlag()
-        let recorder = SequenceRecorder { _, seq in
-            guard seq == 10 else { return }
-            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
-        }
-        var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
-        configuration.queueHighWatermark = 32 << 10
-        configuration.queueLowWatermark = 8 << 10
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let (collector, recorder) = try startStalledCollector(
+            simulator, workers: 1, rooms: [1], stalledRoom: nil, blocked: blocked)
         XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.readPauses ?? 0) >= 1 }, "never paused")
         XCTAssertTrue(waitUntil { recorder.count(1) == 9 }, "the handler did not reach its block: \(recorder.count(1))")
         let framesRead = collector.statistics()[room: 1]?.framesReceived ?? 0
@@ -240,9 +203,42 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(delivered, statistics.framesReceived - controlFrames)
         XCTAssertEqual(recorder.violations, 0)
     }
+
+    /// A collector whose handler stalls `stalledRoom` (nil: every room) on its 10th message while `blocked` holds,
+    /// with small queue marks (32 KB high, 8 KB low) so that a stalled room's socket pauses soon; started, `rooms`
+    /// added (the caller shuts it down).
+    private func startStalledCollector(
+        _ simulator: SimulatorHarness, workers: Int, rooms: [Int64], stalledRoom: Int64?, blocked: BlockFlag
+    ) throws -> (DanmuCollector, SequenceRecorder) {
+        let recorder = SequenceRecorder { room, seq in
+            guard seq == 10, stalledRoom == nil || room == stalledRoom else { return }
+            while blocked.value.load(ordering: .acquiring) { usleep(5_000) }
+        }
+        var configuration = testCollectorConfiguration(server: simulator.server, workers: workers)
+        configuration.queueHighWatermark = 32 << 10
+        configuration.queueLowWatermark = 8 << 10
+        return (try startCollector(configuration, handler: recorder, rooms: rooms), recorder)
+    }
 }
 
 /// A flag shared by the blocked handler and the thread that releases it.
 private final class BlockFlag: Sendable {
     let value = Atomic<Bool>(true)
+}
+
+/// The per-room order check of a stream of the simulator's danmaku: each one's seq follows its room's last.
+private struct StreamOrder {
+    var last: [Int64: UInt64] = [:]
+    var received = 0
+
+    /// Counts `event` and asserts its order when it is a simulator danmaku; false for any other event.
+    mutating func record(_ event: RoomEvent, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        guard case .danmaku(let danmaku) = event.event,
+            let id = danmaku.idStr.flatMap({ SimulatedMessageID(idStr: $0) })
+        else { return false }
+        XCTAssertEqual(id.seq, (last[event.room] ?? 0) + 1, "room \(event.room)", file: file, line: line)
+        last[event.room] = id.seq
+        received += 1
+        return true
+    }
 }

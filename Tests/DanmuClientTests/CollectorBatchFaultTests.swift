@@ -89,7 +89,7 @@ private final class RoomScriptedServer: ListenerHandler, @unchecked Sendable {
 
 /// One plain (ver 0) op-5 message with cmd `cmd`.
 private func message(_ cmd: String) -> [UInt8] {
-    Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array("{\"cmd\":\"\(cmd)\"}".utf8))
+    Packet.encode(.message, protover: 0, sequence: 0, body: Array("{\"cmd\":\"\(cmd)\"}".utf8))
 }
 
 /// Records (room, cmd) of every TEST_* event, in delivery order.
@@ -116,8 +116,8 @@ final class CollectorBatchFaultTests: XCTestCase {
         corrupt[0] = 0xFF  // an invalid window-size code
         corrupt.append(contentsOf: [0xFF, 0xFF, 0xFF])
         XCTAssertThrowsError(try Brotli.decompress(corrupt), "the corrupt body must be corrupt")
-        let goodBatch = Packet.encode(operation: 5, protover: 3, sequence: 0, body: good)
-        let corruptBatch = Packet.encode(operation: 5, protover: 3, sequence: 0, body: corrupt)
+        let goodBatch = Packet.encode(.message, protover: 3, sequence: 0, body: good)
+        let corruptBatch = Packet.encode(.message, protover: 3, sequence: 0, body: corrupt)
 
         let reactor = try Reactor()
         try reactor.start()
@@ -132,12 +132,10 @@ final class CollectorBatchFaultTests: XCTestCase {
         }
         let port = try server.listen()
         let recorder = CommandRecorder()
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
-        collector.setHandler(recorder.handler)
-        try collector.start()
+        let collector = try startCollector(
+            testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)), handler: recorder.handler,
+            rooms: 1...3)
         defer { collector.shutdown() }
-        collector.add(rooms: 1...3)
 
         XCTAssertTrue(
             waitUntil { recorder.commands(2).contains("TEST_AFTER_RECONNECT") },
@@ -174,10 +172,9 @@ final class CollectorBatchFaultTests: XCTestCase {
     /// A zlib batch whose middle message is not JSON: that message is skipped and counted (malformedMessages),
     /// the messages before and after it in the same batch are delivered in order, and the connection stays up.
     func testMalformedJSONInsideAZlibBatchIsSkippedAndCountedNeighboursDelivered() throws {
-        let malformed = Packet.encode(
-            operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_BROKEN""#.utf8))
+        let malformed = Packet.encode(.message, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_BROKEN""#.utf8))
         let inner = message("TEST_BEFORE") + malformed + message("TEST_AFTER")
-        let batch = Packet.encode(operation: 5, protover: 2, sequence: 0, body: Zlib.compress(inner))
+        let batch = Packet.encode(.message, protover: 2, sequence: 0, body: Zlib.compress(inner))
 
         let reactor = try Reactor()
         try reactor.start()
@@ -185,12 +182,10 @@ final class CollectorBatchFaultTests: XCTestCase {
         let server = RoomScriptedServer(reactor: reactor) { _, _ in Packet.authReply(code: 0) + batch }
         let port = try server.listen()
         let recorder = CommandRecorder()
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)))
-        collector.setHandler(recorder.handler)
-        try collector.start()
+        let collector = try startCollector(
+            testCollectorConfiguration(server: .init(host: "127.0.0.1", port: port)), handler: recorder.handler,
+            rooms: [7])
         defer { collector.shutdown() }
-        collector.add(room: 7)
 
         XCTAssertTrue(waitUntil { recorder.commands(7).count == 2 }, "room 7: \(recorder.commands(7))")
         // The same connection still delivers afterwards.

@@ -11,10 +11,9 @@ final class CollectorCorruptDataTests: XCTestCase {
         try reactor.start()
         defer { reactor.shutdown() }
         let auth = Packet.authReply(code: 0)
-        let corruptZlib = Packet.encode(
-            operation: 5, protover: 2, sequence: 0, body: [0x78, 0x9C, 0xFF, 0xFE, 0x01, 0x02])
-        let malformed = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
-        let unknown = Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
+        let corruptZlib = Packet.encode(.message, protover: 2, sequence: 0, body: [0x78, 0x9C, 0xFF, 0xFE, 0x01, 0x02])
+        let malformed = Packet.encode(.message, protover: 0, sequence: 0, body: Array(#"{"cmd":"#.utf8))
+        let unknown = Packet.encode(.message, protover: 0, sequence: 0, body: Array(#"{"cmd":"TEST_ONLY"}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [auth + corruptZlib, auth + malformed + unknown])
         let port = try server.listen()
 
@@ -45,7 +44,7 @@ final class CollectorCorruptDataTests: XCTestCase {
         try reactor.start()
         defer { reactor.shutdown() }
         let notice = Packet.encode(
-            operation: 5, protover: 0, sequence: 0,
+            .message, protover: 0, sequence: 0,
             body: Array(#"{"cmd":"LOG_IN_NOTICE","data":{"notice_msg":"guests see masked names"}}"#.utf8))
         let server = ScriptedServer(reactor: reactor, scripts: [Packet.authReply(code: 0) + notice])
         let port = try server.listen()

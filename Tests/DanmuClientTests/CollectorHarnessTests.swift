@@ -70,7 +70,7 @@ final class SimulatorHarness {
         address = try simulator.start()
     }
 
-    var server: DanmuCollector.Configuration.Server {
+    var server: ServerAddress {
         .init(host: "127.0.0.1", port: address.port)
     }
 
@@ -83,7 +83,7 @@ final class SimulatorHarness {
 /// Collector settings for loopback tests: fast heartbeats and backoff so faults heal in seconds. The auth and
 /// watchdog timeouts stay a few seconds long because the test machine may be heavily loaded (2 cores shared by
 /// many builds): a timeout that fires while the answer sits unread in the socket would turn load into failures.
-func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, workers: Int = 2)
+func testCollectorConfiguration(server: ServerAddress, workers: Int = 2)
     -> DanmuCollector.Configuration
 {
     var configuration = DanmuCollector.Configuration(server: server, workers: workers)
@@ -94,6 +94,23 @@ func testCollectorConfiguration(server: DanmuCollector.Configuration.Server, wor
     configuration.timing.backoff = BackoffPolicy(
         initial: .milliseconds(50), maximum: .milliseconds(400), jitter: 0.5, healthyAfter: .seconds(5))
     return configuration
+}
+
+/// A collector on `configuration` with `handler` set, started, `rooms` added: how most loopback tests begin. The
+/// caller shuts it down (a failed start shuts it down here).
+func startCollector(
+    _ configuration: DanmuCollector.Configuration, handler: any DanmuHandler, rooms: some Sequence<Int64>
+) throws -> DanmuCollector {
+    let collector = try DanmuCollector(configuration: configuration)
+    collector.setHandler(handler)
+    do {
+        try collector.start()
+    } catch {
+        collector.shutdown()
+        throw error
+    }
+    collector.add(rooms: rooms)
+    return collector
 }
 
 /// 5 under ThreadSanitizer (found at run time: its runtime exports `__tsan_init`), else 1. TSan makes the

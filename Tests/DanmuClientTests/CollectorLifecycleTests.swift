@@ -9,23 +9,23 @@ import XCTest
 /// A resolver double: hands out the simulator's address with a token that is wrong for the first `badTokens`
 /// calls, and counts calls.
 private final class ScriptedResolver: RoomEndpointResolving {
-    let server: DanmuCollector.Configuration.Server
+    let server: ServerAddress
     let goodToken: String
     let badTokens: Int
     let calls = Atomic<Int>(0)
 
-    init(server: DanmuCollector.Configuration.Server, goodToken: String, badTokens: Int) {
+    init(server: ServerAddress, goodToken: String, badTokens: Int) {
         self.server = server
         self.goodToken = goodToken
         self.badTokens = badTokens
     }
 
-    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
+    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> RoomEndpoint {
         let call = calls.add(1, ordering: .relaxed).newValue
         if room == 404 { throw RoomResolutionError("room 404 does not exist", permanent: true) }
         let token = call <= badTokens ? "stale-token" : goodToken
         // Two hosts: a dead one first (nothing listens on port 1), so rotation is exercised too.
-        return ResolvedRoom(roomID: room, token: token, servers: [.init(host: "127.0.0.1", port: 1), server])
+        return RoomEndpoint(roomID: room, token: token, servers: [.init(host: "127.0.0.1", port: 1), server])
     }
 }
 
@@ -34,10 +34,8 @@ final class CollectorLifecycleTests: XCTestCase {
         let simulator = try SimulatorHarness(.init(rooms: .range(1...3), ratePerRoom: 50, mix: danmakuOnly))
         defer { simulator.close() }
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...3)
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server), handler: recorder, rooms: 1...3)
         XCTAssertTrue(waitUntil { collector.statistics().roomsLive == 3 && recorder.count(2) > 5 })
         let fds = openFileDescriptorCount()
 
@@ -70,10 +68,7 @@ final class CollectorLifecycleTests: XCTestCase {
         configuration.server = nil
         configuration.resolver = resolver
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: configuration)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 3)
+        let collector = try startCollector(configuration, handler: recorder, rooms: [3])
         collector.add(room: 404)
 
         XCTAssertTrue(

@@ -9,8 +9,8 @@ import XCTest
 /// counts are taken relative to before the collector started).
 final class CollectorThreadsTests: XCTestCase {
     private struct NeverResolves: RoomEndpointResolving {
-        func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
-            ResolvedRoom(roomID: room, token: "", servers: [.init(host: "127.0.0.1", port: 9)])
+        func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> RoomEndpoint {
+            RoomEndpoint(roomID: room, token: "", servers: [.init(host: "127.0.0.1", port: 9)])
         }
     }
 

@@ -27,7 +27,7 @@ final class SimulatorEndpoints {
     }
 
     /// `localhost` (in the test certificate) with the three ports.
-    func server(host: String = "localhost") -> DanmuCollector.Configuration.Server {
+    func server(host: String = "localhost") -> ServerAddress {
         .init(host: host, port: addresses.tcp.port, wsPort: addresses.ws?.port ?? 1, wssPort: addresses.wss?.port ?? 1)
     }
 
@@ -64,11 +64,8 @@ final class CollectorTransportTests: XCTestCase {
             certificates: certificates)
         defer { endpoints.close() }
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(
-            configuration: configuration(endpoints, transport: transport, certificates: certificates))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: rooms)
+        let collector = try startCollector(
+            configuration(endpoints, transport: transport, certificates: certificates), handler: recorder, rooms: rooms)
         let done = waitUntil(timeout: .seconds(60)) { rooms.allSatisfy { recorder.seqs($0).last == UInt64(perRoom) } }
         let statistics = collector.statistics()
         collector.shutdown()
@@ -98,10 +95,7 @@ final class CollectorTransportTests: XCTestCase {
         var settings = configuration(endpoints, transport: .wss, certificates: certificates)
         settings.tls.serverName = "wrong.example"
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: settings)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let collector = try startCollector(settings, handler: recorder, rooms: [1])
         XCTAssertTrue(waitUntil { (collector.statistics()[room: 1]?.transportErrors ?? 0) >= 2 })
         let room = try XCTUnwrap(collector.statistics()[room: 1])
         collector.shutdown()
@@ -127,11 +121,8 @@ final class CollectorTransportTests: XCTestCase {
             certificates: certificates)
         defer { endpoints.close() }
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(
-            configuration: configuration(endpoints, transport: .wss, certificates: certificates))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
+        let collector = try startCollector(
+            configuration(endpoints, transport: .wss, certificates: certificates), handler: recorder, rooms: [1])
         XCTAssertTrue(waitUntil { recorder.seqs(1).last == 15 }, errorSummary(collector.statistics()))
         let room = try XCTUnwrap(collector.statistics()[room: 1])
         collector.shutdown()
@@ -170,10 +161,7 @@ final class CollectorTransportTests: XCTestCase {
         let recorder = SequenceRecorder()
         var settings = configuration(endpoints, transport: .ws, certificates: nil)
         settings.timing.handshakeTimeout = .milliseconds(500 * sanitizerSlowdown)
-        let collector = try DanmuCollector(configuration: settings)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: rooms)
+        let collector = try startCollector(settings, handler: recorder, rooms: rooms)
         let done = waitUntil(timeout: .seconds(30)) { rooms.allSatisfy { recorder.seqs($0).last == UInt64(perRoom) } }
         let statistics = collector.statistics()
         collector.shutdown()
@@ -290,10 +278,7 @@ final class CollectorWebSocketFaultTests: XCTestCase {
         var settings = testCollectorConfiguration(server: endpoints.server())
         settings.transport = .ws
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: settings)
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: rooms)
+        let collector = try startCollector(settings, handler: recorder, rooms: rooms)
         let done = waitUntil(timeout: .seconds(30)) { rooms.allSatisfy { recorder.seqs($0).last == UInt64(perRoom) } }
         let statistics = collector.statistics()
         collector.shutdown()

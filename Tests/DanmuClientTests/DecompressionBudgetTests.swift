@@ -10,7 +10,7 @@ final class DecompressionBudgetTests: XCTestCase {
     private let cap = 1 << 20
 
     private func message(_ protover: UInt16, _ body: [UInt8]) -> [UInt8] {
-        Packet.encode(operation: 5, protover: protover, sequence: 0, body: body)
+        Packet.encode(.message, protover: protover, sequence: 0, body: body)
     }
 
     /// A ver-0 packet of about `size` bytes: `{"cmd":"PAD<n>","pad":"aaa…"}`, which compresses to almost nothing.

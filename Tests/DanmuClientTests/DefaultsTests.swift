@@ -26,9 +26,9 @@ final class DefaultsTests: XCTestCase {
         let configuration = DanmuCollector.Configuration()
         XCTAssertEqual(configuration.transport, .tcp)
         XCTAssertEqual(configuration.autoFallbackAfterFailures, 2)
-        let resolved = ServerHost(host: "example")
+        let resolved = ServerAddress(host: "example")
         XCTAssertEqual([resolved.port, resolved.wsPort, resolved.wssPort], [2243, 2244, 443])
-        let fixed = DanmuCollector.Configuration.Server(host: "127.0.0.1", port: 2243)
+        let fixed = ServerAddress(host: "127.0.0.1", port: 2243)
         XCTAssertEqual([fixed.wsPort, fixed.wssPort], [2244, 443])
     }
 }

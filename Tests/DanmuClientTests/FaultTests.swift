@@ -28,10 +28,8 @@ final class FaultTests: XCTestCase {
         defer { simulator.close() }
         let baselineFDs = openFileDescriptorCount()
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: rooms)
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server), handler: recorder, rooms: rooms)
 
         // Every room eventually receives its last message (faulted ones after reconnecting).
         let done = waitUntil(timeout: .seconds(60)) {

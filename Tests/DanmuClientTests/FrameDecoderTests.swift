@@ -15,23 +15,23 @@ final class FrameDecoderTests: XCTestCase {
         let auth = TestFiles.mustRead("Fixtures/captures/bac_2023-01_s2c_op8_auth_reply.bin")
         var decoder = FrameDecoder()
         let frames = try decoder.feed(echo + auth + echo + echo)
-        XCTAssertEqual(frames.map(\.header.operation), [3, 8, 3, 3])
+        XCTAssertEqual(frames.map(\.header.operation), [.heartbeatReply, .authReply, .heartbeatReply, .heartbeatReply])
         XCTAssertEqual(frames[0].body, [0, 0, 0x09, 0xA2])
         XCTAssertEqual(String(decoding: frames[1].body, as: UTF8.self), #"{"code":0}"#)
         XCTAssertEqual(decoder.echoBytesSkipped, 30)
         // The trailing echo of the last reply stays buffered (< 16 bytes) and nothing else.
         XCTAssertEqual(decoder.bufferedByteCount, 15)
         let more = try decoder.feed(auth)
-        XCTAssertEqual(more.map(\.header.operation), [8])
+        XCTAssertEqual(more.map(\.header.operation), [.authReply])
         XCTAssertEqual(decoder.bufferedByteCount, 0)
     }
 
     func testOneByteAtATime() throws {
         let stream =
             Packet.authReply() + Packet.heartbeatReply(popularity: 7, echo: Array("xyz".utf8))
-            + Packet.encode(operation: 5, protover: 0, sequence: 0, body: Array(#"{"cmd":"A"}"#.utf8))
+            + Packet.encode(.message, protover: 0, sequence: 0, body: Array(#"{"cmd":"A"}"#.utf8))
         let frames = try decodeAll(stream.map { [$0] })
-        XCTAssertEqual(frames.map(\.header.operation), [8, 3, 5])
+        XCTAssertEqual(frames.map(\.header.operation), [.authReply, .heartbeatReply, .message])
         XCTAssertEqual(frames[2].body, Array(#"{"cmd":"A"}"#.utf8))
     }
 
@@ -58,7 +58,7 @@ final class FrameDecoderTests: XCTestCase {
 
     func testRejectsLengthOverCapBeforeBuffering() {
         // Only the header arrives: the decoder must refuse at once rather than wait for 4 GiB.
-        let header = PacketHeader(length: 0xFFFF_FFF0, protover: 0, operation: 5, sequence: 0).bytes
+        let header = PacketHeader(length: 0xFFFF_FFF0, protover: 0, operation: .message, sequence: 0).bytes
         XCTAssertThrowsError(try decodeAll([header])) {
             XCTAssertEqual($0 as? ProtocolError, .lengthOverCap(0xFFFF_FFF0, cap: 1 << 20))
         }
@@ -66,7 +66,7 @@ final class FrameDecoderTests: XCTestCase {
 
     func testAcceptsOneMebibytePacketByDefault() throws {
         let body = [UInt8](repeating: 0x41, count: (1 << 20) - 16)
-        let frames = try decodeAll([Packet.encode(operation: 5, protover: 0, body: body)])
+        let frames = try decodeAll([Packet.encode(.message, protover: 0, body: body)])
         XCTAssertEqual(frames.first?.body.count, body.count)
     }
 

@@ -31,11 +31,9 @@ final class HandlerBatchTests: XCTestCase {
             .init(rooms: .range(1...1), ratePerRoom: 0, messageLimitPerRoom: 500, batchSize: 20, mix: danmakuOnly))
         defer { simulator.close() }
         let recorder = BatchRecorder()
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server), handler: recorder, rooms: [1])
         defer { collector.shutdown() }
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
         XCTAssertTrue(waitUntil { recorder.state.withLock { $0.seqs.count } == 500 })
         let state = recorder.state.withLock { $0 }
         XCTAssertEqual(state.seqs, Array(1...500))

@@ -22,7 +22,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     private func message(_ protover: UInt16, _ body: [UInt8]) -> [UInt8] {
-        Packet.encode(operation: 5, protover: protover, sequence: 0, body: body)
+        Packet.encode(.message, protover: protover, sequence: 0, body: body)
     }
 
     /// 2,000 rounds of random bytes, every other one behind a plausible header whose length is exactly the
@@ -43,7 +43,7 @@ final class HostileInputTests: XCTestCase {
                 // Make the header plausible so the body decoders get exercised too.
                 let header = PacketHeader(
                     length: UInt32(bytes.count), protover: UInt16(random.next() % 4),
-                    operation: [3, 5, 8][Int(random.next() % 3)], sequence: 0)
+                    operation: [.heartbeatReply, .message, .authReply][Int(random.next() % 3)], sequence: 0)
                 bytes.replaceSubrange(0..<16, with: header.bytes)
             }
             var frames = FrameDecoder()
@@ -73,7 +73,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testAbsurdLengthIsRejectedImmediately() {
-        let header = PacketHeader(length: UInt32.max, protover: 0, operation: 5, sequence: 0).bytes
+        let header = PacketHeader(length: UInt32.max, protover: 0, operation: .message, sequence: 0).bytes
         XCTAssertEqual(run([header]).error, .lengthOverCap(UInt32.max, cap: 1 << 20))
     }
 
@@ -83,7 +83,7 @@ final class HostileInputTests: XCTestCase {
         var decoder = MessageDecoder(maxDecompressedBytes: 1 << 20)
         var events: [DanmuEvent] = []
         let frame = Frame(
-            header: PacketHeader(length: UInt32(16 + bomb.count), protover: 2, operation: 5, sequence: 0),
+            header: PacketHeader(length: UInt32(16 + bomb.count), protover: 2, operation: .message, sequence: 0),
             body: bomb)
         XCTAssertThrowsError(try decoder.decode(frame, into: &events)) {
             guard case .zlib = $0 as? ProtocolError else { return XCTFail("\($0)") }
@@ -102,7 +102,7 @@ final class HostileInputTests: XCTestCase {
         var decoder = MessageDecoder(maxDecompressedBytes: 1 << 20)
         var events: [DanmuEvent] = []
         let frame = Frame(
-            header: PacketHeader(length: UInt32(16 + stream.count), protover: 3, operation: 5, sequence: 0),
+            header: PacketHeader(length: UInt32(16 + stream.count), protover: 3, operation: .message, sequence: 0),
             body: stream)
         XCTAssertThrowsError(try decoder.decode(frame, into: &events)) {
             guard case .brotli(let why) = $0 as? ProtocolError else { return XCTFail("\($0)") }
@@ -146,10 +146,11 @@ final class HostileInputTests: XCTestCase {
             .truncatedBatch(declared: inner.count, available: inner.count - 3))
         guard case .zlib = run([message(2, [0x78, 0x9C, 0xFF, 0xFF, 0xFF])]).error else { return XCTFail() }
         guard case .brotli = run([message(3, [0xFF, 0xFF, 0xFF, 0xFF])]).error else { return XCTFail() }
-        XCTAssertEqual(run([Packet.encode(operation: 3, body: [1, 2])]).error, .shortBody(operation: 3, count: 2))
+        XCTAssertEqual(
+            run([Packet.encode(.heartbeatReply, body: [1, 2])]).error, .shortBody(operation: .heartbeatReply, count: 2))
         // A garbage AUTH_REPLY is the session's rejection (Wire/AuthReply): the decoder yields no event and no
         // protocol error for it (CollectorPartsTests.testAuthReplyIsParsedOnceAndTravelsWithTheFrame counts it).
-        let garbageReply = run([Packet.encode(operation: 8, body: Array("nope".utf8))])
+        let garbageReply = run([Packet.encode(.authReply, body: Array("nope".utf8))])
         XCTAssertNil(garbageReply.error)
         XCTAssertEqual(garbageReply.events, [])
     }
@@ -158,7 +159,7 @@ final class HostileInputTests: XCTestCase {
         var frames = FrameDecoder()
         var decoder = MessageDecoder()
         var events: [DanmuEvent] = []
-        let stream = Packet.encode(operation: 1234, body: [1, 2, 3]) + message(9, [0]) + Packet.authReply()
+        let stream = Packet.encode(Operation(1234), body: [1, 2, 3]) + message(9, [0]) + Packet.authReply()
         for frame in try frames.feed(stream) { try decoder.decode(frame, into: &events) }
         XCTAssertEqual(events, [.authReply(code: 0)])
         XCTAssertEqual(decoder.statistics.unknownOperations, 1)

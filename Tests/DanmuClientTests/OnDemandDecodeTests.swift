@@ -162,7 +162,7 @@ final class OnDemandDecodeTests: XCTestCase {
     func testFrameBatchWalksThePacketsTheDecoderCut() throws {
         var stream: [UInt8] = []
         for (index, body) in [#"{"cmd":"A"}"#, "", #"{"code":0}"#, String(repeating: "x", count: 3000)].enumerated() {
-            stream += Packet.encode(operation: index == 2 ? 8 : 5, protover: 0, body: Array(body.utf8))
+            stream += Packet.encode(index == 2 ? .authReply : .message, protover: 0, body: Array(body.utf8))
         }
         var reference = FrameDecoder()
         let frames = try reference.feed(stream)

@@ -9,13 +9,13 @@ final class PacketTests: XCTestCase {
 
     func testEncodeMatchesBrowserHeartbeatCapture() {
         let capture = TestFiles.mustRead("Fixtures/captures/bac_2022-07_c2s_op2_heartbeat.bin")
-        let encoded = Packet.encode(operation: 2, body: Array("[object Object]".utf8))
+        let encoded = Packet.encode(.heartbeat, body: Array("[object Object]".utf8))
         XCTAssertEqual(encoded, capture)
     }
 
     func testHeaderRoundTrip() {
         let header = PacketHeader(
-            length: 0x0102_0304, headerLength: 16, protover: 3, operation: 5, sequence: 0xDEAD_BEEF)
+            length: 0x0102_0304, headerLength: 16, protover: 3, operation: .message, sequence: 0xDEAD_BEEF)
         XCTAssertEqual(header.bytes, [1, 2, 3, 4, 0, 16, 0, 3, 0, 0, 0, 5, 0xDE, 0xAD, 0xBE, 0xEF])
         XCTAssertEqual(PacketHeader(parsing: header.bytes), header)
         XCTAssertNil(PacketHeader(parsing: Array(header.bytes.prefix(15))))
@@ -26,7 +26,7 @@ final class PacketTests: XCTestCase {
         let packet = Packet.auth(body)
         let header = try XCTUnwrap(PacketHeader(parsing: packet))
         XCTAssertEqual(Int(header.length), packet.count)
-        XCTAssertEqual(header.op, .auth)
+        XCTAssertEqual(header.operation, .auth)
         XCTAssertEqual(header.protover, 1)
         XCTAssertEqual(header.sequence, 1)
         XCTAssertEqual(
@@ -46,7 +46,7 @@ final class PacketTests: XCTestCase {
         let capture = TestFiles.mustRead("Fixtures/captures/bac_2021-09_c2s_op7_auth_protover3.bin")
         let header = try XCTUnwrap(PacketHeader(parsing: capture))
         XCTAssertEqual(Int(header.length), capture.count)
-        XCTAssertEqual(header, PacketHeader(length: header.length, protover: 1, operation: 7, sequence: 1))
+        XCTAssertEqual(header, PacketHeader(length: header.length, protover: 1, operation: .auth, sequence: 1))
     }
 
     func testHeartbeatReplyPutsEchoOutsideTheLength() throws {

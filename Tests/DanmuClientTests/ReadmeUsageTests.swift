@@ -7,7 +7,7 @@ import Glibc
 
 /// Prints the danmaku and gifts of `rooms` for `seconds`, then stops and returns the counters.
 @discardableResult
-func printLiveChat(rooms: [Int64], seconds: UInt32, server: DanmuCollector.Configuration.Server? = nil) throws
+func printLiveChat(rooms: [Int64], seconds: UInt32, server: ServerAddress? = nil) throws
     -> CollectorStatistics
 {
     // With a fixed server (e.g. the simulator) rooms connect there; without one, each room's token and

@@ -50,7 +50,7 @@ final class ResolverSimulatedSiteTests: XCTestCase {
         XCTAssertEqual(endpoint.requestedID, 76)
         let token = try XCTUnwrap(endpoint.token)
         XCTAssertTrue(token.hasPrefix("sim-token-7-"), token)
-        XCTAssertEqual(endpoint.hosts.first, ServerHost(host: "127.0.0.1", port: addresses.tcp.port))
+        XCTAssertEqual(endpoint.servers.first, ServerAddress(host: "127.0.0.1", port: addresses.tcp.port))
         XCTAssertTrue(simulator.site!.accepts(token: token, room: 7))
         XCTAssertFalse(simulator.site!.accepts(token: token, room: 8), "a token opens only its own room")
         XCTAssertFalse(simulator.site!.accepts(token: "made-up", room: 7))

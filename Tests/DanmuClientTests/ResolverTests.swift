@@ -54,14 +54,14 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(endpoint.requestedID, 76)
         XCTAssertEqual(endpoint.token?.hasPrefix("gZ2Pp2T4rIc2HfD0e53FHhQAwKWjb6"), true)
         XCTAssertEqual(
-            endpoint.hosts.map { $0.host },
+            endpoint.servers.map { $0.host },
             [
                 "zj-cn-live-comet.chat.bilibili.com", "zj-cn-live-comet.chat.bilibili.com",
                 "bd-sz-live-comet-14.chat.bilibili.com", "bd-bj-live-comet-09.chat.bilibili.com",
                 "broadcastlv.chat.bilibili.com",
             ])
-        XCTAssertEqual(endpoint.hosts[0].port, 2243)
-        XCTAssertEqual(endpoint.hosts[0].wssPort, 2245)
+        XCTAssertEqual(endpoint.servers[0].port, 2243)
+        XCTAssertEqual(endpoint.servers[0].wssPort, 2245)
         XCTAssertEqual(endpoint.uid, 0)
         XCTAssertEqual(endpoint.buvid, "SPI-B3-infoc")
         XCTAssertEqual(warnings.items.withLock { $0 }, [.guest])
@@ -112,7 +112,7 @@ final class ResolverTests: XCTestCase {
         let first = try resolver.resolve(room: 76)
         let second = try resolver.resolve(room: 76)
         XCTAssertNil(first.token)
-        XCTAssertEqual(first.hosts, [ServerHost.broadcastlv])
+        XCTAssertEqual(first.servers, [ServerAddress.broadcastlv])
         XCTAssertTrue(first.isDegraded)
         XCTAssertEqual(first.authBody().key, "")
         XCTAssertNil(second.token)

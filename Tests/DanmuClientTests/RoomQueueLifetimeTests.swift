@@ -22,12 +22,9 @@ final class RoomQueueLifetimeTests: XCTestCase {
                 _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
             }
         }
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server, workers: 2), handler: recorder, rooms: [1])
         defer { collector.shutdown() }
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(room: 1)
         XCTAssertTrue(waitUntil { blocked.load(ordering: .relaxed) >= 10 }, "room 1 never delivered")
         usleep(200_000)  // a backlog builds up behind the blocked event
         collector.remove(room: 1)

@@ -57,6 +57,9 @@ private struct ManualRoom {
         send(.authReply(code: 0))
     }
 
+    /// The connect in flight fails (the peer refused it).
+    mutating func refuseConnect() { send(.closed(.connectFailed("refused"))) }
+
     func count(_ action: RoomStateMachine.Action) -> Int { log.filter { $0 == action }.count }
 }
 
@@ -166,7 +169,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
         room.send(.start)
         var delays: [Int64] = []
         for _ in 0..<6 {
-            room.send(.closed(.connectFailed("refused")))
+            room.refuseConnect()
             delays.append(room.timer! - room.now)
             room.advance(by: .seconds(9))
             XCTAssertEqual(room.machine.phase, .connecting)
@@ -183,7 +186,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
     func testConnectionClosedJustAfterAuthDoesNotResetBackoff() {
         var room = ManualRoom()
         room.send(.start)
-        room.send(.closed(.connectFailed("refused")))
+        room.refuseConnect()
         room.advance(by: .seconds(2))
         room.send(.connected)
         room.send(.authReply(code: 0))
@@ -267,7 +270,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
     func testFramesReadWithTheAuthReplyCountAsDelivered() {
         var room = ManualRoom()
         room.send(.start)
-        room.send(.closed(.connectFailed("refused")))
+        room.refuseConnect()
         room.advance(by: .seconds(2))
         room.send(.connected)
         room.send(.authReply(code: 0))
@@ -300,7 +303,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
     func testRemoveWhileBackingOffDoesNotClose() {
         var room = ManualRoom()
         room.send(.start)
-        room.send(.closed(.connectFailed("refused")))
+        room.refuseConnect()
         XCTAssertEqual(room.send(.remove), [.cancelTimer])
     }
 
@@ -328,7 +331,7 @@ final class RoomSessionStateMachineTests: XCTestCase {
         var room = ManualRoom(timing: timing)
         room.send(.start)
         for _ in 0..<3 {
-            room.send(.closed(.connectFailed("refused")))
+            room.refuseConnect()
             room.advance(by: .seconds(9))
         }
         XCTAssertEqual(room.machine.phase, .givenUp)

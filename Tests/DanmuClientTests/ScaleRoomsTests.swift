@@ -15,10 +15,8 @@ final class ScaleRoomsTests: XCTestCase {
         let baselineFDs = openFileDescriptorCount()
 
         let recorder = SequenceRecorder()
-        let collector = try DanmuCollector(configuration: testCollectorConfiguration(server: simulator.server))
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...1_000)
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server), handler: recorder, rooms: 1...1_000)
 
         XCTAssertTrue(
             waitUntil(timeout: .seconds(60)) { collector.statistics().roomsLive == 1_000 },

@@ -15,13 +15,8 @@ final class SlowHandlerTests: XCTestCase {
     func testBlockedHandlerIsNamedOnceAndHoldsEveryRoomWhenItHoldsTheOnlyWorker() throws {
         let simulator = try SimulatorHarness(.init(rooms: .range(1...2), ratePerRoom: 100, mix: danmakuOnly))
         defer { simulator.close() }
-        let blocking = Atomic<Bool>(false)
-        let release = Atomic<Bool>(false)
-        let recorder = SequenceRecorder { room, _ in
-            guard room == 1, !release.load(ordering: .acquiring) else { return }
-            blocking.store(true, ordering: .releasing)
-            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
-        }
+        let gate = RoomOneGate()
+        let recorder = SequenceRecorder { room, _ in gate.pass(room) }
         let reported = Lock<[Int64]>([])
         var configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
         configuration.slowHandlerThreshold = .milliseconds(200)
@@ -29,19 +24,16 @@ final class SlowHandlerTests: XCTestCase {
             XCTAssertGreaterThan(seconds, 0.2)
             reported.withLock { $0.append(room) }
         }
-        let collector = try DanmuCollector(configuration: configuration)
+        let collector = try startCollector(configuration, handler: recorder, rooms: 1...2)
         defer { collector.shutdown() }
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...2)
-        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) }, "room 1 never delivered")
+        XCTAssertTrue(waitUntil { gate.isBlocking }, "room 1 never delivered")
         XCTAssertTrue(waitUntil(timeout: .seconds(5)) { reported.withLock { $0 } == [1] }, "watchdog silent")
         // The only worker is held: room 2 gets nothing meanwhile (the documented behaviour, not a promise of
         // isolation).
         let room2 = recorder.count(2)
         usleep(300_000)
         XCTAssertEqual(recorder.count(2), room2, "room 2 ran although the only worker was held")
-        release.store(true, ordering: .releasing)
+        gate.release()
         XCTAssertTrue(waitUntil { recorder.count(2) > room2 + 20 && recorder.count(1) > 20 })
         usleep(300_000)
         XCTAssertEqual(reported.withLock { $0 }, [1], "reported more than once")
@@ -74,25 +66,17 @@ final class SlowHandlerTests: XCTestCase {
         }
         let simulator = try SimulatorHarness(.init(rooms: .range(1...2), ratePerRoom: 100, mix: danmakuOnly))
         defer { simulator.close() }
-        let release = Atomic<Bool>(false)
-        let blocking = Atomic<Bool>(false)
-        let recorder = SequenceRecorder { room, _ in
-            guard room == 1, !release.load(ordering: .acquiring) else { return }
-            blocking.store(true, ordering: .releasing)
-            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
-        }
+        let gate = RoomOneGate()
+        let recorder = SequenceRecorder { room, _ in gate.pass(room) }
         // Only the server and the worker count are set: the slow-handler settings are the defaults (1 s, stderr).
         let configuration = testCollectorConfiguration(server: simulator.server, workers: 1)
         XCTAssertEqual(configuration.slowHandlerThreshold, .seconds(1))
         XCTAssertNotNil(configuration.onSlowHandler, "the default must warn")
-        let collector = try DanmuCollector(configuration: configuration)
+        let collector = try startCollector(configuration, handler: recorder, rooms: 1...2)
         defer { collector.shutdown() }
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...2)
-        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) }, "room 1 never delivered")
+        XCTAssertTrue(waitUntil { gate.isBlocking }, "room 1 never delivered")
         usleep(2_500_000)  // held past the 1 s threshold, and past several watchdog periods (one report only)
-        release.store(true, ordering: .releasing)
+        gate.release()
         XCTAssertTrue(waitUntil { recorder.count(2) > 20 && recorder.count(1) > 20 })
         print("child: released")
         fflush(nil)
@@ -102,22 +86,32 @@ final class SlowHandlerTests: XCTestCase {
     func testBlockedHandlerLeavesOtherRoomsRunningWhileAWorkerIsFree() throws {
         let simulator = try SimulatorHarness(.init(rooms: .range(1...3), ratePerRoom: 100, mix: danmakuOnly))
         defer { simulator.close() }
-        let blocking = Atomic<Bool>(false)
-        let release = Atomic<Bool>(false)
-        let recorder = SequenceRecorder { room, _ in
-            guard room == 1, !release.load(ordering: .acquiring) else { return }
-            blocking.store(true, ordering: .releasing)
-            _ = waitUntil(timeout: .seconds(10)) { release.load(ordering: .acquiring) }
-        }
-        let collector = try DanmuCollector(
-            configuration: testCollectorConfiguration(server: simulator.server, workers: 2))
+        let gate = RoomOneGate()
+        let recorder = SequenceRecorder { room, _ in gate.pass(room) }
+        let collector = try startCollector(
+            testCollectorConfiguration(server: simulator.server, workers: 2), handler: recorder, rooms: 1...3)
         defer { collector.shutdown() }
-        collector.setHandler(recorder)
-        try collector.start()
-        collector.add(rooms: 1...3)
-        XCTAssertTrue(waitUntil { blocking.load(ordering: .acquiring) })
+        XCTAssertTrue(waitUntil { gate.isBlocking })
         let others = recorder.count(2) + recorder.count(3)
         XCTAssertTrue(waitUntil(timeout: .seconds(5)) { recorder.count(2) + recorder.count(3) > others + 50 })
-        release.store(true, ordering: .releasing)
+        gate.release()
     }
+}
+
+/// Room 1's handler calls block (up to 10 s) until `release()`: the blocked handler of these tests.
+private final class RoomOneGate: Sendable {
+    private let blocked = Atomic<Bool>(false)
+    private let released = Atomic<Bool>(false)
+
+    /// Called by the handler for every event: room 1's block here until released.
+    func pass(_ room: Int64) {
+        guard room == 1, !released.load(ordering: .acquiring) else { return }
+        blocked.store(true, ordering: .releasing)
+        _ = waitUntil(timeout: .seconds(10)) { self.released.load(ordering: .acquiring) }
+    }
+
+    /// Whether a room 1 call has reached the block.
+    var isBlocking: Bool { blocked.load(ordering: .acquiring) }
+
+    func release() { released.store(true, ordering: .releasing) }
 }

@@ -22,7 +22,7 @@ final class CompressionTests: XCTestCase {
         let outer = try splitPackets(batched)
         XCTAssertEqual(outer.count, 1)
         XCTAssertEqual(outer[0].header.protover, protover)
-        XCTAssertEqual(outer[0].header.operation, 5)
+        XCTAssertEqual(outer[0].header.operation, .message)
         XCTAssertEqual(outer[0].header.sequence, 0)
         XCTAssertEqual(try decompress(outer[0].body, protover: protover), plain)
         if compression == .zlib { XCTAssertLessThan(outer[0].body.count, plain.count / 2, "LZ77 finds the repeats") }

@@ -80,9 +80,9 @@ final class FaultModeTests: XCTestCase {
             client.sendAuth(room: 2)
             client.sendHeartbeat()
             let frames = try client.readFrames(timeout: 1) { _ in false }
-            XCTAssertEqual(frames.first?.header.operation, 8)
-            XCTAssertFalse(frames.contains { $0.header.operation == 3 })
-            XCTAssertGreaterThan(frames.filter { $0.header.operation == 5 }.count, 20)
+            XCTAssertEqual(frames.first?.header.operation, .authReply)
+            XCTAssertFalse(frames.contains { $0.header.operation == .heartbeatReply })
+            XCTAssertGreaterThan(frames.filter { $0.header.operation == .message }.count, 20)
             XCTAssertEqual(simulator.statistics().heartbeatsAnswered, 0)
         }
     }

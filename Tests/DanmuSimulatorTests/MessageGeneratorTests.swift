@@ -99,7 +99,7 @@ final class MessageGeneratorTests: XCTestCase {
         var cmds: [String: Int] = [:]
         for frame in frames {
             XCTAssertEqual(frame.header.protover, 0)
-            XCTAssertEqual(frame.header.operation, 5)
+            XCTAssertEqual(frame.header.operation, .message)
             XCTAssertEqual(frame.header.sequence, 0)
             let root = try XCTUnwrap(try parseJSON(frame.body) as? [String: Any])
             let cmd = try XCTUnwrap(root["cmd"] as? String)

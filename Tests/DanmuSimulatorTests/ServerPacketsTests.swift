@@ -27,6 +27,6 @@ final class ServerPacketsTests: XCTestCase {
         out.append(contentsOf: Array("{}".utf8))
         Packet.finish(startingAt: start, in: &out)
         let header = try XCTUnwrap(PacketHeader(parsing: Array(out[3...])))
-        XCTAssertEqual(header, PacketHeader(length: 18, protover: 0, operation: 5, sequence: 0))
+        XCTAssertEqual(header, PacketHeader(length: 18, protover: 0, operation: .message, sequence: 0))
     }
 }

@@ -41,8 +41,9 @@ final class SimulatorFidelityTests: XCTestCase {
             XCTAssertTrue(silent.waitForClose(timeout: 5), "no heartbeat for 400 ms: closed")
             XCTAssertEqual(simulator.statistics().heartbeatTimeouts, 1)
             beating.sendHeartbeat()
-            let reply = try beating.readFrames(timeout: 5) { $0.contains { $0.header.operation == 3 } }
-            XCTAssertTrue(reply.contains { $0.header.operation == 3 }, "the beating connection is still served")
+            let reply = try beating.readFrames(timeout: 5) { $0.contains { $0.header.operation == .heartbeatReply } }
+            XCTAssertTrue(
+                reply.contains { $0.header.operation == .heartbeatReply }, "the beating connection is still served")
             XCTAssertEqual(simulator.statistics().connectionsOpen, 1)
         }
     }

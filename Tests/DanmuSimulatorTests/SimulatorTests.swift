@@ -15,13 +15,14 @@ final class SimulatorTests: XCTestCase {
             client.sendAuth(room: 2, protover: 0)
             let first = try client.readFrames { !$0.isEmpty }
             let reply = try XCTUnwrap(first.first)
-            XCTAssertEqual(reply.header, PacketHeader(length: 26, protover: 1, operation: 8, sequence: 1))
+            XCTAssertEqual(reply.header, PacketHeader(length: 26, protover: 1, operation: .authReply, sequence: 1))
             XCTAssertEqual(reply.body, Array(#"{"code":0}"#.utf8))
 
             client.sendHeartbeat()
-            let heartbeat = try client.readFrames { $0.contains { $0.header.operation == 3 } }
-                .first { $0.header.operation == 3 }
-            XCTAssertEqual(heartbeat?.header, PacketHeader(length: 20, protover: 1, operation: 3, sequence: 0))
+            let heartbeat = try client.readFrames { $0.contains { $0.header.operation == .heartbeatReply } }
+                .first { $0.header.operation == .heartbeatReply }
+            XCTAssertEqual(
+                heartbeat?.header, PacketHeader(length: 20, protover: 1, operation: .heartbeatReply, sequence: 0))
             XCTAssertEqual(heartbeat?.body, [0, 0, 0x10, 0x92])
 
             _ = try client.readMessages(150)
@@ -86,7 +87,7 @@ final class SimulatorTests: XCTestCase {
             heartbeatFirst.sendHeartbeat()
             cases.append(("heartbeat before auth", heartbeatFirst))
             let notJSON = try TestClient(port: port)
-            notJSON.sendRaw(Packet.encode(operation: 7, body: Array("roomid=3".utf8)))
+            notJSON.sendRaw(Packet.encode(.auth, body: Array("roomid=3".utf8)))
             cases.append(("not JSON", notJSON))
             let silent = try TestClient(port: port)
             cases.append(("no auth within the timeout", silent))
@@ -129,8 +130,8 @@ final class SimulatorTests: XCTestCase {
             while raw.count < 23, let bytes = client.readOnce(timeout: 5), !bytes.isEmpty { raw += bytes }
             XCTAssertEqual(raw, [0, 0, 0, 20, 0, 16, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7] + Array("abc".utf8))
             client.sendHeartbeat()  // empty body → nothing extra, and the decoder stays in sync
-            let frames = try client.readFrames { $0.contains { $0.header.operation == 3 } }
-            XCTAssertEqual(frames.filter { $0.header.operation == 3 }.map(\.body), [[0, 0, 0, 7]])
+            let frames = try client.readFrames { $0.contains { $0.header.operation == .heartbeatReply } }
+            XCTAssertEqual(frames.filter { $0.header.operation == .heartbeatReply }.map(\.body), [[0, 0, 0, 7]])
             XCTAssertTrue(eventually { simulator.statistics(room: 5)?.heartbeatsAnswered == 2 })
         }
     }

@@ -39,7 +39,7 @@ final class TestClient {
     }
 
     func sendHeartbeat(body: [UInt8] = []) {
-        sendRaw(Packet.encode(operation: 2, body: body))
+        sendRaw(Packet.encode(.heartbeat, body: body))
     }
 
     /// Reads once, waiting at most `timeout` seconds. Returns the bytes (empty on timeout), nil on EOF/reset.
@@ -67,7 +67,7 @@ final class TestClient {
             guard let bytes = readOnce(timeout: Double(deadline - now) / 1e9) else { break }
             let new = try decoder.feed(bytes)
             // op-5 frames that came along (e.g. in the same read as op 8) are kept for readMessages/received.
-            for frame in new where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            for frame in new where frame.header.operation == .message { received += try InnerMessage.open(frame) }
             frames += new
         }
         return frames
@@ -90,7 +90,7 @@ final class TestClient {
             bytes.withUnsafeBytes { raw in
                 do throws(ProtocolError) { try decoder.feed(raw) { frames.append($0) } } catch { failure = error }
             }
-            for frame in frames where frame.header.operation == 5 { received += try InnerMessage.open(frame) }
+            for frame in frames where frame.header.operation == .message { received += try InnerMessage.open(frame) }
             if let failure { throw failure }
         }
         return Array(received[start...])
@@ -143,7 +143,7 @@ struct InnerMessage {
             let inner = try decompress(frame.body, protover: frame.header.protover)
             return try splitPackets(inner).map { packet in
                 XCTAssertEqual(packet.header.protover, 0)
-                XCTAssertEqual(packet.header.operation, 5)
+                XCTAssertEqual(packet.header.operation, .message)
                 return InnerMessage(outerProtover: frame.header.protover, body: packet.body)
             }
         default: throw TestClientError.badBatch("ver \(frame.header.protover)")

@@ -89,14 +89,7 @@ final class RegressionTests: XCTestCase {
     /// off: the connection must close, not wake the loop on every turn.
     func testHUPClosesInsteadOfSpinning() throws {
         try withReactor { reactor in
-            let listener = AcceptingListener()
-            let (_, address) = try listenOnLoopback(reactor, listener)
-            let client = RecordingHandler()
-            let clientID = try onLoop(reactor) {
-                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
-            }
-            XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
-            let (serverID, server) = listener.accepted.withLock { $0[0] }
+            let (clientID, _, serverID, server, _) = try connectedPair(reactor)
             try onLoop(reactor) {
                 reactor.pauseReading(serverID)
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
@@ -126,14 +119,7 @@ final class RegressionTests: XCTestCase {
     /// then EOF, exactly once.
     func testHalfCloseWhilePausedDeliversDataThenEOFOnResume() throws {
         try withReactor { reactor in
-            let listener = AcceptingListener()
-            let (_, address) = try listenOnLoopback(reactor, listener)
-            let client = RecordingHandler()
-            let clientID = try onLoop(reactor) {
-                try reactor.connect(to: address, timeout: .seconds(5), handler: client)
-            }
-            XCTAssertTrue(waitUntil { listener.count == 1 && client.snapshot.opened == 1 })
-            let (serverID, server) = listener.accepted.withLock { $0[0] }
+            let (clientID, client, serverID, server, _) = try connectedPair(reactor)
             try onLoop(reactor) {
                 reactor.pauseReading(serverID)
                 reactor.write(clientID, [UInt8](repeating: 7, count: 10_000))

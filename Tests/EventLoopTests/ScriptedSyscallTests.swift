@@ -124,20 +124,6 @@ final class ScriptedSyscallTests: XCTestCase {
         try body(reactor, script)
     }
 
-    /// Connects a client through the reactor to a listener of the same reactor; returns both ends.
-    private func connectedPair(_ reactor: Reactor) throws -> (
-        client: ConnectionID, clientHandler: RecordingHandler, server: RecordingHandler, clientFD: Int32
-    ) {
-        let listener = AcceptingListener()
-        let (_, address) = try listenOnLoopback(reactor, listener)
-        let client = RecordingHandler()
-        let box = UncheckedBox(value: client)
-        let id = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: box.value) }
-        XCTAssertTrue(waitUntil { client.snapshot.opened == 1 && listener.count == 1 })
-        let fd = try XCTUnwrap(try onLoop(reactor) { reactor.fileDescriptor(of: id) })
-        return (id, client, listener.accepted.withLock { $0[0].1 }, fd)
-    }
-
     func testShortWritesAndWouldBlockDeliverEveryByteInOrder() throws {
         try withScriptedReactor { reactor, script in
             let pair = try connectedPair(reactor)

@@ -140,6 +140,23 @@ func listenOnLoopback(_ reactor: Reactor, _ handler: any ListenerHandler) throws
     }
 }
 
+/// Connects a client through the reactor to a new loopback listener of the same reactor and waits until both ends
+/// are open; returns both ends and the client's descriptor.
+func connectedPair(_ reactor: Reactor) throws -> (
+    client: ConnectionID, clientHandler: RecordingHandler, serverID: ConnectionID, server: RecordingHandler,
+    clientFD: Int32
+) {
+    let listener = AcceptingListener()
+    let (_, address) = try listenOnLoopback(reactor, listener)
+    let client = RecordingHandler()
+    let box = UncheckedBox(value: client)
+    let id = try onLoop(reactor) { try reactor.connect(to: address, timeout: .seconds(5), handler: box.value) }
+    XCTAssertTrue(waitUntil { client.snapshot.opened == 1 && listener.count == 1 })
+    let fd = try XCTUnwrap(try onLoop(reactor) { reactor.fileDescriptor(of: id) })
+    let (serverID, server) = listener.accepted.withLock { $0[0] }
+    return (id, client, serverID, server, fd)
+}
+
 /// Deterministic pseudo-random bytes.
 func patternBytes(count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
     var state = seed

@@ -165,7 +165,7 @@ final class CollectorCore: @unchecked Sendable {
     }
 
     /// A new connection's layers for `kind` to `server`, and the TLS session key (wss only).
-    func makeTransportStack(_ kind: TransportStack.Kind, server: DanmuCollector.Configuration.Server)
+    func makeTransportStack(_ kind: TransportStack.Kind, server: ServerAddress)
         throws(TransportError) -> (TransportStack, String?)
     {
         assertInLoop()

@@ -2,11 +2,14 @@ import EventLoop
 import Glibc
 
 /// A resolved room as a session uses it: hosts looked up and ready to connect to, and the AUTH identity.
-/// With a fixed server every room shares one instance (no per-room copy).
+///
+/// Not a `RoomEndpoint`: its servers carry the IPv4 address getaddrinfo gave on the resolver thread (a session
+/// connects on the IO thread, which must not block on DNS), servers that did not resolve are dropped, and with a
+/// fixed server every room shares one instance (`roomID` nil: each session uses its own), so it is a class.
 final class SessionEndpoint: Sendable {
     /// One server: its name (SNI, certificate check, the upgrade's `Host`), its IPv4 address, its three ports.
     struct Host: Sendable, Equatable {
-        let server: DanmuCollector.Configuration.Server
+        let server: ServerAddress
         let ipv4: UInt32
 
         func address(for kind: TransportStack.Kind) -> SocketAddress {
@@ -161,7 +164,7 @@ final class CollectorResolverThread: Sendable {
             }
             return .success(
                 SessionEndpoint(
-                    roomID: resolved.roomID, token: resolved.token, hosts: hosts, uid: resolved.uid,
+                    roomID: resolved.roomID, token: resolved.token ?? "", hosts: hosts, uid: resolved.uid,
                     buvid: resolved.buvid))
         } catch {
             return .failure(error)
@@ -171,16 +174,10 @@ final class CollectorResolverThread: Sendable {
 
 extension RoomResolver: RoomEndpointResolving {
     /// Adapts the HTTP resolver: a refresh drops the cached token first; only "no such room" is permanent.
-    public func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom {
+    public func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> RoomEndpoint {
         if refresh { invalidateToken(room: room) }
         do throws(ResolveError) {
-            let endpoint = try resolve(room: room)
-            return ResolvedRoom(
-                roomID: endpoint.roomID, token: endpoint.token ?? "",
-                servers: endpoint.hosts.map {
-                    .init(host: $0.host, port: $0.port, wsPort: $0.wsPort, wssPort: $0.wssPort)
-                }, uid: endpoint.uid,
-                buvid: endpoint.buvid)
+            return try resolve(room: room)
         } catch {
             if case .roomNotFound = error { throw RoomResolutionError(error.description, permanent: true) }
             throw RoomResolutionError(error.description, permanent: false)

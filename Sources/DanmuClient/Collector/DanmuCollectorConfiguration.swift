@@ -4,33 +4,6 @@ import Glibc
 extension DanmuCollector {
     /// Everything a collector needs; one instance is shared by all rooms (nothing is copied per room).
     public struct Configuration: Sendable {
-        /// A fixed server `host:port` (an IPv4 literal or a host name): no resolution, every room connects
-        /// there with `credentials.token` as its key. For tests, the simulator, benchmarks and private relays.
-        ///
-        /// `port` is the raw-TCP port; `wsPort` and `wssPort` are the host's `ws_port` and `wss_port` from
-        /// getDanmuInfo's `host_list` (docs/protocol.md §3), used when `transport` is ws, wss or auto.
-        public struct Server: Sendable, Equatable {
-            public var host: String
-            public var port: UInt16
-            public var wsPort: UInt16
-            public var wssPort: UInt16
-            public init(host: String, port: UInt16, wsPort: UInt16 = 2244, wssPort: UInt16 = 443) {
-                self.host = host
-                self.port = port
-                self.wsPort = wsPort
-                self.wssPort = wssPort
-            }
-
-            /// The port of `kind` on this host.
-            public func port(for kind: TransportStack.Kind) -> UInt16 {
-                switch kind {
-                case .tcp: port
-                case .ws: wsPort
-                case .wss: wssPort
-                }
-            }
-        }
-
         /// Identity sent in AUTH (op 7). Guests (uid 0) get masked names and sampled messages (docs/protocol.md §7).
         public struct Credentials: Sendable, Equatable {
             public var uid: Int64
@@ -57,8 +30,10 @@ extension DanmuCollector {
         public var workers: Int
         /// 3 (brotli batches, what browsers use) or 2 (zlib).
         public var protover: Int = 3
-        /// Fixed server; when nil, rooms are resolved with `resolver`.
-        public var server: Server?
+        /// A fixed server (an IPv4 literal or a host name): no resolution, every room connects there with
+        /// `credentials.token` as its key; when nil, rooms are resolved with `resolver`. For tests, the simulator,
+        /// benchmarks and private relays.
+        public var server: ServerAddress?
         public var credentials = Credentials()
         /// Token and host-list source used when `server` is nil (nil: a default `RoomResolver`). Called on the
         /// collector's resolver thread, never on the IO thread.
@@ -108,7 +83,7 @@ extension DanmuCollector {
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
 
-        public init(server: Server? = nil, workers: Int? = nil) {
+        public init(server: ServerAddress? = nil, workers: Int? = nil) {
             self.server = server
             self.workers = max(1, workers ?? (RoomCPU.count - 1))
         }
@@ -120,35 +95,6 @@ extension DanmuCollector {
             guard !bindAddresses.isEmpty else { return nil }
             return bindAddresses[Int(UInt64(bitPattern: room) % UInt64(bindAddresses.count))]
         }
-    }
-}
-
-/// A source of a room's token and servers (the `protocol` layer's `RoomResolver` is one).
-///
-/// Blocking: it is called on the collector's resolver thread, never on the IO thread.
-public protocol RoomEndpointResolving: Sendable {
-    /// - Parameter refresh: the previous token was rejected: fetch a new one rather than a cached one.
-    func resolveEndpoint(room: Int64, refresh: Bool) throws(RoomResolutionError) -> ResolvedRoom
-}
-
-/// What a resolver returns for a room: the AUTH key and the servers to rotate over.
-public struct ResolvedRoom: Sendable, Equatable {
-    /// The long room id to authenticate with (a short id is accepted but receives nothing).
-    public var roomID: Int64
-    public var token: String
-    public var servers: [DanmuCollector.Configuration.Server]
-    public var uid: Int64
-    public var buvid: String
-
-    public init(
-        roomID: Int64, token: String, servers: [DanmuCollector.Configuration.Server], uid: Int64 = 0,
-        buvid: String = ""
-    ) {
-        self.roomID = roomID
-        self.token = token
-        self.servers = servers
-        self.uid = uid
-        self.buvid = buvid
     }
 }
 

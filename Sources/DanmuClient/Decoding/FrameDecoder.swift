@@ -128,7 +128,7 @@ public struct FrameDecoder {
             let length = Int(header.length)
             guard window.count >= length else { break }
             offset += length
-            if header.operation == Operation.heartbeatReply.rawValue {
+            if header.operation == .heartbeatReply {
                 resyncing = true
                 skipped = 0
             }

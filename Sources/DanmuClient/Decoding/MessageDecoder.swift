@@ -47,7 +47,7 @@ public struct MessageDecoder: Sendable {
 
     /// Decodes one outer frame, appending its events in order.
     public mutating func decode(_ frame: Frame, into events: inout [DanmuEvent]) throws(ProtocolError) {
-        if frame.header.operation == Operation.authReply.rawValue {
+        if frame.header.operation == .authReply {
             // Parsed once, when the frame was cut: the session has already acted on it.
             statistics.frames += 1
             appendAuthReply(frame.authReplyCode, into: &events)
@@ -75,7 +75,7 @@ public struct MessageDecoder: Sendable {
         throws(ProtocolError)
     {
         statistics.frames += 1
-        if header.operation == Operation.authReply.rawValue {
+        if header.operation == .authReply {
             appendAuthReply(AuthReply.code(body), into: &events)
             return
         }
@@ -104,10 +104,10 @@ public struct MessageDecoder: Sendable {
 
     /// `budget`: what the frame may still decompress; every decompression below takes its output from it.
     private mutating func decodePacket(
-        operation: UInt32, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
+        operation: Operation, protover: UInt16, body: UnsafeRawBufferPointer, depth: Int,
         budget: inout Int, into events: inout [DanmuEvent]
     ) throws(ProtocolError) {
-        switch Operation(operation) {
+        switch operation {
         case .heartbeatReply:
             guard body.count >= 4 else { throw .shortBody(operation: operation, count: body.count) }
             events.append(.popularity(PacketHeader.u32(body, 0)))

@@ -79,7 +79,7 @@ public final class RoomResolver: Sendable {
             if !list.contains(where: { $0.host == fallback.host && $0.port == fallback.port }) { list.append(fallback) }
             let endpoint = RoomEndpoint(
                 roomID: longID, requestedID: longID == room ? nil : room, token: token,
-                hosts: list, uid: uid, buvid: buvid)
+                servers: list, uid: uid, buvid: buvid)
             state.withLock { $0.tokens[longID] = (endpoint, clock.now) }
             return endpoint
         } catch {
@@ -88,7 +88,7 @@ public final class RoomResolver: Sendable {
             warnOnce("keyless", .keyless(room: longID, reason: error.description))
             return RoomEndpoint(
                 roomID: longID, requestedID: longID == room ? nil : room, token: nil,
-                hosts: [configuration.fallbackHost], uid: uid, buvid: buvid)
+                servers: [configuration.fallbackHost], uid: uid, buvid: buvid)
         }
     }
 
@@ -198,7 +198,7 @@ public final class RoomResolver: Sendable {
     }
 
     /// WBI-signed getDanmuInfo → (token, host list).
-    func fetchDanmuInfo(_ room: Int64, buvid: String) throws(ResolveError) -> (String, [ServerHost]) {
+    func fetchDanmuInfo(_ room: Int64, buvid: String) throws(ResolveError) -> (String, [ServerAddress]) {
         let signer = try signer()
         let query = signer.signedQuery(
             [("id", String(room)), ("type", "0"), ("web_location", "444.8")],
@@ -209,11 +209,11 @@ public final class RoomResolver: Sendable {
         guard let token = data["token"]?.string, !token.isEmpty else {
             throw .malformed(url: url, what: "data.token missing")
         }
-        var hosts: [ServerHost] = []
+        var hosts: [ServerAddress] = []
         for index in 0..<(data["host_list"]?.count ?? 0) {
             guard let entry = data["host_list"]?[index], let host = entry["host"]?.string else { continue }
             hosts.append(
-                ServerHost(
+                ServerAddress(
                     host: host, port: RoomResolver.port(entry["port"], 2243),
                     wsPort: RoomResolver.port(entry["ws_port"], 2244),
                     wssPort: RoomResolver.port(entry["wss_port"], 443)))

@@ -32,7 +32,7 @@ extension RoomResolver {
         /// key-less connections, so a failed getDanmuInfo is a resolution error of that room, retried with backoff.
         public var allowKeylessFallback = false
         /// Always appended to the host list, and the only host of key-less endpoints.
-        public var fallbackHost = ServerHost.broadcastlv
+        public var fallbackHost = ServerAddress.broadcastlv
         /// Called once per kind of degradation (see `ResolverWarning`), from the resolving thread.
         public var onWarning: (@Sendable (ResolverWarning) -> Void)?
         /// Called for every retry (with its cause) and buvid trouble, from the resolving thread; nil: silent.

@@ -80,7 +80,7 @@ extension RoomSession {
         var failure: ProtocolError?
         do throws(ProtocolError) {
             try frames.feedPackets(bytes) { header, packet in
-                if header.operation == Operation.authReply.rawValue && authCode == nil {
+                if header.operation == .authReply && authCode == nil {
                     authCode = AuthReply.code(UnsafeRawBufferPointer(rebasing: packet[PacketHeader.size...])) ?? -1
                 }
                 batch.append(packet: packet)

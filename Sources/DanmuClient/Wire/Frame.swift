@@ -9,7 +9,7 @@ public struct Frame: Sendable, Equatable {
     public init(header: PacketHeader, body: [UInt8]) {
         self.header = header
         self.body = body
-        if header.operation == Operation.authReply.rawValue { authReplyCode = AuthReply.code(body) }
+        if header.operation == .authReply { authReplyCode = AuthReply.code(body) }
     }
 
     /// Total bytes this frame occupied on the wire (header + body).

@@ -1,7 +1,9 @@
 /// Encoding of whole packets (header + body) — what clients and the simulator put on the wire.
 public enum Packet {
     /// Encodes one packet. `length` is computed; header length is always 16.
-    public static func encode(operation: UInt32, protover: UInt16 = 1, sequence: UInt32 = 1, body: [UInt8]) -> [UInt8] {
+    public static func encode(_ operation: Operation, protover: UInt16 = 1, sequence: UInt32 = 1, body: [UInt8])
+        -> [UInt8]
+    {
         var out: [UInt8] = []
         out.reserveCapacity(PacketHeader.size + body.count)
         let header = PacketHeader(
@@ -10,13 +12,6 @@ public enum Packet {
         header.write(into: &out)
         out.append(contentsOf: body)
         return out
-    }
-
-    /// Encodes one packet with a typed operation.
-    public static func encode(_ operation: Operation, protover: UInt16 = 1, sequence: UInt32 = 1, body: [UInt8])
-        -> [UInt8]
-    {
-        encode(operation: operation.rawValue, protover: protover, sequence: sequence, body: body)
     }
 
     /// Appends one packet to `out` (the simulator builds batches this way without temporaries).
@@ -35,7 +30,7 @@ public enum Packet {
     ) {
         PacketHeader(
             length: UInt32(truncatingIfNeeded: PacketHeader.size + bodyCount), headerLength: 16,
-            protover: protover, operation: operation.rawValue, sequence: sequence
+            protover: protover, operation: operation, sequence: sequence
         ).write(into: &out)
     }
 
@@ -60,7 +55,7 @@ public enum Packet {
 
     /// The op 7 AUTH packet (ver 1, seq 1) carrying `body` as JSON.
     public static func auth(_ body: AuthBody) -> [UInt8] {
-        encode(operation: Operation.auth.rawValue, protover: 1, sequence: 1, body: body.jsonBytes())
+        encode(.auth, protover: 1, sequence: 1, body: body.jsonBytes())
     }
 
     /// The op 2 heartbeat (ver 1, seq 1) with an EMPTY body.
@@ -69,7 +64,7 @@ public enum Packet {
     /// in the declared length (docs/protocol.md §8), which on a TCP stream would put garbage between packets.
     /// Browsers send `[object Object]`; pass it via `encode` only to reproduce that.
     public static func heartbeat() -> [UInt8] {
-        encode(operation: Operation.heartbeat.rawValue, protover: 1, sequence: 1, body: [])
+        encode(.heartbeat, protover: 1, sequence: 1, body: [])
     }
 
     /// The op 3 heartbeat reply a server sends: u32 big-endian popularity, plus an optional echo that is
@@ -77,7 +72,7 @@ public enum Packet {
     public static func heartbeatReply(popularity: UInt32, echo: [UInt8] = [], sequence: UInt32 = 0) -> [UInt8] {
         var body: [UInt8] = []
         PacketHeader.append32(popularity, to: &body)
-        var out = encode(operation: Operation.heartbeatReply.rawValue, protover: 1, sequence: sequence, body: body)
+        var out = encode(.heartbeatReply, protover: 1, sequence: sequence, body: body)
         out.append(contentsOf: echo)
         return out
     }
@@ -85,7 +80,7 @@ public enum Packet {
     /// The op 8 auth reply a server sends: `{"code":<code>}`.
     public static func authReply(code: Int = 0, sequence: UInt32 = 1) -> [UInt8] {
         encode(
-            operation: Operation.authReply.rawValue, protover: 1, sequence: sequence,
+            .authReply, protover: 1, sequence: sequence,
             body: Array("{\"code\":\(code)}".utf8))
     }
 }

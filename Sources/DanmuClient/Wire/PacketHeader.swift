@@ -14,19 +14,17 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
     public var length: UInt32
     public var headerLength: UInt16
     public var protover: UInt16
-    public var operation: UInt32
+    /// Typed, but any raw value survives: the server may send operations `Operation` does not name.
+    public var operation: Operation
     public var sequence: UInt32
 
-    public init(length: UInt32, headerLength: UInt16 = 16, protover: UInt16, operation: UInt32, sequence: UInt32) {
+    public init(length: UInt32, headerLength: UInt16 = 16, protover: UInt16, operation: Operation, sequence: UInt32) {
         self.length = length
         self.headerLength = headerLength
         self.protover = protover
         self.operation = operation
         self.sequence = sequence
     }
-
-    /// The operation as a typed value (unknown raw values are preserved).
-    public var op: Operation { Operation(operation) }
 
     /// Reads a header from the first 16 bytes of `bytes` without validating it.
     /// Returns nil when fewer than 16 bytes are available.
@@ -35,7 +33,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
         length = PacketHeader.u32(bytes, 0)
         headerLength = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
         protover = UInt16(bytes[6]) << 8 | UInt16(bytes[7])
-        operation = PacketHeader.u32(bytes, 8)
+        operation = Operation(PacketHeader.u32(bytes, 8))
         sequence = PacketHeader.u32(bytes, 12)
     }
 
@@ -61,7 +59,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
         out.append(UInt8(truncatingIfNeeded: headerLength))
         out.append(UInt8(truncatingIfNeeded: protover >> 8))
         out.append(UInt8(truncatingIfNeeded: protover))
-        PacketHeader.append32(operation, to: &out)
+        PacketHeader.append32(operation.rawValue, to: &out)
         PacketHeader.append32(sequence, to: &out)
     }
 
@@ -77,7 +75,7 @@ public struct PacketHeader: Equatable, Hashable, Sendable {
     /// heartbeat-reply echo (docs/protocol.md §8). Length ≥ 16 and ≤ `maxLength`, header length 16,
     /// protover ≤ 3, and an operation from the server's published enum.
     public func isPlausible(maxLength: Int) -> Bool {
-        length >= 16 && Int(length) <= maxLength && headerLength == 16 && protover <= 3 && op.isPlausible
+        length >= 16 && Int(length) <= maxLength && headerLength == 16 && protover <= 3 && operation.isPlausible
     }
 
     @inline(__always)

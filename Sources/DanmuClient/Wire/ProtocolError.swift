@@ -20,7 +20,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A JSON body (op 5 ver 0, or op 8) could not be parsed.
     case json(String)
     /// A body was too short for its operation (op 3 needs 4 bytes).
-    case shortBody(operation: UInt32, count: Int)
+    case shortBody(operation: Operation, count: Int)
     /// An HTTP status line (`HTTP/1.1 403 Forbidden`) came where a packet header was expected: a proxy or the
     /// server refused the connection in HTTP instead of speaking the protocol. `statusLine` is printable ASCII.
     case httpResponse(statusLine: String)
@@ -37,7 +37,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .zlib(let why): return "zlib batch: \(why)"
         case .brotli(let why): return "brotli batch: \(why)"
         case .json(let why): return "JSON message: \(why)"
-        case .shortBody(let op, let count): return "op \(op) body of \(count) bytes is too short"
+        case .shortBody(let op, let count): return "op \(op.rawValue) body of \(count) bytes is too short"
         case .httpResponse(let line):
             // "HTTP/1.1 403 Forbidden" → "403"; a line without a code still names itself.
             let parts = line.split(separator: " ", maxSplits: 2)
