@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build one libFuzzer target.
 # Usage: Fuzz/build.sh NAME            → Fuzz/out/NAME
+#        Fuzz/build.sh --prepare       → only the shared C object (Fuzz/out/obj/dictionary.o)
 #        Fuzz/out/NAME Fuzz/NAME/seeds -max_total_time=600     (run; see docs/testing.md "Fuzzing")
 #
 # Two layouts:
@@ -14,11 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: Fuzz/build.sh NAME}
 mkdir -p Fuzz/out/obj
-# Fuzz/smoke.sh builds two targets at once: each compiles the shared object under its own name and renames it into
-# place (atomic), so neither links a half-written file.
-clang -c -O1 -fsanitize=fuzzer-no-link,address -ISources/CBrotliDictionary/include \
-    Sources/CBrotliDictionary/dictionary.c -o "Fuzz/out/obj/dictionary.$$.o"
-mv -f "Fuzz/out/obj/dictionary.$$.o" Fuzz/out/obj/dictionary.o
+# The C dictionary object every target links. Built only when missing or stale: Fuzz/smoke.sh builds it once
+# (`Fuzz/build.sh --prepare`) before building two targets at once, since a swiftc that sees an input file change
+# under it fails ("was modified during the build").
+dictionary=Fuzz/out/obj/dictionary.o
+if [ ! -f "$dictionary" ] || [ Sources/CBrotliDictionary/dictionary.c -nt "$dictionary" ]; then
+    clang -c -O1 -fsanitize=fuzzer-no-link,address -ISources/CBrotliDictionary/include \
+        Sources/CBrotliDictionary/dictionary.c -o "$dictionary.$$"
+    mv -f "$dictionary.$$" "$dictionary"
+fi
+[ "$name" = "--prepare" ] && exit 0
 
 if [ -f "Fuzz/$name/modules.txt" ]; then
     moddir="Fuzz/out/obj/$name"

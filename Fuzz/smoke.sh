@@ -36,6 +36,7 @@ build_one() {
 export -f build_one
 start=$SECONDS
 echo "-- fuzz: building ${#targets[@]} targets, 2 at a time"
+Fuzz/build.sh --prepare
 printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} bash -c 'build_one "$1" "$2"' _ {} "$scratch"
 for name in "${targets[@]}"; do
     cat "$scratch/build-$name.log"
