@@ -3,6 +3,8 @@
 // Any input must either throw BrotliError or decode to at most `limit` bytes; a decoded result must survive a
 // round trip through compressUncompressed. A crash, a hang or an allocation above the cap is a bug.
 
+@testable import DanmuCodecs
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func brotliFuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)

@@ -5,6 +5,8 @@
 // inflater fed in chunks (sizes derived from the input) agrees with the one-shot result exactly (same output, or
 // both fail); and compressing the input with both encoder modes round-trips.
 
+@testable import DanmuCodecs
+
 private let fuzzLimit = 1 << 20
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -4,6 +4,7 @@
 // - an accepted document survives toValue → write → parse unchanged (non-finite doubles, which JSON cannot spell,
 //   are compared as null), both with UTF-8 output and with ASCII-only output;
 // - every node's accessors are consistent (rawBytes re-parses to the same value; int64 agrees with double).
+@testable import DanmuCodecs
 import Glibc
 
 private func normalized(_ value: JSONValue) -> JSONValue {

@@ -6,6 +6,8 @@
 // base64 decoding of the input either throws or re-encodes to a string that decodes to the same bytes; and
 // encode → decode of the raw input is the identity.
 
+@testable import DanmuCodecs
+
 private func walk(_ bytes: ArraySlice<UInt8>, depth: Int) -> Int {
     var reader = ProtobufReader(bytes)
     var fields = 0
