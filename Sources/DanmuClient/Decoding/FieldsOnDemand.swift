@@ -19,6 +19,18 @@ enum FieldsOnDemand {
         return sawData && json.isDocumentEnd(end)
     }
 
+    /// Whether the member's key is `key` and the first of that name (`bit` in `seen` not yet set; sets it). A
+    /// function of its own rather than a closure over `seen`: a nested function capturing the walk's variables
+    /// made Swift box them and check exclusivity at run time on every access (a third of the instructions).
+    @inline(__always)
+    static func claim<Bits: FixedWidthInteger>(
+        _ json: JSONOnDemand, _ keyStart: Int, _ keyLength: Int, _ key: StaticString, _ bit: Bits, _ seen: inout Bits
+    ) -> Bool {
+        guard seen & bit == 0, json.key(keyStart, keyLength, is: key) else { return false }
+        seen |= bit
+        return true
+    }
+
     /// `int(node)`: `int64Lenient ?? 0`; ``JSONOnDemand/fail`` where the strict path would compute.
     @inline(__always)
     static func int(_ json: JSONOnDemand, _ position: Int, depth: Int, _ found: inout Int64) -> Int {
@@ -65,19 +77,28 @@ enum FieldsOnDemand {
         var seen: UInt16 = 0
         let inner = depth &+ 1
         let end = json.members(position, depth: depth) { keyStart, keyLength, value in
-            func first(_ key: StaticString, _ bit: UInt16) -> Bool {
-                guard seen & bit == 0, json.key(keyStart, keyLength, is: key) else { return false }
-                seen |= bit
-                return true
+            if claim(json, keyStart, keyLength, "medal_name", 1, &seen) {
+                return string(json, value, depth: inner, &name)
             }
-            if first("medal_name", 1) { return string(json, value, depth: inner, &name) }
-            if first("medal_level", 2) { return int(json, value, depth: inner, &level) }
-            if first("anchor_roomid", 4) { return int(json, value, depth: inner, &room) }
-            if first("target_id", 8) { return int(json, value, depth: inner, &uid) }
-            if first("anchor_uname", 16) { return string(json, value, depth: inner, &anchorName) }
-            if first("guard_level", 32) { return int(json, value, depth: inner, &guardLevel) }
-            if first("is_lighted", 64) { return int(json, value, depth: inner, &lighted) }
-            if first("medal_color", 128) { return medalColor(json, value, depth: inner, &color) }
+            if claim(json, keyStart, keyLength, "medal_level", 2, &seen) {
+                return int(json, value, depth: inner, &level)
+            }
+            if claim(json, keyStart, keyLength, "anchor_roomid", 4, &seen) {
+                return int(json, value, depth: inner, &room)
+            }
+            if claim(json, keyStart, keyLength, "target_id", 8, &seen) { return int(json, value, depth: inner, &uid) }
+            if claim(json, keyStart, keyLength, "anchor_uname", 16, &seen) {
+                return string(json, value, depth: inner, &anchorName)
+            }
+            if claim(json, keyStart, keyLength, "guard_level", 32, &seen) {
+                return int(json, value, depth: inner, &guardLevel)
+            }
+            if claim(json, keyStart, keyLength, "is_lighted", 64, &seen) {
+                return int(json, value, depth: inner, &lighted)
+            }
+            if claim(json, keyStart, keyLength, "medal_color", 128, &seen) {
+                return medalColor(json, value, depth: inner, &color)
+            }
             return JSONOnDemand.skip
         }
         guard end >= 0 else { return end }

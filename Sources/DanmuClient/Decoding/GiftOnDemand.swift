@@ -15,30 +15,61 @@ enum GiftOnDemand {
         var seen: UInt32 = 0
         let decided = FieldsOnDemand.data(json) { data in
             json.members(data, depth: 1) { keyStart, keyLength, value in
-                func first(_ key: StaticString, _ bit: UInt32) -> Bool {
-                    guard seen & bit == 0, json.key(keyStart, keyLength, is: key) else { return false }
-                    seen |= bit
-                    return true
-                }
                 typealias F = FieldsOnDemand
-                if first("giftId", 1 << 0) { return F.int(json, value, depth: 2, &giftID.camel) }
-                if first("gift_id", 1 << 1) { return F.int(json, value, depth: 2, &giftID.snake) }
-                if first("giftName", 1 << 2) { return F.string(json, value, depth: 2, &giftName.camel) }
-                if first("gift_name", 1 << 3) { return F.string(json, value, depth: 2, &giftName.snake) }
-                if first("num", 1 << 4) { return F.int(json, value, depth: 2, &gift.num) }
-                if first("price", 1 << 5) { return F.int(json, value, depth: 2, &gift.price) }
-                if first("coin_type", 1 << 6) { return F.string(json, value, depth: 2, &gift.coinType) }
-                if first("total_coin", 1 << 7) { return F.int(json, value, depth: 2, &gift.totalCoin) }
-                if first("uid", 1 << 8) { return F.int(json, value, depth: 2, &gift.uid) }
-                if first("uname", 1 << 9) { return F.string(json, value, depth: 2, &gift.uname) }
-                if first("action", 1 << 10) { return F.string(json, value, depth: 2, &gift.action) }
-                if first("timestamp", 1 << 11) { return F.int(json, value, depth: 2, &gift.timestamp) }
-                if first("tid", 1 << 12) { return F.stringOrNumber(json, value, depth: 2, &tid) }
-                if first("batch_combo_id", 1 << 13) { return F.string(json, value, depth: 2, &batch) }
-                if first("medal_info", 1 << 14) { return F.fansMedal(json, value, depth: 2, &gift.medal) }
-                if first("guard_level", 1 << 15) { return F.int(json, value, depth: 2, &guardLevel) }
-                if first("blind_gift", 1 << 16) { return blindGiftName(json, value, &gift.blindGiftName) }
-                if first("receive_user_info", 1 << 17) { return receiverUID(json, value, &gift.receiverUID) }
+                if F.claim(json, keyStart, keyLength, "giftId", 1 << 0, &seen) {
+                    return F.int(json, value, depth: 2, &giftID.camel)
+                }
+                if F.claim(json, keyStart, keyLength, "gift_id", 1 << 1, &seen) {
+                    return F.int(json, value, depth: 2, &giftID.snake)
+                }
+                if F.claim(json, keyStart, keyLength, "giftName", 1 << 2, &seen) {
+                    return F.string(json, value, depth: 2, &giftName.camel)
+                }
+                if F.claim(json, keyStart, keyLength, "gift_name", 1 << 3, &seen) {
+                    return F.string(json, value, depth: 2, &giftName.snake)
+                }
+                if F.claim(json, keyStart, keyLength, "num", 1 << 4, &seen) {
+                    return F.int(json, value, depth: 2, &gift.num)
+                }
+                if F.claim(json, keyStart, keyLength, "price", 1 << 5, &seen) {
+                    return F.int(json, value, depth: 2, &gift.price)
+                }
+                if F.claim(json, keyStart, keyLength, "coin_type", 1 << 6, &seen) {
+                    return F.string(json, value, depth: 2, &gift.coinType)
+                }
+                if F.claim(json, keyStart, keyLength, "total_coin", 1 << 7, &seen) {
+                    return F.int(json, value, depth: 2, &gift.totalCoin)
+                }
+                if F.claim(json, keyStart, keyLength, "uid", 1 << 8, &seen) {
+                    return F.int(json, value, depth: 2, &gift.uid)
+                }
+                if F.claim(json, keyStart, keyLength, "uname", 1 << 9, &seen) {
+                    return F.string(json, value, depth: 2, &gift.uname)
+                }
+                if F.claim(json, keyStart, keyLength, "action", 1 << 10, &seen) {
+                    return F.string(json, value, depth: 2, &gift.action)
+                }
+                if F.claim(json, keyStart, keyLength, "timestamp", 1 << 11, &seen) {
+                    return F.int(json, value, depth: 2, &gift.timestamp)
+                }
+                if F.claim(json, keyStart, keyLength, "tid", 1 << 12, &seen) {
+                    return F.stringOrNumber(json, value, depth: 2, &tid)
+                }
+                if F.claim(json, keyStart, keyLength, "batch_combo_id", 1 << 13, &seen) {
+                    return F.string(json, value, depth: 2, &batch)
+                }
+                if F.claim(json, keyStart, keyLength, "medal_info", 1 << 14, &seen) {
+                    return F.fansMedal(json, value, depth: 2, &gift.medal)
+                }
+                if F.claim(json, keyStart, keyLength, "guard_level", 1 << 15, &seen) {
+                    return F.int(json, value, depth: 2, &guardLevel)
+                }
+                if F.claim(json, keyStart, keyLength, "blind_gift", 1 << 16, &seen) {
+                    return blindGiftName(json, value, &gift.blindGiftName)
+                }
+                if F.claim(json, keyStart, keyLength, "receive_user_info", 1 << 17, &seen) {
+                    return receiverUID(json, value, &gift.receiverUID)
+                }
                 return JSONOnDemand.skip
             }
         }

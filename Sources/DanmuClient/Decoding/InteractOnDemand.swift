@@ -9,17 +9,24 @@ enum InteractOnDemand {
         var seen: UInt8 = 0
         let decided = FieldsOnDemand.data(json) { data in
             json.members(data, depth: 1) { keyStart, keyLength, value in
-                func first(_ key: StaticString, _ bit: UInt8) -> Bool {
-                    guard seen & bit == 0, json.key(keyStart, keyLength, is: key) else { return false }
-                    seen |= bit
-                    return true
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "msg_type", 1, &seen) {
+                    return FieldsOnDemand.int(json, value, depth: 2, &interact.msgType)
                 }
-                if first("msg_type", 1) { return FieldsOnDemand.int(json, value, depth: 2, &interact.msgType) }
-                if first("uid", 2) { return FieldsOnDemand.int(json, value, depth: 2, &interact.uid) }
-                if first("uname", 4) { return FieldsOnDemand.string(json, value, depth: 2, &interact.uname) }
-                if first("fans_medal", 8) { return FieldsOnDemand.fansMedal(json, value, depth: 2, &interact.medal) }
-                if first("timestamp", 16) { return FieldsOnDemand.int(json, value, depth: 2, &interact.timestamp) }
-                if first("roomid", 32) { return FieldsOnDemand.int(json, value, depth: 2, &interact.roomID) }
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "uid", 2, &seen) {
+                    return FieldsOnDemand.int(json, value, depth: 2, &interact.uid)
+                }
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "uname", 4, &seen) {
+                    return FieldsOnDemand.string(json, value, depth: 2, &interact.uname)
+                }
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "fans_medal", 8, &seen) {
+                    return FieldsOnDemand.fansMedal(json, value, depth: 2, &interact.medal)
+                }
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "timestamp", 16, &seen) {
+                    return FieldsOnDemand.int(json, value, depth: 2, &interact.timestamp)
+                }
+                if FieldsOnDemand.claim(json, keyStart, keyLength, "roomid", 32, &seen) {
+                    return FieldsOnDemand.int(json, value, depth: 2, &interact.roomID)
+                }
                 return JSONOnDemand.skip
             }
         }
