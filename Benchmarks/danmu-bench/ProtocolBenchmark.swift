@@ -6,6 +6,7 @@ import TestSupport
 /// Protocol-layer throughput: JSON Lines output (events/s written to /dev/null in 64 KiB batches) and full
 /// decoding of a real zlib batch capture (frame → 8 typed events). Medians of several runs of thread CPU time.
 func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
+    if runDecodeOnlyIfAsked() { return [] }
     func read(_ relative: String) -> [UInt8] {
         TestFiles.read(relative) ?? []
     }
@@ -63,5 +64,5 @@ func runProtocolBenchmark(quick: Bool) -> [BenchmarkFigure] {
                 name: "protocol.decode_zlib_frames_per_s", value: rate, unit: "frames/s",
                 note: "FrameDecoder + MessageDecoder on the 1358-byte 8-message zlib capture, median of \(runs)"))
     }
-    return figures + runDecodeFigures(quick: quick)
+    return figures + runDecodeFigures(quick: quick) + runDecodeFrameFigures(quick: quick)
 }

@@ -6,8 +6,9 @@
 // - validating by skipping (`skipValue` over the root, then nothing but whitespace) accepts exactly the texts the
 //   strict parser accepts, at the same nesting limit;
 // - `EventParser.parse` (on demand where it decides) and `EventParser.parseFully` (strict only) give the same
-//   events, or both reject the message; also with the input behind a `{"cmd":"DANMU_MSG",` prefix, so that the
-//   fuzzer explores the danmaku reader from any seed.
+//   events, or both reject the message; also with the input behind a `{"cmd":"DANMU_MSG",` prefix (and
+//   `{"cmd":"INTERACT_WORD","data":`, `{"cmd":"SEND_GIFT","data":`), so that the fuzzer explores every on-demand
+//   reader from any seed.
 import DanmuClient
 import DanmuCodecs
 import Glibc
@@ -41,5 +42,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     compareEventParsers(bytes)
     compareEventParsers(Array(#"{"cmd":"DANMU_MSG","#.utf8) + bytes)
+    compareEventParsers(Array(#"{"cmd":"INTERACT_WORD","data":"#.utf8) + bytes)
+    compareEventParsers(Array(#"{"cmd":"SEND_GIFT","data":"#.utf8) + bytes)
     return 0
 }

@@ -58,7 +58,9 @@ extension InflateEngine {
                         let used = Int(entry & 0x1F)
                         bits &>>= UInt64(used)
                         bitCount &-= used
-                        // A second literal fits in the remaining ≥ 41 bits without a refill.
+                        // Two more literals fit in the remaining ≥ 41 bits without a refill: a primary-table
+                        // entry is at most 10 bits (issue 11: JSON is mostly literals; a refill per two was the
+                        // loop's main cost).
                         let next = litLen[Int(bits & litLenMask)]
                         if next & kindMask == InflateEntry.literal {
                             out[outCount] = UInt8(truncatingIfNeeded: next &>> 16)
@@ -66,6 +68,14 @@ extension InflateEngine {
                             let nextUsed = Int(next & 0x1F)
                             bits &>>= UInt64(nextUsed)
                             bitCount &-= nextUsed
+                            let third = litLen[Int(bits & litLenMask)]
+                            if third & kindMask == InflateEntry.literal {
+                                out[outCount] = UInt8(truncatingIfNeeded: third &>> 16)
+                                outCount &+= 1
+                                let thirdUsed = Int(third & 0x1F)
+                                bits &>>= UInt64(thirdUsed)
+                                bitCount &-= thirdUsed
+                            }
                         }
                         continue
                     }

@@ -74,20 +74,46 @@ enum InflateEntry {
 
 /// Scratch memory and the current decode tables of one inflater; reused across blocks and streams.
 final class InflateTables {
-    let litLen = UnsafeMutablePointer<UInt32>.allocate(capacity: InflateEntry.litLenCapacity)
-    let dist = UnsafeMutablePointer<UInt32>.allocate(capacity: InflateEntry.distCapacity)
-    let codeLength = UnsafeMutablePointer<UInt32>.allocate(capacity: InflateEntry.codeLengthCapacity)
+    // One allocation carved into every table and scratch array (issue 11: nine separate ones were most of the
+    // allocations of a zlib frame). Widest element first, so each part stays aligned.
+    private let memory: UnsafeMutableRawPointer
+    let litLen: UnsafeMutablePointer<UInt32>
+    let dist: UnsafeMutablePointer<UInt32>
+    let codeLength: UnsafeMutablePointer<UInt32>
     /// Code lengths of the block being set up: lit/len lengths followed by distance lengths.
-    let lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 320)
-    let sorted = UnsafeMutablePointer<UInt16>.allocate(capacity: 320)
-    let codes = UnsafeMutablePointer<UInt16>.allocate(capacity: 320)
+    let lengths: UnsafeMutablePointer<UInt8>
+    let sorted: UnsafeMutablePointer<UInt16>
+    let codes: UnsafeMutablePointer<UInt16>
     // Per-length scratch of the table builder (index 0...15).
-    private let counts = UnsafeMutablePointer<Int>.allocate(capacity: 16)
-    private let nextCode = UnsafeMutablePointer<Int>.allocate(capacity: 16)
-    private let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 16)
+    private let counts: UnsafeMutablePointer<Int>
+    private let nextCode: UnsafeMutablePointer<Int>
+    private let offsets: UnsafeMutablePointer<Int>
+
+    private static let entryCount =
+        InflateEntry.litLenCapacity + InflateEntry.distCapacity + InflateEntry.codeLengthCapacity
+    private static let byteCount = 3 * 16 * MemoryLayout<Int>.stride + entryCount * 4 + 2 * 320 * 2 + 320
 
     init() {
+        memory = UnsafeMutableRawPointer.allocate(byteCount: Self.byteCount, alignment: MemoryLayout<Int>.alignment)
+        var at = memory
+        func carve<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
+            let pointer = at.bindMemory(to: T.self, capacity: count)
+            at += count * MemoryLayout<T>.stride
+            return pointer
+        }
+        counts = carve(Int.self, 16)
+        nextCode = carve(Int.self, 16)
+        offsets = carve(Int.self, 16)
+        litLen = carve(UInt32.self, InflateEntry.litLenCapacity)
+        dist = carve(UInt32.self, InflateEntry.distCapacity)
+        codeLength = carve(UInt32.self, InflateEntry.codeLengthCapacity)
+        sorted = carve(UInt16.self, 320)
+        codes = carve(UInt16.self, 320)
+        lengths = carve(UInt8.self, 320)
         // Initialised so copies and never-filled slots hold defined values (an invalid entry).
+        counts.initialize(repeating: 0, count: 16)
+        nextCode.initialize(repeating: 0, count: 16)
+        offsets.initialize(repeating: 0, count: 16)
         litLen.initialize(repeating: InflateEntry.invalid, count: InflateEntry.litLenCapacity)
         dist.initialize(repeating: InflateEntry.invalid, count: InflateEntry.distCapacity)
         codeLength.initialize(repeating: InflateEntry.invalid, count: InflateEntry.codeLengthCapacity)
@@ -97,15 +123,7 @@ final class InflateTables {
     }
 
     deinit {
-        litLen.deallocate()
-        dist.deallocate()
-        codeLength.deallocate()
-        lengths.deallocate()
-        sorted.deallocate()
-        codes.deallocate()
-        counts.deallocate()
-        nextCode.deallocate()
-        offsets.deallocate()
+        memory.deallocate()
     }
 
     func copy() -> InflateTables {

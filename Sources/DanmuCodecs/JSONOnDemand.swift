@@ -163,6 +163,12 @@ public struct JSONOnDemand {
         return (value, end)
     }
 
+    /// The bytes from `start` to `end` as they are in the text (a number's literal, for fields read as text).
+    public func text(from start: Int, to end: Int) -> String {
+        guard start >= 0, start <= end, end <= count else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: p + start, count: end &- start), as: UTF8.self)
+    }
+
     /// Calls `body` with the decoded UTF-8 of the string at `position` (in scratch memory that lives for the call)
     /// and returns the string's end; ``fail`` when it is not a string or is malformed. For JSON inside a string
     /// (`DANMU_MSG` `info[0][15].extra`): read it in place, with no `String` and no array in between.

@@ -3,7 +3,8 @@ import TestSupport
 import XCTest
 @testable import DanmuClient
 
-/// Issue 11: `DANMU_MSG` is read on demand (`DanmakuOnDemand`), every other message by the strict full parser.
+/// Issue 11: `DANMU_MSG`, `INTERACT_WORD` and `SEND_GIFT` are read on demand (`DanmakuOnDemand`,
+/// `InteractOnDemand`, `GiftOnDemand`), every other message by the strict full parser.
 /// The two must give the same events (or the same rejection) on every message we have: the samples, the bodies
 /// inside the captures, and damaged copies of them; and the on-demand path must actually be the one taken.
 final class OnDemandDecodeTests: XCTestCase {
@@ -27,10 +28,8 @@ final class OnDemandDecodeTests: XCTestCase {
     /// Whether the on-demand reader decides `body` by itself (not handing it to the strict parser).
     private func decidedOnDemand(_ body: [UInt8]) -> Bool {
         body.withUnsafeBytes { raw in
-            guard let json = JSONOnDemand(raw), let command = json.leadingCommand(),
-                let cmd = EventParser.onDemandCommand(command)
-            else { return false }
-            return DanmakuOnDemand.parse(json, cmd: cmd) != nil
+            guard let json = JSONOnDemand(raw) else { return false }
+            return EventParser.parseOnDemand(json) != nil
         }
     }
 
@@ -88,8 +87,8 @@ final class OnDemandDecodeTests: XCTestCase {
             assertSameAsStrict(body, label)
             if decidedOnDemand(body) { danmaku += 1 }
         }
-        // The DANMU_MSG samples (2021, 2024, sticker, masked, suffixed) and the captured ones all take the fast path.
-        XCTAssertGreaterThanOrEqual(danmaku, 10, "on-demand path taken for \(danmaku) messages")
+        // The DANMU_MSG, INTERACT_WORD and SEND_GIFT samples and the captured ones all take the fast path.
+        XCTAssertGreaterThanOrEqual(danmaku, 20, "on-demand path taken for \(danmaku) messages")
     }
 
     func testEveryDanmakuFixtureIsDecidedOnDemand() {
@@ -112,6 +111,70 @@ final class OnDemandDecodeTests: XCTestCase {
                 assertSameAsStrict(damaged, "\(label) byte \(position)")
             }
         }
+    }
+
+    func testEveryInteractAndGiftFixtureIsDecidedOnDemand() {
+        var count = 0
+        for (label, body) in Self.sampleBodies()
+        where label.contains("/INTERACT_WORD.") || label.contains("/SEND_GIFT.") {
+            XCTAssertTrue(decidedOnDemand(body), label)
+            count += 1
+        }
+        XCTAssertGreaterThanOrEqual(count, 9)
+    }
+
+    /// Every prefix and a spread of single-byte damage of the INTERACT_WORD and SEND_GIFT samples: the same event
+    /// or the same rejection as the strict path.
+    func testDamagedInteractAndGiftDecodeAsTheStrictParserDoes() {
+        let replacements: [UInt8] = [0x22, 0x5C, 0x2C, 0x5D, 0x7D, 0x30, 0x2E, 0x65, 0x00, 0xFF, 0xC3, 0x20, 0x3A]
+        for (label, body) in Self.sampleBodies()
+        where (label.contains("/INTERACT_WORD.") || label.contains("/SEND_GIFT.")) && label.hasPrefix("Fixtures") {
+            for cut in 0..<body.count { assertSameAsStrict(Array(body[..<cut]), "\(label) cut at \(cut)") }
+            for position in stride(from: 0, to: body.count, by: 2) {
+                var damaged = body
+                damaged[position] = replacements[position % replacements.count]
+                assertSameAsStrict(damaged, "\(label) byte \(position)")
+            }
+        }
+    }
+
+    /// Shapes of INTERACT_WORD and SEND_GIFT the fixtures do not have: fields absent, mistyped, duplicated,
+    /// escaped, fractional; the camel/snake fallbacks; medals empty, partial, with a hex or numeric colour;
+    /// `data` absent or not an object.
+    func testUnusualInteractAndGiftShapes() {
+        let shapes = [
+            #"{"cmd":"INTERACT_WORD","data":{}}"#,
+            #"{"cmd":"INTERACT_WORD","data":{"uid":"12","uname":"a***","msg_type":2,"msg_type":3}}"#,
+            #"{"cmd":"INTERACT_WORD","data":{"uid":1.5,"uname":"x"}}"#,
+            #"{"cmd":"INTERACT_WORD","data":{"uid":7,"fans_medal":{"medal_name":"","medal_level":0}}}"#,
+            ##"{"cmd":"INTERACT_WORD","data":{"fans_medal":{"medal_name":"m","medal_color":"#1a544b","is_lighted":"1"}}}"##,
+            #"{"cmd":"INTERACT_WORD","data":{"fans_medal":{"medal_level":3,"medal_color":"zz","target_id":"9"}}}"#,
+            #"{"cmd":"INTERACT_WORD","data":{"fans_medal":[1,2],"roomid":5,"timestamp":-1}}"#,
+            #"{"cmd":"INTERACT_WORD","data":{"\u0075id":3}}"#,
+            #"{"cmd":"INTERACT_WORD","data":5}"#,
+            #"{"cmd":"INTERACT_WORD"}"#,
+            #"{"cmd":"INTERACT_WORD:1","data":{"msg_type":99,"uname":"\u00e9\\"}}"#,
+            #"{"cmd":"INTERACT_WORD_V2","data":{"pb":""}}"#,
+            #"{"cmd":"SEND_GIFT","data":{}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"gift_id":5,"giftId":null,"gift_name":"a","giftName":"b"}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"gift_id":5,"gift_name":"a","tid":1234567890123456789012,"batch_combo_id":""}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"tid":"","num":"3","price":1e2}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"tid":-1.5e3,"total_coin":100,"coin_type":"gold","action":"投喂"}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"tid":true,"blind_gift":{"original_gift_name":7}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"blind_gift":{"original_gift_name":"box","original_gift_name":"x"}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"blind_gift":"no","receive_user_info":{"uid":"42"}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"receive_user_info":{"uname":"u"},"receive_user_info":{"uid":1}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"receive_user_info":[],"medal_info":{"medal_name":"m","medal_color":6067854}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"guard_level":3,"uid":9,"uname":"n","timestamp":1700000000}} x"#,
+            #"{"cmd":"SEND_GIFT","data":{"a":{"b":[{"c":"\ud83d\ude00"}]}}}"#,
+            #"{"cmd":"SEND_GIFT","data":{"uname":"\ud83d"}}"#,
+        ]
+        for shape in shapes { assertSameAsStrict(Array(shape.utf8), shape) }
+        XCTAssertTrue(decidedOnDemand(Array(shapes[1].utf8)), "duplicate keys: the first wins, on demand")
+        XCTAssertFalse(decidedOnDemand(Array(shapes[2].utf8)), "a fraction read as an integer goes to the strict path")
+        XCTAssertFalse(decidedOnDemand(Array(shapes[7].utf8)), "an escaped key goes to the strict path")
+        XCTAssertTrue(decidedOnDemand(Array(shapes[14].utf8)), "a numeric tid beyond Int64 is text, on demand")
+        XCTAssertTrue(decidedOnDemand(Array(shapes[16].utf8)), "a fractional tid is text, on demand")
     }
 
     /// Shapes the fixtures do not have: fields mistyped, duplicated, escaped, nested in `extra`, fractional numbers

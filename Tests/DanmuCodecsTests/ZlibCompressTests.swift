@@ -56,6 +56,32 @@ final class ZlibCompressTests: XCTestCase {
         XCTAssertEqual(ZlibAdler32.checksum(long), b << 16 | a)
     }
 
+    /// The eight-bytes-at-a-time sums (issue 11) against the byte-serial definition, at every length around the
+    /// 8-byte groups and the 5552-byte blocks, from several starting values (updates in pieces), on random bytes
+    /// and on all-0xFF (the largest sums).
+    func testAdler32MatchesTheByteSerialDefinition() {
+        func reference(_ bytes: ArraySlice<UInt8>, from start: UInt32) -> UInt32 {
+            var a = start & 0xFFFF, b = start >> 16
+            for byte in bytes { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+            return b << 16 | a
+        }
+        var rng = SplitMixRandom(seed: 11)
+        let random = (0..<30_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let full = [UInt8](repeating: 0xFF, count: 30_000)
+        let lengths = Array(0..<40) + [5551, 5552, 5553, 5559, 5560, 11_104, 11_111, 29_999]
+        for input in [random, full] {
+            for length in lengths {
+                XCTAssertEqual(ZlibAdler32.checksum(Array(input[..<length])), reference(input[..<length], from: 1))
+                // In two pieces: the second update starts from a running value.
+                var adler = ZlibAdler32()
+                let cut = length / 3
+                adler.update(Array(input[..<cut]))
+                adler.update(Array(input[cut..<length]))
+                XCTAssertEqual(adler.value, reference(input[..<length], from: 1), "cut at \(cut) of \(length)")
+            }
+        }
+    }
+
     // MARK: - Match finder (bounded chains, nice length, skipped insertions, 8-byte compares)
 
     /// Ten near-identical danmaku packets, as the simulator batches them: every position matches the copy

@@ -139,22 +139,34 @@ public struct MessageDecoder: Sendable {
             }
         case 2, 3:
             guard depth < maxNestingDepth else { throw .nestingTooDeep(maxNestingDepth) }
-            let inflated =
-                protover == 2
-                ? try MessageDecoder.inflateZlib(body, limit: budget)
-                : try MessageDecoder.decodeBrotli(body, limit: budget)
-            budget -= inflated.count
-            statistics.decompressedBytes += inflated.count
             var thrown: ProtocolError?
-            inflated.withUnsafeBytes { batch in
-                do throws(ProtocolError) {
-                    try walkBatch(batch, depth: depth + 1, budget: &budget, into: &events)
-                } catch { thrown = error }
+            if protover == 2 {
+                // Walked where it was inflated: no array of the batch (issue 11).
+                try MessageDecoder.withInflatedZlib(body, limit: budget) { batch in
+                    thrown = walkDecompressed(batch, depth: depth, budget: &budget, into: &events)
+                }
+            } else {
+                let batch = try MessageDecoder.decodeBrotli(body, limit: budget)
+                batch.withUnsafeBytes { batch in
+                    thrown = walkDecompressed(batch, depth: depth, budget: &budget, into: &events)
+                }
             }
             if let thrown { throw thrown }
         default:
             statistics.unknownProtovers += 1
         }
+    }
+
+    /// One decompressed batch: its output taken from the budget and counted, then walked.
+    private mutating func walkDecompressed(
+        _ batch: UnsafeRawBufferPointer, depth: Int, budget: inout Int, into events: inout [DanmuEvent]
+    ) -> ProtocolError? {
+        budget -= batch.count
+        statistics.decompressedBytes += batch.count
+        do throws(ProtocolError) {
+            try walkBatch(batch, depth: depth + 1, budget: &budget, into: &events)
+        } catch { return error }
+        return nil
     }
 
     /// Walks the inner packets of a decompressed batch by their declared lengths.

@@ -13,4 +13,12 @@ extension MessageDecoder {
             throw .zlib(error.description)
         }
     }
+
+    static func withInflatedZlib(
+        _ body: UnsafeRawBufferPointer, limit: Int, _ walk: (UnsafeRawBufferPointer) -> Void
+    ) throws(ProtocolError) {
+        do throws(InflateError) { try Zlib.withDecompressed(body, limit: limit, walk) } catch {
+            throw .zlib(error.description)
+        }
+    }
 }

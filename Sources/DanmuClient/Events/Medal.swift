@@ -45,12 +45,16 @@ extension EventKindCodec {
     /// A JSON medal without `is_lighted` is not lighted (older and partial objects omit it for dimmed medals).
     static func medalColor(_ node: JSONNode?) -> Int64 {
         guard let node else { return 0 }
-        if let text = node.string {
-            var hex = Substring(text)
-            if hex.hasPrefix("#") { hex = hex.dropFirst() }
-            return hex.isEmpty ? 0 : Int64(hex, radix: 16) ?? 0
-        }
+        if let text = node.string { return medalColor(hex: text) }
         return int(node)
+    }
+
+    /// `medal_color` sent as a string: CSS hex with or without `#`; 0 when it is not hex (shared with the
+    /// on-demand readers, so both paths read it by one rule).
+    static func medalColor(hex text: String) -> Int64 {
+        var hex = Substring(text)
+        if hex.hasPrefix("#") { hex = hex.dropFirst() }
+        return hex.isEmpty ? 0 : Int64(hex, radix: 16) ?? 0
     }
 }
 
