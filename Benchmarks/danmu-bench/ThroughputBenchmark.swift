@@ -95,7 +95,10 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
         let server = try SimulatorProcess(options)
         let tally = EventTally(recordLatency: true)
         let breakdown = LatencyBreakdown()
-        let client = try ClientRun(port: server.port, rooms: rooms, tally: tally) {
+        // DANMU_BENCH_WORKERS=N: the pool size to compare (default: the collector's, cores − 1).
+        let workers = getenv("DANMU_BENCH_WORKERS").flatMap { Int(String(cString: $0)) }
+        if let workers { progress("latency: \(workers) workers") }
+        let client = try ClientRun(port: server.port, rooms: rooms, tally: tally, workers: workers) {
             $0.onBatchTimings = breakdown.observer
         }
         client.collector.add(rooms: 1...Int64(rooms))
