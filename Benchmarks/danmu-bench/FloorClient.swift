@@ -47,6 +47,8 @@ final class FloorClient: @unchecked Sendable {
             &thread, nil,
             { raw in
                 let client = Unmanaged<FloorClient>.fromOpaque(raw!).takeRetainedValue()
+                // Named, so the latency scenario can read this thread's CPU and run-queue wait apart.
+                _ = danmu_pthread_setname_np(pthread_self(), "danmu-floor")
                 client.run()
                 return nil
             }, context) == 0

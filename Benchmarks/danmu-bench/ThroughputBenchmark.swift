@@ -90,16 +90,36 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
     let options = SimulatorProcess.Options(rooms: rooms, rate: rate, compression: "brotli", batch: 1)
     var figures: [BenchmarkFigure] = []
     var danmuP99 = Double.nan
+    var stageFigures: [BenchmarkFigure] = []
     do {
         let server = try SimulatorProcess(options)
         let tally = EventTally(recordLatency: true)
-        let client = try ClientRun(port: server.port, rooms: rooms, tally: tally)
+        let breakdown = LatencyBreakdown()
+        // DANMU_BENCH_WORKERS=N: the pool size to compare (default: the collector's, cores − 1).
+        let workers = getenv("DANMU_BENCH_WORKERS").flatMap { Int(String(cString: $0)) }
+        if let workers { progress("latency: \(workers) workers") }
+        let client = try ClientRun(port: server.port, rooms: rooms, tally: tally, workers: workers) {
+            $0.onBatchTimings = breakdown.observer
+        }
         client.collector.add(rooms: 1...Int64(rooms))
         _ = client.waitUntilLive(rooms, timeoutSeconds: 60)
         sleepSeconds(1)
         _ = tally.takeLatencies()
+        breakdown.startRecording()
+        let threadsBefore = ThreadStats.read()
+        let cpuBefore = ProcessMetrics.cpuSeconds()
         sleepSeconds(seconds)
+        let cpu = ProcessMetrics.cpuSeconds() - cpuBefore
+        let threadsAfter = ThreadStats.read()
         let samples = tally.takeLatencies().map { Double($0) / 1e6 }.sorted()
+        stageFigures = breakdown.figures()
+        stageFigures += ThreadStats.figures(
+            prefix: "latency.threads", threads: [("danmu-io", "io"), ("danmu-worker", "workers")],
+            before: threadsBefore, after: threadsAfter, seconds: seconds, messages: samples.count)
+        stageFigures.append(
+            BenchmarkFigure(
+                name: "latency.client_cpu_per_msg", value: cpu / Double(max(1, samples.count)) * 1e6, unit: "µs",
+                note: "client process CPU over the measured seconds ÷ danmaku"))
         client.collector.shutdown()
         _ = server.stop()
         guard !samples.isEmpty else {
@@ -112,6 +132,7 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
             BenchmarkFigure(name: "latency.p99", value: danmuP99, unit: "ms"),
             BenchmarkFigure(name: "latency.p999", value: percentile(samples, 0.999), unit: "ms"),
         ]
+        figures += stageFigures
     } catch {
         return [BenchmarkFigure(name: "latency", value: .nan, unit: "ms", note: "failed: \(error)")]
     }
@@ -121,7 +142,11 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
     _ = floor.waitUntilLive(timeoutSeconds: 60)
     sleepSeconds(1)
     _ = floor.takeLatencies()
+    let floorBefore = ThreadStats.read()
+    let floorCPUBefore = ProcessMetrics.cpuSeconds()
     sleepSeconds(seconds)
+    let floorCPU = ProcessMetrics.cpuSeconds() - floorCPUBefore
+    let floorAfter = ThreadStats.read()
     let samples = floor.takeLatencies().map { Double($0) / 1e6 }.sorted()
     floor.stop()
     _ = server.stop()
@@ -135,6 +160,12 @@ func runLatencyBenchmark(rooms: Int, rate: Double, seconds: Double) -> [Benchmar
         BenchmarkFigure(name: "latency.floor.p999", value: percentile(samples, 0.999), unit: "ms"),
         BenchmarkFigure(
             name: "latency.p99_ratio_vs_floor", value: danmuP99 / floorP99, unit: "×", note: "danmu ÷ floor, p99"),
+        BenchmarkFigure(
+            name: "latency.floor.client_cpu_per_msg", value: floorCPU / Double(samples.count) * 1e6, unit: "µs",
+            note: "process CPU over the measured seconds ÷ messages"),
     ]
+    figures += ThreadStats.figures(
+        prefix: "latency.floor.threads", threads: [("danmu-floor", "floor")], before: floorBefore, after: floorAfter,
+        seconds: seconds, messages: samples.count)
     return figures
 }

@@ -31,6 +31,13 @@ extension Reactor {
         return counters.turns
     }
 
+    /// When the current turn's `epoll_wait` returned (CLOCK_MONOTONIC ns), for latency attribution: a callback
+    /// subtracts it from its own time to see how long the turn's other work held it back.
+    public var turnStartedAt: UInt64 {
+        assertInLoop()
+        return counters.turnStartedAt
+    }
+
     /// Events dropped because their registration had been closed (the generation did not match).
     var staleEventCount: Int {
         assertInLoop()

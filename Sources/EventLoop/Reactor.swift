@@ -90,6 +90,8 @@ public final class Reactor: @unchecked Sendable {
     struct Counters {
         var turns = 0
         var staleEvents = 0
+        /// When the current turn's `epoll_wait` returned (monotonic ns): the start of a read's latency inside us.
+        var turnStartedAt: UInt64 = 0
     }
     /// eventfd writes made by `execute`/`shutdown` (any thread).
     let eventfdWrites = Atomic<Int>(0)
@@ -340,6 +342,7 @@ public final class Reactor: @unchecked Sendable {
                 preconditionFailure("epoll_wait failed: \(error)")
             }
             counters.turns += 1
+            counters.turnStartedAt = Posix.monotonicNanoseconds()
             var woken = false
             var timersDue = false
             for index in 0..<count {

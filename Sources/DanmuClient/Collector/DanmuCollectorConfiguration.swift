@@ -71,6 +71,9 @@ extension DanmuCollector {
         /// nil to say nothing (no watchdog timer runs then).
         public var onSlowHandler: (@Sendable (_ room: Int64, _ seconds: Double) -> Void)? = Configuration
             .warnOnStandardError
+        /// Latency attribution (benchmarks, diagnostics): called once per batch with its stage times and its
+        /// events, on the worker, right after the handler returned. Nil (the default): no stage is timed.
+        public var onBatchTimings: (@Sendable (BatchTimings, [RoomEvent]) -> Void)?
 
         /// `onSlowHandler`'s default: one line on standard error, e.g. `danmu: warning: room 7: a handler call has
         /// held a worker for 1250 ms (...)`. One `write(2)`, so lines of several rooms never interleave.

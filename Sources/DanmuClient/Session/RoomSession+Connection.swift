@@ -90,7 +90,7 @@ extension RoomSession {
         }
         // Frames cut before a bad header are still delivered; the connection then goes.
         counters.received(bytes: socketBytes, frames: batch.count, at: receivedAt)
-        enqueue(batch, receivedAt: receivedAt)
+        enqueue(batch, receivedAt: receivedAt, readAt: now)
         if let failure {
             feed(.protocolError(failure.description))
         } else if let authCode {
@@ -173,12 +173,19 @@ extension RoomSession {
         return false
     }
 
-    func enqueue(_ batch: FrameBatch, receivedAt: Int64) {
+    func enqueue(_ batch: FrameBatch, receivedAt: Int64, readAt: Int64) {
         guard !batch.isEmpty else { return }
         let pipeline = self.pipeline
         let number = connectionNumber
         let cost = batch.wireLength
-        if queue.enqueue(cost: cost, { pipeline.process(batch, receivedAt: receivedAt, connection: number) }) {
+        // Stage times only when someone asked for them (`Configuration.onBatchTimings`).
+        let stamps =
+            core.configuration.onBatchTimings == nil
+            ? nil : (loopWokeAt: core.reactor.turnStartedAt, queuedAt: UInt64(max(0, readAt)))
+        let job: @Sendable () -> Void = {
+            pipeline.process(batch, receivedAt: receivedAt, connection: number, stamps: stamps)
+        }
+        if queue.enqueue(cost: cost, job) {
             queueFull = true
             applyReadState()
         }

@@ -176,11 +176,17 @@ final class RoomSession: ConnectionHandler {
             counters.update { $0.isReadingPaused = false }
         case .setTimer(let deadline):
             cancelTimer()
-            let delay = Duration.nanoseconds(max(0, deadline - now))
-            timer = core.reactor.schedule(after: delay) { [weak self] in
+            let fire: () -> Void = { [weak self] in
                 guard let self else { return }
                 self.timer = nil
                 self.feed(.timer)
+            }
+            if machine.phase == .live {
+                // Heartbeats and the watchdog tolerate a late second; aligned, the rooms due in the same interval
+                // share one wake-up of the loop. The handshake timeouts and backoff keep their own millisecond.
+                timer = core.reactor.schedule(at: UInt64(max(0, deadline)), leeway: core.timing.liveLeeway, fire)
+            } else {
+                timer = core.reactor.schedule(after: .nanoseconds(max(0, deadline - now)), fire)
             }
         case .cancelTimer:
             cancelTimer()
