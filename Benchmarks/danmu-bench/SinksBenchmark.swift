@@ -28,7 +28,7 @@ private func sinkRows(_ count: Int) -> [SinkRecord] {
 }
 
 /// `/bin/sh -c command`, stdout + stderr captured.
-private func shell(_ command: String) -> (status: Int32, output: String) {
+func shell(_ command: String) -> (status: Int32, output: String) {
     let path = "/tmp/danmu-bench-sh-\(getpid()).out"
     defer { unlink(path) }
     var actions = posix_spawn_file_actions_t()
@@ -57,128 +57,18 @@ private func shell(_ command: String) -> (status: Int32, output: String) {
     return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
 }
 
-private func writeText(_ path: String, _ text: String) {
+func writeText(_ path: String, _ text: String) {
     _ = writeFile(path, Array(text.utf8))
-}
-
-/// Python's sqlite3 baseline: the same rows from a JSON file, the same schema and pragmas, executemany per
-/// batch inside one transaction per batch; prints rows/s of the timed part (inserts and commits only).
-private let pythonBaseline = """
-    import sqlite3, sys, json, time
-    db_path, rows_path, schema_path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    pragmas = sys.argv[5].split(";")
-    rows = [tuple(r) for r in json.load(open(rows_path))]
-    db = sqlite3.connect(db_path, isolation_level=None)
-    for pragma in pragmas: db.execute(pragma)
-    db.executescript(open(schema_path).read())
-    sql = ("INSERT OR IGNORE INTO events (room, received_at, kind, cmd, id_str, uid, uname, text, json)"
-           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    start, cpu = time.perf_counter(), time.process_time()
-    for i in range(0, len(rows), batch):
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany(sql, rows[i:i + batch])
-        db.execute("COMMIT")
-    print(len(rows) / (time.perf_counter() - start), len(rows) / (time.process_time() - cpu))
-    """
-
-private func jsonString(_ text: String?) -> String {
-    guard let text else { return "null" }
-    var writer = JSONWriter()
-    writer.string(text)
-    return String(decoding: writer.bytes, as: UTF8.self)
 }
 
 func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
     let count = quick ? 50_000 : 400_000
     progress("sinks: \(count) rows")
     let rows = sinkRows(count)
-    var template = Array("/tmp/danmu-bench-sinks-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { return [] }
-    let dir = String(cString: made)
+    guard let dir = benchTemporaryDirectory() else { return [] }
     defer { _ = shell("rm -rf '\(dir)'") }
     var figures: [BenchmarkFigure] = []
-
-    // SQLite, ours: the whole path a collector's batches take (submit → runner thread → one transaction per batch).
-    var ours: [Double] = []
-    var oursCPU: [Double] = []
-    for run in 0..<runs {
-        let path = "\(dir)/ours-\(run).db"
-        do {
-            var configuration = SinkConfiguration()
-            configuration.maxBatch = 4096
-            configuration.memoryBudgetBytes = 1 << 30
-            let runner = try SinkRunner(sink: SQLiteSink(path: path), configuration: configuration)
-            let start = SystemClock.monotonicNanoseconds()
-            let cpu = ProcessMetrics.cpuSeconds()
-            var i = 0
-            while i < rows.count {
-                runner.submit(Array(rows[i..<min(i + 20, rows.count)]))  // reads of 20 events, as from a room
-                i += 20
-            }
-            runner.close()
-            let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
-            let cpuSeconds = ProcessMetrics.cpuSeconds() - cpu
-            precondition(runner.statistics.written == count, "sqlite sink wrote \(runner.statistics.written)")
-            ours.append(Double(count) / seconds)
-            oursCPU.append(Double(count) / cpuSeconds)
-        } catch {
-            progress("sinks: sqlite: \(error)")
-            return figures
-        }
-    }
-    figures.append(
-        BenchmarkFigure(
-            name: "sqlite_rows_per_second", value: median(ours), unit: "rows/s",
-            note: "SinkRunner + SQLiteSink, WAL, synchronous=NORMAL, batches ≤ 4096"))
-    figures.append(
-        BenchmarkFigure(
-            name: "sqlite_rows_per_cpu_second", value: median(oursCPU), unit: "rows/CPU-s",
-            note: "the same runs, process CPU time (submitting thread + writer thread)"))
-
-    // SQLite, Python executemany of the same rows.
-    var json = "["
-    for (index, r) in rows.enumerated() {
-        if index > 0 { json += "," }
-        json +=
-            "[\(r.room),\(r.receivedAt / 1_000_000),\(jsonString(r.kind)),\(jsonString(r.cmd)),"
-            + "\(jsonString(r.idStr)),\(r.uid.map(String.init) ?? "null"),\(jsonString(r.uname)),"
-            + "\(jsonString(r.text)),\(jsonString(String(decoding: r.json, as: UTF8.self)))]"
-    }
-    writeText("\(dir)/rows.json", json + "]")
-    writeText("\(dir)/schema.sql", SQLiteSink.migrationSQL.joined(separator: ";\n") + ";")
-    writeText("\(dir)/baseline.py", pythonBaseline)
-    var python: [Double] = []
-    var pythonCPU: [Double] = []
-    let pragmas = SQLiteSink.pragmas.joined(separator: ";")
-    for run in 0..<runs {
-        let result = shell(
-            "python3 \(dir)/baseline.py \(dir)/py-\(run).db \(dir)/rows.json \(dir)/schema.sql 4096 '\(pragmas)'")
-        let words = (result.output.split(separator: "\n").last ?? "").split(separator: " ")
-        guard result.status == 0, words.count == 2, let rate = Double(words[0]), let cpuRate = Double(words[1]) else {
-            progress("sinks: python baseline failed: \(result.output)")
-            break
-        }
-        python.append(rate)
-        pythonCPU.append(cpuRate)
-    }
-    if !python.isEmpty {
-        figures.append(
-            BenchmarkFigure(
-                name: "sqlite_python_executemany_rows_per_second", value: median(python),
-                unit: "rows/s", note: "python3 sqlite3, same rows, schema, pragmas, batches"))
-        figures.append(
-            BenchmarkFigure(
-                name: "sqlite_ratio_vs_python", value: median(ours) / median(python),
-                unit: "×", note: "wall clock; target ≥ 2"))
-        figures.append(
-            BenchmarkFigure(
-                name: "sqlite_python_executemany_rows_per_cpu_second", value: median(pythonCPU),
-                unit: "rows/CPU-s", note: "the same runs, time.process_time()"))
-        figures.append(
-            BenchmarkFigure(
-                name: "sqlite_cpu_ratio_vs_python", value: median(oursCPU) / median(pythonCPU),
-                unit: "×", note: "rows per CPU second, ours / Python's"))
-    }
+    figures += runSQLiteThroughputBenchmark(rows: rows, runs: runs, dir: dir)
     let redis = RedisBenchServer(dir: dir)
     defer { redis?.stop() }
     if let redis {
@@ -187,6 +77,25 @@ func runSinksBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
     figures += runSinkLatencyBenchmark(
         rows: Array(rows.prefix(quick ? 10_000 : 50_000)), runs: runs, dir: dir, redis: redis)
     return figures
+}
+
+/// `sqlite` (opt-in): the SQLite half of `sinks` alone — throughput with its floor and Python baseline, then the
+/// SQLite sink's added latency.
+func runSQLiteBenchmark(quick: Bool, runs: Int) -> [BenchmarkFigure] {
+    let count = quick ? 50_000 : 400_000
+    progress("sqlite: \(count) rows")
+    let rows = sinkRows(count)
+    guard let dir = benchTemporaryDirectory() else { return [] }
+    defer { _ = shell("rm -rf '\(dir)'") }
+    return runSQLiteThroughputBenchmark(rows: rows, runs: runs, dir: dir)
+        + runSinkLatencyBenchmark(
+            rows: Array(rows.prefix(quick ? 10_000 : 50_000)), runs: runs, dir: dir, redis: nil, only: "sqlite")
+}
+
+private func benchTemporaryDirectory() -> String? {
+    var template = Array("/tmp/danmu-bench-sinks-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { return nil }
+    return String(cString: made)
 }
 
 /// A local redis-server for the scenario: its own port and directory, no persistence.
@@ -238,7 +147,9 @@ private final class LatencyProbe: Sink, @unchecked Sendable {
 /// Added latency per sink at 10 k events/s: a producer submits 10 records every millisecond (absolute
 /// deadlines) through a SinkRunner with the default configuration (group commit, no delay); p50 / p99 / max
 /// of submit → acknowledged, per sink, median over runs.
-private func runSinkLatencyBenchmark(rows: [SinkRecord], runs: Int, dir: String, redis: RedisBenchServer?)
+private func runSinkLatencyBenchmark(
+    rows: [SinkRecord], runs: Int, dir: String, redis: RedisBenchServer?, only: String? = nil
+)
     -> [BenchmarkFigure]
 {
     let reactor = try? Reactor()
@@ -259,7 +170,7 @@ private func runSinkLatencyBenchmark(rows: [SinkRecord], runs: Int, dir: String,
             ))
     }
     var figures: [BenchmarkFigure] = []
-    for (label, make) in sinks {
+    for (label, make) in sinks where only == nil || only == label {
         var p50: [Double] = []
         var p99: [Double] = []
         var worst: [Double] = []

@@ -17,7 +17,8 @@ let usage = """
       realtime-latency, realtime-flood (the two halves of realtime), floor (the minimal-scan client of issue 11),
       cli (danmu-cli listen as a child: latency to the line read, CPU per line vs the floor; needs danmu-cli built
       beside danmu-bench or $DANMU_CLI),
-    cluster (3 danmu-cli nodes share --rooms N rooms through Redis, default 5000; needs the release danmu-cli):
+    cluster (3 danmu-cli nodes share --rooms N rooms through Redis, default 5000; needs the release danmu-cli),
+      sqlite (the SQLite half of sinks alone: sink, bare-loop floor, Python, the sink's added latency):
       only when named
     """
 
@@ -37,7 +38,7 @@ var subscriberCount: Int? = nil
 var realtimeRate: Double? = nil
 let known = ["scale", "throughput", "latency", "churn", "codecs", "loop", "threads", "sinks", "realtime"]
 /// Run only when named (not part of "all").
-let optIn = ["transports", "realtime-latency", "realtime-flood", "cluster", "floor", "cli"]
+let optIn = ["sqlite", "transports", "realtime-latency", "realtime-flood", "cluster", "floor", "cli"]
 let codecParts: [String: (Bool) -> [BenchmarkFigure]] = [
     "inflate": runInflateBenchmark, "brotli": runBrotliBenchmark, "json": runJSONBenchmark,
     "protocol": runProtocolBenchmark,
@@ -150,6 +151,8 @@ for scenario in selected {
         report.scenarios.append(("codecs", runCodecBenchmarks(quick: quick)))
     case "sinks":
         report.scenarios.append(("sinks", runSinksBenchmark(quick: quick, runs: runCount)))
+    case "sqlite":
+        report.scenarios.append(("sqlite", runSQLiteBenchmark(quick: quick, runs: runCount)))
     case "realtime", "realtime-latency", "realtime-flood":
         var options = RealtimeBenchmarkOptions.defaults(quick: quick)
         options.latency = scenario != "realtime-flood"

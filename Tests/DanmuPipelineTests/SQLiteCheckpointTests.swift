@@ -11,7 +11,9 @@ final class SQLiteCheckpointTests: XCTestCase {
     func testBackgroundCheckpointsBoundTheWAL() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/wal.db"
-            let sink = try SQLiteSink(path: path)
+            let limits = SQLiteCheckpointer.Limits(
+                thresholdBytes: 4 << 20, tailBytes: 512 << 10, hardLimitBytes: 16 << 20)
+            let sink = try SQLiteSink(path: path, walLimits: limits)
             let rooms = 50
             let batches = 600
             var seq = 0
@@ -28,11 +30,11 @@ final class SQLiteCheckpointTests: XCTestCase {
                 largestWAL = max(largestWAL, fileSize(path + "-wal"))
             }
             let runs = sink.checkpointsRun
-            XCTAssertGreaterThan(runs.background, 0, "the WAL passed \(SQLiteSink.checkpointThreshold) frames")
+            XCTAssertGreaterThan(runs.background, 0, "the WAL passed \(limits.thresholdBytes) bytes")
             // Twice the hard limit, plus the frames of one batch (at most one per row per index and the table, a
             // gross over-estimate), plus the header.
             let frame = 16_384 + 24
-            let bound = (2 * Int(SQLiteSink.checkpointHardLimit) + 6 * rooms) * frame + 32
+            let bound = (2 * limits.hardLimitBytes / 16_384 + 6 * rooms) * frame + 32
             XCTAssertLessThanOrEqual(largestWAL, bound, "checkpoints \(runs)")
             sink.close()
             let check = """
@@ -48,6 +50,44 @@ final class SQLiteCheckpointTests: XCTestCase {
                 print("OK")
                 """
             let result = runPython(check, [path, "\(rooms * batches)", "\(batches)"])
+            XCTAssertEqual(result.status, 0, result.output)
+        }
+    }
+
+    /// Small commits back to back, as at 10 k events/s: a background pass never copies the whole WAL (commits
+    /// land during it), so the WAL could only rewind at the hard limit; the writer copies the short tail a pass
+    /// leaves instead (SQLiteCheckpointer), well before that limit, and every row is stored once.
+    func testWriterCopiesTheTailSoTheWALRewindsBeforeTheHardLimit() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/tail.db"
+            let limits = SQLiteCheckpointer.Limits(
+                thresholdBytes: 8 << 20, tailBytes: 4 << 20, hardLimitBytes: 48 << 20)
+            let sink = try SQLiteSink(path: path, walLimits: limits)
+            let rooms = 5
+            let batches = 3000
+            var seq = 0
+            for _ in 0..<batches {
+                var batch: [SinkRecord] = []
+                for room in 1...rooms {
+                    seq += 1
+                    var r = record(room: Int64(room), seq: seq)
+                    r.uid = Int64(seq * 7919 % 100_003)
+                    batch.append(r)
+                }
+                try sink.write(batch)
+            }
+            let runs = sink.checkpointsRun
+            XCTAssertGreaterThan(runs.background, 0, "\(runs)")
+            XCTAssertGreaterThan(runs.tails, 0, "no tail copied before the hard limit: \(runs)")
+            sink.close()
+            let result = runPython(
+                """
+                import sqlite3, sys
+                db = sqlite3.connect(sys.argv[1])
+                n, distinct = db.execute("SELECT count(*), count(DISTINCT room || ' ' || id_str) FROM events").fetchone()
+                assert n == distinct == int(sys.argv[2]), (n, distinct)
+                print("OK")
+                """, [path, "\(rooms * batches)"])
             XCTAssertEqual(result.status, 0, result.output)
         }
     }

@@ -27,11 +27,10 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
     /// The order rows are inserted in, reused: by room, arrival order within a room (see `write`).
     private var order: [Int] = []
 
-    /// WAL frames (pages) after a commit that start a background checkpoint: 1,024 × 16 KiB = 16 MiB.
-    static let checkpointThreshold: Int32 = 1024
-    /// WAL frames after which the writer checkpoints itself: 4,096 × 16 KiB = 64 MiB; twice that (plus one batch)
-    /// is the WAL's bound while no reader holds an old snapshot (SQLiteCheckpointer).
-    static let checkpointHardLimit: Int32 = 4096
+    /// When the WAL is checkpointed (SQLiteCheckpointer): passes from 64 MiB, the writer copies a tail of at most
+    /// 512 KiB, and checkpoints itself whatever is left from 128 MiB. Measured in docs/sqlite.md.
+    static let walLimits = SQLiteCheckpointer.Limits(
+        thresholdBytes: 64 << 20, tailBytes: 512 << 10, hardLimitBytes: 128 << 20)
 
     /// The schema's migrations as SQL text, in order (docs/sqlite.md); for tools and baselines that build the same
     /// tables.
@@ -62,7 +61,12 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
             + Array(repeating: tuple, count: rows).joined(separator: ", ")
     }
 
-    public init(path: String) throws(PipelineError) {
+    public convenience init(path: String) throws(PipelineError) {
+        try self.init(path: path, walLimits: Self.walLimits)
+    }
+
+    /// `walLimits`: tests use small ones to see a whole checkpoint cycle in a few hundred commits.
+    init(path: String, walLimits: SQLiteCheckpointer.Limits) throws(PipelineError) {
         self.path = path
         sqlite = try SQLiteLibrary.shared()
         var db: SQLiteLibrary.Database?
@@ -91,8 +95,9 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
             begin = try prepare("BEGIN IMMEDIATE")
             commit = try prepare("COMMIT")
             rollback = try prepare("ROLLBACK")
+            // An existing database keeps the page size it was made with: the limits are bytes, counted in its frames.
             let checkpointer = try SQLiteCheckpointer(
-                path: path, sqlite: sqlite, threshold: Self.checkpointThreshold, hardLimit: Self.checkpointHardLimit)
+                path: path, sqlite: sqlite, limits: walLimits, pageSize: try integer("PRAGMA page_size"))
             checkpointer.install(on: db)
             self.checkpointer = checkpointer
         } catch {
@@ -106,7 +111,7 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
     public var name: String { "sqlite:\(path)" }
 
     /// Checkpoints run so far by the background thread and by the writer itself (tests, docs/sqlite.md).
-    var checkpointsRun: (background: Int, inline: Int) { checkpointer?.checkpointsRun ?? (0, 0) }
+    var checkpointsRun: (background: Int, inline: Int, tails: Int) { checkpointer?.checkpointsRun ?? (0, 0, 0) }
 
     public func write(_ batch: [SinkRecord]) throws(PipelineError) {
         // Rows go in grouped by room, in arrival order within each room (a stable sort), so the two indexes that
@@ -225,11 +230,12 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
         return statement
     }
 
-    private func userVersion() throws(PipelineError) -> Int64 {
-        let statement = try prepare("PRAGMA user_version")
+    /// The first column of the first row of `sql` (a pragma that returns one integer).
+    private func integer(_ sql: String) throws(PipelineError) -> Int64 {
+        let statement = try prepare(sql)
         defer { _ = sqlite.finalize(statement) }
         guard sqlite.step(statement) == SQLiteLibrary.row else {
-            throw .sqlite(operation: "PRAGMA user_version", code: -1, message: errorMessage)
+            throw .sqlite(operation: sql, code: -1, message: errorMessage)
         }
         return sqlite.column_int64(statement, 0)
     }
@@ -237,7 +243,7 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
     /// Applies the migrations after the database's `user_version`, each in its own transaction with the new
     /// version; a database newer than this code is refused rather than written in a shape it does not know.
     private func migrate() throws(PipelineError) {
-        let version = try userVersion()
+        let version = try integer("PRAGMA user_version")
         guard version <= Self.schemaVersion else {
             throw .invalidConfiguration(
                 "\(path) has schema version \(version); this danmu knows up to \(Self.schemaVersion)")
