@@ -95,23 +95,6 @@ private func clusterSleep(_ seconds: Double) { usleep(UInt32(seconds * 1e6)) }
 
 private func clusterNow() -> Double { Double(ProcessMetrics.monotonicNanoseconds()) / 1e9 }
 
-/// A free loopback TCP port (bound once, then released).
-private func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return UInt16(bigEndian: address.sin_port)
-}
-
 /// One run's readings.
 private struct ClusterRunFigures {
     var coverage = 0.0

@@ -98,7 +98,9 @@ private func benchTemporaryDirectory() -> String? {
     return String(cString: made)
 }
 
-/// A local redis-server for the scenario: its own port and directory, no persistence.
+/// A local redis-server for the scenario: its own port and directory, no persistence. nil (the Redis figures are
+/// skipped, saying why) when it is not installed or did not start: a port picked without a check once hit another
+/// server, and the Redis latency stage then retried forever against the wrong one.
 private struct RedisBenchServer {
     let port: Int
 
@@ -107,12 +109,17 @@ private struct RedisBenchServer {
             progress("sinks: no redis-server (Scripts/ensure-test-deps.sh installs it); Redis figures skipped")
             return nil
         }
-        port = 20_000 + Int(getpid() % 20_000)
+        port = Int(freePort())
         _ = shell(
             "redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir \(dir) --daemonize yes"
                 + " --pidfile \(dir)/redis.pid --logfile \(dir)/redis.log")
         for _ in 0..<100 where shell("redis-cli -p \(port) ping").output.contains("PONG") == false {
             usleep(20_000)
+        }
+        // Ours only if it runs in our directory (another server may have taken the port since it was picked).
+        guard shell("redis-cli -p \(port) config get dir").output.contains(dir) else {
+            progress("sinks: redis-server did not start on port \(port) (see \(dir)/redis.log); Redis figures skipped")
+            return nil
         }
     }
 
