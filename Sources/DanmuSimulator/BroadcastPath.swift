@@ -55,7 +55,8 @@ extension SimulatorCore {
         }
         let nextDue = rooms[room]!.nextDue
         guard now >= nextDue else { return true }  // visited a revolution early
-        let due = Int((now - nextDue) / intervalNanoseconds) + 1
+        // A late tick emits at most `maxMessagesPerVisit` now; the rest stays due for the next ticks.
+        let due = min(Int((now - nextDue) / intervalNanoseconds) + 1, maxMessagesPerVisit)
         rooms[room]!.nextDue = nextDue &+ UInt64(due) &* intervalNanoseconds
         emit(room: room, count: min(due, remainingMessages(room: room)))
         for member in rooms[room]!.members where member.queuedBytes <= configuration.maxQueuedBytesPerConnection {

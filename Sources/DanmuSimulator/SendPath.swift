@@ -17,11 +17,16 @@ extension SimulatorCore {
         guard client.isSending else { return false }
         guard now >= client.nextDue else { return true }  // visited a revolution early
         let due = Int((now - client.nextDue) / intervalNanoseconds) + 1
-        client.nextDue &+= UInt64(due) &* intervalNanoseconds
         // A reader that does not keep up gets nothing new (the messages are not generated, so its sequence
-        // numbers stay contiguous) instead of an ever-growing queue in our memory.
-        guard client.queuedBytes <= configuration.maxQueuedBytesPerConnection else { return true }
-        let count = min(due, remainingMessages(room: client.room))
+        // numbers stay contiguous) instead of an ever-growing queue in our memory; it owes nothing either.
+        guard client.queuedBytes <= configuration.maxQueuedBytesPerConnection else {
+            client.nextDue &+= UInt64(due) &* intervalNanoseconds
+            return true
+        }
+        // A late tick pays at most `maxMessagesPerVisit` now; the rest stays due for the next ticks.
+        let paid = min(due, maxMessagesPerVisit)
+        client.nextDue &+= UInt64(paid) &* intervalNanoseconds
+        let count = min(paid, remainingMessages(room: client.room))
         if count > 0 { sendMessages(client, count) }
         return client.isSending && remainingMessages(room: client.room) > 0
     }

@@ -41,6 +41,9 @@ extension Simulator {
         public var rooms: RoomSet
         /// op-5 messages per second per authenticated connection (fractional is fine, e.g. 0.2).
         /// 0 = flood: write as fast as the socket drains, up to `messageLimitPerRoom`.
+        /// A tick that comes late (a starved loop) writes at most eight ticks' worth (at least one batch) per
+        /// connection or room and owes the rest to the following ticks, so a loaded machine sends slower, never
+        /// in one long turn that leaves the other rooms and every heartbeat unanswered.
         public var ratePerRoom: Double
         /// Stop sending to a room after this many messages in total (across its connections); nil = no limit.
         public var messageLimitPerRoom: Int?

@@ -31,6 +31,17 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
     /// The HTTP API's site: when set, AUTH keys must be tokens it handed out.
     let site: SimulatedSite?
     let intervalNanoseconds: UInt64  // 0 = flood
+    /// Rate mode: the most messages one visit of a wheel writes for a connection (`serveRate`) or emits for a
+    /// room (`serveRoom`): `catchUpTicks` ticks' worth at the configured rate, at least one batch. A late tick
+    /// owes more; the rest stays due (the entry comes back the next tick) and is paid in the following visits,
+    /// so a loop turn costs at most rooms × this however late it is. Without the bound a loaded machine ran
+    /// away: each late tick generated everything due in one turn, which made the next tick later still, until a
+    /// turn of 4.3 s wrote ~145 messages to each of 20 rooms in turn, answered no heartbeat meanwhile, and the
+    /// collector's 4 s watchdog closed the rooms served last (CollectorTransportTests over wss, 2 cores at load 7).
+    let maxMessagesPerVisit: Int
+    /// A loop that ticks at least every 8 ticks (40 ms at the default 5 ms) keeps the full rate; a slower one
+    /// sends slower rather than in ever longer turns.
+    static let catchUpTicks = 8
 
     private(set) var lifecycle = Lifecycle.idle
     private var listener: ListenerID?
@@ -80,9 +91,14 @@ final class SimulatorCore: ListenerHandler, @unchecked Sendable {
         self.configuration = configuration
         self.store = store
         self.generator = MessageGenerator(mix: configuration.mix)
-        self.intervalNanoseconds =
+        let interval =
             configuration.ratePerRoom > 0
             ? max(1, UInt64((1e9 / configuration.ratePerRoom).rounded())) : 0
+        self.intervalNanoseconds = interval
+        let tick = UInt64(max(1, configuration.tickInterval.nanoseconds))
+        let perTick =
+            interval == 0 ? 0 : Int(min((tick + interval - 1) / interval, UInt64(Int.max / Self.catchUpTicks)))
+        self.maxMessagesPerVisit = max(configuration.batchSize, Self.catchUpTicks * perTick)
         self.wheel = SendWheel(
             tickNanoseconds: max(1, configuration.tickInterval.nanoseconds), slotCount: 1024,
             startNanoseconds: 0)
