@@ -27,31 +27,18 @@ public enum SQLiteFloor {
             throw fail("prepare", -1)
         }
         defer { _ = sqlite.finalize(statement) }
-        func text(_ index: Int32, _ value: String?) {
-            guard var value else {
-                _ = sqlite.bind_null(statement, index)
-                return
-            }
-            value.withUTF8 { utf8 in
-                _ = sqlite.bind_text(statement, index, utf8.baseAddress, Int32(utf8.count), SQLiteLibrary.transient)
-            }
-        }
         var start = 0
         while start < rows.count {
             guard sqlite.exec(db, "BEGIN IMMEDIATE", nil, nil, nil) == SQLiteLibrary.ok else { throw fail("BEGIN", -1) }
             for r in rows[start..<min(start + batch, rows.count)] {
                 _ = sqlite.bind_int64(statement, 1, r.room)
                 _ = sqlite.bind_int64(statement, 2, r.receivedAt / 1_000_000)
-                text(3, r.kind)
-                text(4, r.cmd)
-                text(5, r.idStr)
-                if let uid = r.uid {
-                    _ = sqlite.bind_int64(statement, 6, uid)
-                } else {
-                    _ = sqlite.bind_null(statement, 6)
-                }
-                text(7, r.uname)
-                text(8, r.text)
+                sqlite.bind(statement, 3, r.kind)
+                sqlite.bind(statement, 4, r.cmd)
+                sqlite.bind(statement, 5, r.idStr)
+                sqlite.bind(statement, 6, r.uid)
+                sqlite.bind(statement, 7, r.uname)
+                sqlite.bind(statement, 8, r.text)
                 r.json.withUnsafeBytes { json in
                     _ = sqlite.bind_text(statement, 9, json.baseAddress, Int32(json.count), SQLiteLibrary.transient)
                 }

@@ -116,3 +116,21 @@ final class SQLiteLibrary: @unchecked Sendable {
         wal_checkpoint_v2 = try symbol("sqlite3_wal_checkpoint_v2", as: type(of: wal_checkpoint_v2))
     }
 }
+
+extension SQLiteLibrary {
+    /// Binds text that SQLite copies (`SQLITE_TRANSIENT`), or NULL for nil.
+    func bind(_ statement: Statement?, _ index: Int32, _ value: String?) {
+        guard var value else {
+            _ = bind_null(statement, index)
+            return
+        }
+        value.withUTF8 { utf8 in
+            _ = bind_text(statement, index, utf8.baseAddress, Int32(utf8.count), Self.transient)
+        }
+    }
+
+    /// Binds an integer, or NULL for nil.
+    func bind(_ statement: Statement?, _ index: Int32, _ value: Int64?) {
+        if let value { _ = bind_int64(statement, index, value) } else { _ = bind_null(statement, index) }
+    }
+}

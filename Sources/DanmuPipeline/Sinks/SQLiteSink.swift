@@ -137,7 +137,7 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
                 let c = insertCount
                 _ = sqlite.bind_int64(c, 1, record.room)
                 _ = sqlite.bind_int64(c, 2, record.receivedAt / 1_000_000)
-                bind(c, 3, record.kind)
+                sqlite.bind(c, 3, record.kind)
                 _ = sqlite.bind_int64(c, 4, count)
                 try run(c, "INSERT room_counts")
             }
@@ -170,7 +170,7 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
             bindStatic(s, p + 3, r.kind)
             bindStatic(s, p + 4, r.cmd)
             bindStatic(s, p + 5, r.idStr)
-            bind(s, p + 6, r.uid)
+            sqlite.bind(s, p + 6, r.uid)
             bindStatic(s, p + 7, r.uname)
             bindStatic(s, p + 8, r.text)
             let json = r.json.withUnsafeBytes { arena.append($0) }
@@ -187,20 +187,6 @@ public final class SQLiteSink: Sink, @unchecked Sendable {
         }
         let copy = value.withUTF8 { arena.append(UnsafeRawBufferPointer($0)) }
         _ = sqlite.bind_text(statement, index, copy.baseAddress, Int32(copy.count), SQLiteLibrary.static)
-    }
-
-    private func bind(_ statement: SQLiteLibrary.Statement?, _ index: Int32, _ value: String?) {
-        guard var value else {
-            _ = sqlite.bind_null(statement, index)
-            return
-        }
-        value.withUTF8 { utf8 in
-            _ = sqlite.bind_text(statement, index, utf8.baseAddress, Int32(utf8.count), SQLiteLibrary.transient)
-        }
-    }
-
-    private func bind(_ statement: SQLiteLibrary.Statement?, _ index: Int32, _ value: Int64?) {
-        if let value { _ = sqlite.bind_int64(statement, index, value) } else { _ = sqlite.bind_null(statement, index) }
     }
 
     /// Steps a prepared statement to completion and resets it for the next use.
