@@ -14,8 +14,8 @@
 #
 # Module objects are cached by content in Fuzz/out/obj/cache/<Module>-<hash>; the hash covers the flags, the
 # module's file names and bytes, and the hashes of the modules before it. Most targets test DanmuCodecs: compiled
-# once for all of them instead of once per target (a single-threaded -O -wmo compile, ~40 s of each target's ~45 s
-# on the 2-core machine). A lock per entry lets two builds that need one module share it (Fuzz/smoke.sh builds two
+# once for all of them instead of once per target (one single-threaded -O -wmo compile: 44 s wall, 20 s CPU at
+# load ~3 on the 2-core machine, where a target's own entry then builds and links in ~2 s). A lock per entry lets two builds that need one module share it (Fuzz/smoke.sh builds two
 # targets at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
